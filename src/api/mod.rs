@@ -1,0 +1,20 @@
+//! The Rust API: [`Database`], [`Connection`], transactions, prepared statements, results.
+//!
+//! This is the layer the C ABI (`src/ffi`) wraps one-to-one; it holds no C concerns.
+
+mod connection;
+mod database;
+pub mod json;
+mod options;
+mod result;
+
+pub use connection::{Connection, InterruptHandle, PreparedStatement, TxnToken};
+pub use database::Database;
+pub use options::{AccessMode, IsolationMode, Options, SyncMode};
+pub use result::{Node, Path, QueryResult, Relationship, Value};
+
+pub use crate::cypher::QueryStats;
+pub use crate::txn::TxnKind as TxnMode;
+
+/// Query parameters by name (without the `$`).
+pub type Params = std::collections::BTreeMap<String, Value>;

@@ -1,0 +1,152 @@
+//! Open options, set by key and value as strings (the C API's `graphdb_options_set`).
+
+use crate::error::{Error, Result};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AccessMode {
+    /// Exclusive: one read-write opener per directory at a time.
+    ReadWrite,
+    /// Shared: never writes, may run beside a read-write process.
+    ReadOnly,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SyncMode {
+    /// A commit returns only after its WAL record is fsync'd.
+    Full,
+    /// The WAL is fsync'd in the background at a short interval; a crash may lose the last
+    /// moments of commits but never corrupts.
+    Normal,
+    /// Never fsync (bulk loads, tests).
+    Off,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IsolationMode {
+    Serializable,
+    Snapshot,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Options {
+    pub access_mode: AccessMode,
+    /// Create the database if the directory does not exist or is empty.
+    pub create: bool,
+    pub sync: SyncMode,
+    /// How long to wait for a lock held by another process or transaction; 0 = fail at once.
+    pub busy_timeout_ms: u64,
+    /// Stop a query after this long; 0 = no limit.
+    pub query_timeout_ms: u64,
+    pub isolation: IsolationMode,
+    /// Checkpoint once the WAL passes this many bytes.
+    pub checkpoint_wal_bytes: u64,
+}
+
+impl Default for Options {
+    fn default() -> Options {
+        Options {
+            access_mode: AccessMode::ReadWrite,
+            create: true,
+            sync: SyncMode::Full,
+            busy_timeout_ms: 0,
+            query_timeout_ms: 0,
+            isolation: IsolationMode::Serializable,
+            checkpoint_wal_bytes: 64 << 20,
+        }
+    }
+}
+
+impl Options {
+    pub fn new() -> Options {
+        Options::default()
+    }
+
+    /// Sets one option from its string form. Unknown keys and bad values are
+    /// `InvalidArgument`, naming the key and the accepted values.
+    pub fn set(&mut self, key: &str, value: &str) -> Result<()> {
+        let bad = |accepted: &str| {
+            Error::invalid_argument(format!(
+                "option {key} cannot be '{value}'; accepted: {accepted}"
+            ))
+        };
+        match key {
+            "access_mode" => {
+                self.access_mode = match value {
+                    "read_write" => AccessMode::ReadWrite,
+                    "read_only" => AccessMode::ReadOnly,
+                    _ => return Err(bad("read_write, read_only")),
+                }
+            }
+            "create" => self.create = parse_bool(value).ok_or_else(|| bad("true, false"))?,
+            "sync" => {
+                self.sync = match value {
+                    "full" => SyncMode::Full,
+                    "normal" => SyncMode::Normal,
+                    "off" => SyncMode::Off,
+                    _ => return Err(bad("full, normal, off")),
+                }
+            }
+            "busy_timeout_ms" => {
+                self.busy_timeout_ms = value
+                    .parse()
+                    .map_err(|_| bad("a whole number of milliseconds"))?
+            }
+            "query_timeout_ms" => {
+                self.query_timeout_ms = value
+                    .parse()
+                    .map_err(|_| bad("a whole number of milliseconds (0: no limit)"))?
+            }
+            "isolation" => {
+                self.isolation = match value {
+                    "serializable" => IsolationMode::Serializable,
+                    "snapshot" => IsolationMode::Snapshot,
+                    _ => return Err(bad("serializable, snapshot")),
+                }
+            }
+            "checkpoint_wal_bytes" => {
+                self.checkpoint_wal_bytes = match value.parse::<u64>() {
+                    Ok(n) if n > 0 => n,
+                    _ => return Err(bad("a positive whole number of bytes")),
+                }
+            }
+            _ => {
+                return Err(Error::invalid_argument(format!(
+                    "unknown option '{key}'; known: access_mode, create, sync, busy_timeout_ms, \
+                     query_timeout_ms, isolation, checkpoint_wal_bytes"
+                )))
+            }
+        }
+        Ok(())
+    }
+}
+
+fn parse_bool(v: &str) -> Option<bool> {
+    match v {
+        "true" | "1" | "yes" | "on" => Some(true),
+        "false" | "0" | "no" | "off" => Some(false),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::ErrorKind;
+
+    #[test]
+    fn known_options_parse_and_unknown_ones_are_refused() {
+        let mut o = Options::new();
+        o.set("access_mode", "read_only").unwrap();
+        o.set("sync", "off").unwrap();
+        o.set("busy_timeout_ms", "250").unwrap();
+        assert_eq!(o.access_mode, AccessMode::ReadOnly);
+        assert_eq!(o.sync, SyncMode::Off);
+        assert_eq!(o.busy_timeout_ms, 250);
+        let e = o.set("sync", "sometimes").unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::InvalidArgument);
+        assert!(e.message().contains("full, normal, off"));
+        let e = o.set("colour", "blue").unwrap_err();
+        assert!(e.message().contains("unknown option 'colour'"));
+        assert_eq!(o.sync, SyncMode::Off, "a refused value changes nothing");
+    }
+}

@@ -1,0 +1,52 @@
+//! Query results as the caller receives them: entities materialized with their labels,
+//! type and properties as of the statement's end.
+
+use std::collections::BTreeMap;
+
+use super::QueryStats;
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Node {
+    pub id: u64,
+    pub labels: Vec<String>,
+    pub properties: BTreeMap<String, Value>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Relationship {
+    pub id: u64,
+    pub rel_type: String,
+    pub start: u64,
+    pub end: u64,
+    pub properties: BTreeMap<String, Value>,
+}
+
+/// `nodes.len() == relationships.len() + 1`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Path {
+    pub nodes: Vec<Node>,
+    pub relationships: Vec<Relationship>,
+}
+
+/// A value in a query result or a query parameter.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Value {
+    Null,
+    Bool(bool),
+    Int(i64),
+    Float(f64),
+    String(String),
+    List(Vec<Value>),
+    Map(BTreeMap<String, Value>),
+    Node(Node),
+    Relationship(Relationship),
+    Path(Path),
+}
+
+/// The complete result of one statement.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct QueryResult {
+    pub columns: Vec<String>,
+    pub rows: Vec<Vec<Value>>,
+    pub stats: QueryStats,
+}

@@ -1,0 +1,1 @@
+//! STUB (executor owner)

@@ -1,0 +1,1 @@
+//! STUB (ffi owner): the C ABI.

@@ -1,0 +1,1 @@
+//! STUB (engine owner)
