@@ -832,9 +832,9 @@ pub(crate) fn map_children(e: &Expr, f: &mut dyn FnMut(&Expr) -> Expr) -> Expr {
         } => ExprKind::FunctionCall {
             name: name.clone(),
             distinct: *distinct,
-            args: args.iter().map(|a| f(a)).collect(),
+            args: args.iter().map(&mut *f).collect(),
         },
-        ExprKind::List(items) => ExprKind::List(items.iter().map(|a| f(a)).collect()),
+        ExprKind::List(items) => ExprKind::List(items.iter().map(&mut *f).collect()),
         ExprKind::Map(entries) => {
             ExprKind::Map(entries.iter().map(|(k, v)| (k.clone(), f(v))).collect())
         }

@@ -215,7 +215,7 @@ impl Exec<'_> {
         for row in table.rows {
             self.control.check()?;
             let mut slots: Vec<Option<Value>> = row.iter().cloned().map(Some).collect();
-            slots.extend(std::iter::repeat_n(None, extra));
+            slots.extend(std::iter::repeat(None).take(extra));
             let mut found = self.search(&cols, &elems, slots, None)?;
             if let Some(pred) = &m.where_ {
                 let mut kept = Vec::with_capacity(found.len());
@@ -233,7 +233,7 @@ impl Exec<'_> {
             }
             if found.is_empty() && m.optional {
                 let mut r = row;
-                r.extend(std::iter::repeat_n(Value::Null, extra));
+                r.extend(std::iter::repeat(Value::Null).take(extra));
                 rows.push(r);
             } else {
                 rows.extend(found);
@@ -446,7 +446,7 @@ impl Searcher<'_, '_> {
                         Some(ls) => {
                             for l in ls {
                                 let scan = self.label_scan(*l);
-                                if best.as_ref().is_none_or(|(_, b)| scan.len() < b.len()) {
+                                if best.as_ref().map_or(true, |(_, b)| scan.len() < b.len()) {
                                     best = Some((pos, scan));
                                 }
                             }

@@ -128,11 +128,10 @@ impl Exec<'_> {
                     slots,
                     outer: None,
                 };
-                let v = match &np.properties {
+                match &np.properties {
                     Some(e) => Some((self.eval(e, &b)?, e.span)),
                     None => None,
-                };
-                v
+                }
             };
             let props = match props {
                 Some((v, span)) => self.props_of(v, span)?,
@@ -214,7 +213,7 @@ impl Exec<'_> {
                 self.control.check()?;
             }
             let mut slots: Vec<Option<Value>> = row.into_iter().map(Some).collect();
-            slots.extend(std::iter::repeat_n(None, extra));
+            slots.extend(std::iter::repeat(None).take(extra));
             for part in &c.pattern.parts {
                 self.create_part(&cols, &mut slots, part)?;
             }
@@ -236,7 +235,7 @@ impl Exec<'_> {
         for row in table.rows {
             self.control.check()?;
             let mut slots: Vec<Option<Value>> = row.into_iter().map(Some).collect();
-            slots.extend(std::iter::repeat_n(None, extra));
+            slots.extend(std::iter::repeat(None).take(extra));
             // Compiled per row: an earlier row may have interned the labels this one needs.
             let found = {
                 let mut c2 = cols.clone();
