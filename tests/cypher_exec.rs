@@ -473,7 +473,11 @@ fn delete_and_detach_delete() {
     assert_eq!(out.stats.relationships_deleted, 1);
     let out = db.ok("OPTIONAL MATCH (n:Missing) DELETE n");
     assert_eq!(out.stats.nodes_deleted, 0);
-    assert_eq!(db.err("MATCH (n:D) DELETE 1"), ErrorKind::Type);
+    assert_eq!(db.err("MATCH (n:D) DELETE 1"), ErrorKind::Semantic);
+    assert_eq!(
+        db.err("MATCH (n:D) UNWIND [1] AS x DELETE x"),
+        ErrorKind::Type
+    );
     db.ok("CREATE (:E)-[:R]->(:E)");
     let out = db.ok("MATCH (a:E)-[r]->(b) DELETE a, r, b");
     assert_eq!(

@@ -169,10 +169,15 @@ fn check_clause(c: &Clause, scope: &mut Scope) -> Result<Vec<String>> {
         }
         Clause::With(w) => {
             let new = check_projection(&w.projection, scope, false, w.span)?;
-            *scope = new;
             if let Some(pred) = &w.where_ {
-                check_expr(pred, scope, Agg::Forbidden("WHERE"))?;
+                // WHERE after WITH also sees the variables from before it.
+                let mut where_scope = new.clone();
+                for (k, v) in scope.iter() {
+                    where_scope.entry(k.clone()).or_insert(*v);
+                }
+                check_expr(pred, &where_scope, Agg::Forbidden("WHERE"))?;
             }
+            *scope = new;
         }
         Clause::Return(r) => {
             let new = check_projection(&r.projection, scope, true, r.span)?;
@@ -306,6 +311,8 @@ fn check_set_item(item: &SetItem, scope: &Scope) -> Result<()> {
 /// Binds a pattern variable of `kind`, refusing a clash with a different kind.
 fn bind(scope: &mut Scope, name: &str, kind: Kind, span: Span) -> Result<()> {
     match scope.get(name) {
+        // A list of relationships made earlier may drive a variable-length pattern.
+        Some(Kind::Value) if kind == Kind::RelList => Ok(()),
         Some(k) if *k != kind && *k != Kind::Any => Err(err(
             format!(
                 "variable `{name}` is already {}, it cannot also be {}",
@@ -517,6 +524,13 @@ fn check_projection(p: &Projection, scope: &Scope, is_return: bool, span: Span) 
     }
     if aggregating {
         check_grouping(p, scope)?;
+        let (keys, key_vars) = grouping_keys(p, scope);
+        for s in &p.order_by {
+            let projected = p.items.iter().any(|i| norm(&i.expr) == norm(&s.expr));
+            if !projected && contains_aggregate(&s.expr) {
+                grouping_ok(&s.expr, &keys, &key_vars)?;
+            }
+        }
     }
     // ORDER BY sees the projected names, and before aggregation/DISTINCT the old ones too;
     // after them only projected names, projected expressions and (when aggregating)
@@ -610,6 +624,18 @@ pub(crate) fn norm(e: &Expr) -> String {
 /// In an aggregating projection, the parts of an item outside its aggregates may only use
 /// grouping keys (a projected variable or a projected `v.key`), constants and parameters.
 fn check_grouping(p: &Projection, scope: &Scope) -> Result<()> {
+    let (keys, key_vars) = grouping_keys(p, scope);
+    for item in &p.items {
+        if contains_aggregate(&item.expr) {
+            grouping_ok(&item.expr, &keys, &key_vars)?;
+        }
+    }
+    Ok(())
+}
+
+/// The grouping keys of an aggregating projection: their expressions (normalized) and the
+/// variables projected as keys.
+fn grouping_keys(p: &Projection, scope: &Scope) -> (Vec<String>, Vec<String>) {
     let mut key_vars: Vec<String> = Vec::new();
     let mut keys: Vec<String> = Vec::new();
     if p.star {
@@ -623,12 +649,7 @@ fn check_grouping(p: &Projection, scope: &Scope) -> Result<()> {
             keys.push(norm(&item.expr));
         }
     }
-    for item in &p.items {
-        if contains_aggregate(&item.expr) {
-            grouping_ok(&item.expr, &keys, &key_vars)?;
-        }
-    }
-    Ok(())
+    (keys, key_vars)
 }
 
 fn grouping_ok(e: &Expr, keys: &[String], key_vars: &[String]) -> Result<()> {
@@ -693,7 +714,10 @@ fn check_sort_after(
         ExprKind::Variable(v) => need_var(v, e.span, out),
         ExprKind::CountStar => {
             if aggregating {
-                Ok(())
+                Err(err(
+                    "ORDER BY can only use count(*) if the projection returns it; add it to the projection",
+                    e.span,
+                ))
             } else {
                 agg_ok(
                     Agg::Forbidden("ORDER BY after DISTINCT"),
@@ -704,7 +728,12 @@ fn check_sort_after(
         }
         ExprKind::FunctionCall { name, .. } if is_aggregate_call(name) => {
             if aggregating {
-                check_expr(e, input, Agg::Allowed)
+                // Only aggregates the projection computes can order its rows.
+                let _ = input;
+                Err(err(
+                    format!("ORDER BY can only use the aggregate {name}(...) if the projection returns it; add it to the projection"),
+                    e.span,
+                ))
             } else {
                 agg_ok(Agg::Forbidden("ORDER BY after DISTINCT"), name, e.span)
             }
