@@ -524,7 +524,13 @@ fn check_projection(p: &Projection, scope: &Scope, is_return: bool, span: Span) 
     }
     if aggregating {
         check_grouping(p, scope)?;
-        let (keys, key_vars) = grouping_keys(p, scope);
+        let (keys, mut key_vars) = grouping_keys(p, scope);
+        // ORDER BY may also name grouping keys by their aliases.
+        for item in &p.items {
+            if !contains_aggregate(&item.expr) {
+                key_vars.push(item.name().to_owned());
+            }
+        }
         for s in &p.order_by {
             let projected = p.items.iter().any(|i| norm(&i.expr) == norm(&s.expr));
             if !projected && contains_aggregate(&s.expr) {
