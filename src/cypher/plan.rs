@@ -589,6 +589,8 @@ fn check_projection(p: &Projection, scope: &Scope, is_return: bool, span: Span) 
 fn kind_of(e: &Expr, scope: &Scope) -> Kind {
     match &e.kind {
         ExprKind::Variable(v) => scope.get(v).copied().unwrap_or(Kind::Any),
+        // null can stand where an entity is expected (OPTIONAL MATCH on a null node).
+        ExprKind::Literal(super::ast::Literal::Null) => Kind::Any,
         ExprKind::Literal(_)
         | ExprKind::List(_)
         | ExprKind::Map(_)
@@ -864,11 +866,12 @@ fn check_expr(e: &Expr, scope: &Scope, agg: Agg) -> Result<()> {
             sub(list)?;
             let mut inner = scope.clone();
             inner.insert(variable.name.clone(), Kind::Any);
+            let body = Agg::Forbidden("a list comprehension");
             if let Some(f) = filter {
-                check_expr(f, &inner, agg)?;
+                check_expr(f, &inner, body)?;
             }
             if let Some(m) = map {
-                check_expr(m, &inner, agg)?;
+                check_expr(m, &inner, body)?;
             }
             Ok(())
         }
@@ -882,7 +885,7 @@ fn check_expr(e: &Expr, scope: &Scope, agg: Agg) -> Result<()> {
             let mut inner = scope.clone();
             inner.insert(variable.name.clone(), Kind::Any);
             if let Some(f) = filter {
-                check_expr(f, &inner, agg)?;
+                check_expr(f, &inner, Agg::Forbidden("a quantifier"))?;
             }
             Ok(())
         }
@@ -898,7 +901,7 @@ fn check_expr(e: &Expr, scope: &Scope, agg: Agg) -> Result<()> {
             let mut inner = scope.clone();
             inner.insert(accumulator.name.clone(), Kind::Any);
             inner.insert(variable.name.clone(), Kind::Any);
-            check_expr(expr, &inner, agg)
+            check_expr(expr, &inner, Agg::Forbidden("reduce()"))
         }
         ExprKind::PatternComprehension {
             path_variable,
@@ -917,6 +920,30 @@ fn check_expr(e: &Expr, scope: &Scope, agg: Agg) -> Result<()> {
             check_expr(map, &inner, Agg::Forbidden("a pattern comprehension"))
         }
         ExprKind::PatternPredicate(pattern) => {
+            // A pattern used as a predicate cannot introduce variables.
+            let mut names = Vec::new();
+            let mut spans = Vec::new();
+            let nodes = std::iter::once(&pattern.start).chain(pattern.chain.iter().map(|(_, n)| n));
+            for n in nodes {
+                if let Some(v) = &n.variable {
+                    names.push(v.name.clone());
+                    spans.push(v.span);
+                }
+            }
+            for (r, _) in &pattern.chain {
+                if let Some(v) = &r.variable {
+                    names.push(v.name.clone());
+                    spans.push(v.span);
+                }
+            }
+            for (name, span) in names.iter().zip(spans) {
+                if !scope.contains_key(name) {
+                    return Err(err(
+                        format!("variable `{name}` is not defined; a pattern used as a predicate cannot introduce new variables (use EXISTS {{ MATCH ... }} instead)"),
+                        span,
+                    ));
+                }
+            }
             let mut inner = scope.clone();
             check_element(pattern, &mut inner)
         }
