@@ -15,6 +15,8 @@ struct TckQuery {
     query: String,
     /// The scenario expects a compile-time SyntaxError and this is its main query.
     expects_syntax_error: bool,
+    /// The expected error's detail code (`UndefinedVariable`, ...).
+    error_detail: String,
 }
 
 fn feature_files(dir: &Path, out: &mut Vec<PathBuf>) {
@@ -64,6 +66,7 @@ struct Scenario {
     /// (query, is the main "When executing query")
     queries: Vec<(String, bool)>,
     syntax_error: bool,
+    error_detail: String,
     examples: Vec<Vec<(String, String)>>,
 }
 
@@ -72,7 +75,6 @@ fn parse_feature(file: &Path, text: &str, out: &mut Vec<TckQuery>) {
     let mut scenarios: Vec<Scenario> = Vec::new();
     let mut i = 0;
     let mut pending_query: Option<bool> = None;
-    let mut header: Option<Vec<String>> = None;
     while i < lines.len() {
         let line = lines[i];
         let t = line.trim();
@@ -81,12 +83,12 @@ fn parse_feature(file: &Path, text: &str, out: &mut Vec<TckQuery>) {
                 name: t.to_string(),
                 queries: Vec::new(),
                 syntax_error: false,
+                error_detail: String::new(),
                 examples: Vec::new(),
             });
-            header = None;
         } else if t.starts_with("Examples:") {
-            header = None;
             // The table follows; the first row is the header.
+            let mut header: Option<Vec<String>> = None;
             let mut j = i + 1;
             while j < lines.len() && lines[j].trim().starts_with('|') {
                 let cells = table_cells(lines[j]);
@@ -110,6 +112,7 @@ fn parse_feature(file: &Path, text: &str, out: &mut Vec<TckQuery>) {
         } else if t.contains("a SyntaxError should be raised at compile time") {
             if let Some(s) = scenarios.last_mut() {
                 s.syntax_error = true;
+                s.error_detail = t.rsplit(':').next().unwrap_or("").trim().to_string();
             }
         } else if t.starts_with("\"\"\"") {
             let indent = line.len() - line.trim_start().len();
@@ -149,6 +152,7 @@ fn parse_feature(file: &Path, text: &str, out: &mut Vec<TckQuery>) {
                     scenario: s.name.clone(),
                     query,
                     expects_syntax_error: *main && s.syntax_error,
+                    error_detail: s.error_detail.clone(),
                 });
             }
         }
@@ -177,7 +181,11 @@ fn tck_queries_parse() {
             parse_feature(f, &text, &mut queries);
         }
     }
-    assert!(!queries.is_empty(), "found no TCK queries under {}", root.display());
+    assert!(
+        !queries.is_empty(),
+        "found no TCK queries under {}",
+        root.display()
+    );
 
     let mut parsed = 0;
     let mut failures = Vec::new();
@@ -212,7 +220,8 @@ fn tck_queries_parse() {
     if std::env::var_os("TCK_SHOW_ACCEPTED").is_some() {
         for q in &accepted_errors {
             println!(
-                "ACCEPTED {} {}\n{}\n",
+                "ACCEPTED [{}] {} {}\n{}\n",
+                q.error_detail,
                 q.file.display(),
                 q.scenario,
                 q.query

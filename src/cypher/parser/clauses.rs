@@ -16,9 +16,18 @@ impl<'a> Parser<'a> {
     pub(super) fn query(&mut self) -> Result<Query> {
         let start = self.pos;
         let mut parts = vec![self.single_query(Until::Statement)?];
-        let mut union_all = Vec::new();
-        while self.eat_kw("UNION") {
-            union_all.push(self.eat_kw("ALL"));
+        let mut union_all: Vec<bool> = Vec::new();
+        while self.is_kw("UNION") {
+            let at = self.cur_span();
+            self.advance();
+            let all = self.eat_kw("ALL");
+            if union_all.first().is_some_and(|&first| first != all) {
+                return Err(self.error_at(
+                    at,
+                    "Invalid combination of UNION and UNION ALL: use one of them throughout                      the query",
+                ));
+            }
+            union_all.push(all);
             parts.push(self.single_query(Until::Statement)?);
         }
         Ok(Query {
@@ -51,6 +60,10 @@ impl<'a> Parser<'a> {
             span: self.span_from(start),
         };
         super::validate::clause_order(self, &sq, until)?;
+        super::validate::single_query_rules(self, &sq, until)?;
+        if until != Until::Paren {
+            super::validate::pattern_predicates(self, &sq)?;
+        }
         Ok(sq)
     }
 
