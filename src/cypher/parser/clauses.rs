@@ -30,11 +30,13 @@ impl<'a> Parser<'a> {
             union_all.push(all);
             parts.push(self.single_query(Until::Statement)?);
         }
-        Ok(Query {
+        let q = Query {
             parts,
             union_all,
             span: self.span_from(start),
-        })
+        };
+        super::validate::union_columns(self, &q)?;
+        Ok(q)
     }
 
     fn at_clause_end(&self, until: Until) -> bool {

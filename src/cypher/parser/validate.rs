@@ -186,7 +186,9 @@ pub(super) fn single_query_rules(p: &Parser<'_>, q: &SingleQuery, until: Until) 
                     }
                 }
             }
+            Clause::Return(r) => duplicate_columns(p, &r.projection, "RETURN")?,
             Clause::With(w) => {
+                duplicate_columns(p, &w.projection, "WITH")?;
                 for item in &w.projection.items {
                     if item.alias.is_none() && !matches!(item.expr.kind, ExprKind::Variable(_)) {
                         return Err(p.error_at(
@@ -422,4 +424,56 @@ fn expr_patterns(p: &Parser<'_>, e: &Expr, boolean: bool) -> Result<()> {
             _ => Ok(()),
         }),
     }
+}
+
+fn duplicate_columns(p: &Parser<'_>, pr: &Projection, clause: &str) -> Result<()> {
+    for (i, item) in pr.items.iter().enumerate() {
+        if pr.items[..i].iter().any(|o| o.name() == item.name()) {
+            let at = item.alias.as_ref().map_or(item.expr.span, |a| a.span);
+            return Err(p.error_at(
+                at,
+                format!(
+                    "Multiple result columns with the same name '{}' in {clause}: give each a \
+                     different alias",
+                    item.name()
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// The parts of a UNION must return the same columns (checked when no part uses `*`).
+pub(super) fn union_columns(p: &Parser<'_>, q: &Query) -> Result<()> {
+    let columns = |sq: &SingleQuery| -> Option<Vec<String>> {
+        match sq.clauses.last() {
+            Some(Clause::Return(r)) if !r.projection.star => Some(
+                r.projection
+                    .items
+                    .iter()
+                    .map(|i| i.name().to_string())
+                    .collect(),
+            ),
+            _ => None,
+        }
+    };
+    let Some(first) = q.parts.first().and_then(columns) else {
+        return Ok(());
+    };
+    for part in &q.parts[1..] {
+        if let Some(cols) = columns(part) {
+            if cols != first {
+                return Err(p.error_at(
+                    part.span,
+                    format!(
+                        "All parts of a UNION must return the same columns: ({}) differs from \
+                         ({})",
+                        cols.join(", "),
+                        first.join(", ")
+                    ),
+                ));
+            }
+        }
+    }
+    Ok(())
 }
