@@ -564,3 +564,6 @@ mod tests {
         assert_eq!(quantifier_result(Single, 0, 0, 1), None);
     }
 }
+
+#[cfg(test)]
+mod eval_tests;
