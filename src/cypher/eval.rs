@@ -70,11 +70,11 @@ fn check_every(i: usize, ctx: &EvalContext) -> Result<()> {
 pub fn eval(expr: &Expr, bindings: &dyn Bindings, ctx: &EvalContext) -> Result<Value> {
     match &expr.kind {
         ExprKind::Literal(l) => Ok(literal(l)),
-        ExprKind::Parameter(name) => ctx.params.get(name).cloned().ok_or_else(|| {
-            Error::semantic(format!(
-                "Expected parameter: ${name}; pass a value for it with the query"
-            ))
-        }),
+        ExprKind::Parameter(name) => ctx
+            .params
+            .get(name)
+            .cloned()
+            .ok_or_else(|| missing_parameter(name)),
         ExprKind::Variable(name) => variable(name, bindings),
         ExprKind::List(items) => items
             .iter()
@@ -89,14 +89,11 @@ pub fn eval(expr: &Expr, bindings: &dyn Bindings, ctx: &EvalContext) -> Result<V
             Ok(Value::Map(m))
         }
         ExprKind::Property(target, key) => {
-            let v = eval(target, bindings, ctx)?;
-            property_of(ctx, v, &key.name)
+            with_value(target, bindings, ctx, |v| property_of(ctx, v, &key.name))
         }
-        ExprKind::Index(target, index) => {
-            let v = eval(target, bindings, ctx)?;
-            let i = eval(index, bindings, ctx)?;
-            graph::index(ctx, v, i)
-        }
+        ExprKind::Index(target, index) => with_value(target, bindings, ctx, |v| {
+            with_value(index, bindings, ctx, |i| graph::index(ctx, v, i))
+        }),
         ExprKind::Slice(target, from, to) => {
             let v = eval(target, bindings, ctx)?;
             let bound = |b: &Option<Box<Expr>>| -> Result<Option<Value>> {
@@ -235,6 +232,38 @@ pub fn eval(expr: &Expr, bindings: &dyn Bindings, ctx: &EvalContext) -> Result<V
     }
 }
 
+/// Runs `f` on the value of `expr`, borrowing it when `expr` names a variable or a
+/// parameter instead of cloning it (`$ids` in `n.id IN $ids` may be a long list, evaluated
+/// once per row).
+fn with_value<R>(
+    expr: &Expr,
+    bindings: &dyn Bindings,
+    ctx: &EvalContext,
+    f: impl FnOnce(&Value) -> Result<R>,
+) -> Result<R> {
+    match &expr.kind {
+        ExprKind::Variable(name) => match bindings.get(name) {
+            Some(v) => f(v),
+            None => Err(unknown_variable(name)),
+        },
+        ExprKind::Parameter(name) => match ctx.params.get(name) {
+            Some(v) => f(v),
+            None => Err(missing_parameter(name)),
+        },
+        _ => f(&eval(expr, bindings, ctx)?),
+    }
+}
+
+fn unknown_variable(name: &str) -> Error {
+    Error::semantic(format!("Variable `{name}` not defined"))
+}
+
+fn missing_parameter(name: &str) -> Error {
+    Error::semantic(format!(
+        "Expected parameter: ${name}; pass a value for it with the query"
+    ))
+}
+
 fn literal(l: &Literal) -> Value {
     match l {
         Literal::Null => Value::Null,
@@ -249,7 +278,7 @@ fn variable(name: &str, bindings: &dyn Bindings) -> Result<Value> {
     bindings
         .get(name)
         .cloned()
-        .ok_or_else(|| Error::semantic(format!("Variable `{name}` not defined")))
+        .ok_or_else(|| unknown_variable(name))
 }
 
 fn binary(
@@ -283,6 +312,10 @@ fn binary(
         }
         _ => {}
     }
+    if op == BinaryOp::In {
+        let x = eval(l, bindings, ctx)?;
+        return with_value(r, bindings, ctx, |list| ops::in_list(&x, list));
+    }
     let a = eval(l, bindings, ctx)?;
     let b = eval(r, bindings, ctx)?;
     match op {
@@ -295,7 +328,6 @@ fn binary(
         BinaryOp::Div => ops::div(&a, &b),
         BinaryOp::Mod => ops::rem(&a, &b),
         BinaryOp::Pow => ops::pow(&a, &b),
-        BinaryOp::In => ops::in_list(&a, &b),
         BinaryOp::StartsWith => Ok(ops::string_predicate(&a, &b, |x, y| x.starts_with(y))),
         BinaryOp::EndsWith => Ok(ops::string_predicate(&a, &b, |x, y| x.ends_with(y))),
         BinaryOp::Contains => Ok(ops::string_predicate(&a, &b, |x, y| x.contains(y))),
@@ -305,9 +337,9 @@ fn binary(
             }
             _ => Ok(Value::Null),
         },
-        BinaryOp::And | BinaryOp::Or | BinaryOp::Xor => {
-            Err(Error::internal("boolean operator fell through evaluation"))
-        }
+        BinaryOp::And | BinaryOp::Or | BinaryOp::Xor | BinaryOp::In => Err(Error::internal(
+            "an operator with its own evaluation path fell through",
+        )),
     }
 }
 
@@ -495,7 +527,7 @@ fn map_projection(
     for item in items {
         match item {
             MapProjectionItem::Property(key) => {
-                out.insert(key.name.clone(), property_of(ctx, base.clone(), &key.name)?);
+                out.insert(key.name.clone(), property_of(ctx, &base, &key.name)?);
             }
             MapProjectionItem::AllProperties => {
                 if let Some(props) = all_properties(ctx, &base) {

@@ -12,18 +12,18 @@ use crate::value::Value;
 
 /// `v.key`: null for null and for missing properties/keys; a type error for values that
 /// have no properties.
-pub(crate) fn property_of(ctx: &EvalContext, v: Value, key: &str) -> Result<Value> {
+pub(crate) fn property_of(ctx: &EvalContext, v: &Value, key: &str) -> Result<Value> {
     match v {
         Value::Null => Ok(Value::Null),
         Value::Node(id) => Ok(ctx
             .tx
             .key_id(key)
-            .map_or(Value::Null, |k| ctx.tx.node_property(id, k))),
+            .map_or(Value::Null, |k| ctx.tx.node_property(*id, k))),
         Value::Relationship(id) => Ok(ctx
             .tx
             .key_id(key)
-            .map_or(Value::Null, |k| ctx.tx.rel_property(id, k))),
-        Value::Map(mut m) => Ok(m.remove(key).unwrap_or(Value::Null)),
+            .map_or(Value::Null, |k| ctx.tx.rel_property(*id, k))),
+        Value::Map(m) => Ok(m.get(key).cloned().unwrap_or(Value::Null)),
         other => Err(Error::type_error(format!(
             "cannot read property `{key}` of {}; only nodes, relationships and maps have properties",
             other.type_name()
@@ -50,28 +50,24 @@ pub(crate) fn all_properties(ctx: &EvalContext, v: &Value) -> Option<BTreeMap<St
 
 /// `container[index]`: lists by Integer (negative counts from the end, out of range is null),
 /// maps, nodes and relationships by String.
-pub(crate) fn index(ctx: &EvalContext, container: Value, index: Value) -> Result<Value> {
+pub(crate) fn index(ctx: &EvalContext, container: &Value, index: &Value) -> Result<Value> {
     match (container, index) {
         (Value::Null, _) | (_, Value::Null) => Ok(Value::Null),
-        (Value::List(mut items), Value::Int(i)) => {
+        (Value::List(items), Value::Int(i)) => {
             let len = i64::try_from(items.len()).unwrap_or(i64::MAX);
-            let at = if i < 0 { len.saturating_add(i) } else { i };
-            if at < 0 || at >= len {
-                return Ok(Value::Null);
-            }
-            let at = usize::try_from(at).unwrap_or(usize::MAX);
-            Ok(if at < items.len() {
-                items.swap_remove(at)
-            } else {
-                Value::Null
-            })
+            let at = if *i < 0 { len.saturating_add(*i) } else { *i };
+            Ok(usize::try_from(at)
+                .ok()
+                .and_then(|at| items.get(at))
+                .cloned()
+                .unwrap_or(Value::Null))
         }
         (Value::List(_), other) => Err(Error::type_error(format!(
             "a list index must be an Integer, got {}",
             other.type_name()
         ))),
         (c @ (Value::Map(_) | Value::Node(_) | Value::Relationship(_)), Value::String(key)) => {
-            property_of(ctx, c, &key)
+            property_of(ctx, c, key)
         }
         (c @ (Value::Map(_) | Value::Node(_) | Value::Relationship(_)), other) => {
             Err(Error::type_error(format!(
