@@ -405,8 +405,14 @@ fn function_call(
             "aggregate function {name}() reached the scalar evaluator; the executor must compute aggregates"
         )));
     }
-    if !functions::exists(name) {
-        return Err(Error::semantic(format!("Unknown function '{name}'")));
+    functions::check_call(name, args.len())?;
+    // exists((a)-->(b)) is the pattern predicate itself, not "is the predicate non-null".
+    if name.eq_ignore_ascii_case("exists") {
+        if let [arg] = args {
+            if matches!(arg.kind, ExprKind::PatternPredicate(_)) {
+                return eval(arg, bindings, ctx);
+            }
+        }
     }
     // coalesce is lazy: arguments after the first non-null one are not evaluated.
     if name.eq_ignore_ascii_case("coalesce") {

@@ -217,6 +217,11 @@ pub fn call(name: &str, args: Vec<Value>, ctx: &EvalContext) -> Result<Value> {
     }
 }
 
+/// Checks that `name` exists and accepts `n` arguments (semantic error otherwise).
+pub(crate) fn check_call(name: &str, n: usize) -> Result<()> {
+    checked_entry(name, n).map(|_| ())
+}
+
 /// Looks `name` up and checks the argument count.
 fn checked_entry(name: &str, n: usize) -> Result<&'static Entry> {
     let entry =

@@ -534,6 +534,7 @@ fn subqueries_go_through_the_runner() {
     };
     let pred = e(ExprKind::PatternPredicate(Box::new(pattern.clone())));
     assert_eq!(f.ok(pred.clone()), Value::Bool(false));
+    assert_eq!(f.ok(call("exists", vec![pred.clone()])), Value::Bool(false));
     let query = SingleQuery {
         clauses: vec![],
         span: Span::default(),
