@@ -105,17 +105,21 @@ pub unsafe extern "C" fn graphdb_rollback(txn: *mut graphdb_transaction) -> grap
 }
 
 /// Frees a transaction handle without committing: rolls the transaction back if it is still
-/// open (and no other thread is using the connection). NULL is fine.
+/// the connection's open one (and no other thread is using the connection). NULL is fine.
 #[no_mangle]
 pub unsafe extern "C" fn graphdb_transaction_free(txn: *mut graphdb_transaction) {
     guard_value((), || {
-        if !txn.is_null() {
-            // SAFETY: forwarded under the same contract.
-            unsafe {
-                finish(txn, "graphdb_transaction_free", |state| {
-                    state.conn.rollback()
-                })
-            };
+        if txn.is_null() {
+            return;
         }
+        // SAFETY: non-NULL transaction handles come from graphdb_begin and are ended once.
+        let txn = unsafe { Box::from_raw(txn) };
+        // A free reports nothing; a transaction that already ended is simply forgotten.
+        let _ = txn.shared.call("graphdb_transaction_free", |state| {
+            if state.open && state.conn.current_transaction() == Some(txn.token) {
+                state.conn.rollback()?;
+            }
+            Ok(())
+        });
     })
 }

@@ -301,7 +301,7 @@ unsafe fn read_str(
 
 /// The type of a view; GRAPHDB_TYPE_INVALID for NULL.
 #[no_mangle]
-pub unsafe extern "C" fn graphdb_value_type(v: *const graphdb_value) -> graphdb_value_type {
+pub unsafe extern "C" fn graphdb_value_get_type(v: *const graphdb_value) -> graphdb_value_type {
     guard_value(graphdb_value_type::GRAPHDB_TYPE_INVALID, || {
         // SAFETY: NULL or a live view.
         match unsafe { v.as_ref() } {
