@@ -119,7 +119,9 @@ fn engine_ready() -> bool {
         std::panic::set_hook(Box::new(|_| {}));
         let ready = std::panic::catch_unwind(|| {
             graphdb::Database::open(":memory:", &graphdb::Options::new())
-                .map(|db| drop(db.connect()))
+                .map(|db| {
+                    let _conn = db.connect();
+                })
                 .is_ok()
         })
         .unwrap_or(false);
