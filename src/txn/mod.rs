@@ -6,7 +6,7 @@
 
 mod transaction;
 
-pub use transaction::{Savepoint, Transaction, TxnManager};
+pub use transaction::{CommitSink, Savepoint, Transaction, TxnManager};
 
 /// What a transaction may do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -22,3 +22,6 @@ pub enum Isolation {
     Serializable,
     Snapshot,
 }
+
+#[cfg(test)]
+mod tests;
