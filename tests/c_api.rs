@@ -119,9 +119,7 @@ fn engine_ready() -> bool {
         std::panic::set_hook(Box::new(|_| {}));
         let ready = std::panic::catch_unwind(|| {
             graphdb::Database::open(":memory:", &graphdb::Options::new())
-                .map(|db| {
-                    let _conn = db.connect();
-                })
+                .and_then(|db| db.connect().query("RETURN 1", &graphdb::Params::new()))
                 .is_ok()
         })
         .unwrap_or(false);
@@ -137,6 +135,14 @@ fn engine_ready() -> bool {
 fn bad_input_is_refused_without_crashing() {
     let out = build_and_run("bad_input", &[]);
     assert!(String::from_utf8_lossy(&out.stdout).contains("bad_input: ok"));
+}
+
+#[test]
+fn connections_transactions_and_process_locking() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = dir.path().join("db");
+    let out = build_and_run("connection", &[db.to_str().expect("utf-8 temp path")]);
+    assert!(String::from_utf8_lossy(&out.stdout).contains("connection: ok"));
 }
 
 #[test]
