@@ -180,3 +180,37 @@ fn concurrent_use_of_one_connection_is_misuse_and_interrupt_works() {
     }
     build_and_run("threads", &[]);
 }
+
+#[test]
+fn quickstart_example_builds_with_the_documented_command_and_agrees_after_reopen() {
+    // Compiles in any case (the example must always build); runs only with the engine.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let exe = dir.path().join("quickstart");
+    let lib = lib_dir();
+    let output = Command::new(compiler())
+        .current_dir(root())
+        .args(["-Iinclude", "examples/c/quickstart.c", "-L"])
+        .arg(&lib)
+        .args(["-lgraphdb", "-o"])
+        .arg(&exe)
+        .output()
+        .expect("run the C compiler");
+    assert!(
+        output.status.success(),
+        "examples/c/quickstart.c does not build:\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    if !engine_ready() {
+        return;
+    }
+    let db = dir.path().join("quickstart.db");
+    let out = run(&exe, &[db.to_str().expect("utf-8 temp path")]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success() && stdout.contains("the same answer"),
+        "quickstart failed ({}):\n{stdout}\n{}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains("alice"), "{stdout}");
+}
