@@ -34,7 +34,7 @@ typedef enum {
 } graphdb_stat;
 
 // The outcome of every fallible call. `GRAPHDB_OK` is 0; every other value is one
-// [`ErrorKind`], in the same order (see the status table of API.md).
+// Rust `ErrorKind`, in the same order (see the status table of API.md).
 typedef enum {
     GRAPHDB_OK = 0,
     GRAPHDB_ERROR = 1,

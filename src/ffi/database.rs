@@ -51,10 +51,12 @@ pub unsafe extern "C" fn graphdb_options_set(
     guard("graphdb_options_set", || {
         // SAFETY: the caller passes NULL or a live options handle, used by one thread.
         let opts = unsafe { opts.as_mut() }.ok_or_else(|| super::status::null_argument("opts"))?;
-        // SAFETY: the caller passes NULL or NUL-terminated strings.
-        let outcome = unsafe { in_str(key, "option key") }
-            .and_then(|k| Ok((k, unsafe { in_str(value, "option value") }?)))
-            .and_then(|(k, v)| opts.options.set(k, v));
+        let set = |opts: &mut graphdb_options| {
+            // SAFETY: the caller passes NULL or NUL-terminated strings.
+            let (k, v) = unsafe { (in_str(key, "option key")?, in_str(value, "option value")?) };
+            opts.options.set(k, v)
+        };
+        let outcome = set(opts);
         if let Err(e) = &outcome {
             opts.refused.get_or_insert_with(|| e.clone());
         }
@@ -86,6 +88,7 @@ pub unsafe extern "C" fn graphdb_open(
 ) -> graphdb_status {
     // SAFETY: the caller passes NULL or writable pointers.
     let message = unsafe { out(error_out, std::ptr::null_mut()) };
+    // SAFETY: as above.
     let db_out = unsafe { out(out_db, std::ptr::null_mut()) };
     let outcome: Result<()> = catch("graphdb_open", || {
         let db_out = need(db_out, "out")?;

@@ -6,7 +6,7 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use crate::error::{Error, ErrorKind, Result};
 
 /// The outcome of every fallible call. `GRAPHDB_OK` is 0; every other value is one
-/// [`ErrorKind`], in the same order (see the status table of API.md).
+/// Rust `ErrorKind`, in the same order (see the status table of API.md).
 #[repr(C)]
 #[allow(non_camel_case_types)]
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
