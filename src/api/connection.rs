@@ -123,6 +123,50 @@ impl Connection {
         }
     }
 
+    /// Runs `work` in a transaction of `mode` and commits it, retrying the whole transaction
+    /// on `Conflict` (up to `max_attempts` attempts in all) with jittered exponential backoff.
+    /// Any other error rolls back and is returned at once; so is the last conflict. `work`
+    /// must not begin, commit or roll back itself.
+    pub fn transact<T>(
+        &mut self,
+        mode: TxnMode,
+        max_attempts: u32,
+        mut work: impl FnMut(&mut Connection) -> Result<T>,
+    ) -> Result<T> {
+        if self.open.is_some() {
+            return Err(Error::transaction_state(
+                "transact needs a connection with no open transaction; commit or roll back first",
+            ));
+        }
+        let max_attempts = max_attempts.max(1);
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            self.begin(mode)?;
+            let outcome = work(self).and_then(|value| {
+                if self.open.is_none() {
+                    return Err(Error::new(
+                        ErrorKind::Misuse,
+                        "the transaction was ended inside transact's callback; let transact commit it",
+                    ));
+                }
+                self.commit().map(|_| value)
+            });
+            match outcome {
+                Ok(value) => return Ok(value),
+                Err(e) => {
+                    if let Some((tx, _)) = self.open.take() {
+                        tx.rollback();
+                    }
+                    if !e.is_retryable() || attempt >= max_attempts {
+                        return Err(e);
+                    }
+                    std::thread::sleep(backoff(attempt));
+                }
+            }
+        }
+    }
+
     /// The open explicit transaction, if any.
     pub fn current_transaction(&self) -> Option<TxnToken> {
         self.open.as_ref().map(|(_, t)| *t)
@@ -208,6 +252,18 @@ impl Connection {
         tx.commit()?;
         Ok(result)
     }
+}
+
+/// Exponential backoff from 1 ms, capped at 100 ms, with full jitter so that transactions
+/// that conflicted with each other do not collide again in lockstep.
+fn backoff(attempt: u32) -> Duration {
+    use std::hash::{BuildHasher, Hasher};
+    let cap_us = (1000u64 << attempt.min(7)).min(100_000);
+    // RandomState is seeded randomly per instance: enough entropy for jitter.
+    let r = std::collections::hash_map::RandomState::new()
+        .build_hasher()
+        .finish();
+    Duration::from_micros(r % cap_us + 1)
 }
 
 fn no_transaction(what: &str) -> Error {

@@ -5,6 +5,7 @@
 //! other transaction can see until commit stamps them.
 
 mod transaction;
+mod validation;
 
 pub use transaction::{CommitSink, Savepoint, Transaction, TxnManager};
 

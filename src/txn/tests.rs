@@ -174,3 +174,130 @@ fn concurrent_relationship_creation_on_one_node_does_not_conflict() {
     let r = m.begin(TxnKind::ReadOnly, Isolation::Serializable);
     assert_eq!(r.expand(hub, Direction::Incoming, &[ty]).len(), 4);
 }
+
+/// Doctors on call: each transaction checks that two are on call, then takes itself off.
+fn write_skew(
+    isolation: Isolation,
+) -> (
+    Result<(), crate::error::Error>,
+    Result<(), crate::error::Error>,
+) {
+    let m = mgr();
+    let mut t = rw(&m);
+    let doc = t.intern_label("Doctor");
+    let on = t.intern_key("on_call");
+    let a = t
+        .create_node(&[doc], vec![(on, Value::Bool(true))])
+        .unwrap();
+    let b = t
+        .create_node(&[doc], vec![(on, Value::Bool(true))])
+        .unwrap();
+    t.commit().unwrap();
+    let mut t1 = m.begin(TxnKind::ReadWrite, isolation);
+    let mut t2 = m.begin(TxnKind::ReadWrite, isolation);
+    for (t, me) in [(&mut t1, a), (&mut t2, b)] {
+        let on_call = t
+            .scan_nodes_by_label(doc)
+            .into_iter()
+            .filter(|&d| t.node_property(d, on) == Value::Bool(true))
+            .count();
+        assert_eq!(on_call, 2);
+        t.set_node_property(me, on, Value::Bool(false)).unwrap();
+    }
+    (t1.commit(), t2.commit())
+}
+
+#[test]
+fn serializable_prevents_write_skew_and_snapshot_allows_it() {
+    let (r1, r2) = write_skew(Isolation::Serializable);
+    assert!(r1.is_ok());
+    assert_eq!(r2.unwrap_err().kind(), ErrorKind::Conflict);
+    let (r1, r2) = write_skew(Isolation::Snapshot);
+    assert!(
+        r1.is_ok() && r2.is_ok(),
+        "snapshot isolation lets write skew through"
+    );
+}
+
+#[test]
+fn serializable_detects_phantoms_in_label_scans_and_expansions() {
+    let m = mgr();
+    let mut t = rw(&m);
+    let seat = t.intern_label("Seat");
+    let user = t.intern_label("User");
+    let booked = t.intern_rel_type("BOOKED");
+    let s = t.create_node(&[seat], vec![]).unwrap();
+    t.commit().unwrap();
+    // Two bookers each see the seat free, then book it.
+    let mut b1 = rw(&m);
+    let mut b2 = rw(&m);
+    for b in [&mut b1, &mut b2] {
+        assert!(b.expand(s, Direction::Incoming, &[booked]).is_empty());
+        let u = b.create_node(&[user], vec![]).unwrap();
+        b.create_rel(u, s, booked, vec![]).unwrap();
+    }
+    b1.commit().unwrap();
+    assert_eq!(b2.commit().unwrap_err().kind(), ErrorKind::Conflict);
+    // A count by label scan is invalidated by a concurrent creation with that label.
+    let mut counter = rw(&m);
+    let n = counter.scan_nodes_by_label(user).len() as i64;
+    let k = counter.intern_key("n");
+    let mut creator = rw(&m);
+    creator.create_node(&[user], vec![]).unwrap();
+    creator.commit().unwrap();
+    counter.create_node(&[], vec![(k, Value::Int(n))]).unwrap();
+    assert_eq!(counter.commit().unwrap_err().kind(), ErrorKind::Conflict);
+}
+
+#[test]
+fn unrelated_concurrent_writers_do_not_conflict_and_summaries_are_pruned() {
+    let m = mgr();
+    let mut t = rw(&m);
+    let hub_l = t.intern_label("Hub");
+    let ty = t.intern_rel_type("R");
+    let hub = t.create_node(&[hub_l], vec![]).unwrap();
+    t.commit().unwrap();
+    let mut writers: Vec<Transaction> = (0..8).map(|_| rw(&m)).collect();
+    for w in &mut writers {
+        let h = w.scan_nodes_by_label(hub_l)[0];
+        let n = w.create_node(&[], vec![]).unwrap();
+        w.create_rel(n, h, ty, vec![]).unwrap();
+    }
+    for w in writers {
+        w.commit().expect("supernode writers must not conflict");
+    }
+    assert_eq!(
+        m.retained_summaries(),
+        0,
+        "no running transaction needs old summaries"
+    );
+    let r = m.begin(TxnKind::ReadOnly, Isolation::Serializable);
+    assert_eq!(r.expand(hub, Direction::Incoming, &[ty]).len(), 8);
+}
+
+#[test]
+fn versions_are_collected_and_a_long_reader_pins_only_its_own() {
+    let m = mgr();
+    let mut t = rw(&m);
+    let k = t.intern_key("v");
+    let n = t.create_node(&[], vec![(k, Value::Int(0))]).unwrap();
+    t.commit().unwrap();
+    let reader = m.begin(TxnKind::ReadOnly, Isolation::Serializable);
+    for i in 1..=500 {
+        let mut w = rw(&m);
+        w.set_node_property(n, k, Value::Int(i)).unwrap();
+        w.commit().unwrap();
+    }
+    // The reader's version plus the newest: not 501.
+    assert_eq!(m.graph().version_count(), 2);
+    assert_eq!(reader.node_property(n, k), Value::Int(0));
+    drop(reader);
+    let mut w = rw(&m);
+    w.delete_node(n, false).unwrap();
+    w.commit().unwrap();
+    assert_eq!(
+        m.graph().version_count(),
+        0,
+        "a deletion everyone sees frees the chain"
+    );
+}

@@ -11,10 +11,12 @@
 //!   WAL order = visibility order, and a snapshot never sees half a transaction.
 //! - Rollback (and statement rollback to a savepoint) replays the undo log backwards.
 
-use std::collections::HashSet;
+use std::cell::RefCell;
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
+use super::validation::{CommitSummary, ReadSet};
 use super::{Isolation, TxnKind};
 use crate::error::{Error, ErrorKind, Result};
 use crate::storage::graph::{
@@ -44,6 +46,11 @@ pub struct TxnManager {
     poisoned: Mutex<Option<String>>,
     read_only: bool,
     active: AtomicU64,
+    /// Running transactions' snapshots: they decide which versions and commit summaries
+    /// must be kept.
+    registry: Mutex<Registry>,
+    /// Summaries of recent commits, oldest first.
+    recent: Mutex<VecDeque<CommitSummary>>,
 }
 
 impl TxnManager {
@@ -64,7 +71,14 @@ impl TxnManager {
             poisoned: Mutex::new(None),
             read_only,
             active: AtomicU64::new(0),
+            registry: Mutex::new(Registry::default()),
+            recent: Mutex::new(VecDeque::new()),
         }
+    }
+
+    /// Number of commit summaries kept for serializable validation.
+    pub fn retained_summaries(&self) -> usize {
+        lock(&self.recent).len()
     }
 
     pub fn graph(&self) -> &Arc<Graph> {
@@ -80,14 +94,11 @@ impl TxnManager {
     }
 
     fn poison_message(&self) -> Option<String> {
-        self.poisoned
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .clone()
+        lock(&self.poisoned).clone()
     }
 
     fn poison(&self, why: &str) {
-        let mut p = self.poisoned.lock().unwrap_or_else(|e| e.into_inner());
+        let mut p = lock(&self.poisoned);
         if p.is_none() {
             *p = Some(why.to_owned());
         }
@@ -96,12 +107,25 @@ impl TxnManager {
     pub fn begin(self: &Arc<Self>, kind: TxnKind, isolation: Isolation) -> Transaction {
         let id = self.next_txn.fetch_add(1, Ordering::Relaxed);
         self.active.fetch_add(1, Ordering::Relaxed);
+        let validates = kind == TxnKind::ReadWrite && isolation == Isolation::Serializable;
+        let snapshot = {
+            // Taking the snapshot under the lock that pruning and version GC read guarantees
+            // that everything this snapshot may need is kept until the transaction ends.
+            let mut r = lock(&self.registry);
+            let snapshot = self.published.load(Ordering::Acquire);
+            r.snapshots.insert(id, snapshot);
+            if validates {
+                r.validating.insert(id);
+            }
+            snapshot
+        };
         Transaction {
             mgr: Arc::clone(self),
             vis: Visibility {
-                snapshot: self.published.load(Ordering::Acquire),
+                snapshot,
                 own: UNCOMMITTED | id,
             },
+            reads: validates.then(|| RefCell::new(ReadSet::default())),
             kind,
             isolation,
             undo: Vec::new(),
@@ -111,6 +135,65 @@ impl TxnManager {
             finished: false,
         }
     }
+}
+
+/// Running transactions, for deciding what old state must be kept.
+#[derive(Default)]
+struct Registry {
+    /// Snapshot of each running transaction, by id.
+    snapshots: HashMap<u64, u64>,
+    /// Ids of running serializable read-write transactions (they validate against summaries).
+    validating: HashSet<u64>,
+}
+
+impl Registry {
+    fn remove(&mut self, id: u64) {
+        self.snapshots.remove(&id);
+        self.validating.remove(&id);
+    }
+
+    fn oldest_validating(&self) -> Option<u64> {
+        self.validating
+            .iter()
+            .filter_map(|id| self.snapshots.get(id))
+            .min()
+            .copied()
+    }
+}
+
+/// Drops the versions of `chain` that nobody can see any more: kept are our uncommitted
+/// head (if any), the newest committed version (every future snapshot sees it), and for each
+/// running snapshot in `snapshots` the version it sees. A deletion that is the only thing left
+/// drops the whole chain.
+fn trim_chain<T>(chain: &mut Vec<Version<T>>, snapshots: &[u64]) {
+    let committed = |v: &Version<T>| v.stamp < UNCOMMITTED;
+    let Some(newest) = chain.iter().rposition(committed) else {
+        return;
+    };
+    let mut keep = vec![false; chain.len()];
+    keep[newest] = true;
+    for (i, v) in chain.iter().enumerate() {
+        keep[i] |= !committed(v);
+    }
+    for &s in snapshots {
+        if let Some(i) = chain.iter().rposition(|v| committed(v) && v.stamp <= s) {
+            keep[i] = true;
+        }
+    }
+    let mut i = 0;
+    chain.retain(|_| {
+        i += 1;
+        keep[i - 1]
+    });
+    if chain.len() == 1 && chain[0].data.is_none() && committed(&chain[0]) {
+        chain.clear();
+    }
+}
+
+/// Every mutex here guards state that each critical section leaves consistent, so a
+/// poisoned lock (a panic elsewhere while holding it) is safe to keep using.
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 /// A point the transaction can return to, undoing every write made since (statement
@@ -146,6 +229,8 @@ pub struct Transaction {
     vis: Visibility,
     kind: TxnKind,
     isolation: Isolation,
+    /// What this transaction read; `Some` only for serializable read-write transactions.
+    reads: Option<RefCell<ReadSet>>,
     undo: Vec<Undo>,
     /// Entities written, first-write order (for commit).
     touched: Vec<Entity>,
@@ -195,6 +280,25 @@ impl Transaction {
         !self.undo.is_empty()
     }
 
+    /// Records a read for serializable validation.
+    fn note(&self, f: impl FnOnce(&mut ReadSet)) {
+        if let Some(r) = &self.reads {
+            f(&mut r.borrow_mut());
+        }
+    }
+
+    fn note_node(&self, id: NodeId) {
+        self.note(|r| {
+            r.nodes.insert(id);
+        });
+    }
+
+    fn note_rel(&self, id: RelId) {
+        self.note(|r| {
+            r.rels.insert(id);
+        });
+    }
+
     // ---- catalog -------------------------------------------------------------------------
     pub fn label_id(&self, name: &str) -> Option<LabelId> {
         self.mgr.graph.catalog.labels.get(name)
@@ -237,15 +341,18 @@ impl Transaction {
 
     // ---- reads at this transaction's snapshot ---------------------------------------------
     pub fn node_exists(&self, id: NodeId) -> bool {
+        self.note_node(id);
         self.mgr.graph.read().node(id, self.vis).is_some()
     }
 
     pub fn rel_exists(&self, id: RelId) -> bool {
+        self.note_rel(id);
         self.mgr.graph.read().rel(id, self.vis).is_some()
     }
 
     /// Every visible node, ascending id.
     pub fn scan_nodes(&self) -> Vec<NodeId> {
+        self.note(|r| r.all_nodes = true);
         let g = self.mgr.graph.read();
         (0..g.nodes.len() as NodeId)
             .filter(|&id| g.node(id, self.vis).is_some())
@@ -254,6 +361,9 @@ impl Transaction {
 
     /// Every visible node that has `label`, ascending id.
     pub fn scan_nodes_by_label(&self, label: LabelId) -> Vec<NodeId> {
+        self.note(|r| {
+            r.labels.insert(label);
+        });
         let g = self.mgr.graph.read();
         let Some(candidates) = g.by_label.get(&label) else {
             return Vec::new();
@@ -270,6 +380,7 @@ impl Transaction {
 
     /// Every visible relationship, ascending id.
     pub fn scan_rels(&self) -> Vec<RelId> {
+        self.note(|r| r.all_rels = true);
         let g = self.mgr.graph.read();
         (0..g.rels.len() as RelId)
             .filter(|&id| g.rel(id, self.vis).is_some())
@@ -278,6 +389,7 @@ impl Transaction {
 
     /// Labels of a visible node (sorted by id); empty when the node is not visible.
     pub fn node_labels(&self, id: NodeId) -> Vec<LabelId> {
+        self.note_node(id);
         self.mgr
             .graph
             .read()
@@ -287,6 +399,7 @@ impl Transaction {
     }
 
     pub fn node_has_label(&self, id: NodeId, label: LabelId) -> bool {
+        self.note_node(id);
         self.mgr
             .graph
             .read()
@@ -296,6 +409,7 @@ impl Transaction {
 
     /// `Value::Null` when the node or the property does not exist.
     pub fn node_property(&self, id: NodeId, key: KeyId) -> Value {
+        self.note_node(id);
         self.mgr
             .graph
             .read()
@@ -306,6 +420,7 @@ impl Transaction {
 
     /// All properties, sorted by key id; empty when the node is not visible.
     pub fn node_properties(&self, id: NodeId) -> Vec<(KeyId, Value)> {
+        self.note_node(id);
         self.mgr
             .graph
             .read()
@@ -315,6 +430,7 @@ impl Transaction {
     }
 
     pub fn rel_type(&self, id: RelId) -> Option<TypeId> {
+        self.note_rel(id);
         self.mgr
             .graph
             .read()
@@ -324,6 +440,7 @@ impl Transaction {
 
     /// `(start, end)` of a visible relationship.
     pub fn rel_endpoints(&self, id: RelId) -> Option<(NodeId, NodeId)> {
+        self.note_rel(id);
         self.mgr
             .graph
             .read()
@@ -332,6 +449,7 @@ impl Transaction {
     }
 
     pub fn rel_property(&self, id: RelId, key: KeyId) -> Value {
+        self.note_rel(id);
         self.mgr
             .graph
             .read()
@@ -341,6 +459,7 @@ impl Transaction {
     }
 
     pub fn rel_properties(&self, id: RelId) -> Vec<(KeyId, Value)> {
+        self.note_rel(id);
         self.mgr
             .graph
             .read()
@@ -353,6 +472,9 @@ impl Transaction {
     /// `(relationship, other node)` in ascending relationship id. For `Both`, a self-loop
     /// appears once.
     pub fn expand(&self, node: NodeId, dir: Direction, types: &[TypeId]) -> Vec<(RelId, NodeId)> {
+        self.note(|r| {
+            r.adjacency.insert(node);
+        });
         let g = self.mgr.graph.read();
         let Some(entry) = g.node_entry(node) else {
             return Vec::new();
@@ -850,6 +972,7 @@ impl Transaction {
         if !self.finished {
             self.finished = true;
             self.mgr.active.fetch_sub(1, Ordering::Relaxed);
+            lock(&self.mgr.registry).remove(self.id());
         }
     }
 
@@ -865,6 +988,52 @@ impl Transaction {
         }
     }
 
+    fn id(&self) -> u64 {
+        self.vis.own & !UNCOMMITTED
+    }
+
+    /// Version GC for the entities this commit touched, given the snapshots still running
+    /// (see `trim_chain`). Done per commit, so memory under a steady update workload stays
+    /// bounded without a background sweep, and a long-running reader pins one version per
+    /// entity, not the history since it began.
+    fn collect_versions(&self, running: &[u64]) {
+        let mut g = self.mgr.graph.write();
+        for &e in &self.touched {
+            match e {
+                Entity::Node(id) => {
+                    if let Some(n) = g.node_entry_mut(id) {
+                        trim_chain(&mut n.versions, running);
+                    }
+                }
+                Entity::Rel(id) => {
+                    if let Some(r) = g.rel_entry_mut(id) {
+                        trim_chain(&mut r.versions, running);
+                    }
+                }
+            }
+        }
+    }
+
+    /// Serializable validation: fails if a transaction that committed after our snapshot
+    /// wrote anything we read. Runs under the commit lock.
+    fn validate_reads(&self) -> Result<()> {
+        let Some(reads) = &self.reads else {
+            return Ok(());
+        };
+        let reads = reads.borrow();
+        let recent = lock(&self.mgr.recent);
+        for s in recent.iter().filter(|s| s.ts > self.vis.snapshot) {
+            if let Some(what) = reads.invalidated_by(s) {
+                return Err(Error::conflict(format!(
+                    "serialization failure: a concurrent transaction (commit {}) changed {what}; \
+                     this transaction was rolled back, retry it",
+                    s.ts
+                )));
+            }
+        }
+        Ok(())
+    }
+
     /// Commits: the changes become durable (as the sync mode promises) and visible to
     /// transactions that begin afterwards. On any error the transaction is rolled back.
     pub fn commit(mut self) -> Result<()> {
@@ -878,18 +1047,19 @@ impl Transaction {
             return Err(e);
         }
         if self.undo.is_empty() {
+            // Nothing written: serializable at its snapshot, nothing to log.
             self.finish();
             return Ok(());
         }
         let mgr = Arc::clone(&self.mgr);
-        let _serial = mgr.commit_lock.lock().unwrap_or_else(|e| e.into_inner());
-        if let Err(e) = self.check_writable() {
+        let _serial = lock(&mgr.commit_lock);
+        if let Err(e) = self.check_writable().and_then(|_| self.validate_reads()) {
             self.rollback_in_place();
             return Err(e);
         }
         let ts = mgr.published.load(Ordering::Acquire) + 1;
+        let (changes, summary) = self.redo(ts, mgr.sink.is_some());
         if let Some(sink) = &mgr.sink {
-            let changes = self.changes();
             if let Err(e) = sink.append(ts, &changes) {
                 mgr.poison(e.message());
                 self.rollback_in_place();
@@ -922,26 +1092,51 @@ impl Transaction {
                 }
             }
         }
-        mgr.published.store(ts, Ordering::Release);
+        let running = {
+            // Publish and prune under the registration lock (see `TxnManager::begin`).
+            let mut registry = lock(&mgr.registry);
+            // Validation is behind us: our own snapshot no longer pins anything.
+            registry.remove(self.id());
+            mgr.published.store(ts, Ordering::Release);
+            let mut recent = lock(&mgr.recent);
+            recent.push_back(summary);
+            match registry.oldest_validating() {
+                Some(oldest) => {
+                    while recent.front().is_some_and(|s| s.ts <= oldest) {
+                        recent.pop_front();
+                    }
+                }
+                None => recent.clear(),
+            }
+            registry.snapshots.values().copied().collect::<Vec<u64>>()
+        };
+        self.collect_versions(&running);
         self.undo.clear();
         self.finish();
         Ok(())
     }
 
-    /// The logical redo of this transaction: catalog names first, then each touched entity's
-    /// final state. Entities created and deleted within the transaction leave no trace.
-    fn changes(&self) -> Vec<Change> {
-        let cat = &self.mgr.graph.catalog;
+    /// The logical redo of this transaction (catalog names first when `log` is set, then
+    /// each touched entity's final state) and its summary for serializable validation.
+    /// Entities created and deleted within the transaction leave no trace.
+    fn redo(&self, ts: u64, log: bool) -> (Vec<Change>, CommitSummary) {
         let mut out: Vec<Change> = Vec::new();
-        for (id, n) in cat.labels.take_undurable() {
-            out.push(Change::DefineLabel(id, n.to_string()));
+        if log {
+            let cat = &self.mgr.graph.catalog;
+            for (id, n) in cat.labels.take_undurable() {
+                out.push(Change::DefineLabel(id, n.to_string()));
+            }
+            for (id, n) in cat.rel_types.take_undurable() {
+                out.push(Change::DefineRelType(id, n.to_string()));
+            }
+            for (id, n) in cat.keys.take_undurable() {
+                out.push(Change::DefineKey(id, n.to_string()));
+            }
         }
-        for (id, n) in cat.rel_types.take_undurable() {
-            out.push(Change::DefineRelType(id, n.to_string()));
-        }
-        for (id, n) in cat.keys.take_undurable() {
-            out.push(Change::DefineKey(id, n.to_string()));
-        }
+        let mut sum = CommitSummary {
+            ts,
+            ..Default::default()
+        };
         let g = self.mgr.graph.read();
         for &e in &self.touched {
             match e {
@@ -955,14 +1150,25 @@ impl Transaction {
                     if head.stamp != self.vis.own {
                         continue;
                     }
-                    let existed_before = entry.versions.len() > 1;
+                    let before = entry
+                        .versions
+                        .len()
+                        .checked_sub(2)
+                        .and_then(|i| entry.versions[i].data.as_ref());
+                    sum.nodes.push(id);
+                    let no_labels: &[LabelId] = &[];
+                    let old = before.map_or(no_labels, |d| &d.labels[..]);
+                    let new = head.data.as_ref().map_or(no_labels, |d| &d.labels[..]);
+                    sum.labels.extend(old.iter().filter(|l| !new.contains(l)));
+                    sum.labels.extend(new.iter().filter(|l| !old.contains(l)));
+                    sum.nodes_created_or_deleted |= before.is_none() || head.data.is_none();
                     match &head.data {
                         Some(d) => out.push(Change::PutNode {
                             id,
                             labels: d.labels.clone(),
                             props: d.props.clone(),
                         }),
-                        None if existed_before => out.push(Change::DeleteNode(id)),
+                        None if before.is_some() => out.push(Change::DeleteNode(id)),
                         None => {}
                     }
                 }
@@ -977,6 +1183,12 @@ impl Transaction {
                         continue;
                     }
                     let existed_before = entry.versions.len() > 1;
+                    sum.rels.push(id);
+                    if !existed_before || head.data.is_none() {
+                        sum.rels_created_or_deleted = true;
+                        sum.adjacency.push(entry.start);
+                        sum.adjacency.push(entry.end);
+                    }
                     match &head.data {
                         Some(d) => out.push(Change::PutRel {
                             id,
@@ -1001,7 +1213,7 @@ impl Transaction {
             Change::DeleteRel(_) => 3,
             Change::DeleteNode(_) => 4,
         });
-        out
+        (out, sum)
     }
 }
 
