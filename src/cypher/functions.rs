@@ -58,6 +58,7 @@ const TABLE: &[Entry] = &[
     ("coalesce", "coalesce", 1, None, Imp::Pure(coalesce)),
     ("exists", "exists", 1, Some(1), Imp::Pure(exists_fn)),
     ("timestamp", "timestamp", 0, Some(0), Imp::Pure(timestamp)),
+    ("nullif", "nullIf", 2, Some(2), Imp::Pure(null_if)),
     // conversion
     (
         "tostring",
@@ -114,6 +115,34 @@ const TABLE: &[Entry] = &[
         1,
         Some(1),
         Imp::Pure(convert::to_boolean_or_null),
+    ),
+    (
+        "tostringlist",
+        "toStringList",
+        1,
+        Some(1),
+        Imp::Pure(convert::to_string_list),
+    ),
+    (
+        "tointegerlist",
+        "toIntegerList",
+        1,
+        Some(1),
+        Imp::Pure(convert::to_integer_list),
+    ),
+    (
+        "tofloatlist",
+        "toFloatList",
+        1,
+        Some(1),
+        Imp::Pure(convert::to_float_list),
+    ),
+    (
+        "tobooleanlist",
+        "toBooleanList",
+        1,
+        Some(1),
+        Imp::Pure(convert::to_boolean_list),
     ),
     // lists
     ("size", "size", 1, Some(1), Imp::Pure(lists::size)),
@@ -288,6 +317,16 @@ fn coalesce(args: Vec<Value>) -> Result<Value> {
         .into_iter()
         .find(|v| !v.is_null())
         .unwrap_or(Value::Null))
+}
+
+/// `nullIf(v, w)`: null when `v = w`, else `v`.
+fn null_if(args: Vec<Value>) -> Result<Value> {
+    let (v, w) = two(args);
+    Ok(if super::semantics::equals(&v, &w) == Some(true) {
+        Value::Null
+    } else {
+        v
+    })
 }
 
 fn exists_fn(args: Vec<Value>) -> Result<Value> {

@@ -143,6 +143,32 @@ pub(super) fn to_boolean_or_null(args: Vec<Value>) -> Result<Value> {
     Ok(to_boolean(args).unwrap_or(Value::Null))
 }
 
+/// Applies an `OrNull` conversion to every element of a list (`toIntegerList` and friends).
+fn convert_list(func: &str, args: Vec<Value>, f: fn(Vec<Value>) -> Result<Value>) -> Result<Value> {
+    match one(args) {
+        Value::Null => Ok(Value::Null),
+        Value::List(items) => items
+            .into_iter()
+            .map(|v| f(vec![v]))
+            .collect::<Result<Vec<_>>>()
+            .map(Value::List),
+        other => Err(bad_type(func, "a List", &other)),
+    }
+}
+
+pub(super) fn to_string_list(args: Vec<Value>) -> Result<Value> {
+    convert_list("toStringList", args, to_string_or_null)
+}
+pub(super) fn to_integer_list(args: Vec<Value>) -> Result<Value> {
+    convert_list("toIntegerList", args, to_integer_or_null)
+}
+pub(super) fn to_float_list(args: Vec<Value>) -> Result<Value> {
+    convert_list("toFloatList", args, to_float_or_null)
+}
+pub(super) fn to_boolean_list(args: Vec<Value>) -> Result<Value> {
+    convert_list("toBooleanList", args, to_boolean_or_null)
+}
+
 #[cfg(test)]
 mod tests {
     use super::super::call_pure;
@@ -212,6 +238,43 @@ mod tests {
         assert_eq!(c("toFloat", "foo".into()), Ok(Value::Null));
         assert_eq!(kind(c("toFloat", Value::Bool(true))), Some(ErrorKind::Type));
         assert_eq!(c("toFloatOrNull", Value::Bool(true)), Ok(Value::Null));
+    }
+
+    #[test]
+    fn list_conversions() {
+        let l = |v: Vec<Value>| Value::List(v);
+        assert_eq!(
+            c(
+                "toIntegerList",
+                l(vec!["1".into(), Value::Float(2.5), l(vec![]), Value::Null])
+            ),
+            Ok(l(vec![
+                Value::Int(1),
+                Value::Int(2),
+                Value::Null,
+                Value::Null
+            ]))
+        );
+        assert_eq!(
+            c(
+                "toStringList",
+                l(vec![Value::Int(1), Value::Map(Default::default())])
+            ),
+            Ok(l(vec!["1".into(), Value::Null]))
+        );
+        assert_eq!(
+            c("toFloatList", l(vec!["x".into()])),
+            Ok(l(vec![Value::Null]))
+        );
+        assert_eq!(
+            c("toBooleanList", l(vec!["true".into()])),
+            Ok(l(vec![Value::Bool(true)]))
+        );
+        assert_eq!(c("toBooleanList", Value::Null), Ok(Value::Null));
+        assert_eq!(
+            kind(c("toIntegerList", Value::Int(1))),
+            Some(ErrorKind::Type)
+        );
     }
 
     #[test]
