@@ -266,15 +266,37 @@ pub(crate) fn string_predicate(a: &Value, b: &Value, f: impl Fn(&str, &str) -> b
 
 /// `text =~ pattern`, a whole-string match.
 ///
-/// Needs the `regex` crate (not yet a dependency). To wire it: compile
-/// `format!("^(?:{pattern})$")` with `regex::Regex::new`, map a compile error to
-/// `ErrorKind::Error` naming the pattern, and return `is_match(text)`; consider caching
-/// compiled patterns per statement.
-pub(crate) fn regex_match(_text: &str, _pattern: &str) -> Result<bool> {
-    Err(Error::new(
-        ErrorKind::Error,
-        "regular expressions are not supported yet (=~ needs the regex engine)",
-    ))
+
+/// `text =~ pattern`: the whole string must match (openCypher semantics), so the pattern is
+/// anchored. Compiled patterns are cached per thread, bounded, since the same few patterns
+/// recur row after row.
+pub(crate) fn regex_match(text: &str, pattern: &str) -> Result<bool> {
+    use std::cell::RefCell;
+    use std::collections::HashMap;
+    thread_local! {
+        static CACHE: RefCell<HashMap<String, regex::Regex>> = RefCell::new(HashMap::new());
+    }
+    CACHE.with(|cache| {
+        let mut cache = cache.borrow_mut();
+        if let Some(re) = cache.get(pattern) {
+            return Ok(re.is_match(text));
+        }
+        let re = regex::RegexBuilder::new(&format!("^(?:{pattern})$"))
+            .size_limit(1 << 20)
+            .build()
+            .map_err(|e| {
+                Error::new(
+                    ErrorKind::Error,
+                    format!("invalid regular expression '{pattern}': {e}"),
+                )
+            })?;
+        let matched = re.is_match(text);
+        if cache.len() >= 64 {
+            cache.clear();
+        }
+        cache.insert(pattern.to_owned(), re);
+        Ok(matched)
+    })
 }
 
 #[cfg(test)]
@@ -417,5 +439,26 @@ mod tests {
     fn regex_reports_missing_support() {
         let e = regex_match("a", "a").unwrap_err();
         assert!(e.message().contains("not supported yet"));
+    }
+}
+
+#[cfg(test)]
+mod regex_tests {
+    use super::regex_match;
+
+    #[test]
+    fn regex_matches_whole_strings_and_reports_bad_patterns() {
+        assert!(regex_match("abc", "a.c").unwrap());
+        assert!(
+            !regex_match("xabc", "a.c").unwrap(),
+            "anchored at the start"
+        );
+        assert!(!regex_match("abcx", "a.c").unwrap(), "anchored at the end");
+        assert!(
+            regex_match("ab", "a|ab").unwrap(),
+            "alternation stays inside the anchors"
+        );
+        let e = regex_match("a", "(").unwrap_err();
+        assert!(e.message().contains("invalid regular expression"), "{e}");
     }
 }
