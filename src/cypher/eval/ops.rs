@@ -264,9 +264,6 @@ pub(crate) fn string_predicate(a: &Value, b: &Value, f: impl Fn(&str, &str) -> b
     }
 }
 
-/// `text =~ pattern`, a whole-string match.
-///
-
 /// `text =~ pattern`: the whole string must match (openCypher semantics), so the pattern is
 /// anchored. Compiled patterns are cached per thread, bounded, since the same few patterns
 /// recur row after row.
