@@ -999,7 +999,7 @@ impl Transaction {
     /// Returns whether the relationship existed and was deleted.
     pub fn delete_rel(&mut self, id: RelId) -> Result<bool> {
         self.check_writable()?;
-        if !self.mgr.graph.read().rel(id, self.vis).is_some() {
+        if self.mgr.graph.read().rel(id, self.vis).is_none() {
             return Ok(false);
         }
         let graph = Arc::clone(&self.mgr.graph);
