@@ -813,6 +813,10 @@ fn check_expr(e: &Expr, scope: &Scope, agg: Agg) -> Result<()> {
                 }
                 Ok(())
             } else {
+                // Unknown functions and wrong argument counts fail before anything runs.
+                super::functions::check_call(name, args.len()).map_err(|x| {
+                    Error::new(x.kind(), x.message()).at(e.span.line, e.span.column)
+                })?;
                 args.iter().try_for_each(sub)
             }
         }
