@@ -50,6 +50,14 @@ pub(crate) struct ElemSpec<'q> {
     pub selector: PathSelector,
 }
 
+/// Node scans shared by every search of one clause execution. Valid only while the graph
+/// does not change: one MATCH clause (which only reads), or one MERGE row.
+#[derive(Default)]
+pub(crate) struct ScanCache {
+    /// Keyed by label; `None` is the scan of all nodes.
+    scans: RefCell<HashMap<Option<LabelId>, Rc<Vec<NodeId>>>>,
+}
+
 /// What one relationship position matched.
 #[derive(Clone, Debug)]
 enum RelBind {
@@ -186,13 +194,14 @@ impl Exec<'_> {
         elems: &[ElemSpec<'_>],
         slots: Vec<Option<Value>>,
         outer: Option<&dyn Bindings>,
+        scans: &ScanCache,
     ) -> Result<Vec<Vec<Value>>> {
         let s = Searcher {
             ex: self,
             cols,
             elems,
             outer,
-            scans: RefCell::new(HashMap::new()),
+            scans,
             steps: Cell::new(0),
         };
         let mut st = State {
@@ -212,11 +221,12 @@ impl Exec<'_> {
         let elems = self.compile_pattern(&m.pattern, &mut cols);
         let extra = cols.len() - table.cols.len();
         let mut rows = Vec::new();
+        let scans = ScanCache::default();
         for row in table.rows {
             self.control.check()?;
             let mut slots: Vec<Option<Value>> = row.iter().cloned().map(Some).collect();
             slots.extend(std::iter::repeat(None).take(extra));
-            let mut found = self.search(&cols, &elems, slots, None)?;
+            let mut found = self.search(&cols, &elems, slots, None, &scans)?;
             if let Some(pred) = &m.where_ {
                 let mut kept = Vec::with_capacity(found.len());
                 for r in found {
@@ -263,7 +273,13 @@ impl Exec<'_> {
             })
             .collect();
         let fresh: Vec<bool> = slots.iter().map(Option::is_none).collect();
-        let found = self.search(&cols, std::slice::from_ref(&elem), slots, Some(outer))?;
+        let found = self.search(
+            &cols,
+            std::slice::from_ref(&elem),
+            slots,
+            Some(outer),
+            &ScanCache::default(),
+        )?;
         Ok(found
             .into_iter()
             .map(|row| {
@@ -283,8 +299,7 @@ struct Searcher<'a, 'q> {
     cols: &'a [String],
     elems: &'a [ElemSpec<'q>],
     outer: Option<&'a dyn Bindings>,
-    /// Label scans done in this search (the graph does not change during one search).
-    scans: RefCell<HashMap<LabelId, Rc<Vec<NodeId>>>>,
+    scans: &'a ScanCache,
     steps: Cell<u32>,
 }
 
@@ -298,12 +313,16 @@ impl Searcher<'_, '_> {
         Ok(())
     }
 
-    fn label_scan(&self, l: LabelId) -> Rc<Vec<NodeId>> {
-        if let Some(v) = self.scans.borrow().get(&l) {
+    fn label_scan(&self, l: Option<LabelId>) -> Rc<Vec<NodeId>> {
+        if let Some(v) = self.scans.scans.borrow().get(&l) {
             return v.clone();
         }
-        let v = Rc::new(self.ex.tx.r().scan_nodes_by_label(l));
-        self.scans.borrow_mut().insert(l, v.clone());
+        let tx = self.ex.tx.r();
+        let v = Rc::new(match l {
+            Some(l) => tx.scan_nodes_by_label(l),
+            None => tx.scan_nodes(),
+        });
+        self.scans.scans.borrow_mut().insert(l, v.clone());
         v
     }
 
@@ -445,7 +464,7 @@ impl Searcher<'_, '_> {
                         None => return Ok(()),
                         Some(ls) => {
                             for l in ls {
-                                let scan = self.label_scan(*l);
+                                let scan = self.label_scan(Some(*l));
                                 if best.as_ref().map_or(true, |(_, b)| scan.len() < b.len()) {
                                     best = Some((pos, scan));
                                 }
@@ -455,7 +474,7 @@ impl Searcher<'_, '_> {
                 }
                 match best {
                     Some(b) => b,
-                    None => (0, Rc::new(tx.scan_nodes())),
+                    None => (0, self.label_scan(None)),
                 }
             }
         };

@@ -3,7 +3,7 @@
 //! Values are evaluated first (shared borrow of the transaction), then written (exclusive
 //! borrow); a row never holds anything a write invalidates because entities are ids.
 
-use super::pattern::rel_direction;
+use super::pattern::{rel_direction, ScanCache};
 use super::{Exec, RowBindings, SlotBindings, Table};
 use crate::cypher::ast::{
     Create, Delete, Merge, PatternPart, Remove, RemoveItem, SetClause, SetItem, Span,
@@ -269,7 +269,13 @@ impl Exec<'_> {
             let found = {
                 let mut c2 = cols.clone();
                 let elem = self.compile_part(&m.part, &mut c2);
-                self.search(&c2, std::slice::from_ref(&elem), slots.clone(), None)?
+                self.search(
+                    &c2,
+                    std::slice::from_ref(&elem),
+                    slots.clone(),
+                    None,
+                    &ScanCache::default(),
+                )?
             };
             if found.is_empty() {
                 self.create_part(&cols, &mut slots, &m.part)?;
