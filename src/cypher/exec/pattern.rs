@@ -15,8 +15,8 @@ use std::rc::Rc;
 
 use super::{equals, Exec, RowBindings, SlotBindings, Table};
 use crate::cypher::ast::{
-    Match, NodePattern, PathSelector, Pattern, PatternElement, PatternPart, RelDirection,
-    RelPattern,
+    Expr, ExprKind, Match, NodePattern, PathSelector, Pattern, PatternElement, PatternPart,
+    RelDirection, RelPattern,
 };
 use crate::cypher::eval::Bindings;
 use crate::error::{Error, Result};
@@ -28,7 +28,7 @@ pub(crate) struct NodeSpec<'q> {
     pub slot: Option<usize>,
     /// `None` when a label was never interned: nothing can match.
     pub labels: Option<Vec<LabelId>>,
-    pub props: Option<&'q crate::cypher::ast::Expr>,
+    pub props: Option<&'q Expr>,
 }
 
 /// One relationship position: joins node `j` and node `j + 1` of its part.
@@ -40,7 +40,7 @@ pub(crate) struct RelSpec<'q> {
     pub dir: Direction,
     /// `(min, max)` hops of a variable-length relationship.
     pub var: Option<(u64, Option<u64>)>,
-    pub props: Option<&'q crate::cypher::ast::Expr>,
+    pub props: Option<&'q Expr>,
 }
 
 pub(crate) struct ElemSpec<'q> {
@@ -195,13 +195,18 @@ impl Exec<'_> {
         slots: Vec<Option<Value>>,
         outer: Option<&dyn Bindings>,
         scans: &ScanCache,
+        filter: Option<&Expr>,
     ) -> Result<Vec<Vec<Value>>> {
+        let initially_bound: Vec<bool> = slots.iter().map(Option::is_some).collect();
         let s = Searcher {
             ex: self,
             cols,
             elems,
             outer,
             scans,
+            filter,
+            initially_bound,
+            prop_maps: RefCell::new(HashMap::new()),
             steps: Cell::new(0),
         };
         let mut st = State {
@@ -226,21 +231,7 @@ impl Exec<'_> {
             self.control.check()?;
             let mut slots: Vec<Option<Value>> = row.iter().cloned().map(Some).collect();
             slots.extend(std::iter::repeat(None).take(extra));
-            let mut found = self.search(&cols, &elems, slots, None, &scans)?;
-            if let Some(pred) = &m.where_ {
-                let mut kept = Vec::with_capacity(found.len());
-                for r in found {
-                    let b = RowBindings {
-                        cols: &cols,
-                        vals: &r,
-                        outer: None,
-                    };
-                    if self.holds(pred, &b)? {
-                        kept.push(r);
-                    }
-                }
-                found = kept;
-            }
+            let found = self.search(&cols, &elems, slots, None, &scans, m.where_.as_ref())?;
             if found.is_empty() && m.optional {
                 let mut r = row;
                 r.extend(std::iter::repeat(Value::Null).take(extra));
@@ -279,6 +270,7 @@ impl Exec<'_> {
             slots,
             Some(outer),
             &ScanCache::default(),
+            None,
         )?;
         Ok(found
             .into_iter()
@@ -300,6 +292,13 @@ struct Searcher<'a, 'q> {
     elems: &'a [ElemSpec<'q>],
     outer: Option<&'a dyn Bindings>,
     scans: &'a ScanCache,
+    /// A WHERE applied to each complete match, so rejected matches are never collected.
+    filter: Option<&'a Expr>,
+    /// Which slots were bound before the search started.
+    initially_bound: Vec<bool>,
+    /// Property maps that depend only on bindings fixed for the whole search, evaluated
+    /// once (keyed by the expression's address).
+    prop_maps: RefCell<HashMap<usize, Rc<Value>>>,
     steps: Cell<u32>,
 }
 
@@ -326,20 +325,40 @@ impl Searcher<'_, '_> {
         v
     }
 
-    fn props_match(
-        &self,
-        st: &State,
-        props: &crate::cypher::ast::Expr,
-        get: &dyn Fn(&str) -> Value,
-    ) -> Result<bool> {
+    /// Evaluates a pattern's property map, once per search when it only uses bindings that
+    /// were fixed before the search.
+    fn prop_map(&self, st: &State, props: &Expr) -> Result<Rc<Value>> {
+        let key = props as *const Expr as usize;
+        if let Some(v) = self.prop_maps.borrow().get(&key) {
+            return Ok(v.clone());
+        }
         let b = SlotBindings {
             cols: self.cols,
             slots: &st.slots,
             outer: self.outer,
         };
-        match self.ex.eval(props, &b)? {
+        let value = Rc::new(self.ex.eval(props, &b)?);
+        let mut fixed = true;
+        crate::cypher::plan::visit_expr(props, &mut |x| {
+            if let ExprKind::Variable(v) = &x.kind {
+                if let Some(i) = self.cols.iter().position(|c| c == v) {
+                    if !self.initially_bound[i] {
+                        fixed = false;
+                    }
+                }
+            }
+        });
+        if fixed {
+            self.prop_maps.borrow_mut().insert(key, value.clone());
+        }
+        Ok(value)
+    }
+
+    fn props_match(&self, st: &State, props: &Expr, get: &dyn Fn(&str) -> Value) -> Result<bool> {
+        let value = self.prop_map(st, props)?;
+        match &*value {
             Value::Map(m) => {
-                for (k, v) in &m {
+                for (k, v) in m {
                     if equals(&get(k), v) != Some(true) {
                         return Ok(false);
                     }
@@ -418,12 +437,22 @@ impl Searcher<'_, '_> {
     /// Matches element `ei` and everything after it.
     fn elem(&self, st: &mut State, ei: usize, out: &mut Vec<Vec<Value>>) -> Result<()> {
         if ei == self.elems.len() {
-            out.push(
-                st.slots
-                    .iter()
-                    .map(|s| s.clone().unwrap_or(Value::Null))
-                    .collect(),
-            );
+            let row: Vec<Value> = st
+                .slots
+                .iter()
+                .map(|s| s.clone().unwrap_or(Value::Null))
+                .collect();
+            if let Some(pred) = self.filter {
+                let b = RowBindings {
+                    cols: self.cols,
+                    vals: &row,
+                    outer: self.outer,
+                };
+                if !self.ex.holds(pred, &b)? {
+                    return Ok(());
+                }
+            }
+            out.push(row);
             return Ok(());
         }
         let e = &self.elems[ei];

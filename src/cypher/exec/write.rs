@@ -275,6 +275,7 @@ impl Exec<'_> {
                     slots.clone(),
                     None,
                     &ScanCache::default(),
+                    None,
                 )?
             };
             if found.is_empty() {
