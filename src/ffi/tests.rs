@@ -9,8 +9,8 @@ use std::sync::mpsc;
 use super::*;
 use crate::api::{Node, Path, QueryResult, QueryStats, Relationship, Value};
 use crate::error::Error;
-use graphdb_status::*;
 use graphdb_stat::*;
+use graphdb_status::*;
 use graphdb_value_type::*;
 
 struct Fixture {
