@@ -258,6 +258,13 @@ impl Graph {
     pub fn write(&self) -> RwLockWriteGuard<'_, GraphData> {
         self.data.write().unwrap_or_else(|e| e.into_inner())
     }
+
+    /// Total versions held in memory (for GC tests and statistics); walks everything.
+    pub fn version_count(&self) -> usize {
+        let g = self.read();
+        g.nodes.iter().map(|n| n.versions.len()).sum::<usize>()
+            + g.rels.iter().map(|r| r.versions.len()).sum::<usize>()
+    }
 }
 
 #[cfg(test)]

@@ -274,3 +274,30 @@ fn unrelated_concurrent_writers_do_not_conflict_and_summaries_are_pruned() {
     let r = m.begin(TxnKind::ReadOnly, Isolation::Serializable);
     assert_eq!(r.expand(hub, Direction::Incoming, &[ty]).len(), 8);
 }
+
+#[test]
+fn versions_are_collected_and_a_long_reader_pins_only_its_own() {
+    let m = mgr();
+    let mut t = rw(&m);
+    let k = t.intern_key("v");
+    let n = t.create_node(&[], vec![(k, Value::Int(0))]).unwrap();
+    t.commit().unwrap();
+    let reader = m.begin(TxnKind::ReadOnly, Isolation::Serializable);
+    for i in 1..=500 {
+        let mut w = rw(&m);
+        w.set_node_property(n, k, Value::Int(i)).unwrap();
+        w.commit().unwrap();
+    }
+    // The reader's version plus the newest: not 501.
+    assert_eq!(m.graph().version_count(), 2);
+    assert_eq!(reader.node_property(n, k), Value::Int(0));
+    drop(reader);
+    let mut w = rw(&m);
+    w.delete_node(n, false).unwrap();
+    w.commit().unwrap();
+    assert_eq!(
+        m.graph().version_count(),
+        0,
+        "a deletion everyone sees frees the chain"
+    );
+}

@@ -46,9 +46,9 @@ pub struct TxnManager {
     poisoned: Mutex<Option<String>>,
     read_only: bool,
     active: AtomicU64,
-    /// Snapshots of running serializable read-write transactions, by transaction id:
-    /// commit summaries newer than the oldest of them must be kept for validation.
-    validating: Mutex<HashMap<u64, u64>>,
+    /// Running transactions' snapshots: they decide which versions and commit summaries
+    /// must be kept.
+    registry: Mutex<Registry>,
     /// Summaries of recent commits, oldest first.
     recent: Mutex<VecDeque<CommitSummary>>,
 }
@@ -71,7 +71,7 @@ impl TxnManager {
             poisoned: Mutex::new(None),
             read_only,
             active: AtomicU64::new(0),
-            validating: Mutex::new(HashMap::new()),
+            registry: Mutex::new(Registry::default()),
             recent: Mutex::new(VecDeque::new()),
         }
     }
@@ -108,15 +108,16 @@ impl TxnManager {
         let id = self.next_txn.fetch_add(1, Ordering::Relaxed);
         self.active.fetch_add(1, Ordering::Relaxed);
         let validates = kind == TxnKind::ReadWrite && isolation == Isolation::Serializable;
-        let snapshot = if validates {
-            // Registering under the same lock that pruning takes guarantees that every
-            // summary newer than this snapshot is kept until this transaction ends.
-            let mut v = lock(&self.validating);
+        let snapshot = {
+            // Taking the snapshot under the lock that pruning and version GC read guarantees
+            // that everything this snapshot may need is kept until the transaction ends.
+            let mut r = lock(&self.registry);
             let snapshot = self.published.load(Ordering::Acquire);
-            v.insert(id, snapshot);
+            r.snapshots.insert(id, snapshot);
+            if validates {
+                r.validating.insert(id);
+            }
             snapshot
-        } else {
-            self.published.load(Ordering::Acquire)
         };
         Transaction {
             mgr: Arc::clone(self),
@@ -133,6 +134,59 @@ impl TxnManager {
             doomed: None,
             finished: false,
         }
+    }
+}
+
+/// Running transactions, for deciding what old state must be kept.
+#[derive(Default)]
+struct Registry {
+    /// Snapshot of each running transaction, by id.
+    snapshots: HashMap<u64, u64>,
+    /// Ids of running serializable read-write transactions (they validate against summaries).
+    validating: HashSet<u64>,
+}
+
+impl Registry {
+    fn remove(&mut self, id: u64) {
+        self.snapshots.remove(&id);
+        self.validating.remove(&id);
+    }
+
+    fn oldest_validating(&self) -> Option<u64> {
+        self.validating
+            .iter()
+            .filter_map(|id| self.snapshots.get(id))
+            .min()
+            .copied()
+    }
+}
+
+/// Drops the versions of `chain` that nobody can see any more: kept are our uncommitted
+/// head (if any), the newest committed version (every future snapshot sees it), and for each
+/// running snapshot in `snapshots` the version it sees. A deletion that is the only thing left
+/// drops the whole chain.
+fn trim_chain<T>(chain: &mut Vec<Version<T>>, snapshots: &[u64]) {
+    let committed = |v: &Version<T>| v.stamp < UNCOMMITTED;
+    let Some(newest) = chain.iter().rposition(committed) else {
+        return;
+    };
+    let mut keep = vec![false; chain.len()];
+    keep[newest] = true;
+    for (i, v) in chain.iter().enumerate() {
+        keep[i] |= !committed(v);
+    }
+    for &s in snapshots {
+        if let Some(i) = chain.iter().rposition(|v| committed(v) && v.stamp <= s) {
+            keep[i] = true;
+        }
+    }
+    let mut i = 0;
+    chain.retain(|_| {
+        i += 1;
+        keep[i - 1]
+    });
+    if chain.len() == 1 && chain[0].data.is_none() && committed(&chain[0]) {
+        chain.clear();
     }
 }
 
@@ -918,9 +972,7 @@ impl Transaction {
         if !self.finished {
             self.finished = true;
             self.mgr.active.fetch_sub(1, Ordering::Relaxed);
-            if self.reads.is_some() {
-                lock(&self.mgr.validating).remove(&(self.vis.own & !UNCOMMITTED));
-            }
+            lock(&self.mgr.registry).remove(self.id());
         }
     }
 
@@ -933,6 +985,32 @@ impl Transaction {
         if !self.finished {
             self.rollback_to(Savepoint(0));
             self.finish();
+        }
+    }
+
+    fn id(&self) -> u64 {
+        self.vis.own & !UNCOMMITTED
+    }
+
+    /// Version GC for the entities this commit touched, given the snapshots still running
+    /// (see `trim_chain`). Done per commit, so memory under a steady update workload stays
+    /// bounded without a background sweep, and a long-running reader pins one version per
+    /// entity, not the history since it began.
+    fn collect_versions(&self, running: &[u64]) {
+        let mut g = self.mgr.graph.write();
+        for &e in &self.touched {
+            match e {
+                Entity::Node(id) => {
+                    if let Some(n) = g.node_entry_mut(id) {
+                        trim_chain(&mut n.versions, running);
+                    }
+                }
+                Entity::Rel(id) => {
+                    if let Some(r) = g.rel_entry_mut(id) {
+                        trim_chain(&mut r.versions, running);
+                    }
+                }
+            }
         }
     }
 
@@ -1014,23 +1092,25 @@ impl Transaction {
                 }
             }
         }
-        {
+        let running = {
             // Publish and prune under the registration lock (see `TxnManager::begin`).
-            let mut validating = lock(&mgr.validating);
-            // Validation is behind us: our own snapshot no longer pins summaries.
-            validating.remove(&(self.vis.own & !UNCOMMITTED));
+            let mut registry = lock(&mgr.registry);
+            // Validation is behind us: our own snapshot no longer pins anything.
+            registry.remove(self.id());
             mgr.published.store(ts, Ordering::Release);
             let mut recent = lock(&mgr.recent);
             recent.push_back(summary);
-            match validating.values().min() {
-                Some(&oldest) => {
+            match registry.oldest_validating() {
+                Some(oldest) => {
                     while recent.front().is_some_and(|s| s.ts <= oldest) {
                         recent.pop_front();
                     }
                 }
                 None => recent.clear(),
             }
-        }
+            registry.snapshots.values().copied().collect::<Vec<u64>>()
+        };
+        self.collect_versions(&running);
         self.undo.clear();
         self.finish();
         Ok(())
