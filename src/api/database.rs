@@ -31,7 +31,8 @@ impl Database {
     pub fn open(path: &str, options: &Options) -> Result<Database> {
         let read_only = options.access_mode == AccessMode::ReadOnly;
         if path == ":memory:" {
-            let txns = TxnManager::new(Arc::new(Graph::new()), None, 0, read_only);
+            let txns = TxnManager::new(Arc::new(Graph::new()), None, 0, read_only)
+                .with_busy_timeout(Duration::from_millis(options.busy_timeout_ms));
             return Ok(Database::from_parts(options, txns, None));
         }
         if path.is_empty() {
@@ -67,7 +68,8 @@ impl Database {
         } else {
             Some(Box::new(Wal::open(&wal_path, recovered.end, options.sync)?))
         };
-        let txns = TxnManager::new(graph, sink, last_ts, read_only);
+        let txns = TxnManager::new(graph, sink, last_ts, read_only)
+            .with_busy_timeout(Duration::from_millis(options.busy_timeout_ms));
         Ok(Database::from_parts(options, txns, Some(dir)))
     }
 
@@ -88,5 +90,21 @@ impl Database {
 
     pub fn options(&self) -> &Options {
         &self.shared.options
+    }
+
+    /// Transaction counters: commits, rollbacks, conflicts by cause, waits, retained versions.
+    pub fn stats(&self) -> crate::txn::stats::TxnStats {
+        self.shared.txns.stats()
+    }
+
+    /// The counters as one JSON object (`graphdb_stats_json`).
+    pub fn stats_json(&self) -> String {
+        let map: serde_json::Map<String, serde_json::Value> = self
+            .stats()
+            .entries()
+            .into_iter()
+            .map(|(k, v)| (k.to_owned(), serde_json::Value::from(v)))
+            .collect();
+        serde_json::Value::Object(map).to_string()
     }
 }

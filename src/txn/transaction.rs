@@ -14,8 +14,10 @@
 use std::cell::RefCell;
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Condvar, Mutex, RwLockWriteGuard};
+use std::time::{Duration, Instant};
 
+use super::stats::{ConflictCause, Counters, RunningTxn, TxnInfo, TxnStats};
 use super::validation::{CommitSummary, ReadSet};
 use super::{Isolation, TxnKind};
 use crate::error::{Error, ErrorKind, Result};
@@ -51,6 +53,16 @@ pub struct TxnManager {
     registry: Mutex<Registry>,
     /// Summaries of recent commits, oldest first.
     recent: Mutex<VecDeque<CommitSummary>>,
+    /// How long a write waits for another transaction's uncommitted version; zero: conflict
+    /// at once.
+    busy_timeout: Duration,
+    /// Who waits for whom (waiter id → holder id), for deadlock detection.
+    waits: Mutex<HashMap<u64, u64>>,
+    /// Signalled whenever a transaction ends, waking writers waiting for it.
+    ended: Condvar,
+    counters: Counters,
+    /// The commit timestamp when this manager was created (commits = published - this).
+    opened_ts: u64,
 }
 
 impl TxnManager {
@@ -73,7 +85,62 @@ impl TxnManager {
             active: AtomicU64::new(0),
             registry: Mutex::new(Registry::default()),
             recent: Mutex::new(VecDeque::new()),
+            busy_timeout: Duration::ZERO,
+            waits: Mutex::new(HashMap::new()),
+            ended: Condvar::new(),
+            counters: Counters::default(),
+            opened_ts: last_ts,
         }
+    }
+
+    /// Reads every counter. Counting retained versions walks the whole graph.
+    pub fn stats(&self) -> TxnStats {
+        let mut s = TxnStats::read(&self.counters);
+        s.last_commit_ts = self.last_commit_ts();
+        s.commits = s.last_commit_ts - self.opened_ts;
+        s.active_transactions = self.active_transactions();
+        s.oldest_snapshot_age_ms = {
+            let r = lock(&self.registry);
+            r.info
+                .values()
+                .map(|i| i.started.elapsed().as_millis())
+                .max()
+                .map_or(0, |ms| u64::try_from(ms).unwrap_or(u64::MAX))
+        };
+        s.versions_retained = self.graph.version_count() as u64;
+        s.commit_summaries_retained = self.retained_summaries() as u64;
+        s
+    }
+
+    /// The running transactions, oldest first.
+    pub fn running(&self) -> Vec<RunningTxn> {
+        let waits = lock(&self.waits).clone();
+        let r = lock(&self.registry);
+        let mut out: Vec<RunningTxn> = r
+            .info
+            .iter()
+            .map(|(&id, info)| RunningTxn {
+                id,
+                kind: info.kind,
+                isolation: info.isolation,
+                snapshot: r.snapshots.get(&id).copied().unwrap_or(0),
+                age_ms: u64::try_from(info.started.elapsed().as_millis()).unwrap_or(u64::MAX),
+                waiting_for: waits.get(&id).copied(),
+            })
+            .collect();
+        out.sort_by_key(|t| t.id);
+        out
+    }
+
+    /// Lets a write wait up to `timeout` for a running transaction that holds the entity,
+    /// instead of failing with `Conflict` at once.
+    pub fn with_busy_timeout(mut self, timeout: Duration) -> TxnManager {
+        self.busy_timeout = timeout;
+        self
+    }
+
+    fn is_running(&self, txn: u64) -> bool {
+        lock(&self.registry).snapshots.contains_key(&txn)
     }
 
     /// Number of commit summaries kept for serializable validation.
@@ -114,6 +181,14 @@ impl TxnManager {
             let mut r = lock(&self.registry);
             let snapshot = self.published.load(Ordering::Acquire);
             r.snapshots.insert(id, snapshot);
+            r.info.insert(
+                id,
+                TxnInfo {
+                    started: Instant::now(),
+                    kind,
+                    isolation,
+                },
+            );
             if validates {
                 r.validating.insert(id);
             }
@@ -144,12 +219,15 @@ struct Registry {
     snapshots: HashMap<u64, u64>,
     /// Ids of running serializable read-write transactions (they validate against summaries).
     validating: HashSet<u64>,
+    /// What `SHOW TRANSACTIONS` lists.
+    info: HashMap<u64, TxnInfo>,
 }
 
 impl Registry {
     fn remove(&mut self, id: u64) {
         self.snapshots.remove(&id);
         self.validating.remove(&id);
+        self.info.remove(&id);
     }
 
     fn oldest_validating(&self) -> Option<u64> {
@@ -237,6 +315,22 @@ pub struct Transaction {
     touched_set: HashSet<Entity>,
     doomed: Option<Error>,
     finished: bool,
+}
+
+/// What a write may do after looking at a chain's head.
+enum HeadCheck {
+    Ready(Head),
+    /// Another running transaction (this id) holds the head.
+    WaitFor(u64),
+}
+
+impl std::fmt::Display for Entity {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Entity::Node(id) => write!(f, "node {id}"),
+            Entity::Rel(id) => write!(f, "relationship {id}"),
+        }
+    }
 }
 
 /// What a write finds at the head of an entity's chain.
@@ -539,34 +633,129 @@ impl Transaction {
         Ok(())
     }
 
-    /// Decides whether we may write a chain whose newest version is `head`; a conflict dooms
-    /// the transaction.
-    fn head_state<T>(&mut self, head: Option<&Version<T>>, what: &str) -> Result<Head> {
-        let Some(head) = head else {
+    /// Decides whether we may write a chain whose newest version has `stamp`: our own
+    /// version, a committed one we can see, or another running transaction's (then we wait
+    /// for it, if waiting is allowed). Anything else is a conflict and dooms us.
+    fn classify_head(&mut self, stamp: Option<u64>, what: &str) -> Result<HeadCheck> {
+        let Some(stamp) = stamp else {
             return Err(Error::new(
                 ErrorKind::Error,
                 format!("{what} does not exist"),
             ));
         };
-        if head.stamp == self.vis.own {
-            return Ok(Head::Own);
+        if stamp == self.vis.own {
+            return Ok(HeadCheck::Ready(Head::Own));
         }
-        if head.stamp >= UNCOMMITTED {
-            return Err(self.doom(Error::conflict(format!(
-                "{what} is being changed by another transaction that has not finished; \
+        if stamp >= UNCOMMITTED {
+            if !self.mgr.busy_timeout.is_zero() {
+                return Ok(HeadCheck::WaitFor(stamp & !UNCOMMITTED));
+            }
+            return Err(self.doom(
+                ConflictCause::WriteWrite,
+                Error::conflict(format!(
+                    "{what} is being changed by another transaction that has not finished; \
+                 this transaction was rolled back, retry it (or set busy_timeout_ms to wait)"
+                )),
+            ));
+        }
+        if stamp > self.vis.snapshot {
+            return Err(self.doom(
+                ConflictCause::WriteWrite,
+                Error::conflict(format!(
+                    "{what} was changed by a transaction that committed after this one began; \
                  this transaction was rolled back, retry it"
-            ))));
+                )),
+            ));
         }
-        if head.stamp > self.vis.snapshot {
-            return Err(self.doom(Error::conflict(format!(
-                "{what} was changed by a transaction that committed after this one began; \
-                 this transaction was rolled back, retry it"
-            ))));
-        }
-        Ok(Head::Committed)
+        Ok(HeadCheck::Ready(Head::Committed))
     }
 
-    fn doom(&mut self, e: Error) -> Error {
+    /// Takes the graph latch with `e`'s chain writable by us. While another running
+    /// transaction holds `e`, waits for it with the latch released: if it commits, we
+    /// conflict; if it rolls back, we proceed.
+    fn acquire<'g>(
+        &mut self,
+        graph: &'g Graph,
+        e: Entity,
+    ) -> Result<(RwLockWriteGuard<'g, GraphData>, Head)> {
+        let what = e.to_string();
+        let deadline = Instant::now() + self.mgr.busy_timeout;
+        loop {
+            let g = graph.write();
+            let stamp = match e {
+                Entity::Node(id) => g
+                    .node_entry(id)
+                    .and_then(|n| n.versions.last())
+                    .map(|v| v.stamp),
+                Entity::Rel(id) => g
+                    .rel_entry(id)
+                    .and_then(|r| r.versions.last())
+                    .map(|v| v.stamp),
+            };
+            match self.classify_head(stamp, &what)? {
+                HeadCheck::Ready(head) => return Ok((g, head)),
+                HeadCheck::WaitFor(holder) => {
+                    drop(g);
+                    self.wait_for(holder, deadline, &what)?;
+                }
+            }
+        }
+    }
+
+    /// Blocks until transaction `holder` ends or `deadline` passes. A wait that would close a
+    /// cycle of waiting transactions is a deadlock: this transaction is the victim.
+    fn wait_for(&mut self, holder: u64, deadline: Instant, what: &str) -> Result<()> {
+        let me = self.id();
+        let mgr = Arc::clone(&self.mgr);
+        let mut waits = lock(&mgr.waits);
+        let mut cur = holder;
+        for _ in 0..=waits.len() {
+            if cur == me {
+                drop(waits);
+                return Err(self.doom(
+                    ConflictCause::Deadlock,
+                    Error::conflict(format!(
+                        "deadlock: this transaction waited for {what}, held by a transaction that \
+                     (directly or through others) waits for this one; this transaction was \
+                     chosen as the victim and rolled back, retry it"
+                    )),
+                ));
+            }
+            match waits.get(&cur) {
+                Some(&next) => cur = next,
+                None => break,
+            }
+        }
+        waits.insert(me, holder);
+        let since = Instant::now();
+        let outcome = loop {
+            if !mgr.is_running(holder) {
+                break Ok(());
+            }
+            let now = Instant::now();
+            if now >= deadline {
+                break Err(Error::new(
+                    ErrorKind::Busy,
+                    format!(
+                        "timed out after {} ms waiting for another transaction to finish with \
+                         {what}; retry, or raise busy_timeout_ms",
+                        mgr.busy_timeout.as_millis()
+                    ),
+                ));
+            }
+            waits = mgr
+                .ended
+                .wait_timeout(waits, deadline - now)
+                .unwrap_or_else(|e| e.into_inner())
+                .0;
+        };
+        waits.remove(&me);
+        mgr.counters.waited(since, outcome.is_err());
+        outcome
+    }
+
+    fn doom(&mut self, cause: ConflictCause, e: Error) -> Error {
+        self.mgr.counters.conflict(cause);
         self.doomed = Some(e.clone());
         e
     }
@@ -586,9 +775,7 @@ impl Transaction {
     ) -> Result<bool> {
         self.check_writable()?;
         let graph = Arc::clone(&self.mgr.graph);
-        let mut g = graph.write();
-        let head = g.node_entry(id).and_then(|e| e.versions.last());
-        let state = self.head_state(head, &format!("node {id}"))?;
+        let (mut g, state) = self.acquire(&graph, Entity::Node(id))?;
         let entry = g.node_entry(id).ok_or_else(|| node_missing(id))?;
         let current = visible(&entry.versions, self.vis)
             .and_then(|v| v.data.clone())
@@ -622,9 +809,7 @@ impl Transaction {
     fn update_rel(&mut self, id: RelId, f: impl FnOnce(&mut RelData) -> bool) -> Result<bool> {
         self.check_writable()?;
         let graph = Arc::clone(&self.mgr.graph);
-        let mut g = graph.write();
-        let head = g.rel_entry(id).and_then(|e| e.versions.last());
-        let state = self.head_state(head, &format!("relationship {id}"))?;
+        let (mut g, state) = self.acquire(&graph, Entity::Rel(id))?;
         let entry = g.rel_entry_mut(id).ok_or_else(|| rel_missing(id))?;
         let current = visible(&entry.versions, self.vis)
             .and_then(|v| v.data.clone())
@@ -695,10 +880,13 @@ impl Transaction {
         }
         if let Some(head) = entry.versions.last() {
             if head.data.is_none() && !self.vis.sees(head.stamp) {
-                return Err(self.doom(Error::conflict(format!(
+                return Err(self.doom(
+                    ConflictCause::WriteWrite,
+                    Error::conflict(format!(
                     "node {node} is being deleted by another transaction, so no relationship can \
                      be attached to it; this transaction was rolled back, retry it"
-                ))));
+                )),
+                ));
             }
         }
         Ok(())
@@ -837,10 +1025,13 @@ impl Transaction {
             (attached, hidden)
         };
         if hidden {
-            return Err(self.doom(Error::conflict(format!(
-                "node {id} gained a relationship in a concurrent transaction, so it cannot be \
+            return Err(self.doom(
+                ConflictCause::WriteWrite,
+                Error::conflict(format!(
+                    "node {id} gained a relationship in a concurrent transaction, so it cannot be \
                  deleted; this transaction was rolled back, retry it"
-            ))));
+                )),
+            ));
         }
         if !attached.is_empty() && !detach {
             return Err(Error::new(
@@ -859,9 +1050,7 @@ impl Transaction {
             }
         }
         let graph = Arc::clone(&self.mgr.graph);
-        let mut g = graph.write();
-        let head = g.node_entry(id).and_then(|e| e.versions.last());
-        let state = self.head_state(head, &format!("node {id}"))?;
+        let (mut g, state) = self.acquire(&graph, Entity::Node(id))?;
         let entry = g.node_entry_mut(id).ok_or_else(|| node_missing(id))?;
         match state {
             Head::Own => {
@@ -884,19 +1073,11 @@ impl Transaction {
     /// Returns whether the relationship existed and was deleted.
     pub fn delete_rel(&mut self, id: RelId) -> Result<bool> {
         self.check_writable()?;
-        let graph = Arc::clone(&self.mgr.graph);
-        let mut g = graph.write();
-        let Some(entry) = g.rel_entry(id) else {
-            return Ok(false);
-        };
-        if visible(&entry.versions, self.vis)
-            .and_then(|v| v.data.as_ref())
-            .is_none()
-        {
+        if self.mgr.graph.read().rel(id, self.vis).is_none() {
             return Ok(false);
         }
-        let head = entry.versions.last();
-        let state = self.head_state(head, &format!("relationship {id}"))?;
+        let graph = Arc::clone(&self.mgr.graph);
+        let (mut g, state) = self.acquire(&graph, Entity::Rel(id))?;
         let entry = g.rel_entry_mut(id).ok_or_else(|| rel_missing(id))?;
         match state {
             Head::Own => {
@@ -973,6 +1154,8 @@ impl Transaction {
             self.finished = true;
             self.mgr.active.fetch_sub(1, Ordering::Relaxed);
             lock(&self.mgr.registry).remove(self.id());
+            let _waits = lock(&self.mgr.waits);
+            self.mgr.ended.notify_all();
         }
     }
 
@@ -983,6 +1166,7 @@ impl Transaction {
 
     fn rollback_in_place(&mut self) {
         if !self.finished {
+            self.mgr.counters.rollback();
             self.rollback_to(Savepoint(0));
             self.finish();
         }
@@ -1024,6 +1208,7 @@ impl Transaction {
         let recent = lock(&self.mgr.recent);
         for s in recent.iter().filter(|s| s.ts > self.vis.snapshot) {
             if let Some(what) = reads.invalidated_by(s) {
+                self.mgr.counters.conflict(ConflictCause::ReadValidation);
                 return Err(Error::conflict(format!(
                     "serialization failure: a concurrent transaction (commit {}) changed {what}; \
                      this transaction was rolled back, retry it",
