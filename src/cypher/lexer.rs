@@ -434,9 +434,7 @@ impl<'a> Lexer<'a> {
         loop {
             // Copy the run of plain characters in one go (keeps huge literals linear).
             let rest = &self.src[self.pos..];
-            let run = rest
-                .find(|c: char| c == quote || c == '\\' || c == '\n')
-                .unwrap_or(rest.len());
+            let run = rest.find([quote, '\\', '\n']).unwrap_or(rest.len());
             out.push_str(&rest[..run]);
             self.pos += run;
             let Some(c) = self.peek_char() else {

@@ -24,6 +24,10 @@ use crate::error::{Error, Result};
 /// The deepest nesting of expressions, patterns and subqueries a query may have.
 pub const MAX_DEPTH: usize = 200;
 
+/// How many nesting levels a subquery (`EXISTS {..}`, `COUNT {..}`) or FOREACH body counts
+/// for: parsing clauses takes several times the stack of an expression level.
+const CLAUSE_NESTING_COST: usize = 8;
+
 pub fn parse(text: &str) -> Result<Statement> {
     let tokens = tokenize(text)?;
     let mut p = Parser {
@@ -32,6 +36,7 @@ pub fn parse(text: &str) -> Result<Statement> {
         closer: tokens.closer,
         pos: 0,
         depth: 0,
+        stack_base: stack_address(),
     };
     p.statement()
 }
@@ -43,6 +48,20 @@ pub(super) struct Parser<'a> {
     closer: Vec<Option<usize>>,
     pos: usize,
     depth: usize,
+    /// Stack address when parsing began (see [`STACK_BUDGET`]).
+    stack_base: usize,
+}
+
+/// Stack the parser may use below `parse`. The depth cap is what normally stops nesting;
+/// this is the safety net for builds whose frames are larger than expected (unoptimised
+/// debug code), so parsing stays safe on threads with 256 KiB stacks.
+const STACK_BUDGET: usize = 216 * 1024;
+
+/// The address of a local: how deep the stack currently is.
+#[inline(never)]
+fn stack_address() -> usize {
+    let marker = 0u8;
+    std::hint::black_box(&marker) as *const u8 as usize
 }
 
 /// The span covering `a` through `b` (positioned at `a`).
@@ -168,17 +187,43 @@ impl<'a> Parser<'a> {
 
     /// Enters one nesting level; pair with [`Parser::leave`].
     fn enter(&mut self) -> Result<()> {
-        self.depth += 1;
-        if self.depth > MAX_DEPTH {
-            self.depth -= 1;
-            let s = self.cur_span();
-            return Err(nesting_error().at(s.line, s.column));
+        self.enter_n(1)
+    }
+
+    /// Enters `n` nesting levels at once (a subquery or FOREACH body costs more stack than
+    /// an expression level, so it counts as several); pair with [`Parser::leave_n`].
+    fn enter_n(&mut self, n: usize) -> Result<()> {
+        self.depth += n;
+        #[cfg(test)]
+        tests::record_stack_depth(self.depth);
+        if self.depth > MAX_DEPTH || self.stack_base.abs_diff(stack_address()) > STACK_BUDGET {
+            self.depth -= n;
+            return Err(self.nesting_error_here());
         }
         Ok(())
     }
 
+    #[cold]
+    #[inline(never)]
+    fn nesting_error_here(&self) -> Error {
+        let s = self.cur_span();
+        nesting_error().at(s.line, s.column)
+    }
+
     fn leave(&mut self) {
-        self.depth = self.depth.saturating_sub(1);
+        self.leave_n(1);
+    }
+
+    fn leave_n(&mut self, n: usize) {
+        self.depth = self.depth.saturating_sub(n);
+    }
+
+    /// Runs `f` inside a subquery or FOREACH body, [`CLAUSE_NESTING_COST`] levels deeper.
+    fn nested_clauses<T>(&mut self, f: impl FnOnce(&mut Self) -> Result<T>) -> Result<T> {
+        self.enter_n(CLAUSE_NESTING_COST)?;
+        let r = f(self);
+        self.leave_n(CLAUSE_NESTING_COST);
+        r
     }
 
     /// Runs `f` one nesting level deeper.
