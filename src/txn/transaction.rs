@@ -120,11 +120,7 @@ impl Transaction {
 
     // ---- writes --------------------------------------------------------------------------
     /// `props` must be storable (`Value::is_storable`) and must not contain `Null` values.
-    pub fn create_node(
-        &mut self,
-        labels: &[LabelId],
-        props: Vec<(KeyId, Value)>,
-    ) -> Result<NodeId> {
+    pub fn create_node(&mut self, labels: &[LabelId], props: Vec<(KeyId, Value)>) -> Result<NodeId> {
         todo!()
     }
     /// Both endpoints must be visible and not deleted.
@@ -145,11 +141,7 @@ impl Transaction {
         todo!()
     }
     /// Replaces all properties (`SET n = {...}`); `Null` values in `props` are skipped.
-    pub fn replace_node_properties(
-        &mut self,
-        id: NodeId,
-        props: Vec<(KeyId, Value)>,
-    ) -> Result<()> {
+    pub fn replace_node_properties(&mut self, id: NodeId, props: Vec<(KeyId, Value)>) -> Result<()> {
         todo!()
     }
     pub fn replace_rel_properties(&mut self, id: RelId, props: Vec<(KeyId, Value)>) -> Result<()> {
