@@ -161,11 +161,7 @@ impl Error {
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self.position {
-            Some(p) => write!(
-                f,
-                "{} (line {}, column {})",
-                self.message, p.line, p.column
-            ),
+            Some(p) => write!(f, "{} (line {}, column {})", self.message, p.line, p.column),
             None => f.write_str(&self.message),
         }
     }

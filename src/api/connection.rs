@@ -1,7 +1,18 @@
-//! STUB (engine owner): interface fixed.
-#![allow(unused_variables, dead_code)]
-use super::{Params, QueryResult, TxnMode};
-use crate::error::Result;
+//! Connections: statements, explicit and auto-commit transactions, prepared statements.
+
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use super::database::DbShared;
+use super::result::{Node, Path, QueryResult, Relationship, Value};
+use super::{IsolationMode, Params, TxnMode};
+use crate::cypher::ast::{IsolationLevel, Query, Statement, StatementKind};
+use crate::cypher::{self, ExecControl, ParamMap, QueryOutput};
+use crate::error::{Error, ErrorKind, Result};
+use crate::txn::{Isolation, Transaction};
+use crate::value::{self, NodeId, RelId};
 
 /// Identifies one transaction begun on a connection, so that a stale handle (the C API's
 /// `graphdb_transaction`) cannot commit a later transaction.
@@ -10,55 +21,370 @@ pub struct TxnToken(pub u64);
 
 /// Interrupts the query running on a connection; `Send + Sync`, usable from any thread.
 #[derive(Clone)]
-pub struct InterruptHandle {}
+pub struct InterruptHandle {
+    flag: Arc<AtomicBool>,
+}
 
 impl InterruptHandle {
+    /// Stops the statement running now on the connection (it fails with `Interrupted` and its
+    /// changes are undone); does nothing when none is running.
     pub fn interrupt(&self) {
-        todo!()
+        self.flag.store(true, Ordering::SeqCst);
     }
 }
 
-/// A parsed query ready to run many times with different parameters.
-pub struct PreparedStatement {}
+/// A parsed statement ready to run many times with different parameters.
+pub struct PreparedStatement {
+    text: String,
+    statement: Statement,
+}
 
 impl PreparedStatement {
     pub fn text(&self) -> &str {
-        todo!()
+        &self.text
     }
 }
 
-/// A session on a database: runs queries, each in the open explicit transaction if there is
-/// one, else in its own auto-commit transaction.
-pub struct Connection {}
+/// A session on a database: runs statements, each in the open explicit transaction if there
+/// is one, else in its own auto-commit transaction. Dropping it rolls back an open
+/// transaction.
+pub struct Connection {
+    db: Arc<DbShared>,
+    open: Option<(Transaction, TxnToken)>,
+    last_token: u64,
+    interrupt: Arc<AtomicBool>,
+}
 
 impl Connection {
-    /// Runs one statement (a query, or BEGIN / COMMIT / ROLLBACK / schema commands).
+    pub(crate) fn new(db: Arc<DbShared>) -> Connection {
+        Connection {
+            db,
+            open: None,
+            last_token: 0,
+            interrupt: Arc::new(AtomicBool::new(false)),
+        }
+    }
+
+    /// Runs one statement (a query, or BEGIN / COMMIT / ROLLBACK).
     pub fn query(&mut self, cypher: &str, params: &Params) -> Result<QueryResult> {
-        todo!()
+        let statement = cypher::parse(cypher)?;
+        self.run(&statement, params)
     }
+
     pub fn prepare(&mut self, cypher: &str) -> Result<PreparedStatement> {
-        todo!()
+        Ok(PreparedStatement {
+            text: cypher.to_owned(),
+            statement: cypher::parse(cypher)?,
+        })
     }
+
     pub fn execute(&mut self, stmt: &PreparedStatement, params: &Params) -> Result<QueryResult> {
-        todo!()
+        self.run(&stmt.statement, params)
     }
+
     /// Begins an explicit transaction; `TransactionState` if one is open.
     pub fn begin(&mut self, mode: TxnMode) -> Result<TxnToken> {
-        todo!()
+        let isolation = match self.db.options.isolation {
+            IsolationMode::Serializable => Isolation::Serializable,
+            IsolationMode::Snapshot => Isolation::Snapshot,
+        };
+        self.begin_with(mode, isolation)
     }
-    /// Commits the open transaction; `TransactionState` if none is open.
+
+    fn begin_with(&mut self, mode: TxnMode, isolation: Isolation) -> Result<TxnToken> {
+        if self.open.is_some() {
+            return Err(Error::transaction_state(
+                "a transaction is already open on this connection; commit or roll it back first",
+            ));
+        }
+        self.last_token += 1;
+        let token = TxnToken(self.last_token);
+        self.open = Some((self.db.txns.begin(mode, isolation), token));
+        Ok(token)
+    }
+
+    /// Commits the open transaction; `TransactionState` if none is open. Whatever happens,
+    /// the transaction has ended when this returns.
     pub fn commit(&mut self) -> Result<()> {
-        todo!()
+        match self.open.take() {
+            Some((tx, _)) => tx.commit(),
+            None => Err(no_transaction("commit")),
+        }
     }
+
     /// Rolls back the open transaction; `TransactionState` if none is open.
     pub fn rollback(&mut self) -> Result<()> {
-        todo!()
+        match self.open.take() {
+            Some((tx, _)) => {
+                tx.rollback();
+                Ok(())
+            }
+            None => Err(no_transaction("roll back")),
+        }
     }
+
+    /// Runs `work` in a transaction of `mode` and commits it, retrying the whole transaction
+    /// on `Conflict` (up to `max_attempts` attempts in all) with jittered exponential backoff.
+    /// Any other error rolls back and is returned at once; so is the last conflict. `work`
+    /// must not begin, commit or roll back itself.
+    pub fn transact<T>(
+        &mut self,
+        mode: TxnMode,
+        max_attempts: u32,
+        mut work: impl FnMut(&mut Connection) -> Result<T>,
+    ) -> Result<T> {
+        if self.open.is_some() {
+            return Err(Error::transaction_state(
+                "transact needs a connection with no open transaction; commit or roll back first",
+            ));
+        }
+        let max_attempts = max_attempts.max(1);
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            self.begin(mode)?;
+            let outcome = work(self).and_then(|value| {
+                if self.open.is_none() {
+                    return Err(Error::new(
+                        ErrorKind::Misuse,
+                        "the transaction was ended inside transact's callback; let transact commit it",
+                    ));
+                }
+                self.commit().map(|_| value)
+            });
+            match outcome {
+                Ok(value) => return Ok(value),
+                Err(e) => {
+                    if let Some((tx, _)) = self.open.take() {
+                        tx.rollback();
+                    }
+                    if !e.is_retryable() || attempt >= max_attempts {
+                        return Err(e);
+                    }
+                    std::thread::sleep(backoff(attempt));
+                }
+            }
+        }
+    }
+
     /// The open explicit transaction, if any.
     pub fn current_transaction(&self) -> Option<TxnToken> {
-        todo!()
+        self.open.as_ref().map(|(_, t)| *t)
     }
+
     pub fn interrupt_handle(&self) -> InterruptHandle {
-        todo!()
+        InterruptHandle {
+            flag: Arc::clone(&self.interrupt),
+        }
+    }
+
+    fn run(&mut self, statement: &Statement, params: &Params) -> Result<QueryResult> {
+        match &statement.kind {
+            StatementKind::Query(q) => self.run_query(q, params),
+            StatementKind::Begin {
+                read_only,
+                isolation,
+            } => {
+                let mode = if *read_only {
+                    TxnMode::ReadOnly
+                } else {
+                    TxnMode::ReadWrite
+                };
+                match isolation {
+                    Some(IsolationLevel::Serializable) => {
+                        self.begin_with(mode, Isolation::Serializable)?
+                    }
+                    Some(IsolationLevel::Snapshot) => self.begin_with(mode, Isolation::Snapshot)?,
+                    None => self.begin(mode)?,
+                };
+                Ok(QueryResult::default())
+            }
+            StatementKind::Commit => self.commit().map(|_| QueryResult::default()),
+            StatementKind::Rollback => self.rollback().map(|_| QueryResult::default()),
+            StatementKind::Explain(_) | StatementKind::Profile(_) => {
+                Err(not_yet("EXPLAIN and PROFILE are"))
+            }
+            StatementKind::Checkpoint => Err(not_yet("CHECKPOINT is")),
+            StatementKind::CreateIndex { .. }
+            | StatementKind::DropIndex { .. }
+            | StatementKind::CreateUniqueConstraint { .. }
+            | StatementKind::DropConstraint { .. }
+            | StatementKind::ShowIndexes
+            | StatementKind::ShowConstraints => Err(not_yet("indexes and constraints are")),
+            StatementKind::ShowTransactions => Err(not_yet("SHOW TRANSACTIONS is")),
+        }
+    }
+
+    fn run_query(&mut self, query: &Query, params: &Params) -> Result<QueryResult> {
+        let params = engine_params(params)?;
+        self.interrupt.store(false, Ordering::SeqCst);
+        let control = ExecControl {
+            interrupt: Arc::clone(&self.interrupt),
+            deadline: match self.db.options.query_timeout_ms {
+                0 => None,
+                ms => Some(Instant::now() + Duration::from_millis(ms)),
+            },
+        };
+        if let Some((tx, _)) = self.open.as_mut() {
+            let savepoint = tx.savepoint();
+            let outcome = cypher::exec::run_query(query, tx, &params, &control)
+                .and_then(|out| materialize(out, tx));
+            if let Err(e) = &outcome {
+                if e.kind() == ErrorKind::Conflict || tx.is_doomed() {
+                    // A conflict ends the transaction: its snapshot can no longer commit.
+                    if let Some((tx, _)) = self.open.take() {
+                        tx.rollback();
+                    }
+                } else {
+                    tx.rollback_to(savepoint);
+                }
+            }
+            return outcome;
+        }
+        let isolation = match self.db.options.isolation {
+            IsolationMode::Serializable => Isolation::Serializable,
+            IsolationMode::Snapshot => Isolation::Snapshot,
+        };
+        // Dropping `tx` on any error path rolls it back.
+        let mut tx = self.db.txns.begin(TxnMode::ReadWrite, isolation);
+        let out = cypher::exec::run_query(query, &mut tx, &params, &control)?;
+        let result = materialize(out, &tx)?;
+        tx.commit()?;
+        Ok(result)
+    }
+}
+
+/// Exponential backoff from 1 ms, capped at 100 ms, with full jitter so that transactions
+/// that conflicted with each other do not collide again in lockstep.
+fn backoff(attempt: u32) -> Duration {
+    use std::hash::{BuildHasher, Hasher};
+    let cap_us = (1000u64 << attempt.min(7)).min(100_000);
+    // RandomState is seeded randomly per instance: enough entropy for jitter.
+    let r = std::collections::hash_map::RandomState::new()
+        .build_hasher()
+        .finish();
+    Duration::from_micros(r % cap_us + 1)
+}
+
+fn no_transaction(what: &str) -> Error {
+    Error::transaction_state(format!(
+        "there is no open transaction to {what} on this connection"
+    ))
+}
+
+fn not_yet(what: &str) -> Error {
+    Error::new(
+        ErrorKind::Error,
+        format!("{what} not supported yet by this version of libgraphdb"),
+    )
+}
+
+/// Converts caller parameters to engine values; entities cannot be parameters.
+fn engine_params(params: &Params) -> Result<ParamMap> {
+    params
+        .iter()
+        .map(|(k, v)| Ok((k.clone(), engine_value(v, k)?)))
+        .collect()
+}
+
+fn engine_value(v: &Value, name: &str) -> Result<value::Value> {
+    Ok(match v {
+        Value::Null => value::Value::Null,
+        Value::Bool(b) => value::Value::Bool(*b),
+        Value::Int(i) => value::Value::Int(*i),
+        Value::Float(f) => value::Value::Float(*f),
+        Value::String(s) => value::Value::String(s.clone()),
+        Value::List(items) => value::Value::List(
+            items
+                .iter()
+                .map(|i| engine_value(i, name))
+                .collect::<Result<_>>()?,
+        ),
+        Value::Map(m) => value::Value::Map(
+            m.iter()
+                .map(|(k, v)| Ok((k.clone(), engine_value(v, name)?)))
+                .collect::<Result<_>>()?,
+        ),
+        Value::Node(_) | Value::Relationship(_) | Value::Path(_) => {
+            return Err(Error::invalid_argument(format!(
+                "parameter ${name} holds a graph entity, which cannot be passed in; pass its id \
+                 and MATCH it instead"
+            )))
+        }
+    })
+}
+
+/// Turns engine rows into caller values, reading entities in `tx`'s view as of now.
+fn materialize(out: QueryOutput, tx: &Transaction) -> Result<QueryResult> {
+    let rows = out
+        .rows
+        .into_iter()
+        .map(|row| row.into_iter().map(|v| caller_value(v, tx)).collect())
+        .collect();
+    Ok(QueryResult {
+        columns: out.columns,
+        rows,
+        stats: out.stats,
+    })
+}
+
+fn caller_value(v: value::Value, tx: &Transaction) -> Value {
+    match v {
+        value::Value::Null => Value::Null,
+        value::Value::Bool(b) => Value::Bool(b),
+        value::Value::Int(i) => Value::Int(i),
+        value::Value::Float(f) => Value::Float(f),
+        value::Value::String(s) => Value::String(s),
+        value::Value::List(items) => {
+            Value::List(items.into_iter().map(|i| caller_value(i, tx)).collect())
+        }
+        value::Value::Map(m) => Value::Map(
+            m.into_iter()
+                .map(|(k, v)| (k, caller_value(v, tx)))
+                .collect(),
+        ),
+        value::Value::Node(id) => Value::Node(node(id, tx)),
+        value::Value::Relationship(id) => Value::Relationship(relationship(id, tx)),
+        value::Value::Path(p) => Value::Path(Path {
+            nodes: p.nodes.into_iter().map(|n| node(n, tx)).collect(),
+            relationships: p.rels.into_iter().map(|r| relationship(r, tx)).collect(),
+        }),
+    }
+}
+
+fn properties(
+    props: Vec<(u32, value::Value)>,
+    tx: &Transaction,
+    key: impl Fn(u32) -> Arc<str>,
+) -> BTreeMap<String, Value> {
+    props
+        .into_iter()
+        .map(|(k, v)| (key(k).to_string(), caller_value(v, tx)))
+        .collect()
+}
+
+fn node(id: NodeId, tx: &Transaction) -> Node {
+    Node {
+        id,
+        labels: tx
+            .node_labels(id)
+            .into_iter()
+            .map(|l| tx.label_name(l).to_string())
+            .collect(),
+        properties: properties(tx.node_properties(id), tx, |k| tx.key_name(k)),
+    }
+}
+
+fn relationship(id: RelId, tx: &Transaction) -> Relationship {
+    let (start, end) = tx.rel_endpoints(id).unwrap_or((0, 0));
+    Relationship {
+        id,
+        rel_type: tx
+            .rel_type(id)
+            .map(|t| tx.rel_type_name(t).to_string())
+            .unwrap_or_default(),
+        start,
+        end,
+        properties: properties(tx.rel_properties(id), tx, |k| tx.key_name(k)),
     }
 }

@@ -1,25 +1,8 @@
 //! Open options, set by key and value as strings (the C API's `graphdb_options_set`).
 
+pub use crate::dir::AccessMode;
 use crate::error::{Error, Result};
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum AccessMode {
-    /// Exclusive: one read-write opener per directory at a time.
-    ReadWrite,
-    /// Shared: never writes, may run beside a read-write process.
-    ReadOnly,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum SyncMode {
-    /// A commit returns only after its WAL record is fsync'd.
-    Full,
-    /// The WAL is fsync'd in the background at a short interval; a crash may lose the last
-    /// moments of commits but never corrupts.
-    Normal,
-    /// Never fsync (bulk loads, tests).
-    Off,
-}
+pub use crate::wal::SyncMode;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum IsolationMode {

@@ -58,7 +58,10 @@ pub enum StatementKind {
         properties: Vec<Ident>,
     },
     /// `DROP INDEX name [IF EXISTS]`
-    DropIndex { name: Ident, if_exists: bool },
+    DropIndex {
+        name: Ident,
+        if_exists: bool,
+    },
     /// `CREATE CONSTRAINT [name] [IF NOT EXISTS] FOR (v:Label) REQUIRE v.p IS UNIQUE`
     CreateUniqueConstraint {
         name: Option<Ident>,
@@ -67,7 +70,10 @@ pub enum StatementKind {
         properties: Vec<Ident>,
     },
     /// `DROP CONSTRAINT name [IF EXISTS]`
-    DropConstraint { name: Ident, if_exists: bool },
+    DropConstraint {
+        name: Ident,
+        if_exists: bool,
+    },
     ShowIndexes,
     ShowConstraints,
     ShowTransactions,
@@ -247,7 +253,11 @@ pub struct Remove {
 #[derive(Debug, Clone, PartialEq)]
 pub enum RemoveItem {
     /// `target.key`
-    Property { target: Expr, key: Ident, span: Span },
+    Property {
+        target: Expr,
+        key: Ident,
+        span: Span,
+    },
     /// `v:Label1:Label2`
     Labels {
         variable: Ident,
@@ -459,7 +469,10 @@ pub enum ExprKind {
     Unary(UnaryOp, Box<Expr>),
     Binary(BinaryOp, Box<Expr>, Box<Expr>),
     /// `expr IS NULL` (`negated`: `IS NOT NULL`)
-    IsNull { expr: Box<Expr>, negated: bool },
+    IsNull {
+        expr: Box<Expr>,
+        negated: bool,
+    },
     /// `expr:Label1:Label2` used as a predicate.
     HasLabels(Box<Expr>, Vec<Ident>),
     /// `name(args)`; `name` keeps its namespace and original case (`toUpper`, `db.labels`);

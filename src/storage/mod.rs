@@ -5,9 +5,11 @@
 //! property keys are interned to small integers by the `catalog`.
 
 pub mod catalog;
+pub mod change;
 pub mod graph;
 
 pub use catalog::Catalog;
+pub use change::{Change, PropList};
 pub use graph::Graph;
 
 pub use crate::value::{NodeId, RelId};

@@ -5,8 +5,9 @@
 //! other transaction can see until commit stamps them.
 
 mod transaction;
+mod validation;
 
-pub use transaction::{Savepoint, Transaction, TxnManager};
+pub use transaction::{CommitSink, Savepoint, Transaction, TxnManager};
 
 /// What a transaction may do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -22,3 +23,6 @@ pub enum Isolation {
     Serializable,
     Snapshot,
 }
+
+#[cfg(test)]
+mod tests;

@@ -1,20 +1,221 @@
-//! STUB: interface fixed; bodies being written (storage/txn owner).
-#![allow(unused_variables, dead_code)]
+//! Transactions over the versioned graph.
+//!
+//! Protocol:
+//! - Begin takes a snapshot = the newest published commit timestamp, and a transaction id.
+//! - Writes check the head of the entity's version chain under the graph latch: a head
+//!   written by another running transaction, or committed after our snapshot, is a
+//!   write-write conflict (first updater wins) and dooms this transaction. Otherwise the write
+//!   pushes a new uncommitted version (or edits our own), logging how to undo it.
+//! - Commit (serialized by the commit lock): assign ts = last + 1, hand the logical changes to
+//!   the commit sink (the WAL), stamp our versions with ts, then publish ts. So commit order =
+//!   WAL order = visibility order, and a snapshot never sees half a transaction.
+//! - Rollback (and statement rollback to a savepoint) replays the undo log backwards.
 
-use std::sync::Arc;
+use std::cell::RefCell;
+use std::collections::{HashMap, HashSet, VecDeque};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 
+use super::validation::{CommitSummary, ReadSet};
 use super::{Isolation, TxnKind};
-use crate::error::Result;
-use crate::storage::{Direction, Graph, KeyId, LabelId, NodeId, RelId, TypeId};
+use crate::error::{Error, ErrorKind, Result};
+use crate::storage::graph::{
+    prop_get, prop_set, visible, GraphData, NodeData, RelData, RelEntry, Version, Visibility,
+    UNCOMMITTED,
+};
+use crate::storage::{Change, Direction, Graph, KeyId, LabelId, NodeId, PropList, RelId, TypeId};
 use crate::value::Value;
 
+/// Where committed transactions go to become durable (the WAL), in commit order.
+pub trait CommitSink: Send + Sync {
+    /// Makes `changes`, committed at `ts`, durable as the sync mode promises. An error means
+    /// the record may or may not be on disk: the manager refuses further writes.
+    fn append(&self, ts: u64, changes: &[Change]) -> Result<()>;
+}
+
 /// Hands out snapshots and commit timestamps; one per open database.
-pub struct TxnManager {}
+pub struct TxnManager {
+    graph: Arc<Graph>,
+    /// Newest commit timestamp whose versions are all stamped: new snapshots start here.
+    published: AtomicU64,
+    next_txn: AtomicU64,
+    /// Serializes commits: timestamp order, sink order and publish order are one order.
+    commit_lock: Mutex<()>,
+    sink: Option<Box<dyn CommitSink>>,
+    /// Set after a failed durable write; the message explains, every write refuses.
+    poisoned: Mutex<Option<String>>,
+    read_only: bool,
+    active: AtomicU64,
+    /// Running transactions' snapshots: they decide which versions and commit summaries
+    /// must be kept.
+    registry: Mutex<Registry>,
+    /// Summaries of recent commits, oldest first.
+    recent: Mutex<VecDeque<CommitSummary>>,
+}
+
+impl TxnManager {
+    /// `last_ts` is the newest timestamp already in `graph` (from recovery). A read-only
+    /// manager refuses every write with `ReadOnly`.
+    pub fn new(
+        graph: Arc<Graph>,
+        sink: Option<Box<dyn CommitSink>>,
+        last_ts: u64,
+        read_only: bool,
+    ) -> TxnManager {
+        TxnManager {
+            graph,
+            published: AtomicU64::new(last_ts),
+            next_txn: AtomicU64::new(1),
+            commit_lock: Mutex::new(()),
+            sink,
+            poisoned: Mutex::new(None),
+            read_only,
+            active: AtomicU64::new(0),
+            registry: Mutex::new(Registry::default()),
+            recent: Mutex::new(VecDeque::new()),
+        }
+    }
+
+    /// Number of commit summaries kept for serializable validation.
+    pub fn retained_summaries(&self) -> usize {
+        lock(&self.recent).len()
+    }
+
+    pub fn graph(&self) -> &Arc<Graph> {
+        &self.graph
+    }
+
+    pub fn last_commit_ts(&self) -> u64 {
+        self.published.load(Ordering::Acquire)
+    }
+
+    pub fn active_transactions(&self) -> u64 {
+        self.active.load(Ordering::Relaxed)
+    }
+
+    fn poison_message(&self) -> Option<String> {
+        lock(&self.poisoned).clone()
+    }
+
+    fn poison(&self, why: &str) {
+        let mut p = lock(&self.poisoned);
+        if p.is_none() {
+            *p = Some(why.to_owned());
+        }
+    }
+
+    pub fn begin(self: &Arc<Self>, kind: TxnKind, isolation: Isolation) -> Transaction {
+        let id = self.next_txn.fetch_add(1, Ordering::Relaxed);
+        self.active.fetch_add(1, Ordering::Relaxed);
+        let validates = kind == TxnKind::ReadWrite && isolation == Isolation::Serializable;
+        let snapshot = {
+            // Taking the snapshot under the lock that pruning and version GC read guarantees
+            // that everything this snapshot may need is kept until the transaction ends.
+            let mut r = lock(&self.registry);
+            let snapshot = self.published.load(Ordering::Acquire);
+            r.snapshots.insert(id, snapshot);
+            if validates {
+                r.validating.insert(id);
+            }
+            snapshot
+        };
+        Transaction {
+            mgr: Arc::clone(self),
+            vis: Visibility {
+                snapshot,
+                own: UNCOMMITTED | id,
+            },
+            reads: validates.then(|| RefCell::new(ReadSet::default())),
+            kind,
+            isolation,
+            undo: Vec::new(),
+            touched: Vec::new(),
+            touched_set: HashSet::new(),
+            doomed: None,
+            finished: false,
+        }
+    }
+}
+
+/// Running transactions, for deciding what old state must be kept.
+#[derive(Default)]
+struct Registry {
+    /// Snapshot of each running transaction, by id.
+    snapshots: HashMap<u64, u64>,
+    /// Ids of running serializable read-write transactions (they validate against summaries).
+    validating: HashSet<u64>,
+}
+
+impl Registry {
+    fn remove(&mut self, id: u64) {
+        self.snapshots.remove(&id);
+        self.validating.remove(&id);
+    }
+
+    fn oldest_validating(&self) -> Option<u64> {
+        self.validating
+            .iter()
+            .filter_map(|id| self.snapshots.get(id))
+            .min()
+            .copied()
+    }
+}
+
+/// Drops the versions of `chain` that nobody can see any more: kept are our uncommitted
+/// head (if any), the newest committed version (every future snapshot sees it), and for each
+/// running snapshot in `snapshots` the version it sees. A deletion that is the only thing left
+/// drops the whole chain.
+fn trim_chain<T>(chain: &mut Vec<Version<T>>, snapshots: &[u64]) {
+    let committed = |v: &Version<T>| v.stamp < UNCOMMITTED;
+    let Some(newest) = chain.iter().rposition(committed) else {
+        return;
+    };
+    let mut keep = vec![false; chain.len()];
+    keep[newest] = true;
+    for (i, v) in chain.iter().enumerate() {
+        keep[i] |= !committed(v);
+    }
+    for &s in snapshots {
+        if let Some(i) = chain.iter().rposition(|v| committed(v) && v.stamp <= s) {
+            keep[i] = true;
+        }
+    }
+    let mut i = 0;
+    chain.retain(|_| {
+        i += 1;
+        keep[i - 1]
+    });
+    if chain.len() == 1 && chain[0].data.is_none() && committed(&chain[0]) {
+        chain.clear();
+    }
+}
+
+/// Every mutex here guards state that each critical section leaves consistent, so a
+/// poisoned lock (a panic elsewhere while holding it) is safe to keep using.
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
 
 /// A point the transaction can return to, undoing every write made since (statement
 /// atomicity).
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Savepoint(usize);
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+enum Entity {
+    Node(NodeId),
+    Rel(RelId),
+}
+
+/// How to undo one write.
+enum Undo {
+    /// Remove the newest (our) version of the node.
+    PopNode(NodeId),
+    /// Put back our version's previous content.
+    RestoreNode(NodeId, Option<NodeData>),
+    PopRel(RelId),
+    RestoreRel(RelId, Option<RelData>),
+}
 
 /// One transaction: a snapshot plus its own uncommitted writes.
 ///
@@ -22,107 +223,487 @@ pub struct Savepoint(usize);
 /// own writes. Writes fail with `ReadOnly` in a read-only transaction and with `Conflict` when
 /// another transaction holds or has committed (after this snapshot) a newer version of the
 /// same entity; after a `Conflict` the transaction is doomed and only rollback remains.
+/// Dropping an unfinished transaction rolls it back.
 pub struct Transaction {
-    graph: Arc<Graph>,
+    mgr: Arc<TxnManager>,
+    vis: Visibility,
+    kind: TxnKind,
+    isolation: Isolation,
+    /// What this transaction read; `Some` only for serializable read-write transactions.
+    reads: Option<RefCell<ReadSet>>,
+    undo: Vec<Undo>,
+    /// Entities written, first-write order (for commit).
+    touched: Vec<Entity>,
+    touched_set: HashSet<Entity>,
+    doomed: Option<Error>,
+    finished: bool,
+}
+
+/// What a write finds at the head of an entity's chain.
+enum Head {
+    /// Our own uncommitted version: edit in place.
+    Own,
+    /// A committed version we can see and may supersede.
+    Committed,
+}
+
+fn node_missing(id: NodeId) -> Error {
+    Error::new(
+        ErrorKind::Error,
+        format!("node {id} does not exist or has been deleted"),
+    )
+}
+
+fn rel_missing(id: RelId) -> Error {
+    Error::new(
+        ErrorKind::Error,
+        format!("relationship {id} does not exist or has been deleted"),
+    )
 }
 
 impl Transaction {
     pub fn kind(&self) -> TxnKind {
-        todo!()
+        self.kind
     }
+
     pub fn isolation(&self) -> Isolation {
-        todo!()
+        self.isolation
+    }
+
+    /// The commit timestamp this transaction reads at.
+    pub fn snapshot(&self) -> u64 {
+        self.vis.snapshot
+    }
+
+    /// Whether this transaction has written anything (still undone writes count).
+    pub fn has_writes(&self) -> bool {
+        !self.undo.is_empty()
+    }
+
+    /// Records a read for serializable validation.
+    fn note(&self, f: impl FnOnce(&mut ReadSet)) {
+        if let Some(r) = &self.reads {
+            f(&mut r.borrow_mut());
+        }
+    }
+
+    fn note_node(&self, id: NodeId) {
+        self.note(|r| {
+            r.nodes.insert(id);
+        });
+    }
+
+    fn note_rel(&self, id: RelId) {
+        self.note(|r| {
+            r.rels.insert(id);
+        });
     }
 
     // ---- catalog -------------------------------------------------------------------------
     pub fn label_id(&self, name: &str) -> Option<LabelId> {
-        todo!()
+        self.mgr.graph.catalog.labels.get(name)
     }
     pub fn rel_type_id(&self, name: &str) -> Option<TypeId> {
-        todo!()
+        self.mgr.graph.catalog.rel_types.get(name)
     }
     pub fn key_id(&self, name: &str) -> Option<KeyId> {
-        todo!()
+        self.mgr.graph.catalog.keys.get(name)
     }
     pub fn label_name(&self, id: LabelId) -> Arc<str> {
-        todo!()
+        self.mgr.graph.catalog.labels.name(id)
     }
     pub fn rel_type_name(&self, id: TypeId) -> Arc<str> {
-        todo!()
+        self.mgr.graph.catalog.rel_types.name(id)
     }
     pub fn key_name(&self, id: KeyId) -> Arc<str> {
-        todo!()
+        self.mgr.graph.catalog.keys.name(id)
     }
     /// Interns a name for writing (ids are never reused, even if the write rolls back).
     pub fn intern_label(&mut self, name: &str) -> LabelId {
-        todo!()
+        self.mgr.graph.catalog.labels.intern(name)
     }
     pub fn intern_rel_type(&mut self, name: &str) -> TypeId {
-        todo!()
+        self.mgr.graph.catalog.rel_types.intern(name)
     }
     pub fn intern_key(&mut self, name: &str) -> KeyId {
-        todo!()
+        self.mgr.graph.catalog.keys.intern(name)
+    }
+    /// Every label name ever used (for `db.labels()`-style listings).
+    pub fn all_labels(&self) -> Vec<Arc<str>> {
+        self.mgr.graph.catalog.labels.names()
+    }
+    pub fn all_rel_types(&self) -> Vec<Arc<str>> {
+        self.mgr.graph.catalog.rel_types.names()
+    }
+    pub fn all_keys(&self) -> Vec<Arc<str>> {
+        self.mgr.graph.catalog.keys.names()
     }
 
     // ---- reads at this transaction's snapshot ---------------------------------------------
     pub fn node_exists(&self, id: NodeId) -> bool {
-        todo!()
+        self.note_node(id);
+        self.mgr.graph.read().node(id, self.vis).is_some()
     }
+
     pub fn rel_exists(&self, id: RelId) -> bool {
-        todo!()
+        self.note_rel(id);
+        self.mgr.graph.read().rel(id, self.vis).is_some()
     }
+
     /// Every visible node, ascending id.
     pub fn scan_nodes(&self) -> Vec<NodeId> {
-        todo!()
+        self.note(|r| r.all_nodes = true);
+        let g = self.mgr.graph.read();
+        (0..g.nodes.len() as NodeId)
+            .filter(|&id| g.node(id, self.vis).is_some())
+            .collect()
     }
+
     /// Every visible node that has `label`, ascending id.
     pub fn scan_nodes_by_label(&self, label: LabelId) -> Vec<NodeId> {
-        todo!()
+        self.note(|r| {
+            r.labels.insert(label);
+        });
+        let g = self.mgr.graph.read();
+        let Some(candidates) = g.by_label.get(&label) else {
+            return Vec::new();
+        };
+        candidates
+            .iter()
+            .copied()
+            .filter(|&id| {
+                g.node(id, self.vis)
+                    .is_some_and(|n| n.labels.binary_search(&label).is_ok())
+            })
+            .collect()
     }
+
     /// Every visible relationship, ascending id.
     pub fn scan_rels(&self) -> Vec<RelId> {
-        todo!()
+        self.note(|r| r.all_rels = true);
+        let g = self.mgr.graph.read();
+        (0..g.rels.len() as RelId)
+            .filter(|&id| g.rel(id, self.vis).is_some())
+            .collect()
     }
+
     /// Labels of a visible node (sorted by id); empty when the node is not visible.
     pub fn node_labels(&self, id: NodeId) -> Vec<LabelId> {
-        todo!()
+        self.note_node(id);
+        self.mgr
+            .graph
+            .read()
+            .node(id, self.vis)
+            .map(|n| n.labels.clone())
+            .unwrap_or_default()
     }
+
     pub fn node_has_label(&self, id: NodeId, label: LabelId) -> bool {
-        todo!()
+        self.note_node(id);
+        self.mgr
+            .graph
+            .read()
+            .node(id, self.vis)
+            .is_some_and(|n| n.labels.binary_search(&label).is_ok())
     }
+
     /// `Value::Null` when the node or the property does not exist.
     pub fn node_property(&self, id: NodeId, key: KeyId) -> Value {
-        todo!()
+        self.note_node(id);
+        self.mgr
+            .graph
+            .read()
+            .node(id, self.vis)
+            .and_then(|n| prop_get(&n.props, key).cloned())
+            .unwrap_or(Value::Null)
     }
+
     /// All properties, sorted by key id; empty when the node is not visible.
     pub fn node_properties(&self, id: NodeId) -> Vec<(KeyId, Value)> {
-        todo!()
+        self.note_node(id);
+        self.mgr
+            .graph
+            .read()
+            .node(id, self.vis)
+            .map(|n| n.props.clone())
+            .unwrap_or_default()
     }
+
     pub fn rel_type(&self, id: RelId) -> Option<TypeId> {
-        todo!()
+        self.note_rel(id);
+        self.mgr
+            .graph
+            .read()
+            .rel(id, self.vis)
+            .map(|(e, _)| e.rel_type)
     }
+
     /// `(start, end)` of a visible relationship.
     pub fn rel_endpoints(&self, id: RelId) -> Option<(NodeId, NodeId)> {
-        todo!()
+        self.note_rel(id);
+        self.mgr
+            .graph
+            .read()
+            .rel(id, self.vis)
+            .map(|(e, _)| (e.start, e.end))
     }
+
     pub fn rel_property(&self, id: RelId, key: KeyId) -> Value {
-        todo!()
+        self.note_rel(id);
+        self.mgr
+            .graph
+            .read()
+            .rel(id, self.vis)
+            .and_then(|(_, d)| prop_get(&d.props, key).cloned())
+            .unwrap_or(Value::Null)
     }
+
     pub fn rel_properties(&self, id: RelId) -> Vec<(KeyId, Value)> {
-        todo!()
+        self.note_rel(id);
+        self.mgr
+            .graph
+            .read()
+            .rel(id, self.vis)
+            .map(|(_, d)| d.props.clone())
+            .unwrap_or_default()
     }
+
     /// Visible relationships of `node` in `dir`, restricted to `types` unless it is empty, as
     /// `(relationship, other node)` in ascending relationship id. For `Both`, a self-loop
     /// appears once.
     pub fn expand(&self, node: NodeId, dir: Direction, types: &[TypeId]) -> Vec<(RelId, NodeId)> {
-        todo!()
+        self.note(|r| {
+            r.adjacency.insert(node);
+        });
+        let g = self.mgr.graph.read();
+        let Some(entry) = g.node_entry(node) else {
+            return Vec::new();
+        };
+        let wanted = |e: &RelEntry| types.is_empty() || types.contains(&e.rel_type);
+        let mut out = Vec::new();
+        if matches!(dir, Direction::Outgoing | Direction::Both) {
+            for &r in &entry.out {
+                if let Some((e, _)) = g.rel(r, self.vis) {
+                    if wanted(e) {
+                        out.push((r, e.end));
+                    }
+                }
+            }
+        }
+        if matches!(dir, Direction::Incoming | Direction::Both) {
+            for &r in &entry.inc {
+                if let Some((e, _)) = g.rel(r, self.vis) {
+                    let self_loop_seen = dir == Direction::Both && e.start == e.end;
+                    if wanted(e) && !self_loop_seen {
+                        out.push((r, e.start));
+                    }
+                }
+            }
+        }
+        if dir == Direction::Both {
+            out.sort_unstable_by_key(|&(r, _)| r);
+        }
+        out
     }
 
     // ---- writes --------------------------------------------------------------------------
-    /// `props` must be storable (`Value::is_storable`) and must not contain `Null` values.
-    pub fn create_node(&mut self, labels: &[LabelId], props: Vec<(KeyId, Value)>) -> Result<NodeId> {
-        todo!()
+
+    fn check_writable(&self) -> Result<()> {
+        if let Some(e) = &self.doomed {
+            return Err(Error::new(
+                e.kind(),
+                format!(
+                    "the transaction can only be rolled back after an earlier failure: {}",
+                    e.message()
+                ),
+            ));
+        }
+        if self.finished {
+            return Err(Error::transaction_state(
+                "the transaction has already ended",
+            ));
+        }
+        if self.kind == TxnKind::ReadOnly || self.mgr.read_only {
+            return Err(Error::read_only(if self.mgr.read_only {
+                "the database was opened read-only; reopen it with access_mode=read_write to write"
+            } else {
+                "this transaction is read-only; begin a read-write transaction to write"
+            }));
+        }
+        if let Some(why) = self.mgr.poison_message() {
+            return Err(Error::new(
+                ErrorKind::Io,
+                format!("the database refuses writes after an I/O failure ({why}); reopen the database to recover"),
+            ));
+        }
+        Ok(())
     }
+
+    /// Decides whether we may write a chain whose newest version is `head`; a conflict dooms
+    /// the transaction.
+    fn head_state<T>(&mut self, head: Option<&Version<T>>, what: &str) -> Result<Head> {
+        let Some(head) = head else {
+            return Err(Error::new(
+                ErrorKind::Error,
+                format!("{what} does not exist"),
+            ));
+        };
+        if head.stamp == self.vis.own {
+            return Ok(Head::Own);
+        }
+        if head.stamp >= UNCOMMITTED {
+            return Err(self.doom(Error::conflict(format!(
+                "{what} is being changed by another transaction that has not finished; \
+                 this transaction was rolled back, retry it"
+            ))));
+        }
+        if head.stamp > self.vis.snapshot {
+            return Err(self.doom(Error::conflict(format!(
+                "{what} was changed by a transaction that committed after this one began; \
+                 this transaction was rolled back, retry it"
+            ))));
+        }
+        Ok(Head::Committed)
+    }
+
+    fn doom(&mut self, e: Error) -> Error {
+        self.doomed = Some(e.clone());
+        e
+    }
+
+    fn touch(&mut self, e: Entity) {
+        if self.touched_set.insert(e) {
+            self.touched.push(e);
+        }
+    }
+
+    /// Applies `f` to a writable copy of the node's current data, installing it as our version.
+    /// `f` returns whether it changed anything; unchanged data installs nothing.
+    fn update_node(
+        &mut self,
+        id: NodeId,
+        f: impl FnOnce(&mut NodeData) -> Result<bool>,
+    ) -> Result<bool> {
+        self.check_writable()?;
+        let graph = Arc::clone(&self.mgr.graph);
+        let mut g = graph.write();
+        let head = g.node_entry(id).and_then(|e| e.versions.last());
+        let state = self.head_state(head, &format!("node {id}"))?;
+        let entry = g.node_entry(id).ok_or_else(|| node_missing(id))?;
+        let current = visible(&entry.versions, self.vis)
+            .and_then(|v| v.data.clone())
+            .ok_or_else(|| node_missing(id))?;
+        let mut next = current.clone();
+        if !f(&mut next)? {
+            return Ok(false);
+        }
+        let labels = next.labels.clone();
+        let entry = g.node_entry_mut(id).ok_or_else(|| node_missing(id))?;
+        match state {
+            Head::Own => {
+                if let Some(v) = entry.versions.last_mut() {
+                    v.data = Some(next);
+                }
+                self.undo.push(Undo::RestoreNode(id, Some(current)));
+            }
+            Head::Committed => {
+                entry.versions.push(Version {
+                    stamp: self.vis.own,
+                    data: Some(next),
+                });
+                self.undo.push(Undo::PopNode(id));
+            }
+        }
+        g.note_labels(id, &labels);
+        self.touch(Entity::Node(id));
+        Ok(true)
+    }
+
+    fn update_rel(&mut self, id: RelId, f: impl FnOnce(&mut RelData) -> bool) -> Result<bool> {
+        self.check_writable()?;
+        let graph = Arc::clone(&self.mgr.graph);
+        let mut g = graph.write();
+        let head = g.rel_entry(id).and_then(|e| e.versions.last());
+        let state = self.head_state(head, &format!("relationship {id}"))?;
+        let entry = g.rel_entry_mut(id).ok_or_else(|| rel_missing(id))?;
+        let current = visible(&entry.versions, self.vis)
+            .and_then(|v| v.data.clone())
+            .ok_or_else(|| rel_missing(id))?;
+        let mut next = current.clone();
+        if !f(&mut next) {
+            return Ok(false);
+        }
+        match state {
+            Head::Own => {
+                if let Some(v) = entry.versions.last_mut() {
+                    v.data = Some(next);
+                }
+                self.undo.push(Undo::RestoreRel(id, Some(current)));
+            }
+            Head::Committed => {
+                entry.versions.push(Version {
+                    stamp: self.vis.own,
+                    data: Some(next),
+                });
+                self.undo.push(Undo::PopRel(id));
+            }
+        }
+        self.touch(Entity::Rel(id));
+        Ok(true)
+    }
+
+    /// `props` must be storable (`Value::is_storable`); `Null` values are skipped.
+    pub fn create_node(
+        &mut self,
+        labels: &[LabelId],
+        props: Vec<(KeyId, Value)>,
+    ) -> Result<NodeId> {
+        self.check_writable()?;
+        let props = normalize_props(props)?;
+        let mut labels = labels.to_vec();
+        labels.sort_unstable();
+        labels.dedup();
+        let graph = Arc::clone(&self.mgr.graph);
+        let mut g = graph.write();
+        let id = g.nodes.len() as NodeId;
+        g.nodes.push(crate::storage::graph::NodeEntry {
+            versions: vec![Version {
+                stamp: self.vis.own,
+                data: Some(NodeData {
+                    labels: labels.clone(),
+                    props,
+                }),
+            }],
+            out: Vec::new(),
+            inc: Vec::new(),
+        });
+        g.note_labels(id, &labels);
+        self.undo.push(Undo::PopNode(id));
+        self.touch(Entity::Node(id));
+        Ok(id)
+    }
+
+    /// Checks that `node` can take a new relationship: visible to us, and not deleted by a
+    /// transaction we cannot see (which would leave the relationship dangling).
+    fn check_endpoint(&mut self, g: &GraphData, node: NodeId) -> Result<()> {
+        let entry = g.node_entry(node).ok_or_else(|| node_missing(node))?;
+        if visible(&entry.versions, self.vis)
+            .and_then(|v| v.data.as_ref())
+            .is_none()
+        {
+            return Err(node_missing(node));
+        }
+        if let Some(head) = entry.versions.last() {
+            if head.data.is_none() && !self.vis.sees(head.stamp) {
+                return Err(self.doom(Error::conflict(format!(
+                    "node {node} is being deleted by another transaction, so no relationship can \
+                     be attached to it; this transaction was rolled back, retry it"
+                ))));
+            }
+        }
+        Ok(())
+    }
+
     /// Both endpoints must be visible and not deleted.
     pub fn create_rel(
         &mut self,
@@ -131,47 +712,541 @@ impl Transaction {
         rel_type: TypeId,
         props: Vec<(KeyId, Value)>,
     ) -> Result<RelId> {
-        todo!()
+        self.check_writable()?;
+        let props = normalize_props(props)?;
+        let graph = Arc::clone(&self.mgr.graph);
+        let mut g = graph.write();
+        self.check_endpoint(&g, start)?;
+        self.check_endpoint(&g, end)?;
+        let id = g.rels.len() as RelId;
+        g.rels.push(RelEntry {
+            start,
+            end,
+            rel_type,
+            versions: vec![Version {
+                stamp: self.vis.own,
+                data: Some(RelData { props }),
+            }],
+        });
+        if let Some(e) = g.node_entry_mut(start) {
+            e.out.push(id);
+        }
+        if let Some(e) = g.node_entry_mut(end) {
+            e.inc.push(id);
+        }
+        self.undo.push(Undo::PopRel(id));
+        self.touch(Entity::Rel(id));
+        Ok(id)
     }
+
     /// Sets one property; `Value::Null` removes it. Returns whether anything changed.
     pub fn set_node_property(&mut self, id: NodeId, key: KeyId, value: Value) -> Result<bool> {
-        todo!()
+        check_storable(&value)?;
+        self.update_node(id, |n| Ok(prop_set(&mut n.props, key, value)))
     }
+
     pub fn set_rel_property(&mut self, id: RelId, key: KeyId, value: Value) -> Result<bool> {
-        todo!()
+        check_storable(&value)?;
+        self.update_rel(id, |r| prop_set(&mut r.props, key, value))
     }
+
     /// Replaces all properties (`SET n = {...}`); `Null` values in `props` are skipped.
-    pub fn replace_node_properties(&mut self, id: NodeId, props: Vec<(KeyId, Value)>) -> Result<()> {
-        todo!()
+    pub fn replace_node_properties(
+        &mut self,
+        id: NodeId,
+        props: Vec<(KeyId, Value)>,
+    ) -> Result<()> {
+        let props = normalize_props(props)?;
+        self.update_node(id, |n| {
+            let changed = n.props != props;
+            n.props = props;
+            Ok(changed)
+        })
+        .map(|_| ())
     }
+
     pub fn replace_rel_properties(&mut self, id: RelId, props: Vec<(KeyId, Value)>) -> Result<()> {
-        todo!()
+        let props = normalize_props(props)?;
+        self.update_rel(id, |r| {
+            let changed = r.props != props;
+            r.props = props;
+            changed
+        })
+        .map(|_| ())
     }
+
     /// Returns whether the label was newly added.
     pub fn add_node_label(&mut self, id: NodeId, label: LabelId) -> Result<bool> {
-        todo!()
+        self.update_node(id, |n| match n.labels.binary_search(&label) {
+            Ok(_) => Ok(false),
+            Err(i) => {
+                n.labels.insert(i, label);
+                Ok(true)
+            }
+        })
     }
+
     /// Returns whether the label was present and removed.
     pub fn remove_node_label(&mut self, id: NodeId, label: LabelId) -> Result<bool> {
-        todo!()
+        self.update_node(id, |n| match n.labels.binary_search(&label) {
+            Ok(i) => {
+                n.labels.remove(i);
+                Ok(true)
+            }
+            Err(_) => Ok(false),
+        })
     }
+
     /// Deletes a node. Without `detach`, a node that still has relationships is refused with
     /// `ConstraintViolation`; with it, they are deleted first. Returns `(node_deleted,
     /// relationships_deleted)`; deleting an already deleted node is a no-op.
     pub fn delete_node(&mut self, id: NodeId, detach: bool) -> Result<(bool, u64)> {
-        todo!()
+        self.check_writable()?;
+        let (attached, hidden) = {
+            let g = self.mgr.graph.read();
+            let Some(entry) = g.node_entry(id) else {
+                return Ok((false, 0));
+            };
+            if visible(&entry.versions, self.vis)
+                .and_then(|v| v.data.as_ref())
+                .is_none()
+            {
+                return Ok((false, 0));
+            }
+            let mut attached = Vec::new();
+            let mut hidden = false;
+            for &r in entry.out.iter().chain(entry.inc.iter()) {
+                let Some(re) = g.rel_entry(r) else { continue };
+                match visible(&re.versions, self.vis) {
+                    Some(v) if v.data.is_some() => attached.push(r),
+                    _ => {
+                        // A relationship we cannot see that is alive at its head was created
+                        // by a concurrent transaction: deleting the node would dangle it.
+                        if re
+                            .versions
+                            .last()
+                            .is_some_and(|h| h.data.is_some() && !self.vis.sees(h.stamp))
+                        {
+                            hidden = true;
+                        }
+                    }
+                }
+            }
+            attached.sort_unstable();
+            attached.dedup();
+            (attached, hidden)
+        };
+        if hidden {
+            return Err(self.doom(Error::conflict(format!(
+                "node {id} gained a relationship in a concurrent transaction, so it cannot be \
+                 deleted; this transaction was rolled back, retry it"
+            ))));
+        }
+        if !attached.is_empty() && !detach {
+            return Err(Error::new(
+                ErrorKind::ConstraintViolation,
+                format!(
+                    "cannot delete node {id} because it still has {} relationship(s); delete them \
+                     first or use DETACH DELETE",
+                    attached.len()
+                ),
+            ));
+        }
+        let mut deleted_rels = 0;
+        for r in attached {
+            if self.delete_rel(r)? {
+                deleted_rels += 1;
+            }
+        }
+        let graph = Arc::clone(&self.mgr.graph);
+        let mut g = graph.write();
+        let head = g.node_entry(id).and_then(|e| e.versions.last());
+        let state = self.head_state(head, &format!("node {id}"))?;
+        let entry = g.node_entry_mut(id).ok_or_else(|| node_missing(id))?;
+        match state {
+            Head::Own => {
+                let last = entry.versions.last_mut().ok_or_else(|| node_missing(id))?;
+                let prev = last.data.take();
+                self.undo.push(Undo::RestoreNode(id, prev));
+            }
+            Head::Committed => {
+                entry.versions.push(Version {
+                    stamp: self.vis.own,
+                    data: None,
+                });
+                self.undo.push(Undo::PopNode(id));
+            }
+        }
+        self.touch(Entity::Node(id));
+        Ok((true, deleted_rels))
     }
+
     /// Returns whether the relationship existed and was deleted.
     pub fn delete_rel(&mut self, id: RelId) -> Result<bool> {
-        todo!()
+        self.check_writable()?;
+        let graph = Arc::clone(&self.mgr.graph);
+        let mut g = graph.write();
+        let Some(entry) = g.rel_entry(id) else {
+            return Ok(false);
+        };
+        if visible(&entry.versions, self.vis)
+            .and_then(|v| v.data.as_ref())
+            .is_none()
+        {
+            return Ok(false);
+        }
+        let head = entry.versions.last();
+        let state = self.head_state(head, &format!("relationship {id}"))?;
+        let entry = g.rel_entry_mut(id).ok_or_else(|| rel_missing(id))?;
+        match state {
+            Head::Own => {
+                let last = entry.versions.last_mut().ok_or_else(|| rel_missing(id))?;
+                let prev = last.data.take();
+                self.undo.push(Undo::RestoreRel(id, prev));
+            }
+            Head::Committed => {
+                entry.versions.push(Version {
+                    stamp: self.vis.own,
+                    data: None,
+                });
+                self.undo.push(Undo::PopRel(id));
+            }
+        }
+        self.touch(Entity::Rel(id));
+        Ok(true)
     }
 
     // ---- statement atomicity ------------------------------------------------------------------
     pub fn savepoint(&self) -> Savepoint {
-        todo!()
+        Savepoint(self.undo.len())
     }
+
     /// Undoes every write made since `sp`.
     pub fn rollback_to(&mut self, sp: Savepoint) {
-        todo!()
+        if self.undo.len() <= sp.0 {
+            return;
+        }
+        let graph = Arc::clone(&self.mgr.graph);
+        let mut g = graph.write();
+        while self.undo.len() > sp.0 {
+            let Some(u) = self.undo.pop() else { break };
+            match u {
+                Undo::PopNode(id) => {
+                    if let Some(e) = g.node_entry_mut(id) {
+                        if e.versions.last().is_some_and(|v| v.stamp == self.vis.own) {
+                            e.versions.pop();
+                        }
+                    }
+                }
+                Undo::RestoreNode(id, data) => {
+                    if let Some(v) = g.node_entry_mut(id).and_then(|e| e.versions.last_mut()) {
+                        if v.stamp == self.vis.own {
+                            v.data = data;
+                        }
+                    }
+                }
+                Undo::PopRel(id) => {
+                    if let Some(e) = g.rel_entry_mut(id) {
+                        if e.versions.last().is_some_and(|v| v.stamp == self.vis.own) {
+                            e.versions.pop();
+                        }
+                    }
+                }
+                Undo::RestoreRel(id, data) => {
+                    if let Some(v) = g.rel_entry_mut(id).and_then(|e| e.versions.last_mut()) {
+                        if v.stamp == self.vis.own {
+                            v.data = data;
+                        }
+                    }
+                }
+            }
+        }
     }
+
+    /// Whether an earlier conflict has doomed this transaction.
+    pub fn is_doomed(&self) -> bool {
+        self.doomed.is_some()
+    }
+
+    fn finish(&mut self) {
+        if !self.finished {
+            self.finished = true;
+            self.mgr.active.fetch_sub(1, Ordering::Relaxed);
+            lock(&self.mgr.registry).remove(self.id());
+        }
+    }
+
+    /// Rolls back every write; the transaction ends.
+    pub fn rollback(mut self) {
+        self.rollback_in_place();
+    }
+
+    fn rollback_in_place(&mut self) {
+        if !self.finished {
+            self.rollback_to(Savepoint(0));
+            self.finish();
+        }
+    }
+
+    fn id(&self) -> u64 {
+        self.vis.own & !UNCOMMITTED
+    }
+
+    /// Version GC for the entities this commit touched, given the snapshots still running
+    /// (see `trim_chain`). Done per commit, so memory under a steady update workload stays
+    /// bounded without a background sweep, and a long-running reader pins one version per
+    /// entity, not the history since it began.
+    fn collect_versions(&self, running: &[u64]) {
+        let mut g = self.mgr.graph.write();
+        for &e in &self.touched {
+            match e {
+                Entity::Node(id) => {
+                    if let Some(n) = g.node_entry_mut(id) {
+                        trim_chain(&mut n.versions, running);
+                    }
+                }
+                Entity::Rel(id) => {
+                    if let Some(r) = g.rel_entry_mut(id) {
+                        trim_chain(&mut r.versions, running);
+                    }
+                }
+            }
+        }
+    }
+
+    /// Serializable validation: fails if a transaction that committed after our snapshot
+    /// wrote anything we read. Runs under the commit lock.
+    fn validate_reads(&self) -> Result<()> {
+        let Some(reads) = &self.reads else {
+            return Ok(());
+        };
+        let reads = reads.borrow();
+        let recent = lock(&self.mgr.recent);
+        for s in recent.iter().filter(|s| s.ts > self.vis.snapshot) {
+            if let Some(what) = reads.invalidated_by(s) {
+                return Err(Error::conflict(format!(
+                    "serialization failure: a concurrent transaction (commit {}) changed {what}; \
+                     this transaction was rolled back, retry it",
+                    s.ts
+                )));
+            }
+        }
+        Ok(())
+    }
+
+    /// Commits: the changes become durable (as the sync mode promises) and visible to
+    /// transactions that begin afterwards. On any error the transaction is rolled back.
+    pub fn commit(mut self) -> Result<()> {
+        if self.finished {
+            return Err(Error::transaction_state(
+                "the transaction has already ended",
+            ));
+        }
+        if let Some(e) = self.doomed.clone() {
+            self.rollback_in_place();
+            return Err(e);
+        }
+        if self.undo.is_empty() {
+            // Nothing written: serializable at its snapshot, nothing to log.
+            self.finish();
+            return Ok(());
+        }
+        let mgr = Arc::clone(&self.mgr);
+        let _serial = lock(&mgr.commit_lock);
+        if let Err(e) = self.check_writable().and_then(|_| self.validate_reads()) {
+            self.rollback_in_place();
+            return Err(e);
+        }
+        let ts = mgr.published.load(Ordering::Acquire) + 1;
+        let (changes, summary) = self.redo(ts, mgr.sink.is_some());
+        if let Some(sink) = &mgr.sink {
+            if let Err(e) = sink.append(ts, &changes) {
+                mgr.poison(e.message());
+                self.rollback_in_place();
+                return Err(Error::new(
+                    e.kind(),
+                    format!(
+                        "commit failed and the database now refuses writes until it is reopened: {}",
+                        e.message()
+                    ),
+                ));
+            }
+        }
+        {
+            let mut g = mgr.graph.write();
+            for &e in &self.touched {
+                let head = match e {
+                    Entity::Node(id) => g
+                        .node_entry_mut(id)
+                        .and_then(|n| n.versions.last_mut())
+                        .map(|v| &mut v.stamp),
+                    Entity::Rel(id) => g
+                        .rel_entry_mut(id)
+                        .and_then(|r| r.versions.last_mut())
+                        .map(|v| &mut v.stamp),
+                };
+                if let Some(stamp) = head {
+                    if *stamp == self.vis.own {
+                        *stamp = ts;
+                    }
+                }
+            }
+        }
+        let running = {
+            // Publish and prune under the registration lock (see `TxnManager::begin`).
+            let mut registry = lock(&mgr.registry);
+            // Validation is behind us: our own snapshot no longer pins anything.
+            registry.remove(self.id());
+            mgr.published.store(ts, Ordering::Release);
+            let mut recent = lock(&mgr.recent);
+            recent.push_back(summary);
+            match registry.oldest_validating() {
+                Some(oldest) => {
+                    while recent.front().is_some_and(|s| s.ts <= oldest) {
+                        recent.pop_front();
+                    }
+                }
+                None => recent.clear(),
+            }
+            registry.snapshots.values().copied().collect::<Vec<u64>>()
+        };
+        self.collect_versions(&running);
+        self.undo.clear();
+        self.finish();
+        Ok(())
+    }
+
+    /// The logical redo of this transaction (catalog names first when `log` is set, then
+    /// each touched entity's final state) and its summary for serializable validation.
+    /// Entities created and deleted within the transaction leave no trace.
+    fn redo(&self, ts: u64, log: bool) -> (Vec<Change>, CommitSummary) {
+        let mut out: Vec<Change> = Vec::new();
+        if log {
+            let cat = &self.mgr.graph.catalog;
+            for (id, n) in cat.labels.take_undurable() {
+                out.push(Change::DefineLabel(id, n.to_string()));
+            }
+            for (id, n) in cat.rel_types.take_undurable() {
+                out.push(Change::DefineRelType(id, n.to_string()));
+            }
+            for (id, n) in cat.keys.take_undurable() {
+                out.push(Change::DefineKey(id, n.to_string()));
+            }
+        }
+        let mut sum = CommitSummary {
+            ts,
+            ..Default::default()
+        };
+        let g = self.mgr.graph.read();
+        for &e in &self.touched {
+            match e {
+                Entity::Node(id) => {
+                    let Some(entry) = g.node_entry(id) else {
+                        continue;
+                    };
+                    let Some(head) = entry.versions.last() else {
+                        continue;
+                    };
+                    if head.stamp != self.vis.own {
+                        continue;
+                    }
+                    let before = entry
+                        .versions
+                        .len()
+                        .checked_sub(2)
+                        .and_then(|i| entry.versions[i].data.as_ref());
+                    sum.nodes.push(id);
+                    let no_labels: &[LabelId] = &[];
+                    let old = before.map_or(no_labels, |d| &d.labels[..]);
+                    let new = head.data.as_ref().map_or(no_labels, |d| &d.labels[..]);
+                    sum.labels.extend(old.iter().filter(|l| !new.contains(l)));
+                    sum.labels.extend(new.iter().filter(|l| !old.contains(l)));
+                    sum.nodes_created_or_deleted |= before.is_none() || head.data.is_none();
+                    match &head.data {
+                        Some(d) => out.push(Change::PutNode {
+                            id,
+                            labels: d.labels.clone(),
+                            props: d.props.clone(),
+                        }),
+                        None if before.is_some() => out.push(Change::DeleteNode(id)),
+                        None => {}
+                    }
+                }
+                Entity::Rel(id) => {
+                    let Some(entry) = g.rel_entry(id) else {
+                        continue;
+                    };
+                    let Some(head) = entry.versions.last() else {
+                        continue;
+                    };
+                    if head.stamp != self.vis.own {
+                        continue;
+                    }
+                    let existed_before = entry.versions.len() > 1;
+                    sum.rels.push(id);
+                    if !existed_before || head.data.is_none() {
+                        sum.rels_created_or_deleted = true;
+                        sum.adjacency.push(entry.start);
+                        sum.adjacency.push(entry.end);
+                    }
+                    match &head.data {
+                        Some(d) => out.push(Change::PutRel {
+                            id,
+                            rel_type: entry.rel_type,
+                            start: entry.start,
+                            end: entry.end,
+                            props: d.props.clone(),
+                        }),
+                        None if existed_before => out.push(Change::DeleteRel(id)),
+                        None => {}
+                    }
+                }
+            }
+        }
+        // Replay creates relationships after their end nodes exist and deletes nodes after
+        // their relationships are gone: puts of nodes, then relationships, then deletions of
+        // relationships, then of nodes.
+        out.sort_by_key(|c| match c {
+            Change::DefineLabel(..) | Change::DefineRelType(..) | Change::DefineKey(..) => 0,
+            Change::PutNode { .. } => 1,
+            Change::PutRel { .. } => 2,
+            Change::DeleteRel(_) => 3,
+            Change::DeleteNode(_) => 4,
+        });
+        (out, sum)
+    }
+}
+
+impl Drop for Transaction {
+    fn drop(&mut self) {
+        self.rollback_in_place();
+    }
+}
+
+fn check_storable(v: &Value) -> Result<()> {
+    if v.is_storable() {
+        Ok(())
+    } else {
+        Err(Error::type_error(format!(
+            "a {} cannot be stored as a property value; store its id or properties instead",
+            v.type_name()
+        )))
+    }
+}
+
+/// Sorts by key, drops nulls, refuses duplicates and unstorable values.
+fn normalize_props(mut props: Vec<(KeyId, Value)>) -> Result<PropList> {
+    for (_, v) in &props {
+        check_storable(v)?;
+    }
+    props.retain(|(_, v)| !v.is_null());
+    props.sort_by_key(|(k, _)| *k);
+    for w in props.windows(2) {
+        if w[0].0 == w[1].0 {
+            return Err(Error::invalid_argument(
+                "the same property key appears twice in one property map",
+            ));
+        }
+    }
+    Ok(props)
 }

@@ -1,0 +1,303 @@
+use std::sync::Arc;
+
+use super::*;
+use crate::error::ErrorKind;
+use crate::storage::{Direction, Graph};
+use crate::value::Value;
+
+fn mgr() -> Arc<TxnManager> {
+    Arc::new(TxnManager::new(Arc::new(Graph::new()), None, 0, false))
+}
+
+fn rw(m: &Arc<TxnManager>) -> Transaction {
+    m.begin(TxnKind::ReadWrite, Isolation::Serializable)
+}
+
+#[test]
+fn snapshots_see_only_commits_at_or_before_their_start() {
+    let m = mgr();
+    let mut t1 = rw(&m);
+    let k = t1.intern_key("v");
+    let n = t1.create_node(&[], vec![(k, Value::Int(1))]).unwrap();
+    let before = m.begin(TxnKind::ReadOnly, Isolation::Serializable);
+    assert!(
+        !before.node_exists(n),
+        "uncommitted node is invisible to others"
+    );
+    assert!(t1.node_exists(n), "a transaction sees its own writes");
+    t1.commit().unwrap();
+    assert!(!before.node_exists(n), "a snapshot never moves");
+    let after = m.begin(TxnKind::ReadOnly, Isolation::Serializable);
+    assert_eq!(after.node_property(n, k), Value::Int(1));
+}
+
+#[test]
+fn second_writer_of_one_node_conflicts_and_first_wins() {
+    let m = mgr();
+    let mut setup = rw(&m);
+    let k = setup.intern_key("v");
+    let n = setup.create_node(&[], vec![(k, Value::Int(0))]).unwrap();
+    setup.commit().unwrap();
+    let reader = m.begin(TxnKind::ReadOnly, Isolation::Serializable);
+    let mut a = rw(&m);
+    let mut b = rw(&m);
+    a.set_node_property(n, k, Value::Int(1)).unwrap();
+    let e = b.set_node_property(n, k, Value::Int(2)).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Conflict);
+    assert_eq!(
+        b.commit().unwrap_err().kind(),
+        ErrorKind::Conflict,
+        "doomed"
+    );
+    a.commit().unwrap();
+    assert_eq!(reader.node_property(n, k), Value::Int(0));
+    // A writer whose snapshot predates a committed change also conflicts.
+    let mut c = m.begin(TxnKind::ReadWrite, Isolation::Serializable);
+    let mut d = rw(&m);
+    d.set_node_property(n, k, Value::Int(3)).unwrap();
+    d.commit().unwrap();
+    assert_eq!(
+        c.set_node_property(n, k, Value::Int(4)).unwrap_err().kind(),
+        ErrorKind::Conflict
+    );
+    let last = m.begin(TxnKind::ReadOnly, Isolation::Serializable);
+    assert_eq!(last.node_property(n, k), Value::Int(3));
+}
+
+#[test]
+fn rollback_and_savepoints_leave_no_trace() {
+    let m = mgr();
+    let mut t = rw(&m);
+    let l = t.intern_label("L");
+    let k = t.intern_key("v");
+    let n = t.create_node(&[l], vec![(k, Value::Int(1))]).unwrap();
+    let sp = t.savepoint();
+    t.set_node_property(n, k, Value::Int(2)).unwrap();
+    let n2 = t.create_node(&[l], vec![]).unwrap();
+    let ty = t.intern_rel_type("R");
+    t.create_rel(n, n2, ty, vec![]).unwrap();
+    t.rollback_to(sp);
+    assert_eq!(t.node_property(n, k), Value::Int(1));
+    assert_eq!(t.scan_nodes_by_label(l), vec![n]);
+    assert!(t.expand(n, Direction::Both, &[]).is_empty());
+    t.rollback();
+    let r = m.begin(TxnKind::ReadOnly, Isolation::Serializable);
+    assert!(r.scan_nodes().is_empty());
+    assert!(r.scan_rels().is_empty());
+}
+
+#[test]
+fn read_only_transactions_refuse_writes() {
+    let m = mgr();
+    let mut r = m.begin(TxnKind::ReadOnly, Isolation::Serializable);
+    assert_eq!(
+        r.create_node(&[], vec![]).unwrap_err().kind(),
+        ErrorKind::ReadOnly
+    );
+}
+
+#[test]
+fn delete_refuses_attached_node_and_detach_deletes_relationships() {
+    let m = mgr();
+    let mut t = rw(&m);
+    let ty = t.intern_rel_type("R");
+    let a = t.create_node(&[], vec![]).unwrap();
+    let b = t.create_node(&[], vec![]).unwrap();
+    t.create_rel(a, b, ty, vec![]).unwrap();
+    t.create_rel(a, a, ty, vec![]).unwrap();
+    t.commit().unwrap();
+    let mut t = rw(&m);
+    assert_eq!(t.expand(a, Direction::Both, &[]).len(), 2, "self-loop once");
+    assert_eq!(
+        t.delete_node(a, false).unwrap_err().kind(),
+        ErrorKind::ConstraintViolation
+    );
+    assert_eq!(t.delete_node(a, true).unwrap(), (true, 2));
+    t.commit().unwrap();
+    let r = m.begin(TxnKind::ReadOnly, Isolation::Serializable);
+    assert_eq!(r.scan_nodes(), vec![b]);
+    assert!(r.scan_rels().is_empty());
+}
+
+#[test]
+fn concurrent_delete_and_attach_never_dangles() {
+    let m = mgr();
+    let mut t = rw(&m);
+    let ty = t.intern_rel_type("R");
+    let a = t.create_node(&[], vec![]).unwrap();
+    let b = t.create_node(&[], vec![]).unwrap();
+    t.commit().unwrap();
+    // Attach first, then delete: the deleter conflicts.
+    let mut attach = rw(&m);
+    let mut del = rw(&m);
+    attach.create_rel(a, b, ty, vec![]).unwrap();
+    assert_eq!(
+        del.delete_node(b, false).unwrap_err().kind(),
+        ErrorKind::Conflict
+    );
+    attach.commit().unwrap();
+    drop(del);
+    // Delete first, then attach: the attacher conflicts.
+    let mut del = rw(&m);
+    let mut attach = rw(&m);
+    del.delete_node(a, true).unwrap();
+    assert_eq!(
+        attach.create_rel(b, a, ty, vec![]).unwrap_err().kind(),
+        ErrorKind::Conflict
+    );
+    del.commit().unwrap();
+    let r = m.begin(TxnKind::ReadOnly, Isolation::Serializable);
+    for rel in r.scan_rels() {
+        let (s, e) = r.rel_endpoints(rel).unwrap();
+        assert!(
+            r.node_exists(s) && r.node_exists(e),
+            "dangling relationship {rel}"
+        );
+    }
+}
+
+#[test]
+fn concurrent_relationship_creation_on_one_node_does_not_conflict() {
+    let m = mgr();
+    let mut t = rw(&m);
+    let ty = t.intern_rel_type("R");
+    let hub = t.create_node(&[], vec![]).unwrap();
+    t.commit().unwrap();
+    let mut writers: Vec<Transaction> = (0..4).map(|_| rw(&m)).collect();
+    for w in &mut writers {
+        let n = w.create_node(&[], vec![]).unwrap();
+        w.create_rel(n, hub, ty, vec![]).unwrap();
+    }
+    for w in writers {
+        w.commit().unwrap();
+    }
+    let r = m.begin(TxnKind::ReadOnly, Isolation::Serializable);
+    assert_eq!(r.expand(hub, Direction::Incoming, &[ty]).len(), 4);
+}
+
+/// Doctors on call: each transaction checks that two are on call, then takes itself off.
+fn write_skew(
+    isolation: Isolation,
+) -> (
+    Result<(), crate::error::Error>,
+    Result<(), crate::error::Error>,
+) {
+    let m = mgr();
+    let mut t = rw(&m);
+    let doc = t.intern_label("Doctor");
+    let on = t.intern_key("on_call");
+    let a = t
+        .create_node(&[doc], vec![(on, Value::Bool(true))])
+        .unwrap();
+    let b = t
+        .create_node(&[doc], vec![(on, Value::Bool(true))])
+        .unwrap();
+    t.commit().unwrap();
+    let mut t1 = m.begin(TxnKind::ReadWrite, isolation);
+    let mut t2 = m.begin(TxnKind::ReadWrite, isolation);
+    for (t, me) in [(&mut t1, a), (&mut t2, b)] {
+        let on_call = t
+            .scan_nodes_by_label(doc)
+            .into_iter()
+            .filter(|&d| t.node_property(d, on) == Value::Bool(true))
+            .count();
+        assert_eq!(on_call, 2);
+        t.set_node_property(me, on, Value::Bool(false)).unwrap();
+    }
+    (t1.commit(), t2.commit())
+}
+
+#[test]
+fn serializable_prevents_write_skew_and_snapshot_allows_it() {
+    let (r1, r2) = write_skew(Isolation::Serializable);
+    assert!(r1.is_ok());
+    assert_eq!(r2.unwrap_err().kind(), ErrorKind::Conflict);
+    let (r1, r2) = write_skew(Isolation::Snapshot);
+    assert!(
+        r1.is_ok() && r2.is_ok(),
+        "snapshot isolation lets write skew through"
+    );
+}
+
+#[test]
+fn serializable_detects_phantoms_in_label_scans_and_expansions() {
+    let m = mgr();
+    let mut t = rw(&m);
+    let seat = t.intern_label("Seat");
+    let user = t.intern_label("User");
+    let booked = t.intern_rel_type("BOOKED");
+    let s = t.create_node(&[seat], vec![]).unwrap();
+    t.commit().unwrap();
+    // Two bookers each see the seat free, then book it.
+    let mut b1 = rw(&m);
+    let mut b2 = rw(&m);
+    for b in [&mut b1, &mut b2] {
+        assert!(b.expand(s, Direction::Incoming, &[booked]).is_empty());
+        let u = b.create_node(&[user], vec![]).unwrap();
+        b.create_rel(u, s, booked, vec![]).unwrap();
+    }
+    b1.commit().unwrap();
+    assert_eq!(b2.commit().unwrap_err().kind(), ErrorKind::Conflict);
+    // A count by label scan is invalidated by a concurrent creation with that label.
+    let mut counter = rw(&m);
+    let n = counter.scan_nodes_by_label(user).len() as i64;
+    let k = counter.intern_key("n");
+    let mut creator = rw(&m);
+    creator.create_node(&[user], vec![]).unwrap();
+    creator.commit().unwrap();
+    counter.create_node(&[], vec![(k, Value::Int(n))]).unwrap();
+    assert_eq!(counter.commit().unwrap_err().kind(), ErrorKind::Conflict);
+}
+
+#[test]
+fn unrelated_concurrent_writers_do_not_conflict_and_summaries_are_pruned() {
+    let m = mgr();
+    let mut t = rw(&m);
+    let hub_l = t.intern_label("Hub");
+    let ty = t.intern_rel_type("R");
+    let hub = t.create_node(&[hub_l], vec![]).unwrap();
+    t.commit().unwrap();
+    let mut writers: Vec<Transaction> = (0..8).map(|_| rw(&m)).collect();
+    for w in &mut writers {
+        let h = w.scan_nodes_by_label(hub_l)[0];
+        let n = w.create_node(&[], vec![]).unwrap();
+        w.create_rel(n, h, ty, vec![]).unwrap();
+    }
+    for w in writers {
+        w.commit().expect("supernode writers must not conflict");
+    }
+    assert_eq!(
+        m.retained_summaries(),
+        0,
+        "no running transaction needs old summaries"
+    );
+    let r = m.begin(TxnKind::ReadOnly, Isolation::Serializable);
+    assert_eq!(r.expand(hub, Direction::Incoming, &[ty]).len(), 8);
+}
+
+#[test]
+fn versions_are_collected_and_a_long_reader_pins_only_its_own() {
+    let m = mgr();
+    let mut t = rw(&m);
+    let k = t.intern_key("v");
+    let n = t.create_node(&[], vec![(k, Value::Int(0))]).unwrap();
+    t.commit().unwrap();
+    let reader = m.begin(TxnKind::ReadOnly, Isolation::Serializable);
+    for i in 1..=500 {
+        let mut w = rw(&m);
+        w.set_node_property(n, k, Value::Int(i)).unwrap();
+        w.commit().unwrap();
+    }
+    // The reader's version plus the newest: not 501.
+    assert_eq!(m.graph().version_count(), 2);
+    assert_eq!(reader.node_property(n, k), Value::Int(0));
+    drop(reader);
+    let mut w = rw(&m);
+    w.delete_node(n, false).unwrap();
+    w.commit().unwrap();
+    assert_eq!(
+        m.graph().version_count(),
+        0,
+        "a deletion everyone sees frees the chain"
+    );
+}

@@ -1,0 +1,258 @@
+//! Transactions through the public Rust API: isolation, conflicts, atomicity, durability,
+//! process access modes.
+
+use graphdb::api::Value;
+use graphdb::{Database, ErrorKind, Options, Params, TxnMode};
+
+fn p() -> Params {
+    Params::new()
+}
+
+fn ints(c: &mut graphdb::Connection, q: &str) -> Vec<i64> {
+    let r = c.query(q, &p()).unwrap_or_else(|e| panic!("{q}: {e}"));
+    r.rows
+        .iter()
+        .map(|row| match &row[0] {
+            Value::Int(i) => *i,
+            other => panic!("{q}: expected an integer, got {other:?}"),
+        })
+        .collect()
+}
+
+fn mem() -> Database {
+    Database::open(":memory:", &Options::new()).unwrap()
+}
+
+#[test]
+fn second_writer_conflicts_and_snapshots_see_the_right_state() {
+    let db = mem();
+    let mut setup = db.connect();
+    setup
+        .query("CREATE (:Account {id: 1, v: 0})", &p())
+        .unwrap();
+    let mut before = db.connect();
+    before.begin(TxnMode::ReadOnly).unwrap();
+    let mut a = db.connect();
+    let mut b = db.connect();
+    a.begin(TxnMode::ReadWrite).unwrap();
+    b.begin(TxnMode::ReadWrite).unwrap();
+    a.query("MATCH (n:Account {id: 1}) SET n.v = 1", &p())
+        .unwrap();
+    let e = b
+        .query("MATCH (n:Account {id: 1}) SET n.v = 2", &p())
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Conflict, "{e}");
+    assert!(e.is_retryable());
+    // The conflict ended b's transaction.
+    assert_eq!(b.current_transaction(), None);
+    assert_eq!(b.commit().unwrap_err().kind(), ErrorKind::TransactionState);
+    a.commit().unwrap();
+    assert_eq!(ints(&mut before, "MATCH (n:Account) RETURN n.v"), vec![0]);
+    before.commit().unwrap();
+    let mut after = db.connect();
+    after.begin(TxnMode::ReadOnly).unwrap();
+    assert_eq!(ints(&mut after, "MATCH (n:Account) RETURN n.v"), vec![1]);
+}
+
+#[test]
+fn read_only_transaction_keeps_one_snapshot_and_refuses_writes() {
+    let db = mem();
+    let mut w = db.connect();
+    let mut r = db.connect();
+    r.query("BEGIN READ ONLY", &p()).unwrap();
+    assert_eq!(ints(&mut r, "MATCH (n) RETURN count(*)"), vec![0]);
+    w.query("CREATE (), ()", &p()).unwrap();
+    assert_eq!(ints(&mut r, "MATCH (n) RETURN count(*)"), vec![0]);
+    let e = r.query("CREATE ()", &p()).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::ReadOnly);
+    assert!(
+        r.current_transaction().is_some(),
+        "a refused write leaves the transaction open"
+    );
+    r.query("COMMIT", &p()).unwrap();
+    assert_eq!(ints(&mut r, "MATCH (n) RETURN count(*)"), vec![2]);
+}
+
+#[test]
+fn rollback_leaves_no_trace_and_failed_statements_undo_only_themselves() {
+    let db = mem();
+    let mut c = db.connect();
+    c.query("BEGIN", &p()).unwrap();
+    c.query("CREATE (:T {v: 1})", &p()).unwrap();
+    // Creates two nodes, then fails on the third row: the statement's own writes are undone.
+    let e = c
+        .query("UNWIND [1, 2, 0] AS x CREATE (:T {v: 10 / x})", &p())
+        .unwrap_err();
+    assert_ne!(e.kind(), ErrorKind::Conflict);
+    assert_eq!(ints(&mut c, "MATCH (t:T) RETURN t.v"), vec![1]);
+    c.query("CREATE (:T {v: 2})", &p()).unwrap();
+    c.query("COMMIT", &p()).unwrap();
+    assert_eq!(
+        ints(&mut c, "MATCH (t:T) RETURN t.v ORDER BY t.v"),
+        vec![1, 2]
+    );
+    c.query("BEGIN", &p()).unwrap();
+    c.query("MATCH (t:T) SET t.v = t.v + 100", &p()).unwrap();
+    c.query("CREATE (:T {v: 7})", &p()).unwrap();
+    c.query("ROLLBACK", &p()).unwrap();
+    assert_eq!(
+        ints(&mut c, "MATCH (t:T) RETURN t.v ORDER BY t.v"),
+        vec![1, 2]
+    );
+}
+
+#[test]
+fn transaction_state_errors_are_clear() {
+    let db = mem();
+    let mut c = db.connect();
+    assert_eq!(
+        c.query("COMMIT", &p()).unwrap_err().kind(),
+        ErrorKind::TransactionState
+    );
+    assert_eq!(
+        c.rollback().unwrap_err().kind(),
+        ErrorKind::TransactionState
+    );
+    c.begin(TxnMode::ReadWrite).unwrap();
+    let e = c.query("BEGIN", &p()).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::TransactionState);
+    c.rollback().unwrap();
+}
+
+#[test]
+fn committed_data_survives_reopen_and_ids_are_never_reused() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("db");
+    let dir = dir.to_str().unwrap();
+    let max_id;
+    {
+        let db = Database::open(dir, &Options::new()).unwrap();
+        let mut c = db.connect();
+        c.query(
+            "CREATE (a:User {name: 'ann', tags: ['x', 'y'], score: 1.5})-[:FOLLOWS {since: 2020}]->(b:User {name: 'bob'})",
+            &p(),
+        )
+        .unwrap();
+        c.query("CREATE (:Temp)", &p()).unwrap();
+        max_id = *ints(&mut c, "MATCH (n) RETURN id(n) ORDER BY id(n) DESC LIMIT 1")
+            .first()
+            .unwrap();
+        c.query("MATCH (t:Temp) DELETE t", &p()).unwrap();
+        c.query("BEGIN", &p()).unwrap();
+        c.query("CREATE (:Never)", &p()).unwrap();
+        c.query("ROLLBACK", &p()).unwrap();
+    }
+    let db = Database::open(dir, &Options::new()).unwrap();
+    let mut c = db.connect();
+    let r = c
+        .query(
+            "MATCH (a:User)-[f:FOLLOWS]->(b:User) RETURN a.name, a.tags, a.score, f.since, b.name",
+            &p(),
+        )
+        .unwrap();
+    assert_eq!(
+        r.rows,
+        vec![vec![
+            Value::String("ann".into()),
+            Value::List(vec![Value::String("x".into()), Value::String("y".into())]),
+            Value::Float(1.5),
+            Value::Int(2020),
+            Value::String("bob".into()),
+        ]]
+    );
+    assert_eq!(ints(&mut c, "MATCH (n:Temp) RETURN count(n)"), vec![0]);
+    assert_eq!(ints(&mut c, "MATCH (n:Never) RETURN count(n)"), vec![0]);
+    c.query("CREATE (:New)", &p()).unwrap();
+    let new_id = ints(&mut c, "MATCH (n:New) RETURN id(n)")[0];
+    assert!(
+        new_id > max_id,
+        "id {new_id} reused (max before was {max_id})"
+    );
+}
+
+#[test]
+fn second_read_write_open_is_locked_and_read_only_open_refuses_writes() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("db");
+    let dir = dir.to_str().unwrap();
+    let db = Database::open(dir, &Options::new()).unwrap();
+    db.connect().query("CREATE (:X)", &p()).unwrap();
+    let e = Database::open(dir, &Options::new()).err().unwrap();
+    assert_eq!(e.kind(), ErrorKind::Locked);
+    assert!(e.message().contains(&std::process::id().to_string()), "{e}");
+    drop(db);
+    let mut ro = Options::new();
+    ro.set("access_mode", "read_only").unwrap();
+    let rdb = Database::open(dir, &ro).unwrap();
+    let mut c = rdb.connect();
+    assert_eq!(ints(&mut c, "MATCH (n:X) RETURN count(n)"), vec![1]);
+    assert_eq!(
+        c.query("CREATE (:Y)", &p()).unwrap_err().kind(),
+        ErrorKind::ReadOnly
+    );
+    // A read-only open needs no writer lock: a writer can still come in.
+    let w = Database::open(dir, &Options::new()).unwrap();
+    drop(w);
+}
+
+#[test]
+fn a_torn_log_tail_is_cut_and_earlier_commits_kept() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("db");
+    {
+        let db = Database::open(dir.to_str().unwrap(), &Options::new()).unwrap();
+        let mut c = db.connect();
+        for i in 0..5 {
+            let mut ps = Params::new();
+            ps.insert("i".into(), Value::Int(i));
+            c.query("CREATE (:N {i: $i})", &ps).unwrap();
+        }
+    }
+    let wal = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.extension().is_some_and(|x| x == "log"))
+        .unwrap();
+    let full = std::fs::read(&wal).unwrap();
+    // Cut into the middle of the last record, as a crash mid-write would.
+    std::fs::write(&wal, &full[..full.len() - 3]).unwrap();
+    let db = Database::open(dir.to_str().unwrap(), &Options::new()).unwrap();
+    let mut c = db.connect();
+    assert_eq!(
+        ints(&mut c, "MATCH (n:N) RETURN n.i ORDER BY n.i"),
+        vec![0, 1, 2, 3]
+    );
+    c.query("CREATE (:N {i: 9})", &p()).unwrap();
+    drop(c);
+    drop(db);
+    let db = Database::open(dir.to_str().unwrap(), &Options::new()).unwrap();
+    assert_eq!(
+        ints(&mut db.connect(), "MATCH (n:N) RETURN n.i ORDER BY n.i"),
+        vec![0, 1, 2, 3, 9]
+    );
+}
+
+#[test]
+fn concurrent_writers_on_distinct_nodes_all_commit() {
+    let db = mem();
+    let threads: Vec<_> = (0..4)
+        .map(|t| {
+            let db = db.clone();
+            std::thread::spawn(move || {
+                let mut c = db.connect();
+                for i in 0..50 {
+                    let mut ps = Params::new();
+                    ps.insert("v".into(), Value::Int(t * 1000 + i));
+                    c.query("CREATE (:W {v: $v})", &ps).unwrap();
+                }
+            })
+        })
+        .collect();
+    for t in threads {
+        t.join().unwrap();
+    }
+    assert_eq!(
+        ints(&mut db.connect(), "MATCH (w:W) RETURN count(w)"),
+        vec![200]
+    );
+}
