@@ -158,15 +158,69 @@ impl<'a> Parser<'a> {
         }
     }
 
-    /// "Invalid input 'x': expected <what>" at the current token.
+    /// "Invalid input 'x': expected <what>" at the current token. When a closing bracket is
+    /// expected, the message also says where the bracket it would close was opened.
+    #[cold]
     fn expected(&self, what: &str) -> Error {
         let t = self.tok_at(self.pos);
-        let msg = if t.tok == Tok::Eof {
+        let mut msg = if t.tok == Tok::Eof {
             format!("Unexpected end of input: expected {what}")
         } else {
             format!("Invalid input {}: expected {what}", describe(self.src, t))
         };
+        let brackets = [
+            ("')'", Tok::LParen, Tok::RParen, '('),
+            ("']'", Tok::LBracket, Tok::RBracket, '['),
+            ("'}'", Tok::LBrace, Tok::RBrace, '{'),
+        ];
+        for (quoted, open, close, ch) in brackets {
+            if what.contains(quoted) {
+                if let Some(o) = self.unclosed_opener(&open, &close) {
+                    let at = self.tok_at(o).span;
+                    msg.push_str(&format!(
+                        " to close the '{ch}' at line {}, column {}",
+                        at.line, at.column
+                    ));
+                }
+                break;
+            }
+        }
         Error::syntax(msg).at(t.span.line, t.span.column)
+    }
+
+    /// The error for a closing bracket at the current token that closes nothing.
+    fn stray_closer(&self) -> Option<Error> {
+        let t = self.tok_at(self.pos);
+        let open = match t.tok {
+            Tok::RParen => '(',
+            Tok::RBracket => '[',
+            Tok::RBrace => '{',
+            _ => return None,
+        };
+        Some(self.error_at(
+            t.span,
+            format!(
+                "Invalid input {}: it closes a '{open}' that was never opened",
+                describe(self.src, t)
+            ),
+        ))
+    }
+
+    /// The innermost `open` bracket before the current token that is not closed before it.
+    fn unclosed_opener(&self, open: &Tok, close: &Tok) -> Option<usize> {
+        let mut depth = 0usize;
+        for i in (0..self.pos.min(self.toks.len())).rev() {
+            let t = &self.toks[i].tok;
+            if t == close {
+                depth += 1;
+            } else if t == open {
+                if depth == 0 {
+                    return Some(i);
+                }
+                depth -= 1;
+            }
+        }
+        None
     }
 
     fn error_at(&self, span: Span, msg: impl Into<String>) -> Error {
@@ -293,6 +347,9 @@ impl<'a> Parser<'a> {
         let span = self.span_from(start);
         self.eat(&Tok::Semicolon);
         if !self.at_eof() {
+            if let Some(e) = self.stray_closer() {
+                return Err(e);
+            }
             return Err(self.expected("end of input (only one statement may be given)"));
         }
         Ok(Statement { kind, span })

@@ -80,7 +80,9 @@ impl<'a> Parser<'a> {
     fn clause(&mut self) -> Result<Clause> {
         let start = self.pos;
         let Tok::Ident(word) = self.peek() else {
-            return Err(self.expected(CLAUSE_EXPECTED));
+            return Err(self
+                .stray_closer()
+                .unwrap_or_else(|| self.expected(CLAUSE_EXPECTED)));
         };
         let word = word.to_ascii_uppercase();
         match word.as_str() {

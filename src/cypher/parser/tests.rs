@@ -436,6 +436,7 @@ fn patterns_are_not_values() {
     syntax_err("MATCH (n) RETURN size((n)-->())");
     syntax_err("MATCH (n) SET n.x = (n)-->()");
     ok("MATCH (n) RETURN exists((n)-->())");
+    ok("MATCH (a), (b) WITH shortestPath((a)-[*]-(b)) AS p RETURN p");
     ok("MATCH (n) WHERE NOT (n)-->() OR (n)<--() RETURN n");
 }
 
@@ -864,7 +865,19 @@ fn error_messages_and_positions() {
         "{e}"
     );
     let e = syntax_err("RETURN (1 + 2");
-    assert!(e.message().contains("')'"), "{e}");
+    assert!(
+        e.message()
+            .contains("expected ')' to close the '(' at line 1, column 8"),
+        "{e}"
+    );
+    let e = syntax_err("MATCH (a)-[r:T\n RETURN a");
+    assert!(e.message().contains("'[' at line 1, column 11"), "{e}");
+    assert_eq!(pos(&e), (2, 2));
+    let e = syntax_err("RETURN [1, (2)]]");
+    assert!(e.message().contains("never opened"), "{e}");
+    assert_eq!(pos(&e), (1, 16));
+    let e = syntax_err("RETURN {a: [1}");
+    assert!(e.message().contains("']'"), "{e}");
     let e = syntax_err("RETURN 1 +");
     assert!(e.message().contains("expected an expression"), "{e}");
     // Columns count characters, not bytes.
