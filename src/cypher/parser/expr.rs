@@ -98,6 +98,21 @@ fn element_height(p: &PatternElement) -> usize {
     n.max(r) + 1
 }
 
+/// Joins `operands` (non-empty, in order) with `op` into a tree of logarithmic height.
+/// The recursion depth is the logarithm of the operand count.
+fn balanced(op: BinaryOp, mut operands: Vec<(Expr, usize)>) -> (Expr, usize) {
+    if operands.len() <= 1 {
+        return operands.pop().unwrap_or((
+            Expr::new(ExprKind::Literal(Literal::Null), Span::default()),
+            1,
+        ));
+    }
+    let right = operands.split_off(operands.len() / 2);
+    let (l, lh) = balanced(op, operands);
+    let (r, rh) = balanced(op, right);
+    (bin(op, l, r), lh.max(rh) + 1)
+}
+
 fn bin(op: BinaryOp, a: Expr, b: Expr) -> Expr {
     let span = join(a.span, b.span);
     Expr::new(ExprKind::Binary(op, Box::new(a), Box::new(b)), span)
@@ -246,6 +261,9 @@ impl<'a> Parser<'a> {
             // Folded in place so the caller's frame holds a single expression.
             let lhs_val = std::mem::replace(lhs, Expr::new(ExprKind::CountStar, Span::default()));
             let (next, next_h) = match op {
+                Op::Binary(op @ (BinaryOp::And | BinaryOp::Or | BinaryOp::Xor), bp) => {
+                    self.logical_chain(op, bp, lhs_val, h)?
+                }
                 Op::Binary(op, bp) => {
                     self.advance();
                     let rhs = self.expr_bp(bp + 1)?;
@@ -298,6 +316,30 @@ impl<'a> Parser<'a> {
             lhs_h = Some(next_h);
         }
         Ok(())
+    }
+
+    /// `a AND b AND c ...` (likewise OR, XOR): these operators are associative, so a long
+    /// chain is built as a balanced tree (operands stay in source order). Generated
+    /// queries with hundreds of conditions then stay far below the nesting cap.
+    #[inline(never)]
+    fn logical_chain(
+        &mut self,
+        op: BinaryOp,
+        bp: u8,
+        first: Expr,
+        first_h: usize,
+    ) -> Result<(Expr, usize)> {
+        let mut operands = vec![(first, first_h)];
+        while let Some(Op::Binary(next, _)) = self.peek_op() {
+            if next != op {
+                break;
+            }
+            self.advance();
+            let rhs = self.expr_bp(bp + 1)?;
+            let h = height(&rhs);
+            operands.push((rhs, h));
+        }
+        Ok(balanced(op, operands))
     }
 
     /// `a < b <= c ...` → `a < b AND b <= c ...` (each middle operand cloned once).

@@ -201,6 +201,9 @@ fn precedence() {
     assert_eq!(shape("-a ^ 2"), "(Pow (Neg a) 2)");
     assert_eq!(shape("+a"), "(Pos a)");
     assert_eq!(shape("a OR b XOR c AND d"), "(Or a (Xor b (And c d)))");
+    assert_eq!(shape("a AND b AND c"), "(And a (And b c))");
+    assert_eq!(shape("a AND b AND c AND d"), "(And (And a b) (And c d))");
+    assert_eq!(shape("a OR b AND c OR d"), "(Or a (Or (And b c) d))");
     assert_eq!(shape("NOT a = b"), "(Not (Eq a b))");
     assert_eq!(shape("NOT a AND b"), "(And (Not a) b)");
     assert_eq!(shape("NOT NOT a"), "(Not (Not a))");
@@ -974,6 +977,26 @@ fn nesting_just_under_the_cap_parses_on_a_small_stack() {
     assert!(parse_small_stack(format!("RETURN {}1{}", "[".repeat(n), "]".repeat(n))).is_ok());
     assert!(parse_small_stack(format!("RETURN {}1", "NOT ".repeat(n))).is_ok());
     assert!(parse_small_stack(format!("RETURN 1{}", " + 1".repeat(n - 2))).is_ok());
+}
+
+#[test]
+fn long_boolean_chains_are_balanced() {
+    let q = format!(
+        "MATCH (n) WHERE {} RETURN n",
+        (0..5_000)
+            .map(|i| format!("n.id = {i}"))
+            .collect::<Vec<_>>()
+            .join(" OR ")
+    );
+    let c = parse_small_stack(q);
+    assert!(c.is_ok(), "{c:?}");
+    let e = expr(
+        &(0..1_000)
+            .map(|i| format!("x{i}"))
+            .collect::<Vec<_>>()
+            .join(" AND "),
+    );
+    assert!(expr::height(&e) <= 12, "height {}", expr::height(&e));
 }
 
 #[test]
