@@ -1140,3 +1140,79 @@ fn stack_use_per_level_fits_a_small_stack() {
         }
     }
 }
+
+/// The TCK precedence scenarios return `X AS a, <X with explicit parentheses> AS b`: both
+/// must parse to the same tree.
+#[test]
+fn tck_precedence_scenarios_match_their_parenthesised_forms() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../shared/tck/features/expressions/precedence");
+    let Ok(entries) = std::fs::read_dir(&dir) else {
+        println!("TCK not found at {}: skipping", dir.display());
+        return;
+    };
+    let mut checked = 0;
+    for entry in entries.flatten() {
+        let text = std::fs::read_to_string(entry.path()).unwrap_or_default();
+        for scenario in text.split("Scenario").skip(1) {
+            let Some(q_start) = scenario.find("\"\"\"") else {
+                continue;
+            };
+            let rest = &scenario[q_start + 3..];
+            let Some(q_end) = rest.find("\"\"\"") else {
+                continue;
+            };
+            let query = &rest[..q_end];
+            let mut rows: Vec<Vec<(String, String)>> = Vec::new();
+            if let Some(ex) = scenario.find("Examples:") {
+                let table: Vec<Vec<String>> = scenario[ex..]
+                    .lines()
+                    .skip(1)
+                    .map(str::trim)
+                    .take_while(|l| l.starts_with('|'))
+                    .map(|l| {
+                        l.trim_matches('|')
+                            .split('|')
+                            .map(|c| c.trim().to_string())
+                            .collect()
+                    })
+                    .collect();
+                if let Some((header, body)) = table.split_first() {
+                    for r in body {
+                        rows.push(header.iter().cloned().zip(r.iter().cloned()).collect());
+                    }
+                }
+            } else {
+                rows.push(Vec::new());
+            }
+            for row in rows {
+                let mut q = query.to_string();
+                for (k, v) in &row {
+                    q = q.replace(&format!("<{k}>"), v);
+                }
+                let Ok(st) = parse(&q) else { continue };
+                let StatementKind::Query(qu) = st.kind else {
+                    continue;
+                };
+                let Some(Clause::Return(r)) = qu.parts[0].clauses.last() else {
+                    continue;
+                };
+                let item = |n: &str| r.projection.items.iter().find(|i| i.name() == n);
+                let bare = |t: &str| -> String {
+                    t.chars()
+                        .filter(|c| !matches!(c, '(' | ')') && !c.is_whitespace())
+                        .collect()
+                };
+                if let (Some(a), Some(b)) = (item("a"), item("b")) {
+                    if bare(&a.text) != bare(&b.text) {
+                        continue;
+                    }
+                    assert_eq!(show(&a.expr), show(&b.expr), "in query:\n{q}");
+                    checked += 1;
+                }
+            }
+        }
+    }
+    println!("checked {checked} precedence queries");
+    assert!(checked > 0);
+}
