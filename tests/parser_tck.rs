@@ -17,6 +17,8 @@ struct TckQuery {
     expects_syntax_error: bool,
     /// The expected error's detail code (`UndefinedVariable`, ...).
     error_detail: String,
+    /// For the main query: the column names of the expected result.
+    columns: Option<Vec<String>>,
 }
 
 fn feature_files(dir: &Path, out: &mut Vec<PathBuf>) {
@@ -67,6 +69,8 @@ struct Scenario {
     queries: Vec<(String, bool)>,
     syntax_error: bool,
     error_detail: String,
+    /// The expected result's column names, when the scenario lists a result table.
+    columns: Option<Vec<String>>,
     examples: Vec<Vec<(String, String)>>,
 }
 
@@ -84,6 +88,7 @@ fn parse_feature(file: &Path, text: &str, out: &mut Vec<TckQuery>) {
                 queries: Vec::new(),
                 syntax_error: false,
                 error_detail: String::new(),
+                columns: None,
                 examples: Vec::new(),
             });
         } else if t.starts_with("Examples:") {
@@ -109,6 +114,12 @@ fn parse_feature(file: &Path, text: &str, out: &mut Vec<TckQuery>) {
             pending_query = Some(t.contains("When executing query:"));
         } else if t.ends_with("having executed:") {
             pending_query = Some(false);
+        } else if t.starts_with("Then the result should be") && !t.ends_with("empty") {
+            if let (Some(s), Some(next)) = (scenarios.last_mut(), lines.get(i + 1)) {
+                if next.trim().starts_with('|') {
+                    s.columns = Some(table_cells(next));
+                }
+            }
         } else if t.contains("a SyntaxError should be raised at compile time") {
             if let Some(s) = scenarios.last_mut() {
                 s.syntax_error = true;
@@ -153,6 +164,21 @@ fn parse_feature(file: &Path, text: &str, out: &mut Vec<TckQuery>) {
                     query,
                     expects_syntax_error: *main && s.syntax_error,
                     error_detail: s.error_detail.clone(),
+                    columns: if *main {
+                        s.columns.as_ref().map(|cols| {
+                            cols.iter()
+                                .map(|c| {
+                                    let mut c = c.clone();
+                                    for (k, v) in &row {
+                                        c = c.replace(&format!("<{k}>"), v);
+                                    }
+                                    c
+                                })
+                                .collect()
+                        })
+                    } else {
+                        None
+                    },
                 });
             }
         }
@@ -192,6 +218,8 @@ fn tck_queries_parse() {
     let mut expected_errors = 0;
     let mut caught = 0;
     let mut accepted_errors = Vec::new();
+    let mut columns_checked = 0;
+    let mut column_mismatches = Vec::new();
     for q in &queries {
         let r = cypher::parse(&q.query);
         if q.expects_syntax_error {
@@ -202,7 +230,15 @@ fn tck_queries_parse() {
             }
         } else {
             match r {
-                Ok(_) => parsed += 1,
+                Ok(st) => {
+                    parsed += 1;
+                    if let (Some(want), Some(got)) = (&q.columns, return_columns(&st)) {
+                        columns_checked += 1;
+                        if &got != want {
+                            column_mismatches.push((q, got));
+                        }
+                    }
+                }
                 Err(e) => failures.push((q, e)),
             }
         }
@@ -236,9 +272,45 @@ fn tck_queries_parse() {
             q.query
         );
     }
+    println!("TCK: checked the column names of {columns_checked} results");
+    for (q, got) in &column_mismatches {
+        println!(
+            "COLUMNS {} {}\n{}\n  expected {:?}, parsed {got:?}\n",
+            q.file.display(),
+            q.scenario,
+            q.query,
+            q.columns
+        );
+    }
+    assert!(
+        column_mismatches.is_empty(),
+        "{} results' column names differ from the projection text",
+        column_mismatches.len()
+    );
     assert!(
         failures.is_empty(),
         "{} valid TCK queries failed to parse",
         failures.len()
     );
+}
+
+/// The column names of a query's final RETURN (None for `RETURN *` or no RETURN).
+fn return_columns(st: &cypher::ast::Statement) -> Option<Vec<String>> {
+    use cypher::ast::{Clause, StatementKind};
+    let StatementKind::Query(q) = &st.kind else {
+        return None;
+    };
+    let Some(Clause::Return(r)) = q.parts.first()?.clauses.last() else {
+        return None;
+    };
+    if r.projection.star {
+        return None;
+    }
+    Some(
+        r.projection
+            .items
+            .iter()
+            .map(|i| i.name().to_string())
+            .collect(),
+    )
 }

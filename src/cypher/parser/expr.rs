@@ -353,7 +353,14 @@ impl<'a> Parser<'a> {
             let right = self.expr_bp(BP_CMP + 1)?;
             let right_h = height(&right);
             let cmp_h = left_h.max(right_h) + 1;
-            let cmp = bin(op, left, right.clone());
+            let chained = matches!(self.peek_op(), Some(Op::Compare(_)));
+            // The middle operand is shared by two comparisons: clone it only then.
+            let (cmp, next_left) = if chained {
+                let copy = right.clone();
+                (bin(op, left, right), Some(copy))
+            } else {
+                (bin(op, left, right), None)
+            };
             acc = Some(match acc {
                 None => (cmp, cmp_h),
                 Some((a, ah)) => (bin(BinaryOp::And, a, cmp), ah.max(cmp_h) + 1),
@@ -364,7 +371,10 @@ impl<'a> Parser<'a> {
                     return Err(nesting_error().at(s.line, s.column));
                 }
             }
-            left = right;
+            match next_left {
+                Some(l) => left = l,
+                None => break,
+            }
             left_h = right_h;
         }
         match acc {
@@ -426,7 +436,14 @@ impl<'a> Parser<'a> {
                 ))
             }
             Tok::Float(f) => ExprKind::Literal(Literal::Float(*f)),
-            Tok::Str(s) => ExprKind::Literal(Literal::String(s.clone())),
+            Tok::Str(_) => {
+                // Tokens are read once, so the literal's text can be moved out of its token.
+                let text = match &mut self.toks[self.pos].tok {
+                    Tok::Str(s) => std::mem::take(s),
+                    _ => String::new(),
+                };
+                ExprKind::Literal(Literal::String(text))
+            }
             Tok::Param(p) => ExprKind::Parameter(p.clone()),
             Tok::LParen => return self.paren_or_pattern(),
             Tok::LBracket => return self.bracket(),
@@ -659,7 +676,12 @@ impl<'a> Parser<'a> {
             return None;
         };
         let upper = w.to_ascii_uppercase();
-        let next = self.peek_n(1).clone();
+        // Only the bracket kind matters; avoid cloning a (possibly huge) string token.
+        let next = match self.peek_n(1) {
+            Tok::LParen => Tok::LParen,
+            Tok::LBrace => Tok::LBrace,
+            _ => Tok::Eof,
+        };
         let lit = match upper.as_str() {
             "NULL" => Some(Literal::Null),
             "TRUE" => Some(Literal::Bool(true)),
