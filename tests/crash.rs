@@ -128,7 +128,9 @@ fn acknowledged_commits_survive_sigkill() {
         let (tx, rx) = mpsc::channel::<i64>();
         let reader = std::thread::spawn(move || {
             for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                if let Some(s) = line.strip_prefix("ACK ") {
+                // libtest prints "test crash_child ... " without a newline first, so an
+                // acknowledgement may share its line.
+                if let Some((_, s)) = line.split_once("ACK ") {
                     if let Ok(s) = s.trim().parse() {
                         let _ = tx.send(s);
                     }

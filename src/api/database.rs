@@ -31,7 +31,8 @@ impl Database {
     pub fn open(path: &str, options: &Options) -> Result<Database> {
         let read_only = options.access_mode == AccessMode::ReadOnly;
         if path == ":memory:" {
-            let txns = TxnManager::new(Arc::new(Graph::new()), None, 0, read_only);
+            let txns = TxnManager::new(Arc::new(Graph::new()), None, 0, read_only)
+                .with_busy_timeout(Duration::from_millis(options.busy_timeout_ms));
             return Ok(Database::from_parts(options, txns, None));
         }
         if path.is_empty() {
@@ -67,7 +68,8 @@ impl Database {
         } else {
             Some(Box::new(Wal::open(&wal_path, recovered.end, options.sync)?))
         };
-        let txns = TxnManager::new(graph, sink, last_ts, read_only);
+        let txns = TxnManager::new(graph, sink, last_ts, read_only)
+            .with_busy_timeout(Duration::from_millis(options.busy_timeout_ms));
         Ok(Database::from_parts(options, txns, Some(dir)))
     }
 

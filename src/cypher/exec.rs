@@ -1,9 +1,30 @@
-//! STUB (executor owner): interface fixed.
-#![allow(unused_variables)]
-use super::ast::Query;
-use super::{ExecControl, ParamMap, QueryOutput};
-use crate::error::Result;
+//! The executor: runs a checked query as a pipeline of clauses over tables of rows.
+//!
+//! A [`Table`] is a column schema (variable names) plus rows of values in schema order. Each
+//! clause consumes the whole table its predecessor produced and returns a new one: openCypher
+//! requires a clause to see every change of the clause before it (`MATCH ... CREATE ...
+//! MATCH ...`), and materializing between clauses gives that for free. Long loops call
+//! [`ExecControl::check`] so interrupts and timeouts stop a query promptly.
+//!
+//! Submodules, one job each: `pattern` (graph pattern matching, also for subqueries),
+//! `project` (WITH/RETURN: grouping, aggregation, ordering, paging), `write` (CREATE, MERGE,
+//! SET, REMOVE, DELETE), `procs` (CALL), `compat` (value semantics and accumulators).
+
+mod compat;
+mod pattern;
+mod procs;
+mod project;
+mod write;
+
+use super::ast::{Clause, Expr, Query, SingleQuery};
+use super::eval::{self, Bindings, EvalContext, SubqueryRunner};
+use super::{ExecControl, ParamMap, QueryOutput, QueryStats};
+use crate::error::{Error, ErrorKind, Result};
 use crate::txn::Transaction;
+use crate::value::Value;
+
+pub(crate) use compat::is_aggregate as compat_is_aggregate;
+pub(crate) use compat::{equals, GroupKey};
 
 /// Runs a query (not BEGIN/COMMIT/schema statements, which the API layer handles) inside `tx`.
 /// On error the caller rolls `tx` back to the savepoint it took before the statement.
@@ -13,5 +34,395 @@ pub fn run_query(
     params: &ParamMap,
     control: &ExecControl,
 ) -> Result<QueryOutput> {
-    todo!()
+    // Every semantic error is found before anything runs, so a bad query changes nothing.
+    super::plan::check_query(query)?;
+    let mut ex = Exec {
+        tx: Tx::Write(tx),
+        params,
+        control,
+        stats: QueryStats::default(),
+    };
+    let mut columns: Vec<String> = Vec::new();
+    let mut rows: Vec<Vec<Value>> = Vec::new();
+    let mut seen: std::collections::HashSet<GroupKey> = std::collections::HashSet::new();
+    let dedupe = query.union_all.iter().any(|all| !all);
+    for part in &query.parts {
+        control.check()?;
+        let out = ex.run_single(part, Table::unit(), true)?;
+        if !out.returns {
+            continue;
+        }
+        columns = out.table.cols;
+        for row in out.table.rows {
+            if dedupe && !seen.insert(GroupKey::new(&Value::List(row.clone()))) {
+                continue;
+            }
+            rows.push(row);
+        }
+    }
+    Ok(QueryOutput {
+        columns,
+        rows,
+        stats: ex.stats,
+    })
+}
+
+/// Column names plus rows in column order.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Table {
+    pub cols: Vec<String>,
+    pub rows: Vec<Vec<Value>>,
+}
+
+impl Table {
+    /// One row, no columns: the input of a query's first clause.
+    pub fn unit() -> Table {
+        Table {
+            cols: Vec::new(),
+            rows: vec![Vec::new()],
+        }
+    }
+}
+
+/// What running one single query (no UNION) gave: the final table and whether it came from a
+/// RETURN (or a standalone CALL) and so is the query's result.
+pub(crate) struct SingleOutput {
+    pub table: Table,
+    pub returns: bool,
+}
+
+/// A row seen as variable bindings, falling back to an outer scope (subqueries).
+pub(crate) struct RowBindings<'a> {
+    pub cols: &'a [String],
+    pub vals: &'a [Value],
+    pub outer: Option<&'a dyn Bindings>,
+}
+
+impl Bindings for RowBindings<'_> {
+    fn get(&self, name: &str) -> Option<&Value> {
+        match self.cols.iter().position(|c| c == name) {
+            Some(i) => self.vals.get(i),
+            None => self.outer.and_then(|o| o.get(name)),
+        }
+    }
+}
+
+/// Partially bound slots (pattern matching in progress), falling back to an outer scope.
+pub(crate) struct SlotBindings<'a> {
+    pub cols: &'a [String],
+    pub slots: &'a [Option<Value>],
+    pub outer: Option<&'a dyn Bindings>,
+}
+
+impl Bindings for SlotBindings<'_> {
+    fn get(&self, name: &str) -> Option<&Value> {
+        match self.cols.iter().position(|c| c == name) {
+            Some(i) => match self.slots.get(i) {
+                Some(Some(v)) => Some(v),
+                _ => self.outer.and_then(|o| o.get(name)),
+            },
+            None => self.outer.and_then(|o| o.get(name)),
+        }
+    }
+}
+
+/// `first` shadows `second`.
+pub(crate) struct Overlay<'a> {
+    pub first: &'a dyn Bindings,
+    pub second: &'a dyn Bindings,
+}
+
+impl Bindings for Overlay<'_> {
+    fn get(&self, name: &str) -> Option<&Value> {
+        self.first.get(name).or_else(|| self.second.get(name))
+    }
+}
+
+/// No variables at all (SKIP/LIMIT expressions).
+pub(crate) struct NoBindings;
+
+impl Bindings for NoBindings {
+    fn get(&self, _name: &str) -> Option<&Value> {
+        None
+    }
+}
+
+/// The transaction as the executor may use it: subqueries inside expressions only get a
+/// shared reference, and an updating clause there is refused.
+pub(crate) enum Tx<'a> {
+    Write(&'a mut Transaction),
+    Read(&'a Transaction),
+}
+
+impl Tx<'_> {
+    pub fn r(&self) -> &Transaction {
+        match self {
+            Tx::Write(t) => t,
+            Tx::Read(t) => t,
+        }
+    }
+
+    pub fn w(&mut self) -> Result<&mut Transaction> {
+        match self {
+            Tx::Write(t) => Ok(t),
+            Tx::Read(_) => Err(Error::semantic(
+                "a subquery inside an expression cannot change the graph; move the update to its own clause",
+            )),
+        }
+    }
+}
+
+/// The running state of one statement: its transaction, parameters, control and counters.
+pub(crate) struct Exec<'a> {
+    pub tx: Tx<'a>,
+    pub params: &'a ParamMap,
+    pub control: &'a ExecControl,
+    pub stats: QueryStats,
+}
+
+/// The executor's [`SubqueryRunner`]: pattern predicates, EXISTS/COUNT subqueries and pattern
+/// comprehensions run the same matcher as MATCH, read-only.
+pub(crate) struct Runner;
+
+static RUNNER: Runner = Runner;
+
+impl Exec<'_> {
+    pub fn ctx(&self) -> EvalContext<'_> {
+        EvalContext {
+            tx: self.tx.r(),
+            params: self.params,
+            control: self.control,
+            subqueries: &RUNNER,
+        }
+    }
+
+    pub fn eval(&self, e: &Expr, b: &dyn Bindings) -> Result<Value> {
+        eval::eval(e, b, &self.ctx())
+    }
+
+    /// Evaluates a predicate: only `true` passes (null and false do not).
+    pub fn holds(&self, e: &Expr, b: &dyn Bindings) -> Result<bool> {
+        match self.eval(e, b)? {
+            Value::Bool(b) => Ok(b),
+            Value::Null => Ok(false),
+            other => Err(Error::type_error(format!(
+                "a predicate must be a boolean, but this one is a {}",
+                other.type_name()
+            ))
+            .at(e.span.line, e.span.column)),
+        }
+    }
+
+    /// Runs the clauses of one single query on `input`.
+    pub fn run_single(
+        &mut self,
+        q: &SingleQuery,
+        input: Table,
+        top_level: bool,
+    ) -> Result<SingleOutput> {
+        let mut table = input;
+        let mut returns = false;
+        let n = q.clauses.len();
+        for (i, clause) in q.clauses.iter().enumerate() {
+            self.control.check()?;
+            let last = i + 1 == n;
+            table = match clause {
+                Clause::Match(m) => self.run_match(table, m)?,
+                Clause::Unwind(u) => self.run_unwind(table, u)?,
+                Clause::With(w) => {
+                    let t = self.project(table, &w.projection, false)?;
+                    match &w.where_ {
+                        Some(pred) => self.filter(t, pred)?,
+                        None => t,
+                    }
+                }
+                Clause::Return(r) => {
+                    returns = true;
+                    self.project(table, &r.projection, true)?
+                }
+                Clause::Create(c) => self.run_create(table, c)?,
+                Clause::Merge(m) => self.run_merge(table, m)?,
+                Clause::Set(s) => self.run_set(table, s)?,
+                Clause::Remove(r) => self.run_remove(table, r)?,
+                Clause::Delete(d) => self.run_delete(table, d)?,
+                Clause::Foreach(f) => self.run_foreach(table, f)?,
+                Clause::Call(c) => {
+                    let standalone = top_level && last && c.yield_items.is_none();
+                    let (t, is_result) = self.run_call(table, c, standalone)?;
+                    returns = is_result;
+                    t
+                }
+                Clause::LoadCsv(l) => {
+                    return Err(Error::new(
+                        ErrorKind::Error,
+                        "LOAD CSV is not supported yet; load the file in your program and pass rows as a list parameter to UNWIND",
+                    )
+                    .at(l.span.line, l.span.column))
+                }
+            };
+        }
+        Ok(SingleOutput { table, returns })
+    }
+
+    /// Keeps the rows where `pred` is true.
+    pub fn filter(&mut self, table: Table, pred: &Expr) -> Result<Table> {
+        let mut rows = Vec::with_capacity(table.rows.len());
+        for (i, row) in table.rows.into_iter().enumerate() {
+            if i % 1024 == 0 {
+                self.control.check()?;
+            }
+            let b = RowBindings {
+                cols: &table.cols,
+                vals: &row,
+                outer: None,
+            };
+            if self.holds(pred, &b)? {
+                rows.push(row);
+            }
+        }
+        Ok(Table {
+            cols: table.cols,
+            rows,
+        })
+    }
+
+    fn run_unwind(&mut self, table: Table, u: &super::ast::Unwind) -> Result<Table> {
+        let mut cols = table.cols.clone();
+        let replace = cols.iter().position(|c| *c == u.alias.name);
+        if replace.is_none() {
+            cols.push(u.alias.name.clone());
+        }
+        let mut rows = Vec::new();
+        for (i, row) in table.rows.iter().enumerate() {
+            if i % 1024 == 0 {
+                self.control.check()?;
+            }
+            let b = RowBindings {
+                cols: &table.cols,
+                vals: row,
+                outer: None,
+            };
+            let items = match self.eval(&u.expr, &b)? {
+                Value::Null => Vec::new(),
+                Value::List(items) => items,
+                other => vec![other],
+            };
+            for item in items {
+                let mut r = row.clone();
+                match replace {
+                    Some(i) => r[i] = item,
+                    None => r.push(item),
+                }
+                rows.push(r);
+            }
+        }
+        Ok(Table { cols, rows })
+    }
+
+    fn run_foreach(&mut self, table: Table, f: &super::ast::Foreach) -> Result<Table> {
+        let inner = SingleQuery {
+            clauses: f.clauses.clone(),
+            span: f.span,
+        };
+        for row in &table.rows {
+            self.control.check()?;
+            let b = RowBindings {
+                cols: &table.cols,
+                vals: row,
+                outer: None,
+            };
+            let items = match self.eval(&f.list, &b)? {
+                Value::Null => Vec::new(),
+                Value::List(items) => items,
+                other => {
+                    return Err(Error::type_error(format!(
+                        "FOREACH needs a list, but got a {}",
+                        other.type_name()
+                    ))
+                    .at(f.list.span.line, f.list.span.column))
+                }
+            };
+            for item in items {
+                let mut cols = table.cols.clone();
+                let mut r = row.clone();
+                match cols.iter().position(|c| *c == f.variable.name) {
+                    Some(i) => r[i] = item,
+                    None => {
+                        cols.push(f.variable.name.clone());
+                        r.push(item);
+                    }
+                }
+                self.run_single(
+                    &inner,
+                    Table {
+                        cols,
+                        rows: vec![r],
+                    },
+                    false,
+                )?;
+            }
+        }
+        Ok(table)
+    }
+}
+
+/// Every variable name an AST fragment mentions (used to carry outer bindings into a
+/// subquery, whose scope the `Bindings` trait cannot enumerate).
+pub(crate) fn mentioned_names(q: &SingleQuery) -> Vec<String> {
+    let mut names = Vec::new();
+    super::plan::visit_names_in_query(q, &mut |n: &str| {
+        if !names.iter().any(|x: &String| x == n) {
+            names.push(n.to_owned());
+        }
+    });
+    names
+}
+
+impl SubqueryRunner for Runner {
+    fn match_pattern(
+        &self,
+        pattern: &super::ast::PatternElement,
+        path_variable: Option<&str>,
+        outer: &dyn Bindings,
+        ctx: &EvalContext,
+    ) -> Result<Vec<Vec<(String, Value)>>> {
+        let ex = Exec {
+            tx: Tx::Read(ctx.tx),
+            params: ctx.params,
+            control: ctx.control,
+            stats: QueryStats::default(),
+        };
+        ex.match_element_outer(pattern, path_variable, outer)
+    }
+
+    fn run_subquery(
+        &self,
+        query: &SingleQuery,
+        outer: &dyn Bindings,
+        ctx: &EvalContext,
+    ) -> Result<usize> {
+        let mut ex = Exec {
+            tx: Tx::Read(ctx.tx),
+            params: ctx.params,
+            control: ctx.control,
+            stats: QueryStats::default(),
+        };
+        let mut cols = Vec::new();
+        let mut row = Vec::new();
+        for name in mentioned_names(query) {
+            if let Some(v) = outer.get(&name) {
+                cols.push(name);
+                row.push(v.clone());
+            }
+        }
+        let out = ex.run_single(
+            query,
+            Table {
+                cols,
+                rows: vec![row],
+            },
+            false,
+        )?;
+        Ok(out.table.rows.len())
+    }
 }

@@ -1,1 +1,1014 @@
-//! STUB (executor owner)
+//! The checking pass that runs before a query touches the graph, so that a semantic error
+//! changes nothing.
+//!
+//! It walks the clauses with the set of variables in scope (and what each is bound to: node,
+//! relationship, path or any value) and reports, at the offending token: undefined variables,
+//! variables re-bound in CREATE/MERGE or bound to a different kind, malformed CREATE/MERGE
+//! relationships, misplaced or nested aggregates, unaliased WITH expressions, RETURN that is
+//! not last, queries ending in a reading clause, and UNION parts with different columns.
+//! Label, type and key names are resolved later, at run time, through the transaction.
+
+use std::collections::HashMap;
+
+use super::ast::{
+    Clause, Expr, ExprKind, MapProjectionItem, NodePattern, Pattern, PatternElement, PatternPart,
+    Projection, Query, RelPattern, RemoveItem, SetItem, SingleQuery, Span,
+};
+use super::exec::compat_is_aggregate;
+use crate::error::{Error, Result};
+
+/// What a variable is bound to, as far as the checker can tell.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Node,
+    Rel,
+    Path,
+    Any,
+}
+
+impl Kind {
+    fn name(self) -> &'static str {
+        match self {
+            Kind::Node => "a node",
+            Kind::Rel => "a relationship",
+            Kind::Path => "a path",
+            Kind::Any => "a value",
+        }
+    }
+}
+
+type Scope = HashMap<String, Kind>;
+
+fn err(msg: impl Into<String>, span: Span) -> Error {
+    Error::semantic(msg).at(span.line, span.column)
+}
+
+/// Whether a function name is an aggregate (case-insensitive).
+pub(crate) fn is_aggregate_call(name: &str) -> bool {
+    compat_is_aggregate(name)
+}
+
+/// Checks a whole query (all UNION parts).
+pub fn check_query(q: &Query) -> Result<()> {
+    if q.union_all.windows(2).any(|w| w[0] != w[1]) {
+        return Err(err(
+            "UNION and UNION ALL cannot be mixed in one query; use one of them throughout",
+            q.span,
+        ));
+    }
+    let mut first: Option<Vec<String>> = None;
+    for part in &q.parts {
+        let cols = check_single(part, &Scope::new(), true)?;
+        match &first {
+            None => first = Some(cols),
+            Some(f) => {
+                if *f != cols {
+                    return Err(err(
+                        format!(
+                            "all parts of a UNION must return the same columns, but one returns ({}) and another ({})",
+                            f.join(", "),
+                            cols.join(", ")
+                        ),
+                        part.span,
+                    ));
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+fn is_updating(c: &Clause) -> bool {
+    matches!(
+        c,
+        Clause::Create(_)
+            | Clause::Merge(_)
+            | Clause::Set(_)
+            | Clause::Remove(_)
+            | Clause::Delete(_)
+            | Clause::Foreach(_)
+    )
+}
+
+fn clause_name(c: &Clause) -> &'static str {
+    match c {
+        Clause::Match(m) if m.optional => "OPTIONAL MATCH",
+        Clause::Match(_) => "MATCH",
+        Clause::Unwind(_) => "UNWIND",
+        Clause::With(_) => "WITH",
+        Clause::Return(_) => "RETURN",
+        Clause::Create(_) => "CREATE",
+        Clause::Merge(_) => "MERGE",
+        Clause::Set(_) => "SET",
+        Clause::Remove(_) => "REMOVE",
+        Clause::Delete(_) => "DELETE",
+        Clause::Call(_) => "CALL",
+        Clause::LoadCsv(_) => "LOAD CSV",
+        Clause::Foreach(_) => "FOREACH",
+    }
+}
+
+/// Checks one single query starting from `outer` scope; returns its result columns.
+/// `top_level`: it must end in RETURN or an updating clause (subquery bodies need not).
+fn check_single(q: &SingleQuery, outer: &Scope, top_level: bool) -> Result<Vec<String>> {
+    let mut scope = outer.clone();
+    let mut columns = Vec::new();
+    let n = q.clauses.len();
+    for (i, c) in q.clauses.iter().enumerate() {
+        let last = i + 1 == n;
+        if let Clause::Return(r) = c {
+            if !last {
+                return Err(err(
+                    "RETURN can only be the last clause of a query; use WITH to pass values on",
+                    r.span,
+                ));
+            }
+        }
+        if last && top_level {
+            let ok = matches!(c, Clause::Return(_) | Clause::Call(_)) || is_updating(c);
+            if !ok {
+                return Err(err(
+                    format!(
+                        "a query cannot end with {}; finish it with RETURN (or an updating clause)",
+                        clause_name(c)
+                    ),
+                    c.span(),
+                ));
+            }
+        }
+        columns = check_clause(c, &mut scope)?;
+    }
+    Ok(columns)
+}
+
+/// Checks one clause, updating `scope`; returns the columns of a RETURN.
+fn check_clause(c: &Clause, scope: &mut Scope) -> Result<Vec<String>> {
+    match c {
+        Clause::Match(m) => {
+            check_pattern_match(&m.pattern, scope)?;
+            if let Some(w) = &m.where_ {
+                check_expr(w, scope, Agg::Forbidden("WHERE"))?;
+            }
+        }
+        Clause::Unwind(u) => {
+            check_expr(&u.expr, scope, Agg::Forbidden("UNWIND"))?;
+            if scope.contains_key(&u.alias.name) {
+                return Err(err(
+                    format!("variable `{}` is already defined", u.alias.name),
+                    u.alias.span,
+                ));
+            }
+            scope.insert(u.alias.name.clone(), Kind::Any);
+        }
+        Clause::With(w) => {
+            let new = check_projection(&w.projection, scope, false, w.span)?;
+            *scope = new;
+            if let Some(pred) = &w.where_ {
+                check_expr(pred, scope, Agg::Forbidden("WHERE"))?;
+            }
+        }
+        Clause::Return(r) => {
+            let new = check_projection(&r.projection, scope, true, r.span)?;
+            let mut cols = Vec::new();
+            if r.projection.star {
+                let mut names: Vec<String> = scope.keys().cloned().collect();
+                names.sort();
+                cols.extend(names);
+            }
+            cols.extend(r.projection.items.iter().map(|i| i.name().to_owned()));
+            *scope = new;
+            return Ok(cols);
+        }
+        Clause::Create(cr) => {
+            for part in &cr.pattern.parts {
+                check_create_part(part, scope, "CREATE")?;
+            }
+        }
+        Clause::Merge(m) => {
+            check_create_part(&m.part, scope, "MERGE")?;
+            for item in m.on_create.iter().chain(&m.on_match) {
+                check_set_item(item, scope)?;
+            }
+        }
+        Clause::Set(s) => {
+            for item in &s.items {
+                check_set_item(item, scope)?;
+            }
+        }
+        Clause::Remove(r) => {
+            for item in &r.items {
+                match item {
+                    RemoveItem::Property { target, .. } => {
+                        check_expr(target, scope, Agg::Forbidden("REMOVE"))?
+                    }
+                    RemoveItem::Labels { variable, .. } => {
+                        need_var(&variable.name, variable.span, scope)?
+                    }
+                }
+            }
+        }
+        Clause::Delete(d) => {
+            for e in &d.exprs {
+                check_expr(e, scope, Agg::Forbidden("DELETE"))?;
+            }
+        }
+        Clause::Call(call) => {
+            if let Some(args) = &call.args {
+                for a in args {
+                    check_expr(a, scope, Agg::Forbidden("CALL"))?;
+                }
+            }
+            if let Some(items) = &call.yield_items {
+                for y in items {
+                    let name = &y.alias.as_ref().unwrap_or(&y.field);
+                    if scope.contains_key(&name.name) {
+                        return Err(err(
+                            format!("variable `{}` is already defined", name.name),
+                            name.span,
+                        ));
+                    }
+                    scope.insert(name.name.clone(), Kind::Any);
+                }
+            }
+            if let Some(w) = &call.where_ {
+                check_expr(w, scope, Agg::Forbidden("WHERE"))?;
+            }
+        }
+        Clause::LoadCsv(l) => {
+            check_expr(&l.url, scope, Agg::Forbidden("LOAD CSV"))?;
+            scope.insert(l.alias.name.clone(), Kind::Any);
+        }
+        Clause::Foreach(f) => {
+            check_expr(&f.list, scope, Agg::Forbidden("FOREACH"))?;
+            let mut inner = scope.clone();
+            inner.insert(f.variable.name.clone(), Kind::Any);
+            for c in &f.clauses {
+                if !is_updating(c) {
+                    return Err(err(
+                        format!(
+                            "FOREACH may only contain updating clauses (CREATE, MERGE, SET, REMOVE, DELETE, FOREACH), not {}",
+                            clause_name(c)
+                        ),
+                        c.span(),
+                    ));
+                }
+                check_clause(c, &mut inner)?;
+            }
+        }
+    }
+    Ok(Vec::new())
+}
+
+fn need_var(name: &str, span: Span, scope: &Scope) -> Result<()> {
+    if scope.contains_key(name) {
+        Ok(())
+    } else {
+        Err(err(format!("variable `{name}` is not defined"), span))
+    }
+}
+
+fn check_set_item(item: &SetItem, scope: &Scope) -> Result<()> {
+    match item {
+        SetItem::Property { target, value, .. } => {
+            check_expr(target, scope, Agg::Forbidden("SET"))?;
+            check_expr(value, scope, Agg::Forbidden("SET"))
+        }
+        SetItem::Replace {
+            variable, value, ..
+        }
+        | SetItem::MergeMap {
+            variable, value, ..
+        } => {
+            need_var(&variable.name, variable.span, scope)?;
+            check_expr(value, scope, Agg::Forbidden("SET"))
+        }
+        SetItem::Labels { variable, .. } => need_var(&variable.name, variable.span, scope),
+    }
+}
+
+/// Binds a pattern variable of `kind`, refusing a clash with a different kind.
+fn bind(scope: &mut Scope, name: &str, kind: Kind, span: Span) -> Result<()> {
+    match scope.get(name) {
+        Some(k) if *k != kind && *k != Kind::Any => Err(err(
+            format!(
+                "variable `{name}` is already {}, it cannot also be {}",
+                k.name(),
+                kind.name()
+            ),
+            span,
+        )),
+        Some(Kind::Any) if kind == Kind::Path => {
+            Err(err(format!("variable `{name}` is already defined"), span))
+        }
+        Some(_) => Ok(()),
+        None => {
+            scope.insert(name.to_owned(), kind);
+            Ok(())
+        }
+    }
+}
+
+fn check_pattern_match(p: &Pattern, scope: &mut Scope) -> Result<()> {
+    // Property maps may use variables bound earlier in the same pattern.
+    for part in &p.parts {
+        if let Some(v) = &part.variable {
+            if scope.contains_key(&v.name) {
+                return Err(err(
+                    format!("variable `{}` is already defined", v.name),
+                    v.span,
+                ));
+            }
+        }
+        check_element(&part.element, scope)?;
+        if let Some(v) = &part.variable {
+            bind(scope, &v.name, Kind::Path, v.span)?;
+        }
+    }
+    Ok(())
+}
+
+fn check_node(n: &NodePattern, scope: &mut Scope) -> Result<()> {
+    if let Some(props) = &n.properties {
+        check_expr(props, scope, Agg::Forbidden("a pattern"))?;
+    }
+    if let Some(v) = &n.variable {
+        bind(scope, &v.name, Kind::Node, v.span)?;
+    }
+    Ok(())
+}
+
+fn check_rel(r: &RelPattern, scope: &mut Scope) -> Result<()> {
+    if let Some(props) = &r.properties {
+        check_expr(props, scope, Agg::Forbidden("a pattern"))?;
+    }
+    if let Some(v) = &r.variable {
+        let kind = if r.length.is_some() {
+            Kind::Any
+        } else {
+            Kind::Rel
+        };
+        if kind == Kind::Any {
+            if let Some(k) = scope.get(&v.name) {
+                if *k != Kind::Any {
+                    return Err(err(
+                        format!("variable `{}` is already {}", v.name, k.name()),
+                        v.span,
+                    ));
+                }
+            }
+            scope.insert(v.name.clone(), Kind::Any);
+        } else {
+            bind(scope, &v.name, kind, v.span)?;
+        }
+    }
+    Ok(())
+}
+
+fn check_element(e: &PatternElement, scope: &mut Scope) -> Result<()> {
+    check_node(&e.start, scope)?;
+    for (r, n) in &e.chain {
+        check_rel(r, scope)?;
+        check_node(n, scope)?;
+    }
+    Ok(())
+}
+
+/// CREATE and MERGE: new relationships with one type and a direction (MERGE may leave the
+/// direction open), fixed length; bound nodes only as bare endpoints of relationships.
+fn check_create_part(part: &PatternPart, scope: &mut Scope, clause: &'static str) -> Result<()> {
+    if let Some(v) = &part.variable {
+        if scope.contains_key(&v.name) {
+            return Err(err(
+                format!("variable `{}` is already defined", v.name),
+                v.span,
+            ));
+        }
+    }
+    let e = &part.element;
+    let standalone = e.chain.is_empty();
+    let nodes = std::iter::once(&e.start).chain(e.chain.iter().map(|(_, n)| n));
+    for n in nodes {
+        if let Some(props) = &n.properties {
+            check_expr(props, scope, Agg::Forbidden(clause))?;
+        }
+        if let Some(v) = &n.variable {
+            if let Some(k) = scope.get(&v.name) {
+                if *k != Kind::Node && *k != Kind::Any {
+                    return Err(err(
+                        format!("variable `{}` is already {}, not a node", v.name, k.name()),
+                        v.span,
+                    ));
+                }
+                if standalone || !n.labels.is_empty() || n.properties.is_some() {
+                    return Err(err(
+                        format!(
+                            "variable `{}` is already defined; {clause} can only reuse it as a bare endpoint like ({})",
+                            v.name, v.name
+                        ),
+                        v.span,
+                    ));
+                }
+            } else {
+                scope.insert(v.name.clone(), Kind::Node);
+            }
+        }
+    }
+    for (r, _) in &e.chain {
+        if r.types.len() != 1 {
+            return Err(err(
+                format!("a relationship in {clause} needs exactly one type, like [:KNOWS]"),
+                r.span,
+            ));
+        }
+        if clause == "CREATE" && r.direction == super::ast::RelDirection::Both {
+            return Err(err(
+                "a relationship in CREATE needs a direction, like ()-[:R]->()",
+                r.span,
+            ));
+        }
+        if r.length.is_some() {
+            return Err(err(
+                format!("{clause} cannot use a variable-length relationship"),
+                r.span,
+            ));
+        }
+        if let Some(props) = &r.properties {
+            check_expr(props, scope, Agg::Forbidden(clause))?;
+        }
+        if let Some(v) = &r.variable {
+            if scope.contains_key(&v.name) {
+                return Err(err(
+                    format!(
+                        "variable `{}` is already defined; {clause} always makes a new relationship",
+                        v.name
+                    ),
+                    v.span,
+                ));
+            }
+            scope.insert(v.name.clone(), Kind::Rel);
+        }
+    }
+    if let Some(v) = &part.variable {
+        scope.insert(v.name.clone(), Kind::Path);
+    }
+    Ok(())
+}
+
+/// Checks a WITH/RETURN projection; returns the scope after it.
+fn check_projection(p: &Projection, scope: &Scope, is_return: bool, span: Span) -> Result<Scope> {
+    let clause = if is_return { "RETURN" } else { "WITH" };
+    if p.star && scope.is_empty() && p.items.is_empty() {
+        return Err(err(
+            format!("{clause} * needs at least one variable in scope"),
+            span,
+        ));
+    }
+    let mut out = Scope::new();
+    if p.star {
+        out = scope.clone();
+    }
+    let mut aggregating = false;
+    for item in &p.items {
+        check_expr(&item.expr, scope, Agg::Allowed)?;
+        if contains_aggregate(&item.expr) {
+            aggregating = true;
+        }
+        if !is_return && item.alias.is_none() && !matches!(item.expr.kind, ExprKind::Variable(_)) {
+            return Err(err(
+                format!(
+                    "the expression `{}` in WITH must be given a name with AS",
+                    item.text
+                ),
+                item.expr.span,
+            ));
+        }
+        let name = item.name().to_owned();
+        if out.contains_key(&name) && !(p.star && scope.contains_key(&name) && item.alias.is_none())
+        {
+            return Err(err(
+                format!("{clause} has more than one column named `{name}`; rename one with AS"),
+                item.expr.span,
+            ));
+        }
+        let kind = match &item.expr.kind {
+            ExprKind::Variable(v) => scope.get(v).copied().unwrap_or(Kind::Any),
+            _ => Kind::Any,
+        };
+        out.insert(name, kind);
+    }
+    // ORDER BY sees the projected names, and before aggregation/DISTINCT the old ones too.
+    let mut order_scope = out.clone();
+    if !aggregating && !p.distinct {
+        for (k, v) in scope {
+            order_scope.entry(k.clone()).or_insert(*v);
+        }
+    } else {
+        // Grouping keys' own variables stay addressable through their expressions.
+        for (k, v) in scope {
+            order_scope.entry(k.clone()).or_insert(*v);
+        }
+    }
+    for s in &p.order_by {
+        check_expr(&s.expr, &order_scope, Agg::Allowed)?;
+    }
+    for e in p.skip.iter().chain(&p.limit) {
+        if let Some(v) = first_variable(e) {
+            return Err(err(
+                format!("SKIP and LIMIT cannot use variables (found `{v}`); use a number or a parameter"),
+                e.span,
+            ));
+        }
+        check_expr(e, &Scope::new(), Agg::Forbidden("SKIP/LIMIT"))?;
+        if let ExprKind::Literal(super::ast::Literal::Int(n)) = &e.kind {
+            if *n < 0 {
+                return Err(err(
+                    format!("SKIP and LIMIT need a non-negative integer, but got {n}"),
+                    e.span,
+                ));
+            }
+        }
+        if let ExprKind::Literal(super::ast::Literal::Float(_)) = &e.kind {
+            return Err(err(
+                "SKIP and LIMIT need a non-negative integer, but got a float",
+                e.span,
+            ));
+        }
+    }
+    Ok(out)
+}
+
+fn first_variable(e: &Expr) -> Option<String> {
+    let mut found = None;
+    visit_expr(e, &mut |x| {
+        if let ExprKind::Variable(v) = &x.kind {
+            if found.is_none() {
+                found = Some(v.clone());
+            }
+        }
+    });
+    found
+}
+
+/// Whether `e` contains an aggregate call outside nested subqueries.
+pub(crate) fn contains_aggregate(e: &Expr) -> bool {
+    let mut found = false;
+    visit_expr(e, &mut |x| match &x.kind {
+        ExprKind::CountStar => found = true,
+        ExprKind::FunctionCall { name, .. } if is_aggregate_call(name) => found = true,
+        _ => {}
+    });
+    found
+}
+
+#[derive(Clone, Copy)]
+enum Agg {
+    Allowed,
+    /// Inside an aggregate's arguments: another one is nested.
+    Inside,
+    /// Not allowed in this clause (its name).
+    Forbidden(&'static str),
+}
+
+/// Checks variables are defined and aggregates are placed legally.
+fn check_expr(e: &Expr, scope: &Scope, agg: Agg) -> Result<()> {
+    let sub = |x: &Expr| check_expr(x, scope, agg);
+    match &e.kind {
+        ExprKind::Literal(_) | ExprKind::Parameter(_) => Ok(()),
+        ExprKind::Variable(v) => need_var(v, e.span, scope),
+        ExprKind::CountStar => agg_ok(agg, "count(*)", e.span),
+        ExprKind::FunctionCall { name, args, .. } => {
+            if is_aggregate_call(name) {
+                agg_ok(agg, name, e.span)?;
+                for a in args {
+                    check_expr(a, scope, Agg::Inside)?;
+                }
+                Ok(())
+            } else {
+                args.iter().try_for_each(sub)
+            }
+        }
+        ExprKind::List(items) => items.iter().try_for_each(sub),
+        ExprKind::Map(entries) => entries.iter().try_for_each(|(_, v)| sub(v)),
+        ExprKind::Property(x, _) => sub(x),
+        ExprKind::Index(a, b) => {
+            sub(a)?;
+            sub(b)
+        }
+        ExprKind::Slice(a, b, c) => {
+            sub(a)?;
+            if let Some(b) = b {
+                sub(b)?;
+            }
+            if let Some(c) = c {
+                sub(c)?;
+            }
+            Ok(())
+        }
+        ExprKind::Unary(_, x) => sub(x),
+        ExprKind::Binary(_, a, b) => {
+            sub(a)?;
+            sub(b)
+        }
+        ExprKind::IsNull { expr, .. } => sub(expr),
+        ExprKind::HasLabels(x, _) => sub(x),
+        ExprKind::Case {
+            operand,
+            whens,
+            else_,
+        } => {
+            if let Some(o) = operand {
+                sub(o)?;
+            }
+            for (w, t) in whens {
+                sub(w)?;
+                sub(t)?;
+            }
+            if let Some(x) = else_ {
+                sub(x)?;
+            }
+            Ok(())
+        }
+        ExprKind::ListComprehension {
+            variable,
+            list,
+            filter,
+            map,
+        } => {
+            sub(list)?;
+            let mut inner = scope.clone();
+            inner.insert(variable.name.clone(), Kind::Any);
+            if let Some(f) = filter {
+                check_expr(f, &inner, agg)?;
+            }
+            if let Some(m) = map {
+                check_expr(m, &inner, agg)?;
+            }
+            Ok(())
+        }
+        ExprKind::Quantified {
+            variable,
+            list,
+            filter,
+            ..
+        } => {
+            sub(list)?;
+            let mut inner = scope.clone();
+            inner.insert(variable.name.clone(), Kind::Any);
+            if let Some(f) = filter {
+                check_expr(f, &inner, agg)?;
+            }
+            Ok(())
+        }
+        ExprKind::Reduce {
+            accumulator,
+            init,
+            variable,
+            list,
+            expr,
+        } => {
+            sub(init)?;
+            sub(list)?;
+            let mut inner = scope.clone();
+            inner.insert(accumulator.name.clone(), Kind::Any);
+            inner.insert(variable.name.clone(), Kind::Any);
+            check_expr(expr, &inner, agg)
+        }
+        ExprKind::PatternComprehension {
+            path_variable,
+            pattern,
+            filter,
+            map,
+        } => {
+            let mut inner = scope.clone();
+            check_element(pattern, &mut inner)?;
+            if let Some(p) = path_variable {
+                inner.insert(p.name.clone(), Kind::Path);
+            }
+            if let Some(f) = filter {
+                check_expr(f, &inner, Agg::Forbidden("a pattern comprehension"))?;
+            }
+            check_expr(map, &inner, Agg::Forbidden("a pattern comprehension"))
+        }
+        ExprKind::PatternPredicate(pattern) => {
+            let mut inner = scope.clone();
+            check_element(pattern, &mut inner)
+        }
+        ExprKind::ExistsSubquery(q) | ExprKind::CountSubquery(q) => {
+            check_single(q, scope, false).map(|_| ())
+        }
+        ExprKind::MapProjection { variable, items } => {
+            need_var(&variable.name, variable.span, scope)?;
+            for item in items {
+                match item {
+                    MapProjectionItem::Literal(_, x) => sub(x)?,
+                    MapProjectionItem::Variable(v) => need_var(&v.name, v.span, scope)?,
+                    MapProjectionItem::Property(_) | MapProjectionItem::AllProperties => {}
+                }
+            }
+            Ok(())
+        }
+    }
+}
+
+fn agg_ok(agg: Agg, name: &str, span: Span) -> Result<()> {
+    match agg {
+        Agg::Allowed => Ok(()),
+        Agg::Inside => Err(err(
+            format!("aggregate {name} cannot be nested inside another aggregate"),
+            span,
+        )),
+        Agg::Forbidden(place) => Err(err(
+            format!("aggregate {name} is not allowed in {place}; compute it in WITH first"),
+            span,
+        )),
+    }
+}
+
+/// Calls `f` on `e` and every sub-expression, not entering subquery bodies or patterns.
+pub(crate) fn visit_expr(e: &Expr, f: &mut dyn FnMut(&Expr)) {
+    f(e);
+    for_each_child(e, &mut |c| visit_expr(c, f));
+}
+
+fn for_each_child(e: &Expr, f: &mut dyn FnMut(&Expr)) {
+    match &e.kind {
+        ExprKind::Literal(_)
+        | ExprKind::Parameter(_)
+        | ExprKind::Variable(_)
+        | ExprKind::CountStar
+        | ExprKind::PatternPredicate(_)
+        | ExprKind::ExistsSubquery(_)
+        | ExprKind::CountSubquery(_) => {}
+        ExprKind::FunctionCall { args, .. } => args.iter().for_each(f),
+        ExprKind::List(items) => items.iter().for_each(f),
+        ExprKind::Map(entries) => entries.iter().for_each(|(_, v)| f(v)),
+        ExprKind::Property(x, _) | ExprKind::Unary(_, x) | ExprKind::HasLabels(x, _) => f(x),
+        ExprKind::IsNull { expr, .. } => f(expr),
+        ExprKind::Index(a, b) | ExprKind::Binary(_, a, b) => {
+            f(a);
+            f(b);
+        }
+        ExprKind::Slice(a, b, c) => {
+            f(a);
+            if let Some(b) = b {
+                f(b);
+            }
+            if let Some(c) = c {
+                f(c);
+            }
+        }
+        ExprKind::Case {
+            operand,
+            whens,
+            else_,
+        } => {
+            if let Some(o) = operand {
+                f(o);
+            }
+            for (w, t) in whens {
+                f(w);
+                f(t);
+            }
+            if let Some(x) = else_ {
+                f(x);
+            }
+        }
+        ExprKind::ListComprehension {
+            list, filter, map, ..
+        } => {
+            f(list);
+            if let Some(x) = filter {
+                f(x);
+            }
+            if let Some(x) = map {
+                f(x);
+            }
+        }
+        ExprKind::Quantified { list, filter, .. } => {
+            f(list);
+            if let Some(x) = filter {
+                f(x);
+            }
+        }
+        ExprKind::Reduce {
+            init, list, expr, ..
+        } => {
+            f(init);
+            f(list);
+            f(expr);
+        }
+        ExprKind::PatternComprehension { filter, map, .. } => {
+            if let Some(x) = filter {
+                f(x);
+            }
+            f(map);
+        }
+        ExprKind::MapProjection { items, .. } => {
+            for item in items {
+                if let MapProjectionItem::Literal(_, x) = item {
+                    f(x);
+                }
+            }
+        }
+    }
+}
+
+/// Rebuilds `e` with each direct child replaced by `f(child)` (same traversal as
+/// [`visit_expr`]).
+pub(crate) fn map_children(e: &Expr, f: &mut dyn FnMut(&Expr) -> Expr) -> Expr {
+    let b = |x: &Expr, f: &mut dyn FnMut(&Expr) -> Expr| Box::new(f(x));
+    let kind = match &e.kind {
+        ExprKind::Literal(_)
+        | ExprKind::Parameter(_)
+        | ExprKind::Variable(_)
+        | ExprKind::CountStar
+        | ExprKind::PatternPredicate(_)
+        | ExprKind::ExistsSubquery(_)
+        | ExprKind::CountSubquery(_) => e.kind.clone(),
+        ExprKind::FunctionCall {
+            name,
+            distinct,
+            args,
+        } => ExprKind::FunctionCall {
+            name: name.clone(),
+            distinct: *distinct,
+            args: args.iter().map(&mut *f).collect(),
+        },
+        ExprKind::List(items) => ExprKind::List(items.iter().map(&mut *f).collect()),
+        ExprKind::Map(entries) => {
+            ExprKind::Map(entries.iter().map(|(k, v)| (k.clone(), f(v))).collect())
+        }
+        ExprKind::Property(x, k) => ExprKind::Property(b(x, f), k.clone()),
+        ExprKind::Unary(op, x) => ExprKind::Unary(*op, b(x, f)),
+        ExprKind::HasLabels(x, ls) => ExprKind::HasLabels(b(x, f), ls.clone()),
+        ExprKind::IsNull { expr, negated } => ExprKind::IsNull {
+            expr: b(expr, f),
+            negated: *negated,
+        },
+        ExprKind::Index(x, y) => ExprKind::Index(b(x, f), b(y, f)),
+        ExprKind::Binary(op, x, y) => ExprKind::Binary(*op, b(x, f), b(y, f)),
+        ExprKind::Slice(x, y, z) => ExprKind::Slice(
+            b(x, f),
+            y.as_ref().map(|y| b(y, f)),
+            z.as_ref().map(|z| b(z, f)),
+        ),
+        ExprKind::Case {
+            operand,
+            whens,
+            else_,
+        } => ExprKind::Case {
+            operand: operand.as_ref().map(|o| b(o, f)),
+            whens: whens.iter().map(|(w, t)| (f(w), f(t))).collect(),
+            else_: else_.as_ref().map(|x| b(x, f)),
+        },
+        ExprKind::ListComprehension {
+            variable,
+            list,
+            filter,
+            map,
+        } => ExprKind::ListComprehension {
+            variable: variable.clone(),
+            list: b(list, f),
+            filter: filter.as_ref().map(|x| b(x, f)),
+            map: map.as_ref().map(|x| b(x, f)),
+        },
+        ExprKind::Quantified {
+            quantifier,
+            variable,
+            list,
+            filter,
+        } => ExprKind::Quantified {
+            quantifier: *quantifier,
+            variable: variable.clone(),
+            list: b(list, f),
+            filter: filter.as_ref().map(|x| b(x, f)),
+        },
+        ExprKind::Reduce {
+            accumulator,
+            init,
+            variable,
+            list,
+            expr,
+        } => ExprKind::Reduce {
+            accumulator: accumulator.clone(),
+            init: b(init, f),
+            variable: variable.clone(),
+            list: b(list, f),
+            expr: b(expr, f),
+        },
+        ExprKind::PatternComprehension {
+            path_variable,
+            pattern,
+            filter,
+            map,
+        } => ExprKind::PatternComprehension {
+            path_variable: path_variable.clone(),
+            pattern: pattern.clone(),
+            filter: filter.as_ref().map(|x| b(x, f)),
+            map: b(map, f),
+        },
+        ExprKind::MapProjection { variable, items } => ExprKind::MapProjection {
+            variable: variable.clone(),
+            items: items
+                .iter()
+                .map(|i| match i {
+                    MapProjectionItem::Literal(k, x) => MapProjectionItem::Literal(k.clone(), f(x)),
+                    other => other.clone(),
+                })
+                .collect(),
+        },
+    };
+    Expr::new(kind, e.span)
+}
+
+/// Calls `f` with every variable name mentioned anywhere in `q` (expressions, patterns,
+/// subqueries); used to carry outer bindings into a subquery.
+pub(crate) fn visit_names_in_query(q: &SingleQuery, f: &mut dyn FnMut(&str)) {
+    for c in &q.clauses {
+        visit_names_in_clause(c, f);
+    }
+}
+
+fn visit_names_in_element(e: &PatternElement, f: &mut dyn FnMut(&str)) {
+    let node = |n: &NodePattern, f: &mut dyn FnMut(&str)| {
+        if let Some(v) = &n.variable {
+            f(&v.name);
+        }
+        if let Some(p) = &n.properties {
+            visit_names_in_expr(p, f);
+        }
+    };
+    node(&e.start, f);
+    for (r, n) in &e.chain {
+        if let Some(v) = &r.variable {
+            f(&v.name);
+        }
+        if let Some(p) = &r.properties {
+            visit_names_in_expr(p, f);
+        }
+        node(n, f);
+    }
+}
+
+fn visit_names_in_expr(e: &Expr, f: &mut dyn FnMut(&str)) {
+    visit_expr(e, &mut |x| match &x.kind {
+        ExprKind::Variable(v) => f(v),
+        ExprKind::MapProjection { variable, .. } => f(&variable.name),
+        ExprKind::PatternPredicate(p) => visit_names_in_element(p, f),
+        ExprKind::PatternComprehension { pattern, .. } => visit_names_in_element(pattern, f),
+        ExprKind::ExistsSubquery(q) | ExprKind::CountSubquery(q) => visit_names_in_query(q, f),
+        _ => {}
+    });
+}
+
+fn visit_names_in_clause(c: &Clause, f: &mut dyn FnMut(&str)) {
+    let ex = |e: &Expr, f: &mut dyn FnMut(&str)| visit_names_in_expr(e, f);
+    match c {
+        Clause::Match(m) => {
+            for p in &m.pattern.parts {
+                visit_names_in_element(&p.element, f);
+            }
+            if let Some(w) = &m.where_ {
+                ex(w, f);
+            }
+        }
+        Clause::Unwind(u) => ex(&u.expr, f),
+        Clause::With(w) => {
+            for i in &w.projection.items {
+                ex(&i.expr, f);
+            }
+            for s in &w.projection.order_by {
+                ex(&s.expr, f);
+            }
+            if let Some(x) = &w.where_ {
+                ex(x, f);
+            }
+        }
+        Clause::Return(r) => {
+            for i in &r.projection.items {
+                ex(&i.expr, f);
+            }
+            for s in &r.projection.order_by {
+                ex(&s.expr, f);
+            }
+        }
+        Clause::Create(cr) => {
+            for p in &cr.pattern.parts {
+                visit_names_in_element(&p.element, f);
+            }
+        }
+        Clause::Merge(m) => visit_names_in_element(&m.part.element, f),
+        Clause::Set(_) | Clause::Remove(_) | Clause::Delete(_) | Clause::LoadCsv(_) => {}
+        Clause::Call(call) => {
+            if let Some(w) = &call.where_ {
+                ex(w, f);
+            }
+        }
+        Clause::Foreach(fe) => {
+            ex(&fe.list, f);
+            for c in &fe.clauses {
+                visit_names_in_clause(c, f);
+            }
+        }
+    }
+}

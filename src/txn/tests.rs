@@ -301,3 +301,96 @@ fn versions_are_collected_and_a_long_reader_pins_only_its_own() {
         "a deletion everyone sees frees the chain"
     );
 }
+
+fn waiting_mgr(ms: u64) -> Arc<TxnManager> {
+    Arc::new(
+        TxnManager::new(Arc::new(Graph::new()), None, 0, false)
+            .with_busy_timeout(std::time::Duration::from_millis(ms)),
+    )
+}
+
+fn two_nodes(
+    m: &Arc<TxnManager>,
+) -> (
+    crate::storage::NodeId,
+    crate::storage::NodeId,
+    crate::storage::KeyId,
+) {
+    let mut t = rw(m);
+    let k = t.intern_key("v");
+    let a = t.create_node(&[], vec![(k, Value::Int(0))]).unwrap();
+    let b = t.create_node(&[], vec![(k, Value::Int(0))]).unwrap();
+    t.commit().unwrap();
+    (a, b, k)
+}
+
+#[test]
+fn a_writer_waits_for_the_holder_and_proceeds_if_it_rolls_back_or_conflicts_if_it_commits() {
+    let m = waiting_mgr(10_000);
+    let (a, _, k) = two_nodes(&m);
+    for holder_commits in [false, true] {
+        let mut holder = rw(&m);
+        holder.set_node_property(a, k, Value::Int(1)).unwrap();
+        let m2 = Arc::clone(&m);
+        let waiter = std::thread::spawn(move || {
+            let mut w = rw(&m2);
+            let r = w.set_node_property(a, k, Value::Int(2));
+            r.and_then(|_| w.commit())
+        });
+        std::thread::sleep(std::time::Duration::from_millis(50));
+        assert!(!waiter.is_finished(), "the writer should be waiting");
+        if holder_commits {
+            holder.commit().unwrap();
+            assert_eq!(
+                waiter.join().unwrap().unwrap_err().kind(),
+                ErrorKind::Conflict
+            );
+        } else {
+            holder.rollback();
+            waiter
+                .join()
+                .unwrap()
+                .expect("proceeds after the holder rolls back");
+        }
+    }
+    let r = m.begin(TxnKind::ReadOnly, Isolation::Serializable);
+    assert_eq!(r.node_property(a, k), Value::Int(1));
+}
+
+#[test]
+fn a_wait_that_runs_out_is_busy_and_leaves_the_transaction_usable() {
+    let m = waiting_mgr(30);
+    let (a, b, k) = two_nodes(&m);
+    let mut holder = rw(&m);
+    holder.set_node_property(a, k, Value::Int(1)).unwrap();
+    let mut w = rw(&m);
+    let e = w.set_node_property(a, k, Value::Int(2)).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Busy, "{e}");
+    w.set_node_property(b, k, Value::Int(3)).unwrap();
+    holder.rollback();
+    w.commit().unwrap();
+}
+
+#[test]
+fn a_deadlock_is_detected_at_once_with_one_victim() {
+    let m = waiting_mgr(60_000);
+    let (a, b, k) = two_nodes(&m);
+    let mut t1 = rw(&m);
+    t1.set_node_property(a, k, Value::Int(1)).unwrap();
+    let m2 = Arc::clone(&m);
+    let other = std::thread::spawn(move || {
+        let mut t2 = rw(&m2);
+        t2.set_node_property(b, k, Value::Int(2)).unwrap();
+        // Waits for t1, which will wait for t2.
+        let r = t2.set_node_property(a, k, Value::Int(2));
+        (r, t2)
+    });
+    std::thread::sleep(std::time::Duration::from_millis(50));
+    let e = t1.set_node_property(b, k, Value::Int(1)).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Conflict);
+    assert!(e.message().contains("deadlock"), "{e}");
+    t1.rollback();
+    let (r, t2) = other.join().unwrap();
+    r.expect("the survivor proceeds once the victim rolls back");
+    t2.commit().unwrap();
+}

@@ -14,7 +14,8 @@
 use std::cell::RefCell;
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Condvar, Mutex, RwLockWriteGuard};
+use std::time::{Duration, Instant};
 
 use super::validation::{CommitSummary, ReadSet};
 use super::{Isolation, TxnKind};
@@ -51,6 +52,13 @@ pub struct TxnManager {
     registry: Mutex<Registry>,
     /// Summaries of recent commits, oldest first.
     recent: Mutex<VecDeque<CommitSummary>>,
+    /// How long a write waits for another transaction's uncommitted version; zero: conflict
+    /// at once.
+    busy_timeout: Duration,
+    /// Who waits for whom (waiter id → holder id), for deadlock detection.
+    waits: Mutex<HashMap<u64, u64>>,
+    /// Signalled whenever a transaction ends, waking writers waiting for it.
+    ended: Condvar,
 }
 
 impl TxnManager {
@@ -73,7 +81,21 @@ impl TxnManager {
             active: AtomicU64::new(0),
             registry: Mutex::new(Registry::default()),
             recent: Mutex::new(VecDeque::new()),
+            busy_timeout: Duration::ZERO,
+            waits: Mutex::new(HashMap::new()),
+            ended: Condvar::new(),
         }
+    }
+
+    /// Lets a write wait up to `timeout` for a running transaction that holds the entity,
+    /// instead of failing with `Conflict` at once.
+    pub fn with_busy_timeout(mut self, timeout: Duration) -> TxnManager {
+        self.busy_timeout = timeout;
+        self
+    }
+
+    fn is_running(&self, txn: u64) -> bool {
+        lock(&self.registry).snapshots.contains_key(&txn)
     }
 
     /// Number of commit summaries kept for serializable validation.
@@ -237,6 +259,22 @@ pub struct Transaction {
     touched_set: HashSet<Entity>,
     doomed: Option<Error>,
     finished: bool,
+}
+
+/// What a write may do after looking at a chain's head.
+enum HeadCheck {
+    Ready(Head),
+    /// Another running transaction (this id) holds the head.
+    WaitFor(u64),
+}
+
+impl std::fmt::Display for Entity {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Entity::Node(id) => write!(f, "node {id}"),
+            Entity::Rel(id) => write!(f, "relationship {id}"),
+        }
+    }
 }
 
 /// What a write finds at the head of an entity's chain.
@@ -539,31 +577,114 @@ impl Transaction {
         Ok(())
     }
 
-    /// Decides whether we may write a chain whose newest version is `head`; a conflict dooms
-    /// the transaction.
-    fn head_state<T>(&mut self, head: Option<&Version<T>>, what: &str) -> Result<Head> {
-        let Some(head) = head else {
+    /// Decides whether we may write a chain whose newest version has `stamp`: our own
+    /// version, a committed one we can see, or another running transaction's (then we wait
+    /// for it, if waiting is allowed). Anything else is a conflict and dooms us.
+    fn classify_head(&mut self, stamp: Option<u64>, what: &str) -> Result<HeadCheck> {
+        let Some(stamp) = stamp else {
             return Err(Error::new(
                 ErrorKind::Error,
                 format!("{what} does not exist"),
             ));
         };
-        if head.stamp == self.vis.own {
-            return Ok(Head::Own);
+        if stamp == self.vis.own {
+            return Ok(HeadCheck::Ready(Head::Own));
         }
-        if head.stamp >= UNCOMMITTED {
+        if stamp >= UNCOMMITTED {
+            if !self.mgr.busy_timeout.is_zero() {
+                return Ok(HeadCheck::WaitFor(stamp & !UNCOMMITTED));
+            }
             return Err(self.doom(Error::conflict(format!(
                 "{what} is being changed by another transaction that has not finished; \
-                 this transaction was rolled back, retry it"
+                 this transaction was rolled back, retry it (or set busy_timeout_ms to wait)"
             ))));
         }
-        if head.stamp > self.vis.snapshot {
+        if stamp > self.vis.snapshot {
             return Err(self.doom(Error::conflict(format!(
                 "{what} was changed by a transaction that committed after this one began; \
                  this transaction was rolled back, retry it"
             ))));
         }
-        Ok(Head::Committed)
+        Ok(HeadCheck::Ready(Head::Committed))
+    }
+
+    /// Takes the graph latch with `e`'s chain writable by us. While another running
+    /// transaction holds `e`, waits for it with the latch released: if it commits, we
+    /// conflict; if it rolls back, we proceed.
+    fn acquire<'g>(
+        &mut self,
+        graph: &'g Graph,
+        e: Entity,
+    ) -> Result<(RwLockWriteGuard<'g, GraphData>, Head)> {
+        let what = e.to_string();
+        let deadline = Instant::now() + self.mgr.busy_timeout;
+        loop {
+            let g = graph.write();
+            let stamp = match e {
+                Entity::Node(id) => g
+                    .node_entry(id)
+                    .and_then(|n| n.versions.last())
+                    .map(|v| v.stamp),
+                Entity::Rel(id) => g
+                    .rel_entry(id)
+                    .and_then(|r| r.versions.last())
+                    .map(|v| v.stamp),
+            };
+            match self.classify_head(stamp, &what)? {
+                HeadCheck::Ready(head) => return Ok((g, head)),
+                HeadCheck::WaitFor(holder) => {
+                    drop(g);
+                    self.wait_for(holder, deadline, &what)?;
+                }
+            }
+        }
+    }
+
+    /// Blocks until transaction `holder` ends or `deadline` passes. A wait that would close a
+    /// cycle of waiting transactions is a deadlock: this transaction is the victim.
+    fn wait_for(&mut self, holder: u64, deadline: Instant, what: &str) -> Result<()> {
+        let me = self.id();
+        let mgr = Arc::clone(&self.mgr);
+        let mut waits = lock(&mgr.waits);
+        let mut cur = holder;
+        for _ in 0..=waits.len() {
+            if cur == me {
+                drop(waits);
+                return Err(self.doom(Error::conflict(format!(
+                    "deadlock: this transaction waited for {what}, held by a transaction that \
+                     (directly or through others) waits for this one; this transaction was \
+                     chosen as the victim and rolled back, retry it"
+                ))));
+            }
+            match waits.get(&cur) {
+                Some(&next) => cur = next,
+                None => break,
+            }
+        }
+        waits.insert(me, holder);
+        let outcome = loop {
+            if !mgr.is_running(holder) {
+                break Ok(());
+            }
+            let now = Instant::now();
+            if now >= deadline {
+                break Err(Error::new(
+                    ErrorKind::Busy,
+                    format!(
+                        "timed out after {} ms waiting for another transaction to finish with \
+                         {what}; retry, or raise busy_timeout_ms",
+                        mgr.busy_timeout.as_millis()
+                    ),
+                ));
+            }
+            waits = mgr
+                .ended
+                .wait_timeout(waits, deadline - now)
+                .unwrap_or_else(|e| e.into_inner())
+                .0;
+        };
+        waits.remove(&me);
+        outcome
     }
 
     fn doom(&mut self, e: Error) -> Error {
@@ -586,9 +707,7 @@ impl Transaction {
     ) -> Result<bool> {
         self.check_writable()?;
         let graph = Arc::clone(&self.mgr.graph);
-        let mut g = graph.write();
-        let head = g.node_entry(id).and_then(|e| e.versions.last());
-        let state = self.head_state(head, &format!("node {id}"))?;
+        let (mut g, state) = self.acquire(&graph, Entity::Node(id))?;
         let entry = g.node_entry(id).ok_or_else(|| node_missing(id))?;
         let current = visible(&entry.versions, self.vis)
             .and_then(|v| v.data.clone())
@@ -622,9 +741,7 @@ impl Transaction {
     fn update_rel(&mut self, id: RelId, f: impl FnOnce(&mut RelData) -> bool) -> Result<bool> {
         self.check_writable()?;
         let graph = Arc::clone(&self.mgr.graph);
-        let mut g = graph.write();
-        let head = g.rel_entry(id).and_then(|e| e.versions.last());
-        let state = self.head_state(head, &format!("relationship {id}"))?;
+        let (mut g, state) = self.acquire(&graph, Entity::Rel(id))?;
         let entry = g.rel_entry_mut(id).ok_or_else(|| rel_missing(id))?;
         let current = visible(&entry.versions, self.vis)
             .and_then(|v| v.data.clone())
@@ -859,9 +976,7 @@ impl Transaction {
             }
         }
         let graph = Arc::clone(&self.mgr.graph);
-        let mut g = graph.write();
-        let head = g.node_entry(id).and_then(|e| e.versions.last());
-        let state = self.head_state(head, &format!("node {id}"))?;
+        let (mut g, state) = self.acquire(&graph, Entity::Node(id))?;
         let entry = g.node_entry_mut(id).ok_or_else(|| node_missing(id))?;
         match state {
             Head::Own => {
@@ -884,19 +999,11 @@ impl Transaction {
     /// Returns whether the relationship existed and was deleted.
     pub fn delete_rel(&mut self, id: RelId) -> Result<bool> {
         self.check_writable()?;
-        let graph = Arc::clone(&self.mgr.graph);
-        let mut g = graph.write();
-        let Some(entry) = g.rel_entry(id) else {
-            return Ok(false);
-        };
-        if visible(&entry.versions, self.vis)
-            .and_then(|v| v.data.as_ref())
-            .is_none()
-        {
+        if !self.mgr.graph.read().rel(id, self.vis).is_some() {
             return Ok(false);
         }
-        let head = entry.versions.last();
-        let state = self.head_state(head, &format!("relationship {id}"))?;
+        let graph = Arc::clone(&self.mgr.graph);
+        let (mut g, state) = self.acquire(&graph, Entity::Rel(id))?;
         let entry = g.rel_entry_mut(id).ok_or_else(|| rel_missing(id))?;
         match state {
             Head::Own => {
@@ -973,6 +1080,8 @@ impl Transaction {
             self.finished = true;
             self.mgr.active.fetch_sub(1, Ordering::Relaxed);
             lock(&self.mgr.registry).remove(self.id());
+            let _waits = lock(&self.mgr.waits);
+            self.mgr.ended.notify_all();
         }
     }
 

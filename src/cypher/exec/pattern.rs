@@ -1,0 +1,743 @@
+//! Graph pattern matching for MATCH, OPTIONAL MATCH, MERGE and the subqueries inside
+//! expressions.
+//!
+//! A pattern is compiled against a column schema: every named node, relationship and path
+//! gets a slot (existing columns are bound, new ones are appended). Matching is a depth-first
+//! search per pattern part: it picks a start node (a bound variable, else the labelled node
+//! with the fewest candidates, else a full scan), walks the chain to the right, then back to
+//! the left, expanding relationships and checking labels, properties and bound variables.
+//! Relationship uniqueness holds across all parts of one pattern: `used` lists the
+//! relationships bound so far and an expansion never reuses one.
+
+use std::cell::{Cell, RefCell};
+use std::collections::HashMap;
+use std::rc::Rc;
+
+use super::{equals, Exec, RowBindings, SlotBindings, Table};
+use crate::cypher::ast::{
+    Match, NodePattern, PathSelector, Pattern, PatternElement, PatternPart, RelDirection,
+    RelPattern,
+};
+use crate::cypher::eval::Bindings;
+use crate::error::{Error, Result};
+use crate::storage::{Direction, LabelId, NodeId, RelId, TypeId};
+use crate::value::{PathIds, Value};
+
+/// One node position of a compiled pattern part.
+pub(crate) struct NodeSpec<'q> {
+    pub slot: Option<usize>,
+    /// `None` when a label was never interned: nothing can match.
+    pub labels: Option<Vec<LabelId>>,
+    pub props: Option<&'q crate::cypher::ast::Expr>,
+}
+
+/// One relationship position: joins node `j` and node `j + 1` of its part.
+pub(crate) struct RelSpec<'q> {
+    pub slot: Option<usize>,
+    /// `None` when every named type is unknown: nothing can match. Empty: any type.
+    pub types: Option<Vec<TypeId>>,
+    /// Direction when walking from node `j` to node `j + 1`.
+    pub dir: Direction,
+    /// `(min, max)` hops of a variable-length relationship.
+    pub var: Option<(u64, Option<u64>)>,
+    pub props: Option<&'q crate::cypher::ast::Expr>,
+}
+
+pub(crate) struct ElemSpec<'q> {
+    pub nodes: Vec<NodeSpec<'q>>,
+    pub rels: Vec<RelSpec<'q>>,
+    pub path_slot: Option<usize>,
+    pub selector: PathSelector,
+}
+
+/// What one relationship position matched.
+#[derive(Clone, Debug)]
+enum RelBind {
+    One(RelId),
+    /// Relationships and the nodes strictly between them, both in pattern order.
+    Many(Vec<RelId>, Vec<NodeId>),
+}
+
+/// The mutable state of one search.
+struct State {
+    slots: Vec<Option<Value>>,
+    used: Vec<RelId>,
+    nodes: Vec<Vec<Option<NodeId>>>,
+    rels: Vec<Vec<Option<RelBind>>>,
+}
+
+/// A walk step: traverse relationship position `rel` from node position `from` to `to`.
+#[derive(Clone, Copy)]
+struct Step {
+    rel: usize,
+    from: usize,
+    to: usize,
+    reversed: bool,
+}
+
+fn slot_of(cols: &mut Vec<String>, name: &str) -> usize {
+    match cols.iter().position(|c| c == name) {
+        Some(i) => i,
+        None => {
+            cols.push(name.to_owned());
+            cols.len() - 1
+        }
+    }
+}
+
+fn reverse(d: Direction) -> Direction {
+    match d {
+        Direction::Outgoing => Direction::Incoming,
+        Direction::Incoming => Direction::Outgoing,
+        Direction::Both => Direction::Both,
+    }
+}
+
+pub(crate) fn rel_direction(d: RelDirection) -> Direction {
+    match d {
+        RelDirection::Right => Direction::Outgoing,
+        RelDirection::Left => Direction::Incoming,
+        RelDirection::Both => Direction::Both,
+    }
+}
+
+impl Exec<'_> {
+    fn compile_node<'q>(&self, n: &'q NodePattern, cols: &mut Vec<String>) -> NodeSpec<'q> {
+        let tx = self.tx.r();
+        let labels: Option<Vec<LabelId>> = n.labels.iter().map(|l| tx.label_id(&l.name)).collect();
+        NodeSpec {
+            slot: n.variable.as_ref().map(|v| slot_of(cols, &v.name)),
+            labels,
+            props: n.properties.as_ref(),
+        }
+    }
+
+    fn compile_rel<'q>(&self, r: &'q RelPattern, cols: &mut Vec<String>) -> RelSpec<'q> {
+        let tx = self.tx.r();
+        let known: Vec<TypeId> = r
+            .types
+            .iter()
+            .filter_map(|t| tx.rel_type_id(&t.name))
+            .collect();
+        let types = if !r.types.is_empty() && known.is_empty() {
+            None
+        } else {
+            Some(known)
+        };
+        RelSpec {
+            slot: r.variable.as_ref().map(|v| slot_of(cols, &v.name)),
+            types,
+            dir: rel_direction(r.direction),
+            var: r.length.map(|l| (l.min.unwrap_or(1), l.max)),
+            props: r.properties.as_ref(),
+        }
+    }
+
+    /// Compiles one pattern part, appending its new variables to `cols`.
+    pub(crate) fn compile_element<'q>(
+        &self,
+        e: &'q PatternElement,
+        path_var: Option<&str>,
+        selector: PathSelector,
+        cols: &mut Vec<String>,
+    ) -> ElemSpec<'q> {
+        let mut nodes = vec![self.compile_node(&e.start, cols)];
+        let mut rels = Vec::new();
+        for (r, n) in &e.chain {
+            rels.push(self.compile_rel(r, cols));
+            nodes.push(self.compile_node(n, cols));
+        }
+        ElemSpec {
+            nodes,
+            rels,
+            path_slot: path_var.map(|p| slot_of(cols, p)),
+            selector,
+        }
+    }
+
+    pub(crate) fn compile_pattern<'q>(
+        &self,
+        p: &'q Pattern,
+        cols: &mut Vec<String>,
+    ) -> Vec<ElemSpec<'q>> {
+        p.parts
+            .iter()
+            .map(|part| self.compile_part(part, cols))
+            .collect()
+    }
+
+    pub(crate) fn compile_part<'q>(
+        &self,
+        part: &'q PatternPart,
+        cols: &mut Vec<String>,
+    ) -> ElemSpec<'q> {
+        self.compile_element(
+            &part.element,
+            part.variable.as_ref().map(|v| v.name.as_str()),
+            part.selector,
+            cols,
+        )
+    }
+
+    /// Every full binding of `elems` (rows over `cols`) extending `slots`.
+    pub(crate) fn search(
+        &self,
+        cols: &[String],
+        elems: &[ElemSpec<'_>],
+        slots: Vec<Option<Value>>,
+        outer: Option<&dyn Bindings>,
+    ) -> Result<Vec<Vec<Value>>> {
+        let s = Searcher {
+            ex: self,
+            cols,
+            elems,
+            outer,
+            scans: RefCell::new(HashMap::new()),
+            steps: Cell::new(0),
+        };
+        let mut st = State {
+            slots,
+            used: Vec::new(),
+            nodes: elems.iter().map(|e| vec![None; e.nodes.len()]).collect(),
+            rels: elems.iter().map(|e| vec![None; e.rels.len()]).collect(),
+        };
+        let mut out = Vec::new();
+        s.elem(&mut st, 0, &mut out)?;
+        Ok(out)
+    }
+
+    /// MATCH and OPTIONAL MATCH.
+    pub(crate) fn run_match(&mut self, table: Table, m: &Match) -> Result<Table> {
+        let mut cols = table.cols.clone();
+        let elems = self.compile_pattern(&m.pattern, &mut cols);
+        let extra = cols.len() - table.cols.len();
+        let mut rows = Vec::new();
+        for row in table.rows {
+            self.control.check()?;
+            let mut slots: Vec<Option<Value>> = row.iter().cloned().map(Some).collect();
+            slots.extend(std::iter::repeat(None).take(extra));
+            let mut found = self.search(&cols, &elems, slots, None)?;
+            if let Some(pred) = &m.where_ {
+                let mut kept = Vec::with_capacity(found.len());
+                for r in found {
+                    let b = RowBindings {
+                        cols: &cols,
+                        vals: &r,
+                        outer: None,
+                    };
+                    if self.holds(pred, &b)? {
+                        kept.push(r);
+                    }
+                }
+                found = kept;
+            }
+            if found.is_empty() && m.optional {
+                let mut r = row;
+                r.extend(std::iter::repeat(Value::Null).take(extra));
+                rows.push(r);
+            } else {
+                rows.extend(found);
+            }
+        }
+        Ok(Table { cols, rows })
+    }
+
+    /// The subquery form: the pattern's variables that `outer` binds are fixed, the rest (and
+    /// the path variable) are returned per match.
+    pub(crate) fn match_element_outer(
+        &self,
+        e: &PatternElement,
+        path_var: Option<&str>,
+        outer: &dyn Bindings,
+    ) -> Result<Vec<Vec<(String, Value)>>> {
+        let mut cols = Vec::new();
+        let elem = self.compile_element(e, path_var, PathSelector::All, &mut cols);
+        let slots: Vec<Option<Value>> = cols
+            .iter()
+            .map(|c| {
+                if Some(c.as_str()) == path_var {
+                    None
+                } else {
+                    outer.get(c).cloned()
+                }
+            })
+            .collect();
+        let fresh: Vec<bool> = slots.iter().map(Option::is_none).collect();
+        let found = self.search(&cols, std::slice::from_ref(&elem), slots, Some(outer))?;
+        Ok(found
+            .into_iter()
+            .map(|row| {
+                cols.iter()
+                    .zip(row)
+                    .zip(&fresh)
+                    .filter(|(_, f)| **f)
+                    .map(|((c, v), _)| (c.clone(), v))
+                    .collect()
+            })
+            .collect())
+    }
+}
+
+struct Searcher<'a, 'q> {
+    ex: &'a Exec<'a>,
+    cols: &'a [String],
+    elems: &'a [ElemSpec<'q>],
+    outer: Option<&'a dyn Bindings>,
+    /// Label scans done in this search (the graph does not change during one search).
+    scans: RefCell<HashMap<LabelId, Rc<Vec<NodeId>>>>,
+    steps: Cell<u32>,
+}
+
+impl Searcher<'_, '_> {
+    fn tick(&self) -> Result<()> {
+        let n = self.steps.get().wrapping_add(1);
+        self.steps.set(n);
+        if n % 4096 == 0 {
+            self.ex.control.check()?;
+        }
+        Ok(())
+    }
+
+    fn label_scan(&self, l: LabelId) -> Rc<Vec<NodeId>> {
+        if let Some(v) = self.scans.borrow().get(&l) {
+            return v.clone();
+        }
+        let v = Rc::new(self.ex.tx.r().scan_nodes_by_label(l));
+        self.scans.borrow_mut().insert(l, v.clone());
+        v
+    }
+
+    fn props_match(
+        &self,
+        st: &State,
+        props: &crate::cypher::ast::Expr,
+        get: &dyn Fn(&str) -> Value,
+    ) -> Result<bool> {
+        let b = SlotBindings {
+            cols: self.cols,
+            slots: &st.slots,
+            outer: self.outer,
+        };
+        match self.ex.eval(props, &b)? {
+            Value::Map(m) => {
+                for (k, v) in &m {
+                    if equals(&get(k), v) != Some(true) {
+                        return Ok(false);
+                    }
+                }
+                Ok(true)
+            }
+            Value::Null => Ok(false),
+            other => Err(Error::type_error(format!(
+                "a pattern's property constraint must be a map, but got a {}",
+                other.type_name()
+            ))
+            .at(props.span.line, props.span.column)),
+        }
+    }
+
+    /// Checks node `id` against position `pos` of element `ei` and binds it. Returns `None` when
+    /// it does not match, else whether the variable slot was newly bound.
+    fn bind_node(&self, st: &mut State, ei: usize, pos: usize, id: NodeId) -> Result<Option<bool>> {
+        let spec = &self.elems[ei].nodes[pos];
+        let tx = self.ex.tx.r();
+        match &spec.labels {
+            None => return Ok(None),
+            Some(ls) => {
+                if !ls.iter().all(|l| tx.node_has_label(id, *l)) {
+                    return Ok(None);
+                }
+            }
+        }
+        let mut fresh = false;
+        if let Some(s) = spec.slot {
+            match &st.slots[s] {
+                Some(Value::Node(b)) if *b == id => {}
+                Some(_) => return Ok(None),
+                None => fresh = true,
+            }
+        }
+        if let Some(p) = spec.props {
+            let get = |k: &str| match tx.key_id(k) {
+                Some(key) => tx.node_property(id, key),
+                None => Value::Null,
+            };
+            if !self.props_match(st, p, &get)? {
+                return Ok(None);
+            }
+        }
+        if let (Some(s), true) = (spec.slot, fresh) {
+            st.slots[s] = Some(Value::Node(id));
+        }
+        st.nodes[ei][pos] = Some(id);
+        Ok(Some(fresh))
+    }
+
+    fn unbind_node(&self, st: &mut State, ei: usize, pos: usize, fresh: bool) {
+        st.nodes[ei][pos] = None;
+        if fresh {
+            if let Some(s) = self.elems[ei].nodes[pos].slot {
+                st.slots[s] = None;
+            }
+        }
+    }
+
+    fn rel_props_ok(&self, st: &State, spec: &RelSpec<'_>, id: RelId) -> Result<bool> {
+        match spec.props {
+            None => Ok(true),
+            Some(p) => {
+                let tx = self.ex.tx.r();
+                let get = |k: &str| match tx.key_id(k) {
+                    Some(key) => tx.rel_property(id, key),
+                    None => Value::Null,
+                };
+                self.props_match(st, p, &get)
+            }
+        }
+    }
+
+    /// Matches element `ei` and everything after it.
+    fn elem(&self, st: &mut State, ei: usize, out: &mut Vec<Vec<Value>>) -> Result<()> {
+        if ei == self.elems.len() {
+            out.push(
+                st.slots
+                    .iter()
+                    .map(|s| s.clone().unwrap_or(Value::Null))
+                    .collect(),
+            );
+            return Ok(());
+        }
+        let e = &self.elems[ei];
+        if e.selector != PathSelector::All {
+            return self.shortest(st, ei, out);
+        }
+        self.elem_all(st, ei, &mut |s: &Searcher, st: &mut State| {
+            s.elem(st, ei + 1, out)
+        })
+    }
+
+    /// Enumerates the matches of element `ei`, calling `k` with the state bound for each.
+    fn elem_all(
+        &self,
+        st: &mut State,
+        ei: usize,
+        k: &mut dyn FnMut(&Searcher, &mut State) -> Result<()>,
+    ) -> Result<()> {
+        let e = &self.elems[ei];
+        let tx = self.ex.tx.r();
+        // Start at a bound node when there is one, else the most selective label.
+        let bound = e
+            .nodes
+            .iter()
+            .position(|n| n.slot.is_some_and(|s| st.slots[s].is_some()));
+        let (start, candidates): (usize, Rc<Vec<NodeId>>) = match bound {
+            Some(pos) => {
+                let s = e.nodes[pos].slot.unwrap_or_default();
+                match &st.slots[s] {
+                    Some(Value::Node(id)) if tx.node_exists(*id) => (pos, Rc::new(vec![*id])),
+                    _ => return Ok(()),
+                }
+            }
+            None => {
+                let mut best: Option<(usize, Rc<Vec<NodeId>>)> = None;
+                for (pos, n) in e.nodes.iter().enumerate() {
+                    match &n.labels {
+                        None => return Ok(()),
+                        Some(ls) => {
+                            for l in ls {
+                                let scan = self.label_scan(*l);
+                                if best.as_ref().map_or(true, |(_, b)| scan.len() < b.len()) {
+                                    best = Some((pos, scan));
+                                }
+                            }
+                        }
+                    }
+                }
+                match best {
+                    Some(b) => b,
+                    None => (0, Rc::new(tx.scan_nodes())),
+                }
+            }
+        };
+        let mut steps = Vec::with_capacity(e.rels.len());
+        for j in start..e.rels.len() {
+            steps.push(Step {
+                rel: j,
+                from: j,
+                to: j + 1,
+                reversed: false,
+            });
+        }
+        for j in (0..start).rev() {
+            steps.push(Step {
+                rel: j,
+                from: j + 1,
+                to: j,
+                reversed: true,
+            });
+        }
+        for &id in candidates.iter() {
+            self.tick()?;
+            if let Some(fresh) = self.bind_node(st, ei, start, id)? {
+                self.walk(st, ei, &steps, 0, k)?;
+                self.unbind_node(st, ei, start, fresh);
+            }
+        }
+        Ok(())
+    }
+
+    fn finish_elem(
+        &self,
+        st: &mut State,
+        ei: usize,
+        k: &mut dyn FnMut(&Searcher, &mut State) -> Result<()>,
+    ) -> Result<()> {
+        let e = &self.elems[ei];
+        match e.path_slot {
+            None => k(self, st),
+            Some(s) => {
+                let path = self.build_path(st, ei);
+                let prev = st.slots[s].take();
+                if let Some(p) = &prev {
+                    if *p != Value::Path(path.clone()) {
+                        st.slots[s] = prev;
+                        return Ok(());
+                    }
+                }
+                st.slots[s] = Some(Value::Path(path));
+                let r = k(self, st);
+                st.slots[s] = prev;
+                r
+            }
+        }
+    }
+
+    fn build_path(&self, st: &State, ei: usize) -> PathIds {
+        let mut nodes = vec![st.nodes[ei][0].unwrap_or_default()];
+        let mut rels = Vec::new();
+        for (j, r) in st.rels[ei].iter().enumerate() {
+            match r {
+                Some(RelBind::One(id)) => rels.push(*id),
+                Some(RelBind::Many(rs, inner)) => {
+                    for (i, id) in rs.iter().enumerate() {
+                        if i > 0 {
+                            nodes.push(inner[i - 1]);
+                        }
+                        rels.push(*id);
+                    }
+                    if rs.is_empty() {
+                        // A zero-length hop adds no step to the path.
+                        continue;
+                    }
+                }
+                None => {}
+            }
+            nodes.push(st.nodes[ei][j + 1].unwrap_or_default());
+        }
+        PathIds { nodes, rels }
+    }
+
+    fn walk(
+        &self,
+        st: &mut State,
+        ei: usize,
+        steps: &[Step],
+        i: usize,
+        k: &mut dyn FnMut(&Searcher, &mut State) -> Result<()>,
+    ) -> Result<()> {
+        let Some(step) = steps.get(i).copied() else {
+            return self.finish_elem(st, ei, k);
+        };
+        let spec = &self.elems[ei].rels[step.rel];
+        let Some(types) = &spec.types else {
+            return Ok(());
+        };
+        let Some(from) = st.nodes[ei][step.from] else {
+            return Ok(());
+        };
+        let dir = if step.reversed {
+            reverse(spec.dir)
+        } else {
+            spec.dir
+        };
+        if let Some((min, max)) = spec.var {
+            let mut rels = Vec::new();
+            let mut inner = Vec::new();
+            return self.var_walk(
+                st, ei, steps, i, k, step, spec, types, dir, from, min, max, &mut rels, &mut inner,
+            );
+        }
+        let tx = self.ex.tx.r();
+        for (rid, other) in tx.expand(from, dir, types) {
+            self.tick()?;
+            if st.used.contains(&rid) {
+                continue;
+            }
+            let mut fresh_rel = false;
+            if let Some(s) = spec.slot {
+                match &st.slots[s] {
+                    Some(Value::Relationship(b)) if *b == rid => {}
+                    Some(_) => continue,
+                    None => fresh_rel = true,
+                }
+            }
+            if !self.rel_props_ok(st, spec, rid)? {
+                continue;
+            }
+            let Some(fresh_node) = self.bind_node(st, ei, step.to, other)? else {
+                continue;
+            };
+            if fresh_rel {
+                if let Some(s) = spec.slot {
+                    st.slots[s] = Some(Value::Relationship(rid));
+                }
+            }
+            st.used.push(rid);
+            st.rels[ei][step.rel] = Some(RelBind::One(rid));
+            let r = self.walk(st, ei, steps, i + 1, k);
+            st.rels[ei][step.rel] = None;
+            st.used.pop();
+            if fresh_rel {
+                if let Some(s) = spec.slot {
+                    st.slots[s] = None;
+                }
+            }
+            self.unbind_node(st, ei, step.to, fresh_node);
+            r?;
+        }
+        Ok(())
+    }
+
+    /// Depth-first expansion of a variable-length relationship; `rels` holds the hops taken
+    /// so far in walking order and `inner[i]` the node reached by hop `i`.
+    #[allow(clippy::too_many_arguments)]
+    fn var_walk(
+        &self,
+        st: &mut State,
+        ei: usize,
+        steps: &[Step],
+        i: usize,
+        k: &mut dyn FnMut(&Searcher, &mut State) -> Result<()>,
+        step: Step,
+        spec: &RelSpec<'_>,
+        types: &[TypeId],
+        dir: Direction,
+        cur: NodeId,
+        min: u64,
+        max: Option<u64>,
+        rels: &mut Vec<RelId>,
+        inner: &mut Vec<NodeId>,
+    ) -> Result<()> {
+        self.tick()?;
+        let depth = rels.len() as u64;
+        if depth >= min {
+            // In pattern order: a walk against the pattern's direction is reversed.
+            let between = &inner[..inner.len().saturating_sub(1)];
+            let (prs, pinner) = if step.reversed {
+                let mut r = rels.clone();
+                r.reverse();
+                let mut n = between.to_vec();
+                n.reverse();
+                (r, n)
+            } else {
+                (rels.clone(), between.to_vec())
+            };
+            let list = Value::List(prs.iter().map(|r| Value::Relationship(*r)).collect());
+            let mut ok = true;
+            let mut fresh_rel = false;
+            if let Some(s) = spec.slot {
+                match &st.slots[s] {
+                    Some(v) => ok = *v == list,
+                    None => fresh_rel = true,
+                }
+            }
+            if ok {
+                if let Some(fresh_node) = self.bind_node(st, ei, step.to, cur)? {
+                    if fresh_rel {
+                        if let Some(s) = spec.slot {
+                            st.slots[s] = Some(list);
+                        }
+                    }
+                    st.rels[ei][step.rel] = Some(RelBind::Many(prs, pinner));
+                    let r = self.walk(st, ei, steps, i + 1, k);
+                    st.rels[ei][step.rel] = None;
+                    if fresh_rel {
+                        if let Some(s) = spec.slot {
+                            st.slots[s] = None;
+                        }
+                    }
+                    self.unbind_node(st, ei, step.to, fresh_node);
+                    r?;
+                }
+            }
+        }
+        if max.is_some_and(|m| depth >= m) {
+            return Ok(());
+        }
+        let tx = self.ex.tx.r();
+        for (rid, other) in tx.expand(cur, dir, types) {
+            if st.used.contains(&rid) || !self.rel_props_ok(st, spec, rid)? {
+                continue;
+            }
+            st.used.push(rid);
+            rels.push(rid);
+            inner.push(other);
+            let r = self.var_walk(
+                st, ei, steps, i, k, step, spec, types, dir, other, min, max, rels, inner,
+            );
+            inner.pop();
+            rels.pop();
+            st.used.pop();
+            r?;
+        }
+        Ok(())
+    }
+
+    /// shortestPath / allShortestPaths: the matches of element `ei` with the fewest
+    /// relationships for each pair of end nodes (one of them, or all).
+    fn shortest(&self, st: &mut State, ei: usize, out: &mut Vec<Vec<Value>>) -> Result<()> {
+        let e = &self.elems[ei];
+        let single = e.selector == PathSelector::Shortest;
+        // Collect every match of this element as a snapshot of the state.
+        let mut found: Vec<(usize, (NodeId, NodeId), State)> = Vec::new();
+        self.elem_all(st, ei, &mut |s: &Searcher, st: &mut State| {
+            let p = s.build_path(st, ei);
+            let ends = (
+                p.nodes.first().copied().unwrap_or_default(),
+                p.nodes.last().copied().unwrap_or_default(),
+            );
+            found.push((
+                p.rels.len(),
+                ends,
+                State {
+                    slots: st.slots.clone(),
+                    used: st.used.clone(),
+                    nodes: st.nodes.clone(),
+                    rels: st.rels.clone(),
+                },
+            ));
+            Ok(())
+        })?;
+        let mut best: HashMap<(NodeId, NodeId), usize> = HashMap::new();
+        for (len, ends, _) in &found {
+            let b = best.entry(*ends).or_insert(*len);
+            if *len < *b {
+                *b = *len;
+            }
+        }
+        let mut taken: HashMap<(NodeId, NodeId), bool> = HashMap::new();
+        for (len, ends, mut s) in found {
+            if best.get(&ends) != Some(&len) {
+                continue;
+            }
+            if single {
+                if taken.contains_key(&ends) {
+                    continue;
+                }
+                taken.insert(ends, true);
+            }
+            self.elem(&mut s, ei + 1, out)?;
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,128 @@
+//! Options, opening and closing a database.
+
+use std::ffi::c_char;
+
+use super::status::{catch, graphdb_status, guard, guard_value, status_of};
+use super::util::{handle, in_str, need, out, owned_c_string};
+use crate::api::{Database, Options};
+use crate::error::{Error, Result};
+
+/// Open options, set by key and value (see `graphdb_options_set`).
+pub struct graphdb_options {
+    options: Options,
+    /// The first refused setting: `graphdb_open` fails with it, so a caller that ignores the
+    /// status of `graphdb_options_set` still cannot open with options it did not get.
+    refused: Option<Error>,
+}
+
+/// An open database; share it between any threads. Free with `graphdb_close`.
+pub struct graphdb_database {
+    pub(crate) db: Database,
+}
+
+/// Creates an option set with the defaults (read_write, create, sync=full, serializable).
+/// Free with `graphdb_options_free`.
+#[no_mangle]
+pub unsafe extern "C" fn graphdb_options_new(
+    out_opts: *mut *mut graphdb_options,
+) -> graphdb_status {
+    guard("graphdb_options_new", || {
+        // SAFETY: the caller passes NULL or a writable pointer.
+        let o = need(unsafe { out(out_opts, std::ptr::null_mut()) }, "out")?;
+        *o = Box::into_raw(Box::new(graphdb_options {
+            options: Options::new(),
+            refused: None,
+        }));
+        Ok(())
+    })
+}
+
+/// Sets one option. Keys and values: access_mode = read_write | read_only; create = true |
+/// false; sync = full | normal | off; busy_timeout_ms = N; query_timeout_ms = N (0: none);
+/// isolation = serializable | snapshot; checkpoint_wal_bytes = N.
+/// An unknown key or value returns GRAPHDB_INVALID_ARGUMENT, and also makes `graphdb_open`
+/// with these options fail with the same message.
+#[no_mangle]
+pub unsafe extern "C" fn graphdb_options_set(
+    opts: *mut graphdb_options,
+    key: *const c_char,
+    value: *const c_char,
+) -> graphdb_status {
+    guard("graphdb_options_set", || {
+        // SAFETY: the caller passes NULL or a live options handle, used by one thread.
+        let opts = unsafe { opts.as_mut() }.ok_or_else(|| super::status::null_argument("opts"))?;
+        let set = |opts: &mut graphdb_options| {
+            // SAFETY: the caller passes NULL or NUL-terminated strings.
+            let (k, v) = unsafe { (in_str(key, "option key")?, in_str(value, "option value")?) };
+            opts.options.set(k, v)
+        };
+        let outcome = set(opts);
+        if let Err(e) = &outcome {
+            opts.refused.get_or_insert_with(|| e.clone());
+        }
+        outcome
+    })
+}
+
+/// Frees an option set; NULL is fine.
+#[no_mangle]
+pub unsafe extern "C" fn graphdb_options_free(opts: *mut graphdb_options) {
+    guard_value((), || {
+        if !opts.is_null() {
+            // SAFETY: non-NULL handles come from graphdb_options_new and are freed once.
+            drop(unsafe { Box::from_raw(opts) });
+        }
+    })
+}
+
+/// Opens (creating it when `create` is true, the default) the database directory at `path`;
+/// ":memory:" opens a private in-memory database. `opts` may be NULL (defaults). On failure
+/// `*out` is NULL and, when `error_out` is not NULL, `*error_out` receives an owned message
+/// (free it with `graphdb_string_free`); on success `*error_out` is NULL.
+#[no_mangle]
+pub unsafe extern "C" fn graphdb_open(
+    path: *const c_char,
+    opts: *const graphdb_options,
+    out_db: *mut *mut graphdb_database,
+    error_out: *mut *mut c_char,
+) -> graphdb_status {
+    // SAFETY: the caller passes NULL or writable pointers.
+    let message = unsafe { out(error_out, std::ptr::null_mut()) };
+    // SAFETY: as above.
+    let db_out = unsafe { out(out_db, std::ptr::null_mut()) };
+    let outcome: Result<()> = catch("graphdb_open", || {
+        let db_out = need(db_out, "out")?;
+        // SAFETY: NUL-terminated string or NULL, per the contract.
+        let path = unsafe { in_str(path, "path") }?;
+        let defaults = Options::new();
+        let options = if opts.is_null() {
+            &defaults
+        } else {
+            // SAFETY: non-NULL options handles are live.
+            let o = unsafe { handle(opts, "opts") }?;
+            if let Some(e) = &o.refused {
+                return Err(e.clone());
+            }
+            &o.options
+        };
+        let db = Database::open(path, options)?;
+        *db_out = Box::into_raw(Box::new(graphdb_database { db }));
+        Ok(())
+    });
+    if let (Err(e), Some(m)) = (&outcome, message) {
+        *m = owned_c_string(&e.to_string());
+    }
+    status_of(&outcome)
+}
+
+/// Closes the database handle; NULL is fine. Connections still open keep the database
+/// alive until they disconnect.
+#[no_mangle]
+pub unsafe extern "C" fn graphdb_close(db: *mut graphdb_database) {
+    guard_value((), || {
+        if !db.is_null() {
+            // SAFETY: non-NULL handles come from graphdb_open and are closed once.
+            drop(unsafe { Box::from_raw(db) });
+        }
+    })
+}
