@@ -225,7 +225,12 @@ fn tck_queries_parse() {
         if q.expects_syntax_error {
             expected_errors += 1;
             match r {
-                Err(_) => caught += 1,
+                Err(e) => {
+                    caught += 1;
+                    if std::env::var_os("TCK_SHOW_REJECTED").is_some() {
+                        println!("REJECTED [{}] {}\n  -> {e}", q.error_detail, q.query);
+                    }
+                }
                 Ok(_) => accepted_errors.push(q),
             }
         } else {

@@ -340,9 +340,6 @@ impl<'a> Lexer<'a> {
             out.push(c);
             self.bump();
         }
-        if out.is_empty() {
-            return Err(self.err_start("empty quoted identifier ``".to_string()));
-        }
         Ok(out)
     }
 

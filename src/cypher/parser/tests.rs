@@ -255,6 +255,7 @@ fn collections_and_functions() {
     assert_eq!(shape("[]"), "[]");
     assert_eq!(shape("{a: 1, `b c`: [x]}"), "{a: 1, b c: [x]}");
     assert_eq!(shape("{}"), "{}");
+    assert_eq!(shape("{``: 1}"), "{: 1}");
     assert_eq!(shape("count(*)"), "count(*)");
     assert_eq!(shape("COUNT( * )"), "count(*)");
     assert_eq!(shape("count(DISTINCT n.x)"), "count(DISTINCT n.x)");
