@@ -460,10 +460,15 @@ impl<'a> Parser<'a> {
         if self.looks_like_pattern(self.pos) {
             return self.pattern_predicate();
         }
+        let start = self.pos;
         self.advance();
-        let r = self.expr();
-        if r.is_ok() && !self.eat(&Tok::RParen) {
-            return Err(self.expected("')'"));
+        let mut r = self.expr();
+        if let Ok(e) = &mut r {
+            if !self.eat(&Tok::RParen) {
+                return Err(self.expected("')'"));
+            }
+            // The span covers the parentheses, so enclosing spans slice balanced text.
+            e.span = self.span_from(start);
         }
         r
     }

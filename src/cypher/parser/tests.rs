@@ -903,6 +903,13 @@ fn spans_have_lines_and_columns() {
     assert_eq!(w.span.end - w.span.start, "n.x = 1".len());
     let Clause::Return(r) = &c[1] else { panic!() };
     assert_eq!((r.span.line, r.span.column), (3, 1));
+    let src = "RETURN (1 + 2) * 3";
+    let e = expr(&src[7..]);
+    assert_eq!(&src[e.span.start..e.span.end], "(1 + 2) * 3");
+    let ExprKind::Binary(_, l, _) = &e.kind else {
+        panic!()
+    };
+    assert_eq!(&src[l.span.start..l.span.end], "(1 + 2)");
 }
 
 // ---- hostile input ------------------------------------------------------------------------
