@@ -185,19 +185,19 @@ fn parse_feature(file: &Path, text: &str, out: &mut Vec<TckQuery>) {
     }
 }
 
-#[test]
-fn tck_queries_parse() {
+/// All TCK queries with their feature files, or None (after saying so) when the TCK is absent.
+fn load_tck() -> Option<(Vec<PathBuf>, Vec<TckQuery>)> {
     let manifest = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
     let Some(root) = manifest.parent().map(|p| p.join("shared/tck/features")) else {
         println!("no parent directory of CARGO_MANIFEST_DIR: skipping the TCK parse test");
-        return;
+        return None;
     };
     if !root.is_dir() {
         println!(
             "TCK not found at {}: skipping the TCK parse test",
             root.display()
         );
-        return;
+        return None;
     }
     let mut files = Vec::new();
     feature_files(&root, &mut files);
@@ -212,6 +212,46 @@ fn tck_queries_parse() {
         "found no TCK queries under {}",
         root.display()
     );
+    Some((files, queries))
+}
+
+/// Every prefix of every TCK query, and every query with one character removed, parses or
+/// fails with a positioned syntax error; none panics.
+#[test]
+fn damaged_tck_queries_fail_cleanly() {
+    let Some((_, queries)) = load_tck() else {
+        return;
+    };
+    let mut runs = 0;
+    for q in &queries {
+        let text = &q.query;
+        let cuts: Vec<usize> = text.char_indices().map(|(i, _)| i).collect();
+        // At most ~100 damage points per query keeps the test linear in the TCK's size.
+        let step = (cuts.len() / 100).max(1);
+        for (n, &i) in cuts.iter().enumerate().step_by(step) {
+            let next = cuts.get(n + 1).copied().unwrap_or(text.len());
+            for damaged in [
+                text[..i].to_string(),
+                format!("{}{}", &text[..i], &text[next..]),
+            ] {
+                runs += 1;
+                if let Err(e) = cypher::parse(&damaged) {
+                    assert!(
+                        e.position().is_some(),
+                        "error without a position for {damaged:?}: {e}"
+                    );
+                }
+            }
+        }
+    }
+    println!("TCK: parsed {runs} damaged queries without a panic");
+}
+
+#[test]
+fn tck_queries_parse() {
+    let Some((files, queries)) = load_tck() else {
+        return;
+    };
 
     let mut parsed = 0;
     let mut failures = Vec::new();
