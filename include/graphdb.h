@@ -221,6 +221,10 @@ graphdb_status graphdb_params_set_string_n(graphdb_params *p,
 // paths cannot be parameters; integers must fit in 64 signed bits).
 graphdb_status graphdb_params_set_json(graphdb_params *p, const char *name, const char *json_text);
 
+// Why the last `graphdb_params_set_*` call on `p` failed, or NULL if it succeeded (or `p` is
+// NULL). Borrowed: valid until the next call on `p`.
+const char *graphdb_params_error_message(const graphdb_params *p);
+
 // Removes every parameter, so the set can be reused.
 graphdb_status graphdb_params_clear(graphdb_params *p);
 

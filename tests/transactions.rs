@@ -256,3 +256,43 @@ fn concurrent_writers_on_distinct_nodes_all_commit() {
         vec![200]
     );
 }
+
+#[test]
+fn show_transactions_and_stats_report_what_happened() {
+    let db = mem();
+    let mut a = db.connect();
+    let mut b = db.connect();
+    a.query("CREATE (:C {v: 0})", &p()).unwrap();
+    a.query("BEGIN", &p()).unwrap();
+    b.query("BEGIN READ ONLY", &p()).unwrap();
+    let r = a.query("SHOW TRANSACTIONS", &p()).unwrap();
+    assert_eq!(r.columns[..4], ["id", "mode", "isolation", "state"]);
+    let modes: Vec<&Value> = r.rows.iter().map(|row| &row[1]).collect();
+    assert_eq!(
+        modes,
+        [
+            &Value::String("READ WRITE".into()),
+            &Value::String("READ ONLY".into())
+        ]
+    );
+    a.query("MATCH (c:C) SET c.v = 1", &p()).unwrap();
+    let mut c = db.connect();
+    let e = c.query("MATCH (c:C) SET c.v = 2", &p()).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Conflict);
+    a.query("COMMIT", &p()).unwrap();
+    b.query("ROLLBACK", &p()).unwrap();
+    let s = db.stats();
+    assert_eq!(s.commits, 2, "{s:?}");
+    assert_eq!(s.conflicts_write_write, 1, "{s:?}");
+    assert!(
+        s.rollbacks >= 2,
+        "the conflicted and the rolled-back transaction: {s:?}"
+    );
+    assert_eq!(s.active_transactions, 0);
+    let json: serde_json::Value = serde_json::from_str(&db.stats_json()).unwrap();
+    assert_eq!(json["commits"], 2);
+    assert!(
+        a.query("SHOW TRANSACTIONS", &p()).unwrap().rows.is_empty(),
+        "SHOW TRANSACTIONS runs outside any transaction; none is left running"
+    );
+}

@@ -211,7 +211,62 @@ impl Connection {
             | StatementKind::DropConstraint { .. }
             | StatementKind::ShowIndexes
             | StatementKind::ShowConstraints => Err(not_yet("indexes and constraints are")),
-            StatementKind::ShowTransactions => Err(not_yet("SHOW TRANSACTIONS is")),
+            StatementKind::ShowTransactions => Ok(self.show_transactions()),
+        }
+    }
+
+    /// One row per running transaction on this database, oldest first.
+    fn show_transactions(&self) -> QueryResult {
+        let columns = [
+            "id",
+            "mode",
+            "isolation",
+            "state",
+            "age_ms",
+            "snapshot",
+            "waiting_for",
+        ];
+        let rows = self
+            .db
+            .txns
+            .running()
+            .into_iter()
+            .map(|t| {
+                let int = |v: u64| Value::Int(i64::try_from(v).unwrap_or(i64::MAX));
+                vec![
+                    int(t.id),
+                    Value::String(
+                        match t.kind {
+                            TxnMode::ReadWrite => "READ WRITE",
+                            TxnMode::ReadOnly => "READ ONLY",
+                        }
+                        .into(),
+                    ),
+                    Value::String(
+                        match t.isolation {
+                            Isolation::Serializable => "SERIALIZABLE",
+                            Isolation::Snapshot => "SNAPSHOT",
+                        }
+                        .into(),
+                    ),
+                    Value::String(
+                        if t.waiting_for.is_some() {
+                            "waiting"
+                        } else {
+                            "running"
+                        }
+                        .into(),
+                    ),
+                    int(t.age_ms),
+                    int(t.snapshot),
+                    t.waiting_for.map_or(Value::Null, int),
+                ]
+            })
+            .collect();
+        QueryResult {
+            columns: columns.iter().map(|c| c.to_string()).collect(),
+            rows,
+            stats: Default::default(),
         }
     }
 

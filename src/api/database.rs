@@ -91,4 +91,20 @@ impl Database {
     pub fn options(&self) -> &Options {
         &self.shared.options
     }
+
+    /// Transaction counters: commits, rollbacks, conflicts by cause, waits, retained versions.
+    pub fn stats(&self) -> crate::txn::stats::TxnStats {
+        self.shared.txns.stats()
+    }
+
+    /// The counters as one JSON object (`graphdb_stats_json`).
+    pub fn stats_json(&self) -> String {
+        let map: serde_json::Map<String, serde_json::Value> = self
+            .stats()
+            .entries()
+            .into_iter()
+            .map(|(k, v)| (k.to_owned(), serde_json::Value::from(v)))
+            .collect();
+        serde_json::Value::Object(map).to_string()
+    }
 }

@@ -23,6 +23,11 @@ enum Kind {
     Node,
     Rel,
     Path,
+    /// A variable-length relationship's list of relationships.
+    RelList,
+    /// Known not to be a graph entity (a literal, arithmetic, a property value, ...).
+    Value,
+    /// Unknown (a parameter, a function result, ...).
     Any,
 }
 
@@ -32,6 +37,8 @@ impl Kind {
             Kind::Node => "a node",
             Kind::Rel => "a relationship",
             Kind::Path => "a path",
+            Kind::RelList => "a list of relationships",
+            Kind::Value => "a value that is not a node or relationship",
             Kind::Any => "a value",
         }
     }
@@ -210,6 +217,16 @@ fn check_clause(c: &Clause, scope: &mut Scope) -> Result<Vec<String>> {
         Clause::Delete(d) => {
             for e in &d.exprs {
                 check_expr(e, scope, Agg::Forbidden("DELETE"))?;
+                let entity_like = matches!(
+                    kind_of(e, scope),
+                    Kind::Node | Kind::Rel | Kind::Path | Kind::Any
+                ) || matches!(e.kind, ExprKind::Property(..));
+                if !entity_like {
+                    return Err(err(
+                        "DELETE needs a node, relationship or path, not this expression",
+                        e.span,
+                    ));
+                }
             }
         }
         Clause::Call(call) => {
@@ -309,6 +326,24 @@ fn bind(scope: &mut Scope, name: &str, kind: Kind, span: Span) -> Result<()> {
 }
 
 fn check_pattern_match(p: &Pattern, scope: &mut Scope) -> Result<()> {
+    // One relationship cannot be matched twice in one pattern.
+    let mut rel_vars: Vec<&str> = Vec::new();
+    for part in &p.parts {
+        for (r, _) in &part.element.chain {
+            if let Some(v) = &r.variable {
+                if rel_vars.contains(&v.name.as_str()) {
+                    return Err(err(
+                        format!(
+                            "relationship variable `{}` is used twice in one pattern, which can never match (a relationship is matched at most once per pattern)",
+                            v.name
+                        ),
+                        v.span,
+                    ));
+                }
+                rel_vars.push(&v.name);
+            }
+        }
+    }
     // Property maps may use variables bound earlier in the same pattern.
     for part in &p.parts {
         if let Some(v) = &part.variable {
@@ -343,23 +378,11 @@ fn check_rel(r: &RelPattern, scope: &mut Scope) -> Result<()> {
     }
     if let Some(v) = &r.variable {
         let kind = if r.length.is_some() {
-            Kind::Any
+            Kind::RelList
         } else {
             Kind::Rel
         };
-        if kind == Kind::Any {
-            if let Some(k) = scope.get(&v.name) {
-                if *k != Kind::Any {
-                    return Err(err(
-                        format!("variable `{}` is already {}", v.name, k.name()),
-                        v.span,
-                    ));
-                }
-            }
-            scope.insert(v.name.clone(), Kind::Any);
-        } else {
-            bind(scope, &v.name, kind, v.span)?;
-        }
+        bind(scope, &v.name, kind, v.span)?;
     }
     Ok(())
 }
@@ -457,7 +480,7 @@ fn check_create_part(part: &PatternPart, scope: &mut Scope, clause: &'static str
 /// Checks a WITH/RETURN projection; returns the scope after it.
 fn check_projection(p: &Projection, scope: &Scope, is_return: bool, span: Span) -> Result<Scope> {
     let clause = if is_return { "RETURN" } else { "WITH" };
-    if p.star && scope.is_empty() && p.items.is_empty() {
+    if is_return && p.star && scope.is_empty() && p.items.is_empty() {
         return Err(err(
             format!("{clause} * needs at least one variable in scope"),
             span,
@@ -490,26 +513,31 @@ fn check_projection(p: &Projection, scope: &Scope, is_return: bool, span: Span) 
                 item.expr.span,
             ));
         }
-        let kind = match &item.expr.kind {
-            ExprKind::Variable(v) => scope.get(v).copied().unwrap_or(Kind::Any),
-            _ => Kind::Any,
-        };
-        out.insert(name, kind);
+        out.insert(name, kind_of(&item.expr, scope));
     }
-    // ORDER BY sees the projected names, and before aggregation/DISTINCT the old ones too.
-    let mut order_scope = out.clone();
+    if aggregating {
+        check_grouping(p, scope)?;
+    }
+    // ORDER BY sees the projected names, and before aggregation/DISTINCT the old ones too;
+    // after them only projected names, projected expressions and (when aggregating)
+    // aggregates.
     if !aggregating && !p.distinct {
+        let mut order_scope = out.clone();
         for (k, v) in scope {
             order_scope.entry(k.clone()).or_insert(*v);
+        }
+        for s in &p.order_by {
+            check_expr(
+                &s.expr,
+                &order_scope,
+                Agg::Forbidden("ORDER BY without aggregation in its projection"),
+            )?;
         }
     } else {
-        // Grouping keys' own variables stay addressable through their expressions.
-        for (k, v) in scope {
-            order_scope.entry(k.clone()).or_insert(*v);
+        let items: Vec<String> = p.items.iter().map(|i| norm(&i.expr)).collect();
+        for s in &p.order_by {
+            check_sort_after(&s.expr, &items, &out, scope, aggregating)?;
         }
-    }
-    for s in &p.order_by {
-        check_expr(&s.expr, &order_scope, Agg::Allowed)?;
     }
     for e in p.skip.iter().chain(&p.limit) {
         if let Some(v) = first_variable(e) {
@@ -535,6 +563,170 @@ fn check_projection(p: &Projection, scope: &Scope, is_return: bool, span: Span) 
         }
     }
     Ok(out)
+}
+
+/// What a projected expression is, as far as the checker can tell.
+fn kind_of(e: &Expr, scope: &Scope) -> Kind {
+    match &e.kind {
+        ExprKind::Variable(v) => scope.get(v).copied().unwrap_or(Kind::Any),
+        ExprKind::Literal(_)
+        | ExprKind::List(_)
+        | ExprKind::Map(_)
+        | ExprKind::Binary(..)
+        | ExprKind::Unary(..)
+        | ExprKind::IsNull { .. }
+        | ExprKind::HasLabels(..)
+        | ExprKind::Property(..)
+        | ExprKind::CountStar
+        | ExprKind::ListComprehension { .. }
+        | ExprKind::PatternComprehension { .. }
+        | ExprKind::Quantified { .. }
+        | ExprKind::PatternPredicate(_)
+        | ExprKind::ExistsSubquery(_)
+        | ExprKind::CountSubquery(_)
+        | ExprKind::MapProjection { .. } => Kind::Value,
+        _ => Kind::Any,
+    }
+}
+
+/// An expression's structure without source positions, for "is this the same expression".
+pub(crate) fn norm(e: &Expr) -> String {
+    let text = format!("{:?}", e.kind);
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text.as_str();
+    while let Some(i) = rest.find("Span {") {
+        out.push_str(&rest[..i]);
+        match rest[i..].find('}') {
+            Some(j) => rest = &rest[i + j + 1..],
+            None => {
+                rest = "";
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+/// In an aggregating projection, the parts of an item outside its aggregates may only use
+/// grouping keys (a projected variable or a projected `v.key`), constants and parameters.
+fn check_grouping(p: &Projection, scope: &Scope) -> Result<()> {
+    let mut key_vars: Vec<String> = Vec::new();
+    let mut keys: Vec<String> = Vec::new();
+    if p.star {
+        key_vars.extend(scope.keys().cloned());
+    }
+    for item in &p.items {
+        if !contains_aggregate(&item.expr) {
+            if let ExprKind::Variable(v) = &item.expr.kind {
+                key_vars.push(v.clone());
+            }
+            keys.push(norm(&item.expr));
+        }
+    }
+    for item in &p.items {
+        if contains_aggregate(&item.expr) {
+            grouping_ok(&item.expr, &keys, &key_vars)?;
+        }
+    }
+    Ok(())
+}
+
+fn grouping_ok(e: &Expr, keys: &[String], key_vars: &[String]) -> Result<()> {
+    let ambiguous = || {
+        err(
+            "this expression mixes an aggregate with values that are not grouping keys; project those values as their own columns (or compute them in a WITH first)",
+            e.span,
+        )
+    };
+    match &e.kind {
+        ExprKind::CountStar => Ok(()),
+        ExprKind::FunctionCall { name, .. } if is_aggregate_call(name) => Ok(()),
+        ExprKind::Variable(v) => {
+            if key_vars.contains(v) {
+                Ok(())
+            } else {
+                Err(ambiguous())
+            }
+        }
+        ExprKind::Property(inner, _) if matches!(inner.kind, ExprKind::Variable(_)) => {
+            let ok = keys.contains(&norm(e))
+                || matches!(&inner.kind, ExprKind::Variable(v) if key_vars.contains(v));
+            if ok {
+                Ok(())
+            } else {
+                Err(ambiguous())
+            }
+        }
+        // Local variables of these are not grouping keys; leave them to run time.
+        ExprKind::ListComprehension { .. }
+        | ExprKind::Quantified { .. }
+        | ExprKind::Reduce { .. }
+        | ExprKind::PatternComprehension { .. }
+        | ExprKind::PatternPredicate(_)
+        | ExprKind::ExistsSubquery(_)
+        | ExprKind::CountSubquery(_) => Ok(()),
+        _ => {
+            let mut result = Ok(());
+            for_each_child(e, &mut |c| {
+                if result.is_ok() {
+                    result = grouping_ok(c, keys, key_vars);
+                }
+            });
+            result
+        }
+    }
+}
+
+/// ORDER BY after DISTINCT or aggregation: projected names, projected expressions, and
+/// (when aggregating) aggregates over the input scope.
+fn check_sort_after(
+    e: &Expr,
+    items: &[String],
+    out: &Scope,
+    input: &Scope,
+    aggregating: bool,
+) -> Result<()> {
+    if items.contains(&norm(e)) {
+        return Ok(());
+    }
+    match &e.kind {
+        ExprKind::Variable(v) => need_var(v, e.span, out),
+        ExprKind::CountStar => {
+            if aggregating {
+                Ok(())
+            } else {
+                agg_ok(
+                    Agg::Forbidden("ORDER BY after DISTINCT"),
+                    "count(*)",
+                    e.span,
+                )
+            }
+        }
+        ExprKind::FunctionCall { name, .. } if is_aggregate_call(name) => {
+            if aggregating {
+                check_expr(e, input, Agg::Allowed)
+            } else {
+                agg_ok(Agg::Forbidden("ORDER BY after DISTINCT"), name, e.span)
+            }
+        }
+        ExprKind::ListComprehension { .. }
+        | ExprKind::Quantified { .. }
+        | ExprKind::Reduce { .. }
+        | ExprKind::PatternComprehension { .. }
+        | ExprKind::PatternPredicate(_)
+        | ExprKind::ExistsSubquery(_)
+        | ExprKind::CountSubquery(_)
+        | ExprKind::MapProjection { .. } => check_expr(e, out, Agg::Forbidden("ORDER BY")),
+        _ => {
+            let mut result = Ok(());
+            for_each_child(e, &mut |c| {
+                if result.is_ok() {
+                    result = check_sort_after(c, items, out, input, aggregating);
+                }
+            });
+            result
+        }
+    }
 }
 
 fn first_variable(e: &Expr) -> Option<String> {

@@ -17,6 +17,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex, RwLockWriteGuard};
 use std::time::{Duration, Instant};
 
+use super::stats::{ConflictCause, Counters, RunningTxn, TxnInfo, TxnStats};
 use super::validation::{CommitSummary, ReadSet};
 use super::{Isolation, TxnKind};
 use crate::error::{Error, ErrorKind, Result};
@@ -59,6 +60,9 @@ pub struct TxnManager {
     waits: Mutex<HashMap<u64, u64>>,
     /// Signalled whenever a transaction ends, waking writers waiting for it.
     ended: Condvar,
+    counters: Counters,
+    /// The commit timestamp when this manager was created (commits = published - this).
+    opened_ts: u64,
 }
 
 impl TxnManager {
@@ -84,7 +88,48 @@ impl TxnManager {
             busy_timeout: Duration::ZERO,
             waits: Mutex::new(HashMap::new()),
             ended: Condvar::new(),
+            counters: Counters::default(),
+            opened_ts: last_ts,
         }
+    }
+
+    /// Reads every counter. Counting retained versions walks the whole graph.
+    pub fn stats(&self) -> TxnStats {
+        let mut s = TxnStats::read(&self.counters);
+        s.last_commit_ts = self.last_commit_ts();
+        s.commits = s.last_commit_ts - self.opened_ts;
+        s.active_transactions = self.active_transactions();
+        s.oldest_snapshot_age_ms = {
+            let r = lock(&self.registry);
+            r.info
+                .values()
+                .map(|i| i.started.elapsed().as_millis())
+                .max()
+                .map_or(0, |ms| u64::try_from(ms).unwrap_or(u64::MAX))
+        };
+        s.versions_retained = self.graph.version_count() as u64;
+        s.commit_summaries_retained = self.retained_summaries() as u64;
+        s
+    }
+
+    /// The running transactions, oldest first.
+    pub fn running(&self) -> Vec<RunningTxn> {
+        let waits = lock(&self.waits).clone();
+        let r = lock(&self.registry);
+        let mut out: Vec<RunningTxn> = r
+            .info
+            .iter()
+            .map(|(&id, info)| RunningTxn {
+                id,
+                kind: info.kind,
+                isolation: info.isolation,
+                snapshot: r.snapshots.get(&id).copied().unwrap_or(0),
+                age_ms: u64::try_from(info.started.elapsed().as_millis()).unwrap_or(u64::MAX),
+                waiting_for: waits.get(&id).copied(),
+            })
+            .collect();
+        out.sort_by_key(|t| t.id);
+        out
     }
 
     /// Lets a write wait up to `timeout` for a running transaction that holds the entity,
@@ -136,6 +181,14 @@ impl TxnManager {
             let mut r = lock(&self.registry);
             let snapshot = self.published.load(Ordering::Acquire);
             r.snapshots.insert(id, snapshot);
+            r.info.insert(
+                id,
+                TxnInfo {
+                    started: Instant::now(),
+                    kind,
+                    isolation,
+                },
+            );
             if validates {
                 r.validating.insert(id);
             }
@@ -166,12 +219,15 @@ struct Registry {
     snapshots: HashMap<u64, u64>,
     /// Ids of running serializable read-write transactions (they validate against summaries).
     validating: HashSet<u64>,
+    /// What `SHOW TRANSACTIONS` lists.
+    info: HashMap<u64, TxnInfo>,
 }
 
 impl Registry {
     fn remove(&mut self, id: u64) {
         self.snapshots.remove(&id);
         self.validating.remove(&id);
+        self.info.remove(&id);
     }
 
     fn oldest_validating(&self) -> Option<u64> {
@@ -594,16 +650,22 @@ impl Transaction {
             if !self.mgr.busy_timeout.is_zero() {
                 return Ok(HeadCheck::WaitFor(stamp & !UNCOMMITTED));
             }
-            return Err(self.doom(Error::conflict(format!(
-                "{what} is being changed by another transaction that has not finished; \
+            return Err(self.doom(
+                ConflictCause::WriteWrite,
+                Error::conflict(format!(
+                    "{what} is being changed by another transaction that has not finished; \
                  this transaction was rolled back, retry it (or set busy_timeout_ms to wait)"
-            ))));
+                )),
+            ));
         }
         if stamp > self.vis.snapshot {
-            return Err(self.doom(Error::conflict(format!(
-                "{what} was changed by a transaction that committed after this one began; \
+            return Err(self.doom(
+                ConflictCause::WriteWrite,
+                Error::conflict(format!(
+                    "{what} was changed by a transaction that committed after this one began; \
                  this transaction was rolled back, retry it"
-            ))));
+                )),
+            ));
         }
         Ok(HeadCheck::Ready(Head::Committed))
     }
@@ -650,11 +712,14 @@ impl Transaction {
         for _ in 0..=waits.len() {
             if cur == me {
                 drop(waits);
-                return Err(self.doom(Error::conflict(format!(
-                    "deadlock: this transaction waited for {what}, held by a transaction that \
+                return Err(self.doom(
+                    ConflictCause::Deadlock,
+                    Error::conflict(format!(
+                        "deadlock: this transaction waited for {what}, held by a transaction that \
                      (directly or through others) waits for this one; this transaction was \
                      chosen as the victim and rolled back, retry it"
-                ))));
+                    )),
+                ));
             }
             match waits.get(&cur) {
                 Some(&next) => cur = next,
@@ -662,6 +727,7 @@ impl Transaction {
             }
         }
         waits.insert(me, holder);
+        let since = Instant::now();
         let outcome = loop {
             if !mgr.is_running(holder) {
                 break Ok(());
@@ -684,10 +750,12 @@ impl Transaction {
                 .0;
         };
         waits.remove(&me);
+        mgr.counters.waited(since, outcome.is_err());
         outcome
     }
 
-    fn doom(&mut self, e: Error) -> Error {
+    fn doom(&mut self, cause: ConflictCause, e: Error) -> Error {
+        self.mgr.counters.conflict(cause);
         self.doomed = Some(e.clone());
         e
     }
@@ -812,10 +880,13 @@ impl Transaction {
         }
         if let Some(head) = entry.versions.last() {
             if head.data.is_none() && !self.vis.sees(head.stamp) {
-                return Err(self.doom(Error::conflict(format!(
+                return Err(self.doom(
+                    ConflictCause::WriteWrite,
+                    Error::conflict(format!(
                     "node {node} is being deleted by another transaction, so no relationship can \
                      be attached to it; this transaction was rolled back, retry it"
-                ))));
+                )),
+                ));
             }
         }
         Ok(())
@@ -954,10 +1025,13 @@ impl Transaction {
             (attached, hidden)
         };
         if hidden {
-            return Err(self.doom(Error::conflict(format!(
-                "node {id} gained a relationship in a concurrent transaction, so it cannot be \
+            return Err(self.doom(
+                ConflictCause::WriteWrite,
+                Error::conflict(format!(
+                    "node {id} gained a relationship in a concurrent transaction, so it cannot be \
                  deleted; this transaction was rolled back, retry it"
-            ))));
+                )),
+            ));
         }
         if !attached.is_empty() && !detach {
             return Err(Error::new(
@@ -999,7 +1073,7 @@ impl Transaction {
     /// Returns whether the relationship existed and was deleted.
     pub fn delete_rel(&mut self, id: RelId) -> Result<bool> {
         self.check_writable()?;
-        if !self.mgr.graph.read().rel(id, self.vis).is_some() {
+        if self.mgr.graph.read().rel(id, self.vis).is_none() {
             return Ok(false);
         }
         let graph = Arc::clone(&self.mgr.graph);
@@ -1092,6 +1166,7 @@ impl Transaction {
 
     fn rollback_in_place(&mut self) {
         if !self.finished {
+            self.mgr.counters.rollback();
             self.rollback_to(Savepoint(0));
             self.finish();
         }
@@ -1133,6 +1208,7 @@ impl Transaction {
         let recent = lock(&self.mgr.recent);
         for s in recent.iter().filter(|s| s.ts > self.vis.snapshot) {
             if let Some(what) = reads.invalidated_by(s) {
+                self.mgr.counters.conflict(ConflictCause::ReadValidation);
                 return Err(Error::conflict(format!(
                     "serialization failure: a concurrent transaction (commit {}) changed {what}; \
                      this transaction was rolled back, retry it",

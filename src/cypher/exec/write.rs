@@ -38,17 +38,45 @@ fn target_of(v: Value, span: Span, what: &str) -> Result<Option<Target>> {
     }
 }
 
+/// Whether `v` can be a property value: openCypher stores null (meaning "remove"),
+/// booleans, numbers, strings and lists of those (no nulls, maps, nested lists or entities).
+fn property_value_ok(v: &Value) -> bool {
+    match v {
+        Value::Null | Value::Bool(_) | Value::Int(_) | Value::Float(_) | Value::String(_) => true,
+        Value::List(items) => items.iter().all(|i| {
+            matches!(
+                i,
+                Value::Bool(_) | Value::Int(_) | Value::Float(_) | Value::String(_)
+            )
+        }),
+        _ => false,
+    }
+}
+
 fn check_storable(key: &str, v: &Value, span: Span) -> Result<()> {
-    if v.is_storable() {
+    if property_value_ok(v) {
         Ok(())
     } else {
         Err(err_at(
             Error::type_error(format!(
-                "property `{key}` cannot store a {} (properties hold only null, booleans, numbers, strings, and lists or maps of them)",
-                v.type_name()
+                "property `{key}` cannot store a {} value; properties hold booleans, numbers, strings and lists of those",
+                describe(v)
             )),
             span,
         ))
+    }
+}
+
+fn describe(v: &Value) -> String {
+    match v {
+        Value::List(items) => match items
+            .iter()
+            .find(|i| !property_value_ok(i) || i.is_null() || matches!(i, Value::List(_)))
+        {
+            Some(bad) => format!("List containing a {}", bad.type_name()),
+            None => "List".to_owned(),
+        },
+        other => other.type_name().to_owned(),
     }
 }
 
