@@ -517,52 +517,16 @@ impl<'a> Parser<'a> {
     }
 }
 
-/// Words that cannot be used as an unquoted variable (they would make clauses ambiguous).
+/// Words that cannot be used as an unquoted variable: clause starters and words with a
+/// meaning inside expressions, where a variable of that name would be ambiguous or would
+/// turn a typo into a confusing error. Words that only follow an expression (`ORDER`, `BY`,
+/// `SKIP`, `LIMIT`, `ASC`, `DESC`, `YIELD`) stay usable as names.
 fn is_reserved(word: &str) -> bool {
     const RESERVED: &[&str] = &[
-        "MATCH",
-        "OPTIONAL",
-        "WHERE",
-        "RETURN",
-        "WITH",
-        "UNWIND",
-        "CREATE",
-        "MERGE",
-        "SET",
-        "DELETE",
-        "DETACH",
-        "REMOVE",
-        "CALL",
-        "YIELD",
-        "ORDER",
-        "BY",
-        "SKIP",
-        "LIMIT",
-        "ASC",
-        "DESC",
-        "ASCENDING",
-        "DESCENDING",
-        "UNION",
-        "AND",
-        "OR",
-        "XOR",
-        "NOT",
-        "IN",
-        "IS",
-        "AS",
-        "CASE",
-        "WHEN",
-        "THEN",
-        "ELSE",
-        "END",
-        "DISTINCT",
-        "STARTS",
-        "ENDS",
-        "CONTAINS",
-        "NULL",
-        "TRUE",
-        "FALSE",
-        "FOREACH",
+        "MATCH", "OPTIONAL", "WHERE", "RETURN", "WITH", "UNWIND", "CREATE", "MERGE", "SET",
+        "DELETE", "DETACH", "REMOVE", "CALL", "UNION", "AND", "OR", "XOR", "NOT", "IN", "IS", "AS",
+        "CASE", "WHEN", "THEN", "ELSE", "END", "DISTINCT", "STARTS", "ENDS", "CONTAINS", "NULL",
+        "TRUE", "FALSE", "FOREACH",
     ];
     RESERVED.iter().any(|r| r.eq_ignore_ascii_case(word))
 }

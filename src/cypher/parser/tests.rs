@@ -684,6 +684,19 @@ fn load_csv_and_foreach() {
 }
 
 #[test]
+fn trailing_keywords_are_usable_as_names() {
+    let c = clauses("MATCH (a)-->(b) RETURN a AS by, b AS limit ORDER BY by DESC, limit SKIP 1");
+    let Clause::Return(r) = &c[1] else { panic!() };
+    assert_eq!(r.projection.items[0].name(), "by");
+    assert_eq!(r.projection.order_by.len(), 2);
+    assert!(r.projection.order_by[0].descending);
+    assert_eq!(show(&r.projection.order_by[1].expr), "limit");
+    assert!(r.projection.skip.is_some());
+    syntax_err("RETURN 1 AS where");
+    syntax_err("MATCH (n) RETURN WHERE");
+}
+
+#[test]
 fn union_queries() {
     let q = query("RETURN 1 AS a UNION RETURN 2 AS a UNION RETURN 3 AS a");
     assert_eq!(q.parts.len(), 3);
