@@ -364,6 +364,11 @@ impl Transaction {
         self.isolation
     }
 
+    /// The database's transaction counters (`CALL db.stats()`).
+    pub fn database_stats(&self) -> TxnStats {
+        self.mgr.stats()
+    }
+
     /// The commit timestamp this transaction reads at.
     pub fn snapshot(&self) -> u64 {
         self.vis.snapshot
