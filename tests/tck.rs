@@ -2,7 +2,8 @@
 //!
 //! Every scenario (and every Examples row of a Scenario Outline) runs on a fresh in-memory
 //! database through the public Rust API. The test prints a table per feature folder and fails
-//! when fewer cases pass than `tests/tck/passing.txt` records (a ratchet: it only goes up).
+//! when fewer cases pass than `tests/tck/passing.txt` records (a ratchet: it only goes up);
+//! `tests/tck/passing-cases.txt` names those cases, so a regression names the cases that broke.
 //!
 //! Regenerate `docs/tck-report.md` (and raise the ratchet when more pass) with:
 //!     GRAPHDB_TCK_REPORT=1 cargo test --test tck -- --nocapture
@@ -189,6 +190,24 @@ fn tck() {
         .ok()
         .and_then(|s| s.trim().parse().ok())
         .unwrap_or(0);
+    // The names of the cases that passed when the ratchet was last raised: a regression
+    // names the cases that broke.
+    let cases_file = root.join("tests/tck/passing-cases.txt");
+    let now_passing: Vec<String> = results
+        .iter()
+        .filter(|r| r.failure.is_none())
+        .map(report::case_name)
+        .collect();
+    if passed < recorded {
+        let before = fs::read_to_string(&cases_file).unwrap_or_default();
+        for name in before.lines() {
+            if let Some(r) = results.iter().find(|r| report::case_name(r) == name) {
+                if let Some(f) = &r.failure {
+                    println!("NOW FAILING: {name} — {f}");
+                }
+            }
+        }
+    }
     let write = std::env::var("GRAPHDB_TCK_REPORT").is_ok_and(|v| v == "1");
     if write {
         let md = report::markdown(&results, &summary);
@@ -196,6 +215,12 @@ fn tck() {
             panic!("cannot write docs/tck-report.md: {e}");
         }
         println!("wrote docs/tck-report.md");
+        if passed >= recorded {
+            let list = now_passing.join("\n") + "\n";
+            if let Err(e) = fs::write(&cases_file, list) {
+                panic!("cannot write {}: {e}", cases_file.display());
+            }
+        }
         if passed > recorded {
             if let Err(e) = fs::write(&ratchet_file, format!("{passed}\n")) {
                 panic!("cannot write {}: {e}", ratchet_file.display());
@@ -206,7 +231,8 @@ fn tck() {
     assert!(
         passed >= recorded,
         "TCK regression: {passed} cases pass but tests/tck/passing.txt records {recorded}; \
-         the failing cases are listed above (GRAPHDB_TCK_REPORT=1 writes docs/tck-report.md)"
+         the cases that broke are listed above as NOW FAILING (GRAPHDB_TCK_REPORT=1 writes \
+         docs/tck-report.md with every failing case)"
     );
     if passed > recorded && !write {
         println!(

@@ -112,7 +112,7 @@ pub fn category(reason: &str) -> String {
     out.chars().take(110).collect()
 }
 
-fn case_name(r: &CaseResult) -> String {
+pub fn case_name(r: &CaseResult) -> String {
     let ex = r
         .example
         .map(|e| format!(" (example {e})"))
