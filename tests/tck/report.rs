@@ -112,6 +112,47 @@ pub fn category(reason: &str) -> String {
     out.chars().take(110).collect()
 }
 
+/// A coarse cause for the summary: the areas of work that would make cases pass.
+fn cause_group(reason: &str) -> &'static str {
+    const TEMPORAL: [&str; 6] = [
+        "date",
+        "time",
+        "localtime",
+        "localdatetime",
+        "datetime",
+        "duration",
+    ];
+    if let Some(i) = reason.find("Unknown function '") {
+        let name = reason[i..]
+            .split('\'')
+            .nth(1)
+            .unwrap_or_default()
+            .to_ascii_lowercase();
+        let base = name.split('.').next().unwrap_or_default();
+        return if TEMPORAL.contains(&base) {
+            "temporal types and functions not implemented"
+        } else {
+            "other function not implemented"
+        };
+    }
+    if reason.starts_with("unsupported: test procedures") {
+        return "no procedure registration API for the TCK's test procedures";
+    }
+    if reason.starts_with("PANIC") || reason.starts_with("HUNG") {
+        return "engine panic or hang";
+    }
+    if reason.contains("but the query succeeded") {
+        return "expected error not raised";
+    }
+    if reason.starts_with("expected ") {
+        return "wrong error kind";
+    }
+    if reason.starts_with("query failed") || reason.starts_with("setup") {
+        return "query failed unexpectedly";
+    }
+    "wrong result or side effects"
+}
+
 pub fn case_name(r: &CaseResult) -> String {
     let ex = r
         .example
@@ -180,6 +221,19 @@ pub fn markdown(results: &[CaseResult], s: &Summary) -> String {
     }
     let mut cats: Vec<(String, usize)> = cats.into_iter().collect();
     cats.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+    let mut groups: BTreeMap<&str, usize> = BTreeMap::new();
+    for r in results {
+        if let Some(f) = &r.failure {
+            *groups.entry(cause_group(f)).or_default() += 1;
+        }
+    }
+    let mut groups: Vec<(&str, usize)> = groups.into_iter().collect();
+    groups.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
+    let _ = writeln!(out, "\n## Failures by cause\n");
+    let _ = writeln!(out, "| cases | cause |\n|---:|---|");
+    for (g, n) in &groups {
+        let _ = writeln!(out, "| {n} | {g} |");
+    }
     let _ = writeln!(out, "\n## Biggest failure categories\n");
     let _ = writeln!(out, "| cases | reason (values blanked) |\n|---:|---|");
     for (c, n) in cats.iter().take(60) {
