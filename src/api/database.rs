@@ -79,7 +79,7 @@ impl Database {
             Some(Box::new(Wal::open(
                 &*io,
                 &wal_path,
-                recovered.end,
+                &recovered,
                 options.sync,
             )?))
         };

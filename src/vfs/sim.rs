@@ -206,7 +206,15 @@ impl SimIo {
                             *b = new.get(start + i).copied().unwrap_or(0);
                         }
                     }
-                    _ => out[start..end].fill(0),
+                    // Zeros only where nothing durable was: a sector is written whole,
+                    // so synced bytes sharing it are never lost.
+                    _ => {
+                        for (i, b) in out[start..end].iter_mut().enumerate() {
+                            *b = old.get(start + i).copied().unwrap_or(0);
+                        }
+                        let fresh = old.len().clamp(start, end);
+                        out[fresh..end].fill(0);
+                    }
                 }
             }
             nodes.insert(

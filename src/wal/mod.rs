@@ -61,6 +61,8 @@ pub struct Recovered {
     pub end: u64,
     /// Bytes of torn tail cut off (or, read-only, ignored).
     pub torn_bytes: u64,
+    /// The log's format version: appends must use it.
+    pub version: u32,
 }
 
 /// Creates an empty log (header only), durably. The caller syncs the directory.
@@ -92,7 +94,10 @@ fn parse_record(bytes: &[u8], version: u32) -> Option<std::result::Result<Parsed
     let frame = bytes.get(..8)?;
     let len = u32::from_le_bytes([frame[0], frame[1], frame[2], frame[3]]);
     let crc = u32::from_le_bytes([frame[4], frame[5], frame[6], frame[7]]);
-    if len > MAX_RECORD {
+    // Every real record has a timestamp (and in format 2 a marker): a shorter one is zeros
+    // or garbage a crash left (a zero frame even passes the checksum of an empty body).
+    let min_len = if version >= 2 { 16 } else { 8 };
+    if len > MAX_RECORD || len < min_len {
         return None;
     }
     let body = bytes.get(8..8 + len as usize)?;
@@ -151,6 +156,12 @@ pub fn recover(io: &dyn Io, path: &Path, truncate: bool) -> Result<Recovered> {
         )));
     }
     let version = u32::from_le_bytes([header[8], header[9], header[10], header[11]]);
+    if version == 0 {
+        return Err(Error::corrupt(format!(
+            "{} is damaged: format version 0 in its header at offset 8",
+            path.display()
+        )));
+    }
     if version > FORMAT_VERSION {
         return Err(Error::new(
             ErrorKind::Error,
@@ -217,6 +228,7 @@ pub fn recover(io: &dyn Io, path: &Path, truncate: bool) -> Result<Recovered> {
         transactions,
         end,
         torn_bytes,
+        version,
     })
 }
 
@@ -285,6 +297,8 @@ struct State {
 
 struct Shared {
     file: Box<dyn IoFile>,
+    /// Format of the file being appended to (1: no synced-before marker).
+    version: u32,
     path: PathBuf,
     state: Mutex<State>,
     synced_cv: Condvar,
@@ -334,12 +348,14 @@ impl Shared {
 impl Wal {
     /// Opens the log for appending at `end` (from `recover`, so everything before it is
     /// durable).
-    pub fn open(io: &dyn Io, path: &Path, end: u64, sync: SyncMode) -> Result<Wal> {
+    pub fn open(io: &dyn Io, path: &Path, recovered: &Recovered, sync: SyncMode) -> Result<Wal> {
+        let end = recovered.end;
         let file = io
             .open(path, OpenMode::ReadWrite)
             .map_err(|e| Error::io(format!("opening {}", path.display()), &e))?;
         let shared = Arc::new(Shared {
             file,
+            version: recovered.version,
             path: path.to_owned(),
             state: Mutex::new(State {
                 end,
@@ -375,7 +391,8 @@ impl Wal {
 impl CommitSink for Wal {
     fn write(&self, ts: u64, changes: &[Change]) -> Result<u64> {
         let payload = codec::encode(ts, changes);
-        let len = u32::try_from(payload.len() + 8)
+        let marker = if self.shared.version >= 2 { 8 } else { 0 };
+        let len = u32::try_from(payload.len() + marker)
             .ok()
             .filter(|&l| l <= MAX_RECORD)
             .ok_or_else(|| {
@@ -390,8 +407,10 @@ impl CommitSink for Wal {
         if let Some(why) = &g.failed {
             return Err(Error::new(ErrorKind::Io, why.clone()));
         }
-        let mut body = Vec::with_capacity(payload.len() + 8);
-        body.extend_from_slice(&g.synced.to_le_bytes());
+        let mut body = Vec::with_capacity(payload.len() + marker);
+        if marker > 0 {
+            body.extend_from_slice(&g.synced.to_le_bytes());
+        }
         body.extend_from_slice(&payload);
         let mut record = Vec::with_capacity(body.len() + 8);
         record.extend_from_slice(&len.to_le_bytes());
@@ -467,7 +486,13 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join("wal.log");
         create(&RealIo, &p).unwrap();
-        let wal = Wal::open(&RealIo, &p, HEADER_LEN, SyncMode::Full).unwrap();
+        let wal = Wal::open(
+            &RealIo,
+            &p,
+            &recover(&RealIo, &p, true).unwrap(),
+            SyncMode::Full,
+        )
+        .unwrap();
         for ts in 1..=3 {
             append(&wal, ts, &put(ts));
         }
@@ -488,7 +513,7 @@ mod tests {
             "tail truncated"
         );
         // Appending after recovery continues cleanly.
-        let wal = Wal::open(&RealIo, &p, r.end, SyncMode::Off).unwrap();
+        let wal = Wal::open(&RealIo, &p, &r, SyncMode::Off).unwrap();
         append(&wal, 4, &put(4));
         drop(wal);
         assert_eq!(recover(&RealIo, &p, false).unwrap().transactions.len(), 4);
@@ -499,7 +524,13 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join("wal.log");
         create(&RealIo, &p).unwrap();
-        let wal = Wal::open(&RealIo, &p, HEADER_LEN, SyncMode::Normal).unwrap();
+        let wal = Wal::open(
+            &RealIo,
+            &p,
+            &recover(&RealIo, &p, true).unwrap(),
+            SyncMode::Normal,
+        )
+        .unwrap();
         append(&wal, 1, &put(1));
         append(&wal, 2, &put(2));
         drop(wal);
