@@ -307,7 +307,11 @@ impl Exec<'_> {
                 Value::List(items) => items,
                 other => vec![other],
             };
-            for item in items {
+            for (j, item) in items.into_iter().enumerate() {
+                // One input row can expand into millions: stay interruptible inside it.
+                if j % 4096 == 4095 {
+                    self.control.check()?;
+                }
                 let mut r = row.clone();
                 match replace {
                     Some(i) => r[i] = item,
