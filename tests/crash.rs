@@ -3,7 +3,8 @@
 //! checks that every acknowledged commit is there, nothing unacknowledged is (except possibly
 //! the one in flight), and no transaction is partially applied.
 //!
-//! Cycles: 6 by default; `GRAPHDB_SOAK=1` runs 200 (or `GRAPHDB_CRASH_CYCLES=N`).
+//! Cycles: 100 by default (a few seconds); `GRAPHDB_SOAK=1` runs 1000 (or
+//! `GRAPHDB_CRASH_CYCLES=N`).
 
 use std::collections::BTreeSet;
 use std::io::{BufRead, BufReader, Write};
@@ -18,12 +19,12 @@ const CHILD_ENV: &str = "GRAPHDB_CRASH_CHILD_DIR";
 
 fn cycles() -> usize {
     if let Ok(n) = std::env::var("GRAPHDB_CRASH_CYCLES") {
-        return n.parse().unwrap_or(6);
+        return n.parse().unwrap_or(100);
     }
     if std::env::var_os("GRAPHDB_SOAK").is_some() {
-        200
+        1000
     } else {
-        6
+        100
     }
 }
 
@@ -142,7 +143,12 @@ fn acknowledged_commits_survive_sigkill() {
             .recv_timeout(Duration::from_secs(60))
             .expect("child made no commit");
         let mut acked = vec![first];
-        let delay = Duration::from_millis(5 + rng.next() % 150);
+        // Mostly short delays (many cycles per second), now and then a longer run.
+        let delay = if rng.next() % 8 == 0 {
+            Duration::from_millis(20 + rng.next() % 150)
+        } else {
+            Duration::from_millis(rng.next() % 25)
+        };
         let until = Instant::now() + delay;
         while Instant::now() < until {
             if let Ok(s) = rx.recv_timeout(Duration::from_millis(1)) {
