@@ -556,4 +556,59 @@ mod tests {
         let e = recover(&RealIo, &p, false).err().unwrap();
         assert!(e.message().contains("newer libgraphdb"), "{e}");
     }
+
+    #[test]
+    fn damage_before_synced_records_is_corrupt_with_file_and_offset() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("wal.log");
+        create(&RealIo, &p).unwrap();
+        let wal = Wal::open(
+            &RealIo,
+            &p,
+            &recover(&RealIo, &p, true).unwrap(),
+            SyncMode::Full,
+        )
+        .unwrap();
+        let mut ends = vec![HEADER_LEN];
+        for ts in 1..=3 {
+            append(&wal, ts, &put(ts));
+            ends.push(std::fs::metadata(&p).unwrap().len());
+        }
+        drop(wal);
+        let pristine = std::fs::read(&p).unwrap();
+        // A flipped byte inside record 2 (synced before record 3 was written): corruption.
+        let mut bytes = pristine.clone();
+        bytes[ends[1] as usize + 12] ^= 0x01;
+        std::fs::write(&p, &bytes).unwrap();
+        let e = recover(&RealIo, &p, true).err().unwrap();
+        assert_eq!(e.kind(), ErrorKind::Corrupt);
+        assert!(e.message().contains(&p.display().to_string()), "{e}");
+        assert!(e.message().contains(&format!("offset {}", ends[1])), "{e}");
+        assert_eq!(std::fs::read(&p).unwrap(), bytes, "nothing truncated");
+        // The same damage in the last record is a torn tail: cut off.
+        let mut bytes = pristine.clone();
+        bytes[ends[2] as usize + 12] ^= 0x01;
+        std::fs::write(&p, &bytes).unwrap();
+        let r = recover(&RealIo, &p, true).unwrap();
+        assert_eq!(r.transactions.len(), 2);
+        assert_eq!(r.end, ends[2]);
+    }
+
+    #[test]
+    fn a_format_1_log_keeps_format_1_records() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("wal.log");
+        let mut v1 = MAGIC.to_vec();
+        v1.extend_from_slice(&1u32.to_le_bytes());
+        v1.extend_from_slice(&0u32.to_le_bytes());
+        std::fs::write(&p, &v1).unwrap();
+        let r = recover(&RealIo, &p, true).unwrap();
+        assert_eq!(r.version, 1);
+        let wal = Wal::open(&RealIo, &p, &r, SyncMode::Full).unwrap();
+        append(&wal, 1, &put(1));
+        append(&wal, 2, &put(2));
+        drop(wal);
+        let r = recover(&RealIo, &p, false).unwrap();
+        assert_eq!(r.transactions, vec![(1, put(1)), (2, put(2))]);
+    }
 }
