@@ -1,7 +1,8 @@
 //! Crash safety with real processes: a child commits numbered transactions and reports each
 //! acknowledged commit; the parent SIGKILLs it at a random moment, reopens the database, and
 //! checks that every acknowledged commit is there, nothing unacknowledged is (except possibly
-//! the one in flight), and no transaction is partially applied.
+//! the one in flight), and no transaction is partially applied. Transactions create items,
+//! related pairs (multi-statement), update properties and delete earlier items.
 //!
 //! Cycles: 100 by default (a few seconds); `GRAPHDB_SOAK=1` runs 1000 (or
 //! `GRAPHDB_CRASH_CYCLES=N`).
@@ -39,6 +40,34 @@ impl Rng {
     }
 }
 
+/// What the transaction for sequence number `s` does (each also creates `Item {seq: s}`):
+/// a multi-statement transaction with a related pair, a deletion of an earlier item, a
+/// property update of the previous item, or a plain create.
+#[derive(Debug, PartialEq, Eq, Clone, Copy)]
+enum Kind {
+    Pair,
+    Delete,
+    Update,
+    Create,
+}
+
+fn kind(s: i64) -> Kind {
+    if s % 3 == 0 {
+        Kind::Pair
+    } else if s % 7 == 4 {
+        Kind::Delete
+    } else if s % 5 == 1 {
+        Kind::Update
+    } else {
+        Kind::Create
+    }
+}
+
+/// The item a `Delete` transaction removes (and records in its own item's `deleted`).
+fn deletes(s: i64) -> i64 {
+    s - 3
+}
+
 fn int_params(pairs: &[(&str, i64)]) -> Params {
     pairs
         .iter()
@@ -52,14 +81,60 @@ fn committed_seqs(dir: &str) -> BTreeSet<i64> {
     let db = Database::open(dir, &Options::new()).expect("reopen after kill");
     let mut c = db.connect();
     let r = c
-        .query("MATCH (i:Item) RETURN i.seq AS seq", &Params::new())
+        .query(
+            "MATCH (i:Item) RETURN i.seq AS seq, i.v AS v, i.deleted AS d",
+            &Params::new(),
+        )
         .expect("read items");
     let mut seqs = BTreeSet::new();
+    let mut present = std::collections::BTreeMap::new();
+    let mut deleted = BTreeSet::new();
     for row in &r.rows {
-        match &row[0] {
-            Value::Int(s) => assert!(seqs.insert(*s), "sequence {s} committed twice"),
-            other => panic!("unexpected seq value {other:?}"),
+        let Value::Int(s) = row[0] else {
+            panic!("unexpected seq value {:?}", row[0]);
+        };
+        assert!(seqs.insert(s), "sequence {s} committed twice");
+        present.insert(s, row[1].clone());
+        if let Value::Int(d) = row[2] {
+            assert_eq!(
+                kind(s),
+                Kind::Delete,
+                "item {s} records a deletion it never made"
+            );
+            assert_eq!(d, deletes(s));
+            deleted.insert(d);
         }
+    }
+    // Committed items, including the ones a later transaction deleted.
+    let committed = |s: i64| present.contains_key(&s) || deleted.contains(&s);
+    for (&s, v) in &present {
+        // A deletion is atomic with its item; an update with its item.
+        if kind(s) == Kind::Delete {
+            assert!(
+                !present.contains_key(&deletes(s)),
+                "item {s} committed but the item it deletes ({}) is still there",
+                deletes(s)
+            );
+        }
+        let next_updates = kind(s + 1) == Kind::Update;
+        match v {
+            Value::Int(by) => {
+                assert!(
+                    next_updates && *by == s + 1,
+                    "item {s} has a stray update {by}"
+                );
+                assert!(committed(s + 1), "update of {s} without item {}", s + 1);
+            }
+            Value::Null => assert!(
+                !(next_updates && committed(s + 1)),
+                "item {} committed without its update of item {s}",
+                s + 1
+            ),
+            other => panic!("unexpected v {other:?}"),
+        }
+    }
+    for d in &deleted {
+        assert!(seqs.insert(*d), "deleted item {d} is still there");
     }
     // Every Pair transaction made two nodes and one relationship: all or nothing.
     let r = c
@@ -225,8 +300,25 @@ fn crash_child() {
             .expect("pair");
             c.query("COMMIT", &Params::new()).expect("commit");
         } else {
-            c.query("CREATE (:Item {seq: $s})", &int_params(&[("s", seq)]))
-                .expect("auto-commit");
+            let (q, ps) = match kind(seq) {
+                Kind::Delete => (
+                    "MATCH (d:Item {seq: $d}) DETACH DELETE d CREATE (:Item {seq: $s, deleted: $d})",
+                    int_params(&[("s", seq), ("d", deletes(seq))]),
+                ),
+                Kind::Update => (
+                    "MATCH (p:Item {seq: $p}) SET p.v = $s CREATE (:Item {seq: $s})",
+                    int_params(&[("s", seq), ("p", seq - 1)]),
+                ),
+                _ => (
+                    "CREATE (:Item {seq: $s})",
+                    int_params(&[("s", seq)]),
+                ),
+            };
+            let r = c.query(q, &ps).expect("auto-commit");
+            assert_eq!(
+                r.stats.nodes_created, 1,
+                "seq {seq}: the transaction matched nothing"
+            );
         }
         let mut o = out.lock();
         let _ = writeln!(o, "ACK {seq}");
