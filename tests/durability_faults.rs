@@ -359,3 +359,50 @@ fn bit_flips_give_a_valid_prefix_or_corrupt_never_wrong_data() {
     );
     assert!(corrupt > 0 && prefix > 0);
 }
+
+#[test]
+fn sync_normal_background_fsync_failure_poisons_the_next_write() {
+    let states = model_states();
+    let sim = SimIo::new();
+    let mut o = Options::new();
+    o.set("sync", "normal").unwrap();
+    let db = Database::open_with_io(DB, &o, Arc::new(sim.clone())).unwrap();
+    let mut c = db.connect();
+    let (q, ps) = step(0);
+    c.query(q, &ps).unwrap();
+    // Wait for the background sync, then make the disk fail everything from the next
+    // operation on, and give the background thread time to meet it.
+    std::thread::sleep(std::time::Duration::from_millis(120));
+    let (q, ps) = step(1);
+    c.query(q, &ps).unwrap();
+    sim.set_fault(Some(Fault {
+        at: sim.ops() + 1,
+        kind: FaultKind::Eio,
+        persistent: true,
+    }));
+    std::thread::sleep(std::time::Duration::from_millis(120));
+    assert!(sim.faults_hit() > 0, "the background sync never ran");
+    let (q, ps) = step(2);
+    let e = c
+        .query(q, &ps)
+        .expect_err("a write after a failed background sync");
+    assert_eq!(e.kind(), ErrorKind::Io, "{e}");
+    assert!(e.message().contains("reopen the database"), "{e}");
+    assert_eq!(
+        dump(&db).unwrap(),
+        states[2],
+        "still readable, with what committed"
+    );
+    drop(c);
+    drop(db);
+    sim.set_fault(None);
+    // Commit 0 was synced; commit 1 was written but its sync failed: either state.
+    recovered_state(
+        &sim.after_process_crash(),
+        &states,
+        &[1, 2],
+        "process crash",
+    );
+    recovered_state(&sim.power_loss(7), &states, &[1, 2], "power loss");
+    println!("sync=normal: a failed background fsync poisoned the database; reopen recovered");
+}
