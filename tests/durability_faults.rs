@@ -406,3 +406,33 @@ fn sync_normal_background_fsync_failure_poisons_the_next_write() {
     recovered_state(&sim.power_loss(7), &states, &[1, 2], "power loss");
     println!("sync=normal: a failed background fsync poisoned the database; reopen recovered");
 }
+
+#[test]
+fn a_read_only_file_system_is_refused_clearly_and_the_data_stays_intact() {
+    let states = model_states();
+    let sim = SimIo::new();
+    let db = open(&sim).unwrap();
+    let mut c = db.connect();
+    for i in 0..4 {
+        let (q, ps) = step(i);
+        c.query(q, &ps).unwrap();
+    }
+    drop(c);
+    drop(db);
+    sim.set_read_only(true);
+    let e = open(&sim)
+        .err()
+        .expect("read-write open on a read-only mount");
+    assert_eq!(e.kind(), ErrorKind::Io, "{e}");
+    assert!(e.message().contains("access_mode=read_only"), "{e}");
+    let mut o = Options::new();
+    o.set("access_mode", "read_only").unwrap();
+    let ro = Database::open_with_io(DB, &o, Arc::new(sim.clone())).unwrap();
+    assert_eq!(dump(&ro).unwrap(), states[4]);
+    drop(ro);
+    sim.set_read_only(false);
+    assert_eq!(dump(&open(&sim).unwrap()).unwrap(), states[4]);
+    println!(
+        "read-only mount: read-write open refused with advice, read-only open served the data"
+    );
+}

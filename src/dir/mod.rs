@@ -225,9 +225,23 @@ fn read_manifest(io: &dyn Io, path: &Path) -> Result<String> {
 
 fn take_writer_lock(io: &dyn Io, root: &Path, busy_timeout: Duration) -> Result<Box<dyn IoFile>> {
     let path = root.join(LOCK);
-    let file = io
-        .open(&path, OpenMode::CreateOrOpen)
-        .map_err(|e| Error::io(format!("opening {}", path.display()), &e))?;
+    let file = io.open(&path, OpenMode::CreateOrOpen).map_err(|e| {
+        let not_writable = e.raw_os_error() == Some(libc::EROFS)
+            || e.kind() == std::io::ErrorKind::PermissionDenied;
+        if not_writable {
+            Error::new(
+                ErrorKind::Io,
+                format!(
+                    "cannot open the database at {} for writing ({e}): the file system is \
+                     read-only or the directory is not writable; open it with \
+                     access_mode=read_only",
+                    root.display()
+                ),
+            )
+        } else {
+            Error::io(format!("opening {}", path.display()), &e)
+        }
+    })?;
     let deadline = Instant::now() + busy_timeout;
     loop {
         match file.try_lock_exclusive() {

@@ -62,6 +62,8 @@ struct State {
     sync_delay: std::time::Duration,
     fault: Option<Fault>,
     faults_hit: u64,
+    /// Mounted read-only: every change fails with EROFS.
+    read_only: bool,
 }
 
 /// What the numbered operation must do.
@@ -96,6 +98,15 @@ fn error_for(kind: FaultKind) -> io::Error {
     }
 }
 
+/// Fails a change on a read-only mount.
+fn writable_fs(s: &State) -> io::Result<()> {
+    if s.read_only {
+        Err(io::Error::from_raw_os_error(libc::EROFS))
+    } else {
+        Ok(())
+    }
+}
+
 /// Fails the operation if a fault hits it (non-write operations).
 fn check(s: &mut State) -> io::Result<()> {
     match s.tick() {
@@ -127,6 +138,11 @@ impl SimIo {
     /// Operations performed so far.
     pub fn ops(&self) -> u64 {
         self.lock().ops
+    }
+
+    /// Mounts the file system read-only (or read-write again): changes fail with EROFS.
+    pub fn set_read_only(&self, read_only: bool) {
+        self.lock().read_only = read_only;
     }
 
     /// File syncs performed so far (successful or not).
@@ -273,6 +289,9 @@ impl Io for SimIo {
     fn open(&self, path: &Path, mode: OpenMode) -> io::Result<Box<dyn IoFile>> {
         let mut s = self.lock();
         check(&mut s)?;
+        if mode != OpenMode::Read {
+            writable_fs(&s)?;
+        }
         let existing = s.names.get(path).copied();
         let parent_ok = path.parent().map_or(true, |p| s.dirs.contains(p));
         let id = match (existing, mode) {
@@ -317,6 +336,7 @@ impl Io for SimIo {
     fn create_dir_all(&self, path: &Path) -> io::Result<()> {
         let mut s = self.lock();
         check(&mut s)?;
+        writable_fs(&s)?;
         for a in path.ancestors() {
             if !a.as_os_str().is_empty() {
                 s.dirs.insert(a.to_owned());
@@ -343,6 +363,7 @@ impl Io for SimIo {
     fn rename(&self, from: &Path, to: &Path) -> io::Result<()> {
         let mut s = self.lock();
         check(&mut s)?;
+        writable_fs(&s)?;
         let id = s.names.remove(from).ok_or_else(|| not_found(from))?;
         s.names.insert(to.to_owned(), id);
         Ok(())
@@ -351,6 +372,7 @@ impl Io for SimIo {
     fn remove_file(&self, path: &Path) -> io::Result<()> {
         let mut s = self.lock();
         check(&mut s)?;
+        writable_fs(&s)?;
         s.names
             .remove(path)
             .map(|_| ())
@@ -423,6 +445,7 @@ impl IoFile for SimFile {
     fn write_at(&self, buf: &[u8], offset: u64) -> io::Result<usize> {
         self.writable()?;
         let mut s = self.sim.lock();
+        writable_fs(&s)?;
         let verdict = s.tick();
         let n = s.node(self.id)?;
         match verdict {
@@ -447,6 +470,7 @@ impl IoFile for SimFile {
         self.writable()?;
         let mut s = self.sim.lock();
         check(&mut s)?;
+        writable_fs(&s)?;
         let len = usize::try_from(len)
             .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "length too large"))?;
         s.node(self.id)?.data.resize(len, 0);
