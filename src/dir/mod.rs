@@ -192,10 +192,15 @@ fn read_manifest(io: &dyn Io, path: &Path) -> Result<String> {
         ))
     })?;
     let json: serde_json::Value = serde_json::from_str(text).map_err(|e| {
+        // Byte offset of serde's line/column (lines end in '\n').
+        let offset: usize = text
+            .split_inclusive('\n')
+            .take(e.line().saturating_sub(1))
+            .map(str::len)
+            .sum::<usize>()
+            + e.column().saturating_sub(1);
         damaged(&format!(
-            "not valid JSON at line {}, column {} ({e}); restore it from a backup",
-            e.line(),
-            e.column()
+            "not valid JSON at offset {offset} ({e}); restore it from a backup"
         ))
     })?;
     let format = json
@@ -364,5 +369,16 @@ mod tests {
         .err()
         .unwrap();
         assert_eq!(e.kind(), ErrorKind::Error);
+        fs::write(
+            db.join(MANIFEST),
+            r#"{"format": 1, "wal" "wal-000001.log"}"#,
+        )
+        .unwrap();
+        let e = DbDir::open(real(), &db, AccessMode::ReadWrite, true, Duration::ZERO)
+            .err()
+            .unwrap();
+        assert_eq!(e.kind(), ErrorKind::Corrupt);
+        assert!(e.message().contains("graphdb.meta"), "{e}");
+        assert!(e.message().contains("at offset 20"), "{e}");
     }
 }
