@@ -230,15 +230,11 @@ impl Exec<'_> {
                 Clause::Match(m) => self.run_match(table, m)?,
                 Clause::Unwind(u) => self.run_unwind(table, u)?,
                 Clause::With(w) => {
-                    let t = self.project(table, &w.projection, false)?;
-                    match &w.where_ {
-                        Some(pred) => self.filter(t, pred)?,
-                        None => t,
-                    }
+                    self.project(table, &w.projection, w.where_.as_ref())?
                 }
                 Clause::Return(r) => {
                     returns = true;
-                    self.project(table, &r.projection, true)?
+                    self.project(table, &r.projection, None)?
                 }
                 Clause::Create(c) => self.run_create(table, c)?,
                 Clause::Merge(m) => self.run_merge(table, m)?,
@@ -262,28 +258,6 @@ impl Exec<'_> {
             };
         }
         Ok(SingleOutput { table, returns })
-    }
-
-    /// Keeps the rows where `pred` is true.
-    pub fn filter(&mut self, table: Table, pred: &Expr) -> Result<Table> {
-        let mut rows = Vec::with_capacity(table.rows.len());
-        for (i, row) in table.rows.into_iter().enumerate() {
-            if i % 1024 == 0 {
-                self.control.check()?;
-            }
-            let b = RowBindings {
-                cols: &table.cols,
-                vals: &row,
-                outer: None,
-            };
-            if self.holds(pred, &b)? {
-                rows.push(row);
-            }
-        }
-        Ok(Table {
-            cols: table.cols,
-            rows,
-        })
     }
 
     fn run_unwind(&mut self, table: Table, u: &super::ast::Unwind) -> Result<Table> {
