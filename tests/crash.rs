@@ -4,8 +4,11 @@
 //! the one in flight), and no transaction is partially applied. Transactions create items,
 //! related pairs (multi-statement), update properties and delete earlier items.
 //!
-//! Cycles: 100 by default (a few seconds); `GRAPHDB_SOAK=1` runs 1000 (or
-//! `GRAPHDB_CRASH_CYCLES=N`).
+//! A second loop kills a child whose 4 threads commit at once (sharing fsyncs) and checks
+//! each thread's commits.
+//!
+//! Cycles: 100 (+20 concurrent) by default (under ten seconds); `GRAPHDB_SOAK=1` runs 1000
+//! (+200), or `GRAPHDB_CRASH_CYCLES=N`.
 
 use std::collections::BTreeSet;
 use std::io::{BufRead, BufReader, Write};
@@ -325,4 +328,152 @@ fn crash_child() {
         let _ = o.flush();
         seq += 1;
     }
+}
+
+const GROUP_CHILD_ENV: &str = "GRAPHDB_CRASH_GROUP_DIR";
+const GROUP_THREADS: i64 = 4;
+
+/// Per writer thread: the item numbers the database at `dir` holds (each must be 0..n).
+fn group_items(dir: &str) -> Vec<Vec<i64>> {
+    let db = Database::open(dir, &Options::new()).expect("reopen after kill");
+    let r = db
+        .connect()
+        .query(
+            "MATCH (g:G) RETURN g.t AS t, g.i AS i ORDER BY t, i",
+            &Params::new(),
+        )
+        .expect("read items");
+    let mut per = vec![Vec::new(); GROUP_THREADS as usize];
+    for row in &r.rows {
+        match (&row[0], &row[1]) {
+            (Value::Int(t), Value::Int(i)) => per[*t as usize].push(*i),
+            other => panic!("unexpected row {other:?}"),
+        }
+    }
+    per
+}
+
+/// SIGKILL while several threads commit at once (their commits share fsyncs): every
+/// acknowledged commit survives, each thread's commits form a prefix, and at most the one
+/// each thread had in flight appears unacknowledged.
+#[test]
+fn acknowledged_group_commits_survive_sigkill() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("db").to_str().unwrap().to_owned();
+    let n = (cycles() / 5).max(2);
+    let mut rng = Rng(0x5DEE_CE66_D1CE_4E5B
+        ^ SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map(|d| d.as_nanos() as u64)
+            .unwrap_or(7));
+    let mut acked_total = 0usize;
+    for cycle in 0..n {
+        let before = if cycle == 0 {
+            vec![Vec::new(); GROUP_THREADS as usize]
+        } else {
+            group_items(&dir)
+        };
+        let starts: Vec<String> = before.iter().map(|v| v.len().to_string()).collect();
+        let mut child = Command::new(std::env::current_exe().unwrap())
+            .args([
+                "--ignored",
+                "--exact",
+                "crash_group_child",
+                "--nocapture",
+                "--test-threads=1",
+            ])
+            .env(GROUP_CHILD_ENV, &dir)
+            .env("GRAPHDB_CRASH_STARTS", starts.join(","))
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("spawn child");
+        let stdout = child.stdout.take().unwrap();
+        let (tx, rx) = mpsc::channel::<(usize, i64)>();
+        let reader = std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                if let Some((_, s)) = line.split_once("GACK ") {
+                    let mut it = s.split_whitespace().map(|x| x.parse::<i64>());
+                    if let (Some(Ok(t)), Some(Ok(i))) = (it.next(), it.next()) {
+                        let _ = tx.send((t as usize, i));
+                    }
+                }
+            }
+        });
+        let first = rx
+            .recv_timeout(Duration::from_secs(60))
+            .expect("child made no commit");
+        let mut acked = vec![first];
+        let until = Instant::now() + Duration::from_millis(rng.next() % 40);
+        while Instant::now() < until {
+            if let Ok(a) = rx.recv_timeout(Duration::from_millis(1)) {
+                acked.push(a);
+            }
+        }
+        child.kill().expect("SIGKILL child");
+        let _ = child.wait();
+        reader.join().unwrap();
+        acked.extend(rx.try_iter());
+        let found = group_items(&dir);
+        for (t, items) in found.iter().enumerate() {
+            assert_eq!(
+                *items,
+                (0..items.len() as i64).collect::<Vec<_>>(),
+                "cycle {cycle}: thread {t}'s commits are not a prefix"
+            );
+            let max_acked = acked
+                .iter()
+                .filter(|(tt, _)| *tt == t)
+                .map(|(_, i)| *i)
+                .max()
+                .unwrap_or(before[t].len() as i64 - 1);
+            assert!(
+                items.len() as i64 >= max_acked + 1,
+                "cycle {cycle}: thread {t} lost acknowledged commit {max_acked}"
+            );
+            assert!(
+                items.len() as i64 <= max_acked + 2,
+                "cycle {cycle}: thread {t} has commits never acknowledged nor in flight"
+            );
+        }
+        acked_total += acked.len();
+    }
+    println!(
+        "group crash test: {n} SIGKILL cycles with {GROUP_THREADS} concurrent writers, \
+         {acked_total} acknowledged commits verified"
+    );
+}
+
+#[test]
+#[ignore = "child process of acknowledged_group_commits_survive_sigkill"]
+fn crash_group_child() {
+    let Ok(dir) = std::env::var(GROUP_CHILD_ENV) else {
+        return;
+    };
+    let starts: Vec<i64> = std::env::var("GRAPHDB_CRASH_STARTS")
+        .unwrap_or_default()
+        .split(',')
+        .map(|s| s.parse().unwrap_or(0))
+        .collect();
+    let db = Database::open(&dir, &Options::new()).expect("child open");
+    std::thread::scope(|s| {
+        for t in 0..GROUP_THREADS {
+            let db = db.clone();
+            let start = starts.get(t as usize).copied().unwrap_or(0);
+            s.spawn(move || {
+                let mut c = db.connect();
+                for i in start.. {
+                    c.query(
+                        "CREATE (:G {t: $t, i: $i})",
+                        &int_params(&[("t", t), ("i", i)]),
+                    )
+                    .expect("commit");
+                    let out = std::io::stdout();
+                    let mut o = out.lock();
+                    let _ = writeln!(o, "GACK {t} {i}");
+                    let _ = o.flush();
+                }
+            });
+        }
+    });
 }
