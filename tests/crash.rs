@@ -71,6 +71,14 @@ fn deletes(s: i64) -> i64 {
     s - 3
 }
 
+/// Options for every open here: a lock may be held for a moment by a process the other
+/// test is spawning (between fork and exec it shares our open lock file), so wait for it.
+fn options() -> Options {
+    let mut o = Options::new();
+    o.set("busy_timeout_ms", "10000").unwrap();
+    o
+}
+
 fn int_params(pairs: &[(&str, i64)]) -> Params {
     pairs
         .iter()
@@ -81,7 +89,7 @@ fn int_params(pairs: &[(&str, i64)]) -> Params {
 /// Reads back what the database holds: the set of committed sequence numbers, checking
 /// that each two-part transaction is whole.
 fn committed_seqs(dir: &str) -> BTreeSet<i64> {
-    let db = Database::open(dir, &Options::new()).expect("reopen after kill");
+    let db = Database::open(dir, &options()).expect("reopen after kill");
     let mut c = db.connect();
     let r = c
         .query(
@@ -284,7 +292,7 @@ fn crash_child() {
         .ok()
         .and_then(|s| s.parse().ok())
         .unwrap_or(0);
-    let db = Database::open(&dir, &Options::new()).expect("child open");
+    let db = Database::open(&dir, &options()).expect("child open");
     let mut c = db.connect();
     let out = std::io::stdout();
     loop {
@@ -335,7 +343,7 @@ const GROUP_THREADS: i64 = 4;
 
 /// Per writer thread: the item numbers the database at `dir` holds (each must be 0..n).
 fn group_items(dir: &str) -> Vec<Vec<i64>> {
-    let db = Database::open(dir, &Options::new()).expect("reopen after kill");
+    let db = Database::open(dir, &options()).expect("reopen after kill");
     let r = db
         .connect()
         .query(
@@ -455,7 +463,7 @@ fn crash_group_child() {
         .split(',')
         .map(|s| s.parse().unwrap_or(0))
         .collect();
-    let db = Database::open(&dir, &Options::new()).expect("child open");
+    let db = Database::open(&dir, &options()).expect("child open");
     std::thread::scope(|s| {
         for t in 0..GROUP_THREADS {
             let db = db.clone();
