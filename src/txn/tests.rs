@@ -394,3 +394,59 @@ fn a_deadlock_is_detected_at_once_with_one_victim() {
     r.expect("the survivor proceeds once the victim rolls back");
     t2.commit().unwrap();
 }
+
+/// A sink whose first `wait_durable` blocks until released and then panics.
+struct PanicOnFirstSync {
+    first: std::sync::atomic::AtomicBool,
+    release: std::sync::Mutex<std::sync::mpsc::Receiver<()>>,
+}
+
+impl CommitSink for PanicOnFirstSync {
+    fn write(&self, ts: u64, _changes: &[crate::storage::Change]) -> crate::error::Result<u64> {
+        Ok(ts)
+    }
+    fn wait_durable(&self, _ticket: u64) -> crate::error::Result<()> {
+        if self.first.swap(false, std::sync::atomic::Ordering::SeqCst) {
+            let _ = self.release.lock().unwrap().recv();
+            panic!("injected panic inside a commit");
+        }
+        Ok(())
+    }
+}
+
+#[test]
+fn a_commit_that_panics_gives_up_its_turn_instead_of_hanging_later_commits() {
+    let (release, wait) = std::sync::mpsc::channel();
+    let sink = PanicOnFirstSync {
+        first: std::sync::atomic::AtomicBool::new(true),
+        release: std::sync::Mutex::new(wait),
+    };
+    let m = Arc::new(TxnManager::new(
+        Arc::new(Graph::new()),
+        Some(Box::new(sink)),
+        0,
+        false,
+    ));
+    let mut t1 = rw(&m);
+    t1.create_node(&[], vec![]).unwrap();
+    let first = std::thread::spawn(move || {
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| t1.commit())).is_err()
+    });
+    // Let the first committer take timestamp 1 and block in its durability wait.
+    std::thread::sleep(std::time::Duration::from_millis(20));
+    let mut t2 = rw(&m);
+    t2.create_node(&[], vec![]).unwrap();
+    let second = std::thread::spawn(move || t2.commit());
+    std::thread::sleep(std::time::Duration::from_millis(50));
+    release.send(()).unwrap();
+    assert!(first.join().unwrap(), "the first commit panicked");
+    // Without the guard this join never returns.
+    second.join().unwrap().expect("the later commit publishes");
+    let mut t3 = rw(&m);
+    let e = t3.create_node(&[], vec![]).unwrap_err();
+    assert_eq!(
+        e.kind(),
+        ErrorKind::Io,
+        "a panicked commit poisons the database: {e}"
+    );
+}

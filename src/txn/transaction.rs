@@ -305,6 +305,28 @@ fn trim_chain<T>(chain: &mut Vec<Version<T>>, snapshots: &[u64]) {
     }
 }
 
+/// Publishes a handed-out commit timestamp as empty if its committer unwinds (a panic)
+/// before publishing it, and refuses further writes: a bug must not hang every later commit.
+/// On normal returns (success or a handled failure) it does nothing.
+struct PublishOnUnwind<'a> {
+    mgr: &'a TxnManager,
+    ts: u64,
+}
+
+impl Drop for PublishOnUnwind<'_> {
+    fn drop(&mut self) {
+        if !std::thread::panicking() || self.mgr.published.load(Ordering::Acquire) >= self.ts {
+            return;
+        }
+        self.mgr
+            .poison("an internal error interrupted a commit; reopen the database to recover");
+        lock(&self.mgr.recent).retain(|s| s.ts != self.ts);
+        let turn = self.mgr.wait_publish_turn(self.ts);
+        self.mgr.published.store(self.ts, Ordering::Release);
+        self.mgr.end_publish_turn(turn);
+    }
+}
+
 /// Every mutex here guards state that each critical section leaves consistent, so a
 /// poisoned lock (a panic elsewhere while holding it) is safe to keep using.
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -1301,6 +1323,9 @@ impl Transaction {
             lock(&mgr.recent).push_back(summary);
             (ts, ticket)
         };
+        // From here `ts` is handed out: later commits wait for its publish turn. Should this
+        // thread panic before publishing, the guard gives up the turn so they do not hang.
+        let _turn_guard = PublishOnUnwind { mgr: &mgr, ts };
         // 2. Outside the lock: wait for a sync covering our record. One sync serves every
         //    record written before it, so concurrent commits share it.
         if let (Some(sink), Some(ticket)) = (&mgr.sink, ticket) {
