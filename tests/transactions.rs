@@ -162,7 +162,10 @@ fn committed_data_survives_reopen_and_ids_are_never_reused() {
     );
     assert_eq!(ints(&mut c, "MATCH (n:Temp) RETURN count(n)"), vec![0]);
     assert_eq!(ints(&mut c, "MATCH (n:Never) RETURN count(n)"), vec![0]);
+    let before = db.stats().wal_bytes;
+    assert!(before > 16, "the log holds the earlier commits: {before}");
     c.query("CREATE (:New)", &p()).unwrap();
+    assert!(db.stats().wal_bytes > before, "a commit grows the log");
     let new_id = ints(&mut c, "MATCH (n:New) RETURN id(n)")[0];
     assert!(
         new_id > max_id,

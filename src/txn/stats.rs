@@ -92,6 +92,8 @@ pub struct TxnStats {
     pub versions_retained: u64,
     pub commit_summaries_retained: u64,
     pub last_commit_ts: u64,
+    /// Size of the current write-ahead log (0 in memory and read-only).
+    pub wal_bytes: u64,
 }
 
 impl TxnStats {
@@ -124,6 +126,7 @@ impl TxnStats {
             ("versions_retained", self.versions_retained),
             ("commit_summaries_retained", self.commit_summaries_retained),
             ("last_commit_ts", self.last_commit_ts),
+            ("wal_bytes", self.wal_bytes),
         ]
     }
 }

@@ -44,6 +44,10 @@ pub trait CommitSink: Send + Sync {
     /// Blocks until the record behind `ticket`, and so every record written before it, is
     /// durable. Fails if any sync that should have covered it failed.
     fn wait_durable(&self, ticket: u64) -> Result<()>;
+    /// Bytes in the log so far (for statistics).
+    fn log_bytes(&self) -> u64 {
+        0
+    }
 }
 
 /// Hands out snapshots and commit timestamps; one per open database.
@@ -128,6 +132,7 @@ impl TxnManager {
         };
         s.versions_retained = self.graph.version_count() as u64;
         s.commit_summaries_retained = self.retained_summaries() as u64;
+        s.wal_bytes = self.sink.as_ref().map_or(0, |w| w.log_bytes());
         s
     }
 

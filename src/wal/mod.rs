@@ -401,6 +401,10 @@ impl Wal {
 }
 
 impl CommitSink for Wal {
+    fn log_bytes(&self) -> u64 {
+        lock(&self.shared.state).end
+    }
+
     fn write(&self, ts: u64, changes: &[Change]) -> Result<u64> {
         let payload = codec::encode(ts, changes);
         let marker = if self.shared.version >= 2 { 8 } else { 0 };
