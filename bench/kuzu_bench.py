@@ -270,29 +270,29 @@ def main_run(a):
 
     # No waiting: Kuzu refuses the second writer; waiting: the application's write lock.
     for name, lock in (("counter_nowait", None), ("counter_wait", threading.Lock())):
-      for _ in range(a.reps):
-        cdir = os.path.join(a.work, "kuzu-counter")
-        shutil.rmtree(cdir, ignore_errors=True)
-        os.makedirs(cdir)
-        cdb = kuzu.Database(os.path.join(cdir, "db.kuzu"))
-        c = kuzu.Connection(cdb)
-        c.execute("CREATE NODE TABLE Counter(id INT64, v INT64, PRIMARY KEY(id))")
-        c.execute("CREATE (:Counter {id: 1, v: 0})")
+        for _ in range(a.reps):
+            cdir = os.path.join(a.work, "kuzu-counter")
+            shutil.rmtree(cdir, ignore_errors=True)
+            os.makedirs(cdir)
+            cdb = kuzu.Database(os.path.join(cdir, "db.kuzu"))
+            c = kuzu.Connection(cdb)
+            c.execute("CREATE NODE TABLE Counter(id INT64, v INT64, PRIMARY KEY(id))")
+            c.execute("CREATE (:Counter {id: 1, v: 0})")
 
-        def make(t, lock=lock):
-            ww = Worker(cdb, lock)
-            return lambda i: ww.write("MATCH (c:Counter) SET c.v = c.v + 1")
-        o = run_threads([0] * MANY_WRITERS, phase, make)[0]
-        v = scalar(c.execute("MATCH (c:Counter) RETURN c.v"))
-        if v != o[0]:
-            rep.note(f"{name}: counter is {v} but {o[0]} increments were acknowledged")
-        rep.add(name, "commits/s", True, o[0] / phase)
-        rep.add(f"{name}_failed", "failures/s", False, o[1] / phase)
-        if o[2]:
-            rep.doc["checks"][f"{name}_first_error"] = o[2]
-        del c
-        cdb = None
-        shutil.rmtree(cdir, ignore_errors=True)
+            def make(t, lock=lock):
+                ww = Worker(cdb, lock)
+                return lambda i: ww.write("MATCH (c:Counter) SET c.v = c.v + 1")
+            o = run_threads([0] * MANY_WRITERS, phase, make)[0]
+            v = scalar(c.execute("MATCH (c:Counter) RETURN c.v"))
+            if v != o[0]:
+                rep.note(f"{name}: counter is {v} but {o[0]} increments were acknowledged")
+            rep.add(name, "commits/s", True, o[0] / phase)
+            rep.add(f"{name}_failed", "failures/s", False, o[1] / phase)
+            if o[2]:
+                rep.doc["checks"][f"{name}_first_error"] = o[2]
+            del c
+            cdb = None
+            shutil.rmtree(cdir, ignore_errors=True)
 
     for _ in range(a.reps):
         out = subprocess.run([sys.executable, __file__, "open", "--db", dbdir,

@@ -62,7 +62,7 @@ fn fmt(v: f64) -> String {
 fn fmt_ratio(r: f64) -> String {
     if !r.is_finite() {
         "–".into()
-    } else if r >= 100.0 || r < 0.01 {
+    } else if !(0.01..100.0).contains(&r) {
         format!("{r:.2e}×")
     } else {
         format!("{r:.2}×")
@@ -118,7 +118,7 @@ pub fn report(in_dir: &Path, out_dir: &Path, header: &str) -> Res<String> {
 
     let mut md = String::new();
     md.push_str(header);
-    md.push_str("\n| workload | unit | better | ");
+    md.push_str("\n\n| workload | unit | better | ");
     for s in &systems {
         md.push_str(&format!("{} | ", s.name));
     }
