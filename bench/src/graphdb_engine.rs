@@ -340,9 +340,19 @@ impl Worker for GWorker {
 }
 
 /// See `graphdb-bench probe`.
-pub fn probe(nodes: usize, rels: bool, query: &str) -> Res<()> {
+pub fn probe(
+    nodes: usize,
+    rels: bool,
+    query: &str,
+    threads: usize,
+    seconds: u64,
+    dir: Option<&Path>,
+) -> Res<()> {
     let mut g = GraphDb::new();
-    g.db = Some(Database::open(":memory:", &g.options(true)?).map_err(e)?);
+    match dir {
+        Some(d) => g.create(d)?,
+        None => g.db = Some(Database::open(":memory:", &g.options(true)?).map_err(e)?),
+    }
     let t = std::time::Instant::now();
     g.load_nodes(&crate::gen::users(nodes, 42), 100_000)?;
     eprintln!("loaded {nodes} nodes in {:.2}s", t.elapsed().as_secs_f64());
@@ -350,6 +360,34 @@ pub fn probe(nodes: usize, rels: bool, query: &str) -> Res<()> {
         let t = std::time::Instant::now();
         g.load_rels(&crate::gen::follows(nodes, 42), 100_000)?;
         eprintln!("loaded relationships in {:.2}s", t.elapsed().as_secs_f64());
+    }
+    if threads > 0 {
+        let next = std::sync::atomic::AtomicI64::new(1 << 40);
+        let g = &g;
+        let ph = crate::measure::run_threads(
+            &vec![0; threads],
+            std::time::Duration::from_secs(seconds),
+            |_| {
+                let mut c = g.conn()?;
+                let stmt = c.prepare(query).map_err(e)?;
+                let next = &next;
+                Ok(move |_| {
+                    let id = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    c.execute(&stmt, &params(vec![("id", Value::Int(id))]))
+                        .map(|_| ())
+                        .map_err(e)
+                })
+            },
+        )?;
+        let p = &ph[0];
+        eprintln!(
+            "{threads} threads: {:.1} ops/s, {} errors, p50 {} µs, p99 {} µs",
+            p.ops as f64 / seconds as f64,
+            p.errors,
+            p.pct_us(0.5),
+            p.pct_us(0.99)
+        );
+        return Ok(());
     }
     let mut c = g.conn()?;
     let t = std::time::Instant::now();

@@ -96,6 +96,14 @@ enum Cmd {
         rels: bool,
         #[arg(long)]
         query: String,
+        /// Run the query repeatedly on this many threads (own connection each) instead.
+        #[arg(long, default_value_t = 0)]
+        threads: usize,
+        #[arg(long, default_value_t = 3)]
+        seconds: u64,
+        /// A durable database directory instead of ":memory:".
+        #[arg(long)]
+        dir: Option<PathBuf>,
     },
     /// Merges graphdb.json, sqlite.json, kuzu.json from --dir into results.md/.json.
     Report {
@@ -159,7 +167,14 @@ fn run(cli: Cli) -> Result<(), String> {
             println!("{v}");
             Ok(())
         }
-        Cmd::Probe { nodes, rels, query } => graphdb_engine::probe(nodes, rels, &query),
+        Cmd::Probe {
+            nodes,
+            rels,
+            query,
+            threads,
+            seconds,
+            dir,
+        } => graphdb_engine::probe(nodes, rels, &query, threads, seconds, dir.as_deref()),
         Cmd::Report { dir, header } => {
             let md = report::report(&dir, &dir, &header)?;
             println!("{md}");
