@@ -22,6 +22,14 @@
 // or meaning in the C API.
 #define GRAPHDB_ABI_VERSION 1
 
+// `isolation` values of `graphdb_begin_with` (passed as uint32_t).
+typedef enum {
+    // The database's `isolation` option (serializable unless set otherwise).
+    GRAPHDB_ISOLATION_DEFAULT = 0,
+    GRAPHDB_ISOLATION_SERIALIZABLE = 1,
+    GRAPHDB_ISOLATION_SNAPSHOT = 2,
+} graphdb_isolation;
+
 // Which counter `graphdb_result_stat` returns (passed as uint32_t).
 typedef enum {
     GRAPHDB_STAT_NODES_CREATED = 0,
@@ -106,6 +114,11 @@ typedef struct graphdb_transaction graphdb_transaction;
 
 // A borrowed, read-only view of one value.
 typedef struct graphdb_value graphdb_value;
+
+// The work `graphdb_transact` runs inside a transaction: it runs its statements on `conn`
+// (the same connection) and returns GRAPHDB_OK, or the status of the call that failed. It
+// must not commit or roll back itself.
+typedef graphdb_status (*graphdb_transact_fn)(graphdb_connection *conn, void *user_data);
 
 #ifdef __cplusplus
 extern "C" {
@@ -192,6 +205,11 @@ graphdb_status graphdb_open(const char *path,
                             graphdb_database **out_db,
                             char **error_out);
 
+// Transaction statistics as one JSON object (commits, rollbacks, conflicts by cause, waits,
+// wait time, active transactions, oldest snapshot age, retained versions, ...), owned: free
+// with `graphdb_string_free`.
+graphdb_status graphdb_stats_json(const graphdb_database *db, char **out_json);
+
 // Closes the database handle; NULL is fine. Connections still open keep the database
 // alive until they disconnect.
 void graphdb_close(graphdb_database *db);
@@ -220,6 +238,10 @@ graphdb_status graphdb_params_set_string_n(graphdb_params *p,
 // Any value, lists and maps included, in the JSON form of API.md (nodes, relationships and
 // paths cannot be parameters; integers must fit in 64 signed bits).
 graphdb_status graphdb_params_set_json(graphdb_params *p, const char *name, const char *json_text);
+
+// Why the last `graphdb_params_set_*` call on `p` failed, or NULL if it succeeded (or `p` is
+// NULL). Borrowed: valid until the next call on `p`.
+const char *graphdb_params_error_message(const graphdb_params *p);
 
 // Removes every parameter, so the set can be reused.
 graphdb_status graphdb_params_clear(graphdb_params *p);
@@ -278,6 +300,13 @@ graphdb_status graphdb_begin(graphdb_connection *conn,
                              uint32_t mode,
                              graphdb_transaction **out_txn);
 
+// Like `graphdb_begin`, with an isolation level for this transaction only
+// (GRAPHDB_ISOLATION_DEFAULT, _SERIALIZABLE or _SNAPSHOT).
+graphdb_status graphdb_begin_with(graphdb_connection *conn,
+                                  uint32_t mode,
+                                  uint32_t isolation,
+                                  graphdb_transaction **out_txn);
+
 // Commits and frees the transaction, whatever the outcome. GRAPHDB_CONFLICT means it was
 // rolled back and may be retried; GRAPHDB_TRANSACTION_STATE that it had already ended.
 graphdb_status graphdb_commit(graphdb_transaction *txn);
@@ -288,6 +317,18 @@ graphdb_status graphdb_rollback(graphdb_transaction *txn);
 // Frees a transaction handle without committing: rolls the transaction back if it is still
 // the connection's open one (and no other thread is using the connection). NULL is fine.
 void graphdb_transaction_free(graphdb_transaction *txn);
+
+// Runs `work` in a transaction of `mode` and commits it, rerunning the whole transaction when
+// it fails with GRAPHDB_CONFLICT (from `work` or from the commit), with jittered exponential
+// backoff, up to `max_attempts` attempts in all (0 counts as 1). Returns GRAPHDB_OK once a
+// commit succeeds, else the last failure's status (its message is the connection's error).
+// Any other failure rolls back and returns at once. `work` may run more than once: keep its
+// side effects outside the database idempotent.
+graphdb_status graphdb_transact(graphdb_connection *conn,
+                                uint32_t mode,
+                                graphdb_transact_fn work,
+                                void *user_data,
+                                uint32_t max_attempts);
 
 // The type of a view; GRAPHDB_TYPE_INVALID for NULL.
 graphdb_value_type graphdb_value_get_type(const graphdb_value *v);

@@ -14,6 +14,7 @@ pub mod ffi;
 pub mod storage;
 pub mod txn;
 pub mod value;
+pub mod vfs;
 pub mod wal;
 
 pub use api::{

@@ -473,7 +473,11 @@ fn delete_and_detach_delete() {
     assert_eq!(out.stats.relationships_deleted, 1);
     let out = db.ok("OPTIONAL MATCH (n:Missing) DELETE n");
     assert_eq!(out.stats.nodes_deleted, 0);
-    assert_eq!(db.err("MATCH (n:D) DELETE 1"), ErrorKind::Type);
+    assert_eq!(db.err("MATCH (n:D) DELETE 1"), ErrorKind::Semantic);
+    assert_eq!(
+        db.err("MATCH (n:D) UNWIND [1] AS x DELETE x"),
+        ErrorKind::Type
+    );
     db.ok("CREATE (:E)-[:R]->(:E)");
     let out = db.ok("MATCH (a:E)-[r]->(b) DELETE a, r, b");
     assert_eq!(
@@ -572,4 +576,80 @@ fn an_interrupted_query_stops() {
         )
         .unwrap_err();
     assert_eq!(e.kind(), ErrorKind::Interrupted);
+}
+
+// ---- through the public Rust API ---------------------------------------------------------
+
+mod api {
+    use graphdb::api::Value as V;
+    use graphdb::{Database, ErrorKind, Options, Params};
+
+    fn conn() -> graphdb::Connection {
+        Database::open(":memory:", &Options::new())
+            .expect("open")
+            .connect()
+    }
+
+    #[test]
+    fn nodes_come_back_materialized_with_labels_and_properties() {
+        let mut c = conn();
+        let out = c
+            .query("CREATE (n:User {name: 'ann'}) RETURN n", &Params::new())
+            .expect("create");
+        assert_eq!(out.columns, vec!["n".to_owned()]);
+        assert_eq!(out.stats.nodes_created, 1);
+        match &out.rows[0][0] {
+            V::Node(n) => {
+                assert_eq!(n.labels, vec!["User".to_owned()]);
+                assert_eq!(n.properties.get("name"), Some(&V::String("ann".into())));
+            }
+            other => panic!("expected a node, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn parameters_feed_patterns_and_unwind() {
+        let mut c = conn();
+        let mut p = Params::new();
+        p.insert(
+            "names".into(),
+            V::List(vec![V::String("a".into()), V::String("b".into())]),
+        );
+        let out = c
+            .query("UNWIND $names AS name CREATE (:P {name: name})", &p)
+            .expect("unwind");
+        assert_eq!(out.stats.nodes_created, 2);
+        let mut p = Params::new();
+        p.insert("name".into(), V::String("b".into()));
+        let out = c
+            .query("MATCH (x:P {name: $name}) RETURN x.name AS n", &p)
+            .expect("match");
+        assert_eq!(out.rows, vec![vec![V::String("b".into())]]);
+    }
+
+    #[test]
+    fn a_runtime_error_undoes_the_whole_statement() {
+        let mut c = conn();
+        let e = c
+            .query(
+                "UNWIND [1, 0] AS x CREATE (:T {v: x}) WITH x MATCH (t:T) DELETE 1 / x",
+                &Params::new(),
+            )
+            .unwrap_err();
+        assert!(matches!(
+            e.kind(),
+            ErrorKind::Semantic | ErrorKind::Type | ErrorKind::Error
+        ));
+        let e = c
+            .query(
+                "UNWIND [1, 2] AS x CREATE (n:T {v: x}) WITH n, x UNWIND [x] AS y DELETE y",
+                &Params::new(),
+            )
+            .unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::Type);
+        let out = c
+            .query("MATCH (t:T) RETURN count(t)", &Params::new())
+            .expect("count");
+        assert_eq!(out.rows, vec![vec![V::Int(0)]]);
+    }
 }

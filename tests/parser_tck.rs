@@ -17,6 +17,8 @@ struct TckQuery {
     expects_syntax_error: bool,
     /// The expected error's detail code (`UndefinedVariable`, ...).
     error_detail: String,
+    /// For the main query: the column names of the expected result.
+    columns: Option<Vec<String>>,
 }
 
 fn feature_files(dir: &Path, out: &mut Vec<PathBuf>) {
@@ -67,6 +69,8 @@ struct Scenario {
     queries: Vec<(String, bool)>,
     syntax_error: bool,
     error_detail: String,
+    /// The expected result's column names, when the scenario lists a result table.
+    columns: Option<Vec<String>>,
     examples: Vec<Vec<(String, String)>>,
 }
 
@@ -84,6 +88,7 @@ fn parse_feature(file: &Path, text: &str, out: &mut Vec<TckQuery>) {
                 queries: Vec::new(),
                 syntax_error: false,
                 error_detail: String::new(),
+                columns: None,
                 examples: Vec::new(),
             });
         } else if t.starts_with("Examples:") {
@@ -109,6 +114,12 @@ fn parse_feature(file: &Path, text: &str, out: &mut Vec<TckQuery>) {
             pending_query = Some(t.contains("When executing query:"));
         } else if t.ends_with("having executed:") {
             pending_query = Some(false);
+        } else if t.starts_with("Then the result should be") && !t.ends_with("empty") {
+            if let (Some(s), Some(next)) = (scenarios.last_mut(), lines.get(i + 1)) {
+                if next.trim().starts_with('|') {
+                    s.columns = Some(table_cells(next));
+                }
+            }
         } else if t.contains("a SyntaxError should be raised at compile time") {
             if let Some(s) = scenarios.last_mut() {
                 s.syntax_error = true;
@@ -153,25 +164,40 @@ fn parse_feature(file: &Path, text: &str, out: &mut Vec<TckQuery>) {
                     query,
                     expects_syntax_error: *main && s.syntax_error,
                     error_detail: s.error_detail.clone(),
+                    columns: if *main {
+                        s.columns.as_ref().map(|cols| {
+                            cols.iter()
+                                .map(|c| {
+                                    let mut c = c.clone();
+                                    for (k, v) in &row {
+                                        c = c.replace(&format!("<{k}>"), v);
+                                    }
+                                    c
+                                })
+                                .collect()
+                        })
+                    } else {
+                        None
+                    },
                 });
             }
         }
     }
 }
 
-#[test]
-fn tck_queries_parse() {
+/// All TCK queries with their feature files, or None (after saying so) when the TCK is absent.
+fn load_tck() -> Option<(Vec<PathBuf>, Vec<TckQuery>)> {
     let manifest = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
     let Some(root) = manifest.parent().map(|p| p.join("shared/tck/features")) else {
         println!("no parent directory of CARGO_MANIFEST_DIR: skipping the TCK parse test");
-        return;
+        return None;
     };
     if !root.is_dir() {
         println!(
             "TCK not found at {}: skipping the TCK parse test",
             root.display()
         );
-        return;
+        return None;
     }
     let mut files = Vec::new();
     feature_files(&root, &mut files);
@@ -186,23 +212,78 @@ fn tck_queries_parse() {
         "found no TCK queries under {}",
         root.display()
     );
+    Some((files, queries))
+}
+
+/// Every prefix of every TCK query, and every query with one character removed, parses or
+/// fails with a positioned syntax error; none panics.
+#[test]
+fn damaged_tck_queries_fail_cleanly() {
+    let Some((_, queries)) = load_tck() else {
+        return;
+    };
+    let mut runs = 0;
+    for q in &queries {
+        let text = &q.query;
+        let cuts: Vec<usize> = text.char_indices().map(|(i, _)| i).collect();
+        // At most ~100 damage points per query keeps the test linear in the TCK's size.
+        let step = (cuts.len() / 100).max(1);
+        for (n, &i) in cuts.iter().enumerate().step_by(step) {
+            let next = cuts.get(n + 1).copied().unwrap_or(text.len());
+            for damaged in [
+                text[..i].to_string(),
+                format!("{}{}", &text[..i], &text[next..]),
+            ] {
+                runs += 1;
+                if let Err(e) = cypher::parse(&damaged) {
+                    assert!(
+                        e.position().is_some(),
+                        "error without a position for {damaged:?}: {e}"
+                    );
+                }
+            }
+        }
+    }
+    println!("TCK: parsed {runs} damaged queries without a panic");
+}
+
+#[test]
+fn tck_queries_parse() {
+    let Some((files, queries)) = load_tck() else {
+        return;
+    };
 
     let mut parsed = 0;
     let mut failures = Vec::new();
     let mut expected_errors = 0;
     let mut caught = 0;
     let mut accepted_errors = Vec::new();
+    let mut columns_checked = 0;
+    let mut column_mismatches = Vec::new();
     for q in &queries {
         let r = cypher::parse(&q.query);
         if q.expects_syntax_error {
             expected_errors += 1;
             match r {
-                Err(_) => caught += 1,
+                Err(e) => {
+                    caught += 1;
+                    if std::env::var_os("TCK_SHOW_REJECTED").is_some() {
+                        println!("REJECTED [{}] {}\n  -> {e}", q.error_detail, q.query);
+                    }
+                }
                 Ok(_) => accepted_errors.push(q),
             }
         } else {
             match r {
-                Ok(_) => parsed += 1,
+                Ok(st) => {
+                    parsed += 1;
+                    if let (Some(want), Some(got)) = (&q.columns, return_columns(&st)) {
+                        columns_checked += 1;
+                        if &got != want {
+                            column_mismatches.push((q, got));
+                        }
+                    }
+                }
                 Err(e) => failures.push((q, e)),
             }
         }
@@ -236,9 +317,45 @@ fn tck_queries_parse() {
             q.query
         );
     }
+    println!("TCK: checked the column names of {columns_checked} results");
+    for (q, got) in &column_mismatches {
+        println!(
+            "COLUMNS {} {}\n{}\n  expected {:?}, parsed {got:?}\n",
+            q.file.display(),
+            q.scenario,
+            q.query,
+            q.columns
+        );
+    }
+    assert!(
+        column_mismatches.is_empty(),
+        "{} results' column names differ from the projection text",
+        column_mismatches.len()
+    );
     assert!(
         failures.is_empty(),
         "{} valid TCK queries failed to parse",
         failures.len()
     );
+}
+
+/// The column names of a query's final RETURN (None for `RETURN *` or no RETURN).
+fn return_columns(st: &cypher::ast::Statement) -> Option<Vec<String>> {
+    use cypher::ast::{Clause, StatementKind};
+    let StatementKind::Query(q) = &st.kind else {
+        return None;
+    };
+    let Some(Clause::Return(r)) = q.parts.first()?.clauses.last() else {
+        return None;
+    };
+    if r.projection.star {
+        return None;
+    }
+    Some(
+        r.projection
+            .items
+            .iter()
+            .map(|i| i.name().to_string())
+            .collect(),
+    )
 }

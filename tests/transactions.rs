@@ -296,3 +296,28 @@ fn show_transactions_and_stats_report_what_happened() {
         "SHOW TRANSACTIONS runs outside any transaction; none is left running"
     );
 }
+
+#[test]
+fn db_stats_procedure_lists_counters_and_yields_selected_fields() {
+    let db = mem();
+    let mut c = db.connect();
+    c.query("CREATE (), ()", &p()).unwrap();
+    c.query("CREATE ()", &p()).unwrap();
+    let r = c.query("CALL db.stats()", &p()).unwrap();
+    assert_eq!(r.columns, ["name", "value"]);
+    assert!(r
+        .rows
+        .contains(&vec![Value::String("commits".into()), Value::Int(2)]));
+    let r = c
+        .query(
+            "CALL db.stats() YIELD name, value AS v WHERE name = 'commits' RETURN v",
+            &p(),
+        )
+        .unwrap();
+    assert_eq!(r.rows, vec![vec![Value::Int(2)]]);
+    let e = c
+        .query("CALL db.stats() YIELD nope RETURN nope", &p())
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Semantic);
+    assert!(e.message().contains("`name`, `value`"), "{e}");
+}

@@ -82,7 +82,8 @@ static char *answer(graphdb_connection *conn) {
     check(graphdb_query(conn,
                         "MATCH (u:User) OPTIONAL MATCH (f:User)-[:FOLLOWS]->(u) "
                         "WITH u, f ORDER BY f.name "
-                        "RETURN u.name AS user, count(f) AS followers, collect(f.name) AS by "
+                        "RETURN u.name AS user, count(f) AS followers, "
+                        "collect(f.name) AS followed_by "
                         "ORDER BY user",
                         NULL, &r),
           conn, "the follower query");
@@ -96,7 +97,7 @@ static char *answer(graphdb_connection *conn) {
         if (!has_row) break;
         const char *user = NULL;
         int64_t followers = 0;
-        char *by = NULL;
+        char *by = NULL; /* JSON list of names */
         check(graphdb_result_get_string(r, 0, &user, NULL), conn, "get user");
         check(graphdb_result_get_int64(r, 1, &followers), conn, "get followers");
         check(graphdb_result_get_json(r, 2, &by), conn, "get by");

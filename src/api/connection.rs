@@ -91,6 +91,22 @@ impl Connection {
         self.begin_with(mode, isolation)
     }
 
+    /// Begins an explicit transaction with its own isolation level (overriding the
+    /// database's `isolation` option); `TransactionState` if one is open.
+    pub fn begin_with_isolation(
+        &mut self,
+        mode: TxnMode,
+        isolation: IsolationMode,
+    ) -> Result<TxnToken> {
+        self.begin_with(
+            mode,
+            match isolation {
+                IsolationMode::Serializable => Isolation::Serializable,
+                IsolationMode::Snapshot => Isolation::Snapshot,
+            },
+        )
+    }
+
     fn begin_with(&mut self, mode: TxnMode, isolation: Isolation) -> Result<TxnToken> {
         if self.open.is_some() {
             return Err(Error::transaction_state(
@@ -311,7 +327,7 @@ impl Connection {
 
 /// Exponential backoff from 1 ms, capped at 100 ms, with full jitter so that transactions
 /// that conflicted with each other do not collide again in lockstep.
-fn backoff(attempt: u32) -> Duration {
+pub(crate) fn backoff(attempt: u32) -> Duration {
     use std::hash::{BuildHasher, Hasher};
     let cap_us = (1000u64 << attempt.min(7)).min(100_000);
     // RandomState is seeded randomly per instance: enough entropy for jitter.

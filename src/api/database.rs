@@ -9,6 +9,7 @@ use crate::dir::DbDir;
 use crate::error::{Error, Result};
 use crate::storage::Graph;
 use crate::txn::{CommitSink, TxnManager};
+use crate::vfs::{Io, RealIo};
 use crate::wal::{self, Wal};
 
 /// State shared by a database handle and all its connections.
@@ -29,6 +30,13 @@ impl Database {
     /// Opens (or with `create`, creates) the database at `path`; `":memory:"` opens a private
     /// in-memory database with no files.
     pub fn open(path: &str, options: &Options) -> Result<Database> {
+        Database::open_with_io(path, options, Arc::new(RealIo))
+    }
+
+    /// For testing: like `open`, with every file operation going through `io` (for example
+    /// `vfs::sim::SimIo`, which injects faults and simulates power loss).
+    #[doc(hidden)]
+    pub fn open_with_io(path: &str, options: &Options, io: Arc<dyn Io>) -> Result<Database> {
         let read_only = options.access_mode == AccessMode::ReadOnly;
         if path == ":memory:" {
             let txns = TxnManager::new(Arc::new(Graph::new()), None, 0, read_only)
@@ -41,13 +49,15 @@ impl Database {
             ));
         }
         let dir = DbDir::open(
+            io,
             Path::new(path),
             options.access_mode,
             options.create,
             Duration::from_millis(options.busy_timeout_ms),
         )?;
+        let io = Arc::clone(dir.io());
         let wal_path = dir.wal_path();
-        let recovered = wal::recover(&wal_path, !read_only)?;
+        let recovered = wal::recover(&*io, &wal_path, !read_only)?;
         let graph = Arc::new(Graph::new());
         let mut last_ts = 0;
         {
@@ -66,7 +76,12 @@ impl Database {
         let sink: Option<Box<dyn CommitSink>> = if read_only {
             None
         } else {
-            Some(Box::new(Wal::open(&wal_path, recovered.end, options.sync)?))
+            Some(Box::new(Wal::open(
+                &*io,
+                &wal_path,
+                &recovered,
+                options.sync,
+            )?))
         };
         let txns = TxnManager::new(graph, sink, last_ts, read_only)
             .with_busy_timeout(Duration::from_millis(options.busy_timeout_ms));

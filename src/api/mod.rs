@@ -8,6 +8,7 @@ pub mod json;
 mod options;
 mod result;
 
+pub(crate) use connection::backoff;
 pub use connection::{Connection, InterruptHandle, PreparedStatement, TxnToken};
 pub use database::Database;
 pub use options::{AccessMode, IsolationMode, Options, SyncMode};

@@ -230,15 +230,11 @@ impl Exec<'_> {
                 Clause::Match(m) => self.run_match(table, m)?,
                 Clause::Unwind(u) => self.run_unwind(table, u)?,
                 Clause::With(w) => {
-                    let t = self.project(table, &w.projection, false)?;
-                    match &w.where_ {
-                        Some(pred) => self.filter(t, pred)?,
-                        None => t,
-                    }
+                    self.project(table, &w.projection, w.where_.as_ref())?
                 }
                 Clause::Return(r) => {
                     returns = true;
-                    self.project(table, &r.projection, true)?
+                    self.project(table, &r.projection, None)?
                 }
                 Clause::Create(c) => self.run_create(table, c)?,
                 Clause::Merge(m) => self.run_merge(table, m)?,
@@ -264,28 +260,6 @@ impl Exec<'_> {
         Ok(SingleOutput { table, returns })
     }
 
-    /// Keeps the rows where `pred` is true.
-    pub fn filter(&mut self, table: Table, pred: &Expr) -> Result<Table> {
-        let mut rows = Vec::with_capacity(table.rows.len());
-        for (i, row) in table.rows.into_iter().enumerate() {
-            if i % 1024 == 0 {
-                self.control.check()?;
-            }
-            let b = RowBindings {
-                cols: &table.cols,
-                vals: &row,
-                outer: None,
-            };
-            if self.holds(pred, &b)? {
-                rows.push(row);
-            }
-        }
-        Ok(Table {
-            cols: table.cols,
-            rows,
-        })
-    }
-
     fn run_unwind(&mut self, table: Table, u: &super::ast::Unwind) -> Result<Table> {
         let mut cols = table.cols.clone();
         let replace = cols.iter().position(|c| *c == u.alias.name);
@@ -307,7 +281,11 @@ impl Exec<'_> {
                 Value::List(items) => items,
                 other => vec![other],
             };
-            for item in items {
+            for (j, item) in items.into_iter().enumerate() {
+                // One input row can expand into millions: stay interruptible inside it.
+                if j % 4096 == 4095 {
+                    self.control.check()?;
+                }
                 let mut r = row.clone();
                 match replace {
                     Some(i) => r[i] = item,

@@ -340,9 +340,6 @@ impl<'a> Lexer<'a> {
             out.push(c);
             self.bump();
         }
-        if out.is_empty() {
-            return Err(self.err_start("empty quoted identifier ``".to_string()));
-        }
         Ok(out)
     }
 
@@ -434,9 +431,7 @@ impl<'a> Lexer<'a> {
         loop {
             // Copy the run of plain characters in one go (keeps huge literals linear).
             let rest = &self.src[self.pos..];
-            let run = rest
-                .find(|c: char| c == quote || c == '\\' || c == '\n')
-                .unwrap_or(rest.len());
+            let run = rest.find([quote, '\\', '\n']).unwrap_or(rest.len());
             out.push_str(&rest[..run]);
             self.pos += run;
             let Some(c) = self.peek_char() else {

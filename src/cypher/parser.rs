@@ -24,6 +24,10 @@ use crate::error::{Error, Result};
 /// The deepest nesting of expressions, patterns and subqueries a query may have.
 pub const MAX_DEPTH: usize = 200;
 
+/// How many nesting levels a subquery (`EXISTS {..}`, `COUNT {..}`) or FOREACH body counts
+/// for: parsing clauses takes several times the stack of an expression level.
+const CLAUSE_NESTING_COST: usize = 8;
+
 pub fn parse(text: &str) -> Result<Statement> {
     let tokens = tokenize(text)?;
     let mut p = Parser {
@@ -32,6 +36,7 @@ pub fn parse(text: &str) -> Result<Statement> {
         closer: tokens.closer,
         pos: 0,
         depth: 0,
+        stack_base: stack_address(),
     };
     p.statement()
 }
@@ -43,6 +48,20 @@ pub(super) struct Parser<'a> {
     closer: Vec<Option<usize>>,
     pos: usize,
     depth: usize,
+    /// Stack address when parsing began (see [`STACK_BUDGET`]).
+    stack_base: usize,
+}
+
+/// Stack the parser may use below `parse`. The depth cap is what normally stops nesting;
+/// this is the safety net for builds whose frames are larger than expected (unoptimised
+/// debug code), so parsing stays safe on threads with 256 KiB stacks.
+const STACK_BUDGET: usize = 216 * 1024;
+
+/// The address of a local: how deep the stack currently is.
+#[inline(never)]
+fn stack_address() -> usize {
+    let marker = 0u8;
+    std::hint::black_box(&marker) as *const u8 as usize
 }
 
 /// The span covering `a` through `b` (positioned at `a`).
@@ -139,15 +158,69 @@ impl<'a> Parser<'a> {
         }
     }
 
-    /// "Invalid input 'x': expected <what>" at the current token.
+    /// "Invalid input 'x': expected <what>" at the current token. When a closing bracket is
+    /// expected, the message also says where the bracket it would close was opened.
+    #[cold]
     fn expected(&self, what: &str) -> Error {
         let t = self.tok_at(self.pos);
-        let msg = if t.tok == Tok::Eof {
+        let mut msg = if t.tok == Tok::Eof {
             format!("Unexpected end of input: expected {what}")
         } else {
             format!("Invalid input {}: expected {what}", describe(self.src, t))
         };
+        let brackets = [
+            ("')'", Tok::LParen, Tok::RParen, '('),
+            ("']'", Tok::LBracket, Tok::RBracket, '['),
+            ("'}'", Tok::LBrace, Tok::RBrace, '{'),
+        ];
+        for (quoted, open, close, ch) in brackets {
+            if what.contains(quoted) {
+                if let Some(o) = self.unclosed_opener(&open, &close) {
+                    let at = self.tok_at(o).span;
+                    msg.push_str(&format!(
+                        " to close the '{ch}' at line {}, column {}",
+                        at.line, at.column
+                    ));
+                }
+                break;
+            }
+        }
         Error::syntax(msg).at(t.span.line, t.span.column)
+    }
+
+    /// The error for a closing bracket at the current token that closes nothing.
+    fn stray_closer(&self) -> Option<Error> {
+        let t = self.tok_at(self.pos);
+        let open = match t.tok {
+            Tok::RParen => '(',
+            Tok::RBracket => '[',
+            Tok::RBrace => '{',
+            _ => return None,
+        };
+        Some(self.error_at(
+            t.span,
+            format!(
+                "Invalid input {}: it closes a '{open}' that was never opened",
+                describe(self.src, t)
+            ),
+        ))
+    }
+
+    /// The innermost `open` bracket before the current token that is not closed before it.
+    fn unclosed_opener(&self, open: &Tok, close: &Tok) -> Option<usize> {
+        let mut depth = 0usize;
+        for i in (0..self.pos.min(self.toks.len())).rev() {
+            let t = &self.toks[i].tok;
+            if t == close {
+                depth += 1;
+            } else if t == open {
+                if depth == 0 {
+                    return Some(i);
+                }
+                depth -= 1;
+            }
+        }
+        None
     }
 
     fn error_at(&self, span: Span, msg: impl Into<String>) -> Error {
@@ -168,17 +241,43 @@ impl<'a> Parser<'a> {
 
     /// Enters one nesting level; pair with [`Parser::leave`].
     fn enter(&mut self) -> Result<()> {
-        self.depth += 1;
-        if self.depth > MAX_DEPTH {
-            self.depth -= 1;
-            let s = self.cur_span();
-            return Err(nesting_error().at(s.line, s.column));
+        self.enter_n(1)
+    }
+
+    /// Enters `n` nesting levels at once (a subquery or FOREACH body costs more stack than
+    /// an expression level, so it counts as several); pair with [`Parser::leave_n`].
+    fn enter_n(&mut self, n: usize) -> Result<()> {
+        self.depth += n;
+        #[cfg(test)]
+        tests::record_stack_depth(self.depth);
+        if self.depth > MAX_DEPTH || self.stack_base.abs_diff(stack_address()) > STACK_BUDGET {
+            self.depth -= n;
+            return Err(self.nesting_error_here());
         }
         Ok(())
     }
 
+    #[cold]
+    #[inline(never)]
+    fn nesting_error_here(&self) -> Error {
+        let s = self.cur_span();
+        nesting_error().at(s.line, s.column)
+    }
+
     fn leave(&mut self) {
-        self.depth = self.depth.saturating_sub(1);
+        self.leave_n(1);
+    }
+
+    fn leave_n(&mut self, n: usize) {
+        self.depth = self.depth.saturating_sub(n);
+    }
+
+    /// Runs `f` inside a subquery or FOREACH body, [`CLAUSE_NESTING_COST`] levels deeper.
+    fn nested_clauses<T>(&mut self, f: impl FnOnce(&mut Self) -> Result<T>) -> Result<T> {
+        self.enter_n(CLAUSE_NESTING_COST)?;
+        let r = f(self);
+        self.leave_n(CLAUSE_NESTING_COST);
+        r
     }
 
     /// Runs `f` one nesting level deeper.
@@ -248,6 +347,9 @@ impl<'a> Parser<'a> {
         let span = self.span_from(start);
         self.eat(&Tok::Semicolon);
         if !self.at_eof() {
+            if let Some(e) = self.stray_closer() {
+                return Err(e);
+            }
             return Err(self.expected("end of input (only one statement may be given)"));
         }
         Ok(Statement { kind, span })
@@ -415,52 +517,16 @@ impl<'a> Parser<'a> {
     }
 }
 
-/// Words that cannot be used as an unquoted variable (they would make clauses ambiguous).
+/// Words that cannot be used as an unquoted variable: clause starters and words with a
+/// meaning inside expressions, where a variable of that name would be ambiguous or would
+/// turn a typo into a confusing error. Words that only follow an expression (`ORDER`, `BY`,
+/// `SKIP`, `LIMIT`, `ASC`, `DESC`, `YIELD`) stay usable as names.
 fn is_reserved(word: &str) -> bool {
     const RESERVED: &[&str] = &[
-        "MATCH",
-        "OPTIONAL",
-        "WHERE",
-        "RETURN",
-        "WITH",
-        "UNWIND",
-        "CREATE",
-        "MERGE",
-        "SET",
-        "DELETE",
-        "DETACH",
-        "REMOVE",
-        "CALL",
-        "YIELD",
-        "ORDER",
-        "BY",
-        "SKIP",
-        "LIMIT",
-        "ASC",
-        "DESC",
-        "ASCENDING",
-        "DESCENDING",
-        "UNION",
-        "AND",
-        "OR",
-        "XOR",
-        "NOT",
-        "IN",
-        "IS",
-        "AS",
-        "CASE",
-        "WHEN",
-        "THEN",
-        "ELSE",
-        "END",
-        "DISTINCT",
-        "STARTS",
-        "ENDS",
-        "CONTAINS",
-        "NULL",
-        "TRUE",
-        "FALSE",
-        "FOREACH",
+        "MATCH", "OPTIONAL", "WHERE", "RETURN", "WITH", "UNWIND", "CREATE", "MERGE", "SET",
+        "DELETE", "DETACH", "REMOVE", "CALL", "UNION", "AND", "OR", "XOR", "NOT", "IN", "IS", "AS",
+        "CASE", "WHEN", "THEN", "ELSE", "END", "DISTINCT", "STARTS", "ENDS", "CONTAINS", "NULL",
+        "TRUE", "FALSE", "FOREACH",
     ];
     RESERVED.iter().any(|r| r.eq_ignore_ascii_case(word))
 }

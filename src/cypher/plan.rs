@@ -169,10 +169,15 @@ fn check_clause(c: &Clause, scope: &mut Scope) -> Result<Vec<String>> {
         }
         Clause::With(w) => {
             let new = check_projection(&w.projection, scope, false, w.span)?;
-            *scope = new;
             if let Some(pred) = &w.where_ {
-                check_expr(pred, scope, Agg::Forbidden("WHERE"))?;
+                // WHERE after WITH also sees the variables from before it.
+                let mut where_scope = new.clone();
+                for (k, v) in scope.iter() {
+                    where_scope.entry(k.clone()).or_insert(*v);
+                }
+                check_expr(pred, &where_scope, Agg::Forbidden("WHERE"))?;
             }
+            *scope = new;
         }
         Clause::Return(r) => {
             let new = check_projection(&r.projection, scope, true, r.span)?;
@@ -306,6 +311,8 @@ fn check_set_item(item: &SetItem, scope: &Scope) -> Result<()> {
 /// Binds a pattern variable of `kind`, refusing a clash with a different kind.
 fn bind(scope: &mut Scope, name: &str, kind: Kind, span: Span) -> Result<()> {
     match scope.get(name) {
+        // A list of relationships made earlier may drive a variable-length pattern.
+        Some(Kind::Value) if kind == Kind::RelList => Ok(()),
         Some(k) if *k != kind && *k != Kind::Any => Err(err(
             format!(
                 "variable `{name}` is already {}, it cannot also be {}",
@@ -517,6 +524,19 @@ fn check_projection(p: &Projection, scope: &Scope, is_return: bool, span: Span) 
     }
     if aggregating {
         check_grouping(p, scope)?;
+        let (keys, mut key_vars) = grouping_keys(p, scope);
+        // ORDER BY may also name grouping keys by their aliases.
+        for item in &p.items {
+            if !contains_aggregate(&item.expr) {
+                key_vars.push(item.name().to_owned());
+            }
+        }
+        for s in &p.order_by {
+            let projected = p.items.iter().any(|i| norm(&i.expr) == norm(&s.expr));
+            if !projected && contains_aggregate(&s.expr) {
+                grouping_ok(&s.expr, &keys, &key_vars)?;
+            }
+        }
     }
     // ORDER BY sees the projected names, and before aggregation/DISTINCT the old ones too;
     // after them only projected names, projected expressions and (when aggregating)
@@ -569,6 +589,8 @@ fn check_projection(p: &Projection, scope: &Scope, is_return: bool, span: Span) 
 fn kind_of(e: &Expr, scope: &Scope) -> Kind {
     match &e.kind {
         ExprKind::Variable(v) => scope.get(v).copied().unwrap_or(Kind::Any),
+        // null can stand where an entity is expected (OPTIONAL MATCH on a null node).
+        ExprKind::Literal(super::ast::Literal::Null) => Kind::Any,
         ExprKind::Literal(_)
         | ExprKind::List(_)
         | ExprKind::Map(_)
@@ -610,6 +632,18 @@ pub(crate) fn norm(e: &Expr) -> String {
 /// In an aggregating projection, the parts of an item outside its aggregates may only use
 /// grouping keys (a projected variable or a projected `v.key`), constants and parameters.
 fn check_grouping(p: &Projection, scope: &Scope) -> Result<()> {
+    let (keys, key_vars) = grouping_keys(p, scope);
+    for item in &p.items {
+        if contains_aggregate(&item.expr) {
+            grouping_ok(&item.expr, &keys, &key_vars)?;
+        }
+    }
+    Ok(())
+}
+
+/// The grouping keys of an aggregating projection: their expressions (normalized) and the
+/// variables projected as keys.
+fn grouping_keys(p: &Projection, scope: &Scope) -> (Vec<String>, Vec<String>) {
     let mut key_vars: Vec<String> = Vec::new();
     let mut keys: Vec<String> = Vec::new();
     if p.star {
@@ -623,12 +657,7 @@ fn check_grouping(p: &Projection, scope: &Scope) -> Result<()> {
             keys.push(norm(&item.expr));
         }
     }
-    for item in &p.items {
-        if contains_aggregate(&item.expr) {
-            grouping_ok(&item.expr, &keys, &key_vars)?;
-        }
-    }
-    Ok(())
+    (keys, key_vars)
 }
 
 fn grouping_ok(e: &Expr, keys: &[String], key_vars: &[String]) -> Result<()> {
@@ -693,7 +722,10 @@ fn check_sort_after(
         ExprKind::Variable(v) => need_var(v, e.span, out),
         ExprKind::CountStar => {
             if aggregating {
-                Ok(())
+                Err(err(
+                    "ORDER BY can only use count(*) if the projection returns it; add it to the projection",
+                    e.span,
+                ))
             } else {
                 agg_ok(
                     Agg::Forbidden("ORDER BY after DISTINCT"),
@@ -704,7 +736,12 @@ fn check_sort_after(
         }
         ExprKind::FunctionCall { name, .. } if is_aggregate_call(name) => {
             if aggregating {
-                check_expr(e, input, Agg::Allowed)
+                // Only aggregates the projection computes can order its rows.
+                let _ = input;
+                Err(err(
+                    format!("ORDER BY can only use the aggregate {name}(...) if the projection returns it; add it to the projection"),
+                    e.span,
+                ))
             } else {
                 agg_ok(Agg::Forbidden("ORDER BY after DISTINCT"), name, e.span)
             }
@@ -776,6 +813,10 @@ fn check_expr(e: &Expr, scope: &Scope, agg: Agg) -> Result<()> {
                 }
                 Ok(())
             } else {
+                // Unknown functions and wrong argument counts fail before anything runs.
+                super::functions::check_call(name, args.len()).map_err(|x| {
+                    Error::new(x.kind(), x.message()).at(e.span.line, e.span.column)
+                })?;
                 args.iter().try_for_each(sub)
             }
         }
@@ -829,11 +870,12 @@ fn check_expr(e: &Expr, scope: &Scope, agg: Agg) -> Result<()> {
             sub(list)?;
             let mut inner = scope.clone();
             inner.insert(variable.name.clone(), Kind::Any);
+            let body = Agg::Forbidden("a list comprehension");
             if let Some(f) = filter {
-                check_expr(f, &inner, agg)?;
+                check_expr(f, &inner, body)?;
             }
             if let Some(m) = map {
-                check_expr(m, &inner, agg)?;
+                check_expr(m, &inner, body)?;
             }
             Ok(())
         }
@@ -847,7 +889,7 @@ fn check_expr(e: &Expr, scope: &Scope, agg: Agg) -> Result<()> {
             let mut inner = scope.clone();
             inner.insert(variable.name.clone(), Kind::Any);
             if let Some(f) = filter {
-                check_expr(f, &inner, agg)?;
+                check_expr(f, &inner, Agg::Forbidden("a quantifier"))?;
             }
             Ok(())
         }
@@ -863,7 +905,7 @@ fn check_expr(e: &Expr, scope: &Scope, agg: Agg) -> Result<()> {
             let mut inner = scope.clone();
             inner.insert(accumulator.name.clone(), Kind::Any);
             inner.insert(variable.name.clone(), Kind::Any);
-            check_expr(expr, &inner, agg)
+            check_expr(expr, &inner, Agg::Forbidden("reduce()"))
         }
         ExprKind::PatternComprehension {
             path_variable,
@@ -882,6 +924,30 @@ fn check_expr(e: &Expr, scope: &Scope, agg: Agg) -> Result<()> {
             check_expr(map, &inner, Agg::Forbidden("a pattern comprehension"))
         }
         ExprKind::PatternPredicate(pattern) => {
+            // A pattern used as a predicate cannot introduce variables.
+            let mut names = Vec::new();
+            let mut spans = Vec::new();
+            let nodes = std::iter::once(&pattern.start).chain(pattern.chain.iter().map(|(_, n)| n));
+            for n in nodes {
+                if let Some(v) = &n.variable {
+                    names.push(v.name.clone());
+                    spans.push(v.span);
+                }
+            }
+            for (r, _) in &pattern.chain {
+                if let Some(v) = &r.variable {
+                    names.push(v.name.clone());
+                    spans.push(v.span);
+                }
+            }
+            for (name, span) in names.iter().zip(spans) {
+                if !scope.contains_key(name) {
+                    return Err(err(
+                        format!("variable `{name}` is not defined; a pattern used as a predicate cannot introduce new variables (use EXISTS {{ MATCH ... }} instead)"),
+                        span,
+                    ));
+                }
+            }
             let mut inner = scope.clone();
             check_element(pattern, &mut inner)
         }

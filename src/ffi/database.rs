@@ -115,6 +115,24 @@ pub unsafe extern "C" fn graphdb_open(
     status_of(&outcome)
 }
 
+/// Transaction statistics as one JSON object (commits, rollbacks, conflicts by cause, waits,
+/// wait time, active transactions, oldest snapshot age, retained versions, ...), owned: free
+/// with `graphdb_string_free`.
+#[no_mangle]
+pub unsafe extern "C" fn graphdb_stats_json(
+    db: *const graphdb_database,
+    out_json: *mut *mut c_char,
+) -> graphdb_status {
+    // SAFETY: the caller passes NULL or a writable pointer.
+    let o = unsafe { out(out_json, std::ptr::null_mut()) };
+    guard("graphdb_stats_json", || {
+        // SAFETY: NULL or a live database handle.
+        let d = unsafe { handle(db, "db") }?;
+        *need(o, "out")? = owned_c_string(&d.db.stats_json());
+        Ok(())
+    })
+}
+
 /// Closes the database handle; NULL is fine. Connections still open keep the database
 /// alive until they disconnect.
 #[no_mangle]

@@ -84,3 +84,6 @@ fn _handles_are_thread_safe() {
     send::<crate::api::PreparedStatement>();
     send::<crate::api::QueryResult>();
 }
+
+#[cfg(test)]
+mod tests;

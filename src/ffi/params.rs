@@ -1,6 +1,6 @@
 //! Query parameters, set by name (without the `$`).
 
-use std::ffi::c_char;
+use std::ffi::{c_char, CString};
 
 use super::status::{graphdb_status, guard, guard_value, null_argument};
 use super::util::{handle, in_str, in_str_n, need, out};
@@ -11,6 +11,8 @@ use crate::error::{Error, Result};
 /// replaces its value. Free with `graphdb_params_free`.
 pub struct graphdb_params {
     params: Params,
+    /// Why the last setter failed (params have no connection to hold error details).
+    last_error: Option<CString>,
 }
 
 static NO_PARAMS: std::sync::OnceLock<Params> = std::sync::OnceLock::new();
@@ -37,6 +39,7 @@ pub unsafe extern "C" fn graphdb_params_new(
         let o = need(unsafe { out(out_params, std::ptr::null_mut()) }, "out")?;
         *o = Box::into_raw(Box::new(graphdb_params {
             params: Params::new(),
+            last_error: None,
         }));
         Ok(())
     })
@@ -55,16 +58,23 @@ unsafe fn set(
     guard(function, || {
         // SAFETY: NULL or a live handle, per this function's contract.
         let p = unsafe { p.as_mut() }.ok_or_else(|| null_argument("params"))?;
-        // SAFETY: NULL or NUL-terminated, per this function's contract.
-        let name = unsafe { in_str(name, "parameter name") }?;
-        if name.is_empty() {
-            return Err(Error::invalid_argument(
-                "the parameter name is empty; pass the name used in the query, without the $",
-            ));
-        }
-        let value = make()?;
-        p.params.insert(name.to_string(), value);
-        Ok(())
+        let outcome = (|| {
+            // SAFETY: NULL or NUL-terminated, per this function's contract.
+            let name = unsafe { in_str(name, "parameter name") }?;
+            if name.is_empty() {
+                return Err(Error::invalid_argument(
+                    "the parameter name is empty; pass the name used in the query, without the $",
+                ));
+            }
+            let value = make()?;
+            p.params.insert(name.to_string(), value);
+            Ok(())
+        })();
+        p.last_error = outcome
+            .as_ref()
+            .err()
+            .map(|e| CString::new(e.to_string().replace('\0', "\u{FFFD}")).unwrap_or_default());
+        outcome
     })
 }
 
@@ -155,6 +165,22 @@ pub unsafe extern "C" fn graphdb_params_set_json(
             json::from_json(in_str(json_text, "JSON value")?)
         })
     }
+}
+
+/// Why the last `graphdb_params_set_*` call on `p` failed, or NULL if it succeeded (or `p` is
+/// NULL). Borrowed: valid until the next call on `p`.
+#[no_mangle]
+pub unsafe extern "C" fn graphdb_params_error_message(p: *const graphdb_params) -> *const c_char {
+    guard_value(std::ptr::null(), || {
+        // SAFETY: NULL or a live handle.
+        match unsafe { p.as_ref() } {
+            Some(p) => p
+                .last_error
+                .as_ref()
+                .map_or(std::ptr::null(), |m| m.as_ptr()),
+            None => std::ptr::null(),
+        }
+    })
 }
 
 /// Removes every parameter, so the set can be reused.

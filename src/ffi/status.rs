@@ -54,6 +54,29 @@ impl From<ErrorKind> for graphdb_status {
     }
 }
 
+/// The error kind a (non-OK) status stands for; OK maps to the generic `Error`.
+pub(crate) fn kind_of(status: graphdb_status) -> ErrorKind {
+    use graphdb_status::*;
+    match status {
+        GRAPHDB_OK | GRAPHDB_ERROR => ErrorKind::Error,
+        GRAPHDB_SYNTAX_ERROR => ErrorKind::Syntax,
+        GRAPHDB_SEMANTIC_ERROR => ErrorKind::Semantic,
+        GRAPHDB_TYPE_ERROR => ErrorKind::Type,
+        GRAPHDB_CONSTRAINT_VIOLATION => ErrorKind::ConstraintViolation,
+        GRAPHDB_CONFLICT => ErrorKind::Conflict,
+        GRAPHDB_LOCKED => ErrorKind::Locked,
+        GRAPHDB_BUSY => ErrorKind::Busy,
+        GRAPHDB_READ_ONLY => ErrorKind::ReadOnly,
+        GRAPHDB_TRANSACTION_STATE => ErrorKind::TransactionState,
+        GRAPHDB_INVALID_ARGUMENT => ErrorKind::InvalidArgument,
+        GRAPHDB_MISUSE => ErrorKind::Misuse,
+        GRAPHDB_INTERRUPTED => ErrorKind::Interrupted,
+        GRAPHDB_IO_ERROR => ErrorKind::Io,
+        GRAPHDB_CORRUPT => ErrorKind::Corrupt,
+        GRAPHDB_INTERNAL => ErrorKind::Internal,
+    }
+}
+
 pub(crate) fn status_of<T>(outcome: &Result<T>) -> graphdb_status {
     match outcome {
         Ok(_) => graphdb_status::GRAPHDB_OK,

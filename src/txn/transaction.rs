@@ -6,9 +6,11 @@
 //!   written by another running transaction, or committed after our snapshot, is a
 //!   write-write conflict (first updater wins) and dooms this transaction. Otherwise the write
 //!   pushes a new uncommitted version (or edits our own), logging how to undo it.
-//! - Commit (serialized by the commit lock): assign ts = last + 1, hand the logical changes to
-//!   the commit sink (the WAL), stamp our versions with ts, then publish ts. So commit order =
-//!   WAL order = visibility order, and a snapshot never sees half a transaction.
+//! - Commit: under the commit lock, validate, assign ts = last + 1 and write the logical
+//!   changes to the commit sink (the WAL, no sync yet); outside it, wait for a sync covering
+//!   the record (group commit: one fsync serves every record written before it), then stamp
+//!   our versions with ts and publish ts strictly in ts order. So commit order = WAL order =
+//!   visibility order, and a snapshot never sees half a transaction.
 //! - Rollback (and statement rollback to a savepoint) replays the undo log backwards.
 
 use std::cell::RefCell;
@@ -29,10 +31,19 @@ use crate::storage::{Change, Direction, Graph, KeyId, LabelId, NodeId, PropList,
 use crate::value::Value;
 
 /// Where committed transactions go to become durable (the WAL), in commit order.
+///
+/// Two steps, so that concurrent commits share one fsync (group commit): `write` runs under
+/// the commit lock and only hands the record to the log (a write syscall); `wait_durable` runs
+/// outside it and returns once a sync covering the record has completed (as the sync mode
+/// promises). An error from either means the record may or may not be on disk: the manager
+/// refuses further writes.
 pub trait CommitSink: Send + Sync {
-    /// Makes `changes`, committed at `ts`, durable as the sync mode promises. An error means
-    /// the record may or may not be on disk: the manager refuses further writes.
-    fn append(&self, ts: u64, changes: &[Change]) -> Result<()>;
+    /// Appends the record of `changes`, committed at `ts`; returns a ticket for
+    /// `wait_durable`. Called in commit (timestamp) order.
+    fn write(&self, ts: u64, changes: &[Change]) -> Result<u64>;
+    /// Blocks until the record behind `ticket`, and so every record written before it, is
+    /// durable. Fails if any sync that should have covered it failed.
+    fn wait_durable(&self, ticket: u64) -> Result<()>;
 }
 
 /// Hands out snapshots and commit timestamps; one per open database.
@@ -41,8 +52,14 @@ pub struct TxnManager {
     /// Newest commit timestamp whose versions are all stamped: new snapshots start here.
     published: AtomicU64,
     next_txn: AtomicU64,
-    /// Serializes commits: timestamp order, sink order and publish order are one order.
-    commit_lock: Mutex<()>,
+    /// Serializes validation, timestamp assignment and the WAL write: timestamp order and
+    /// WAL order are one order. Holds the newest timestamp handed out (published lags it
+    /// while commits wait for their fsync).
+    commit_lock: Mutex<u64>,
+    /// Commits publish strictly in timestamp order: a committer waits here until `published`
+    /// is its timestamp minus one.
+    publish_turn: Mutex<()>,
+    published_cv: Condvar,
     sink: Option<Box<dyn CommitSink>>,
     /// Set after a failed durable write; the message explains, every write refuses.
     poisoned: Mutex<Option<String>>,
@@ -78,7 +95,9 @@ impl TxnManager {
             graph,
             published: AtomicU64::new(last_ts),
             next_txn: AtomicU64::new(1),
-            commit_lock: Mutex::new(()),
+            commit_lock: Mutex::new(last_ts),
+            publish_turn: Mutex::new(()),
+            published_cv: Condvar::new(),
             sink,
             poisoned: Mutex::new(None),
             read_only,
@@ -169,6 +188,24 @@ impl TxnManager {
         if p.is_none() {
             *p = Some(why.to_owned());
         }
+    }
+
+    /// Blocks until every commit before `ts` has published; the caller publishes `ts` and
+    /// then calls `end_publish_turn`.
+    fn wait_publish_turn(&self, ts: u64) -> std::sync::MutexGuard<'_, ()> {
+        let mut turn = lock(&self.publish_turn);
+        while self.published.load(Ordering::Acquire) + 1 < ts {
+            turn = self
+                .published_cv
+                .wait(turn)
+                .unwrap_or_else(|e| e.into_inner());
+        }
+        turn
+    }
+
+    fn end_publish_turn(&self, turn: std::sync::MutexGuard<'_, ()>) {
+        drop(turn);
+        self.published_cv.notify_all();
     }
 
     pub fn begin(self: &Arc<Self>, kind: TxnKind, isolation: Isolation) -> Transaction {
@@ -362,6 +399,11 @@ impl Transaction {
 
     pub fn isolation(&self) -> Isolation {
         self.isolation
+    }
+
+    /// The database's transaction counters (`CALL db.stats()`).
+    pub fn database_stats(&self) -> TxnStats {
+        self.mgr.stats()
     }
 
     /// The commit timestamp this transaction reads at.
@@ -1237,68 +1279,104 @@ impl Transaction {
             return Ok(());
         }
         let mgr = Arc::clone(&self.mgr);
-        let _serial = lock(&mgr.commit_lock);
-        if let Err(e) = self.check_writable().and_then(|_| self.validate_reads()) {
-            self.rollback_in_place();
-            return Err(e);
-        }
-        let ts = mgr.published.load(Ordering::Acquire) + 1;
-        let (changes, summary) = self.redo(ts, mgr.sink.is_some());
-        if let Some(sink) = &mgr.sink {
-            if let Err(e) = sink.append(ts, &changes) {
-                mgr.poison(e.message());
+        // 1. Under the commit lock: validate, take the timestamp, write the record (no sync),
+        //    and make our summary visible to the validation of every later commit.
+        let (ts, ticket) = {
+            let mut last_ts = lock(&mgr.commit_lock);
+            if let Err(e) = self.check_writable().and_then(|_| self.validate_reads()) {
                 self.rollback_in_place();
-                return Err(Error::new(
-                    e.kind(),
-                    format!(
-                        "commit failed and the database now refuses writes until it is reopened: {}",
-                        e.message()
-                    ),
-                ));
+                return Err(e);
+            }
+            let ts = *last_ts + 1;
+            let (changes, summary) = self.redo(ts, mgr.sink.is_some());
+            let ticket = match &mgr.sink {
+                Some(sink) => match sink.write(ts, &changes) {
+                    Ok(ticket) => Some(ticket),
+                    // The timestamp was not handed out: nobody waits for its turn.
+                    Err(e) => return Err(self.fail_commit(None, e)),
+                },
+                None => None,
+            };
+            *last_ts = ts;
+            lock(&mgr.recent).push_back(summary);
+            (ts, ticket)
+        };
+        // 2. Outside the lock: wait for a sync covering our record. One sync serves every
+        //    record written before it, so concurrent commits share it.
+        if let (Some(sink), Some(ticket)) = (&mgr.sink, ticket) {
+            if let Err(e) = sink.wait_durable(ticket) {
+                return Err(self.fail_commit(Some(ts), e));
             }
         }
-        {
-            let mut g = mgr.graph.write();
-            for &e in &self.touched {
-                let head = match e {
-                    Entity::Node(id) => g
-                        .node_entry_mut(id)
-                        .and_then(|n| n.versions.last_mut())
-                        .map(|v| &mut v.stamp),
-                    Entity::Rel(id) => g
-                        .rel_entry_mut(id)
-                        .and_then(|r| r.versions.last_mut())
-                        .map(|v| &mut v.stamp),
-                };
-                if let Some(stamp) = head {
-                    if *stamp == self.vis.own {
-                        *stamp = ts;
+        // 3. Stamp and publish strictly in timestamp order: a snapshot at ts includes every
+        //    commit up to ts, so commit order = WAL order = visibility order.
+        let running = {
+            let turn = mgr.wait_publish_turn(ts);
+            {
+                let mut g = mgr.graph.write();
+                for &e in &self.touched {
+                    let head = match e {
+                        Entity::Node(id) => g
+                            .node_entry_mut(id)
+                            .and_then(|n| n.versions.last_mut())
+                            .map(|v| &mut v.stamp),
+                        Entity::Rel(id) => g
+                            .rel_entry_mut(id)
+                            .and_then(|r| r.versions.last_mut())
+                            .map(|v| &mut v.stamp),
+                    };
+                    if let Some(stamp) = head {
+                        if *stamp == self.vis.own {
+                            *stamp = ts;
+                        }
                     }
                 }
             }
-        }
-        let running = {
             // Publish and prune under the registration lock (see `TxnManager::begin`).
             let mut registry = lock(&mgr.registry);
             // Validation is behind us: our own snapshot no longer pins anything.
             registry.remove(self.id());
             mgr.published.store(ts, Ordering::Release);
+            // Summaries of commits not yet published stay: a transaction beginning now
+            // (snapshot = ts) must still validate against them.
+            let horizon = registry.oldest_validating().map_or(ts, |o| o.min(ts));
             let mut recent = lock(&mgr.recent);
-            recent.push_back(summary);
-            match registry.oldest_validating() {
-                Some(oldest) => {
-                    while recent.front().is_some_and(|s| s.ts <= oldest) {
-                        recent.pop_front();
-                    }
-                }
-                None => recent.clear(),
+            while recent.front().is_some_and(|s| s.ts <= horizon) {
+                recent.pop_front();
             }
-            registry.snapshots.values().copied().collect::<Vec<u64>>()
+            drop(recent);
+            let running = registry.snapshots.values().copied().collect::<Vec<u64>>();
+            drop(registry);
+            mgr.end_publish_turn(turn);
+            running
         };
         self.collect_versions(&running);
         self.undo.clear();
         self.finish();
         Ok(())
+    }
+
+    /// A commit whose record could not be made durable: poison the database, roll back, and
+    /// (if a timestamp was handed out) still take its publish turn so that later commits are
+    /// not left waiting; the empty turn publishes nothing of ours.
+    fn fail_commit(&mut self, ts: Option<u64>, e: Error) -> Error {
+        let mgr = Arc::clone(&self.mgr);
+        mgr.poison(e.message());
+        self.rollback_in_place();
+        if let Some(ts) = ts {
+            lock(&mgr.recent).retain(|s| s.ts != ts);
+            let turn = mgr.wait_publish_turn(ts);
+            mgr.published.store(ts, Ordering::Release);
+            mgr.end_publish_turn(turn);
+        }
+        Error::new(
+            e.kind(),
+            format!(
+                "commit failed and the database now refuses writes; reopen the database to \
+                 recover: {}",
+                e.message()
+            ),
+        )
     }
 
     /// The logical redo of this transaction (catalog names first when `log` is set, then

@@ -79,6 +79,7 @@ static void params(void) {
     EXPECT(graphdb_params_set_int64(p, NULL, 1), GRAPHDB_INVALID_ARGUMENT);
     EXPECT(graphdb_params_set_int64(p, "", 1), GRAPHDB_INVALID_ARGUMENT);
     EXPECT(graphdb_params_set_int64(p, "bad\xff", 1), GRAPHDB_INVALID_ARGUMENT);
+    CHECK_CONTAINS(graphdb_params_error_message(p), "parameter name is not valid UTF-8");
     EXPECT(graphdb_params_set_string(p, "s", NULL), GRAPHDB_INVALID_ARGUMENT);
     EXPECT(graphdb_params_set_string(p, "s", "\xed\xa0\x80"), GRAPHDB_INVALID_ARGUMENT);
     EXPECT(graphdb_params_set_string_n(p, "s", NULL, 4), GRAPHDB_INVALID_ARGUMENT);
@@ -91,6 +92,10 @@ static void params(void) {
     EXPECT(graphdb_params_set_json(p, "j", "[1,]"), GRAPHDB_INVALID_ARGUMENT);
     EXPECT(graphdb_params_set_json(p, "j", "18446744073709551616"), GRAPHDB_INVALID_ARGUMENT);
     EXPECT(graphdb_params_set_json(p, "j", "9223372036854775808"), GRAPHDB_INVALID_ARGUMENT);
+    CHECK_CONTAINS(graphdb_params_error_message(p), "does not fit in 64 signed bits");
+    EXPECT(graphdb_params_set_int64(p, "ok", 1), GRAPHDB_OK);
+    CHECK(graphdb_params_error_message(p) == NULL);
+    CHECK(graphdb_params_error_message(NULL) == NULL);
     EXPECT(graphdb_params_set_json(
                p, "j", "{\"$node\": {\"id\": 1, \"labels\": [], \"properties\": {}}}"),
            GRAPHDB_INVALID_ARGUMENT);

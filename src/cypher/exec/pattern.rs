@@ -15,8 +15,8 @@ use std::rc::Rc;
 
 use super::{equals, Exec, RowBindings, SlotBindings, Table};
 use crate::cypher::ast::{
-    Match, NodePattern, PathSelector, Pattern, PatternElement, PatternPart, RelDirection,
-    RelPattern,
+    Expr, ExprKind, Match, NodePattern, PathSelector, Pattern, PatternElement, PatternPart,
+    RelDirection, RelPattern,
 };
 use crate::cypher::eval::Bindings;
 use crate::error::{Error, Result};
@@ -28,7 +28,7 @@ pub(crate) struct NodeSpec<'q> {
     pub slot: Option<usize>,
     /// `None` when a label was never interned: nothing can match.
     pub labels: Option<Vec<LabelId>>,
-    pub props: Option<&'q crate::cypher::ast::Expr>,
+    pub props: Option<&'q Expr>,
 }
 
 /// One relationship position: joins node `j` and node `j + 1` of its part.
@@ -40,7 +40,7 @@ pub(crate) struct RelSpec<'q> {
     pub dir: Direction,
     /// `(min, max)` hops of a variable-length relationship.
     pub var: Option<(u64, Option<u64>)>,
-    pub props: Option<&'q crate::cypher::ast::Expr>,
+    pub props: Option<&'q Expr>,
 }
 
 pub(crate) struct ElemSpec<'q> {
@@ -48,6 +48,14 @@ pub(crate) struct ElemSpec<'q> {
     pub rels: Vec<RelSpec<'q>>,
     pub path_slot: Option<usize>,
     pub selector: PathSelector,
+}
+
+/// Node scans shared by every search of one clause execution. Valid only while the graph
+/// does not change: one MATCH clause (which only reads), or one MERGE row.
+#[derive(Default)]
+pub(crate) struct ScanCache {
+    /// Keyed by label; `None` is the scan of all nodes.
+    scans: RefCell<HashMap<Option<LabelId>, Rc<Vec<NodeId>>>>,
 }
 
 /// What one relationship position matched.
@@ -186,13 +194,19 @@ impl Exec<'_> {
         elems: &[ElemSpec<'_>],
         slots: Vec<Option<Value>>,
         outer: Option<&dyn Bindings>,
+        scans: &ScanCache,
+        filter: Option<&Expr>,
     ) -> Result<Vec<Vec<Value>>> {
+        let initially_bound: Vec<bool> = slots.iter().map(Option::is_some).collect();
         let s = Searcher {
             ex: self,
             cols,
             elems,
             outer,
-            scans: RefCell::new(HashMap::new()),
+            scans,
+            filter,
+            initially_bound,
+            prop_maps: RefCell::new(HashMap::new()),
             steps: Cell::new(0),
         };
         let mut st = State {
@@ -212,25 +226,12 @@ impl Exec<'_> {
         let elems = self.compile_pattern(&m.pattern, &mut cols);
         let extra = cols.len() - table.cols.len();
         let mut rows = Vec::new();
+        let scans = ScanCache::default();
         for row in table.rows {
             self.control.check()?;
             let mut slots: Vec<Option<Value>> = row.iter().cloned().map(Some).collect();
             slots.extend(std::iter::repeat(None).take(extra));
-            let mut found = self.search(&cols, &elems, slots, None)?;
-            if let Some(pred) = &m.where_ {
-                let mut kept = Vec::with_capacity(found.len());
-                for r in found {
-                    let b = RowBindings {
-                        cols: &cols,
-                        vals: &r,
-                        outer: None,
-                    };
-                    if self.holds(pred, &b)? {
-                        kept.push(r);
-                    }
-                }
-                found = kept;
-            }
+            let found = self.search(&cols, &elems, slots, None, &scans, m.where_.as_ref())?;
             if found.is_empty() && m.optional {
                 let mut r = row;
                 r.extend(std::iter::repeat(Value::Null).take(extra));
@@ -263,7 +264,14 @@ impl Exec<'_> {
             })
             .collect();
         let fresh: Vec<bool> = slots.iter().map(Option::is_none).collect();
-        let found = self.search(&cols, std::slice::from_ref(&elem), slots, Some(outer))?;
+        let found = self.search(
+            &cols,
+            std::slice::from_ref(&elem),
+            slots,
+            Some(outer),
+            &ScanCache::default(),
+            None,
+        )?;
         Ok(found
             .into_iter()
             .map(|row| {
@@ -283,8 +291,14 @@ struct Searcher<'a, 'q> {
     cols: &'a [String],
     elems: &'a [ElemSpec<'q>],
     outer: Option<&'a dyn Bindings>,
-    /// Label scans done in this search (the graph does not change during one search).
-    scans: RefCell<HashMap<LabelId, Rc<Vec<NodeId>>>>,
+    scans: &'a ScanCache,
+    /// A WHERE applied to each complete match, so rejected matches are never collected.
+    filter: Option<&'a Expr>,
+    /// Which slots were bound before the search started.
+    initially_bound: Vec<bool>,
+    /// Property maps that depend only on bindings fixed for the whole search, evaluated
+    /// once (keyed by the expression's address).
+    prop_maps: RefCell<HashMap<usize, Rc<Value>>>,
     steps: Cell<u32>,
 }
 
@@ -298,29 +312,53 @@ impl Searcher<'_, '_> {
         Ok(())
     }
 
-    fn label_scan(&self, l: LabelId) -> Rc<Vec<NodeId>> {
-        if let Some(v) = self.scans.borrow().get(&l) {
+    fn label_scan(&self, l: Option<LabelId>) -> Rc<Vec<NodeId>> {
+        if let Some(v) = self.scans.scans.borrow().get(&l) {
             return v.clone();
         }
-        let v = Rc::new(self.ex.tx.r().scan_nodes_by_label(l));
-        self.scans.borrow_mut().insert(l, v.clone());
+        let tx = self.ex.tx.r();
+        let v = Rc::new(match l {
+            Some(l) => tx.scan_nodes_by_label(l),
+            None => tx.scan_nodes(),
+        });
+        self.scans.scans.borrow_mut().insert(l, v.clone());
         v
     }
 
-    fn props_match(
-        &self,
-        st: &State,
-        props: &crate::cypher::ast::Expr,
-        get: &dyn Fn(&str) -> Value,
-    ) -> Result<bool> {
+    /// Evaluates a pattern's property map, once per search when it only uses bindings that
+    /// were fixed before the search.
+    fn prop_map(&self, st: &State, props: &Expr) -> Result<Rc<Value>> {
+        let key = props as *const Expr as usize;
+        if let Some(v) = self.prop_maps.borrow().get(&key) {
+            return Ok(v.clone());
+        }
         let b = SlotBindings {
             cols: self.cols,
             slots: &st.slots,
             outer: self.outer,
         };
-        match self.ex.eval(props, &b)? {
+        let value = Rc::new(self.ex.eval(props, &b)?);
+        let mut fixed = true;
+        crate::cypher::plan::visit_expr(props, &mut |x| {
+            if let ExprKind::Variable(v) = &x.kind {
+                if let Some(i) = self.cols.iter().position(|c| c == v) {
+                    if !self.initially_bound[i] {
+                        fixed = false;
+                    }
+                }
+            }
+        });
+        if fixed {
+            self.prop_maps.borrow_mut().insert(key, value.clone());
+        }
+        Ok(value)
+    }
+
+    fn props_match(&self, st: &State, props: &Expr, get: &dyn Fn(&str) -> Value) -> Result<bool> {
+        let value = self.prop_map(st, props)?;
+        match &*value {
             Value::Map(m) => {
-                for (k, v) in &m {
+                for (k, v) in m {
                     if equals(&get(k), v) != Some(true) {
                         return Ok(false);
                     }
@@ -399,12 +437,22 @@ impl Searcher<'_, '_> {
     /// Matches element `ei` and everything after it.
     fn elem(&self, st: &mut State, ei: usize, out: &mut Vec<Vec<Value>>) -> Result<()> {
         if ei == self.elems.len() {
-            out.push(
-                st.slots
-                    .iter()
-                    .map(|s| s.clone().unwrap_or(Value::Null))
-                    .collect(),
-            );
+            let row: Vec<Value> = st
+                .slots
+                .iter()
+                .map(|s| s.clone().unwrap_or(Value::Null))
+                .collect();
+            if let Some(pred) = self.filter {
+                let b = RowBindings {
+                    cols: self.cols,
+                    vals: &row,
+                    outer: self.outer,
+                };
+                if !self.ex.holds(pred, &b)? {
+                    return Ok(());
+                }
+            }
+            out.push(row);
             return Ok(());
         }
         let e = &self.elems[ei];
@@ -445,7 +493,7 @@ impl Searcher<'_, '_> {
                         None => return Ok(()),
                         Some(ls) => {
                             for l in ls {
-                                let scan = self.label_scan(*l);
+                                let scan = self.label_scan(Some(*l));
                                 if best.as_ref().map_or(true, |(_, b)| scan.len() < b.len()) {
                                     best = Some((pos, scan));
                                 }
@@ -455,7 +503,7 @@ impl Searcher<'_, '_> {
                 }
                 match best {
                     Some(b) => b,
-                    None => (0, Rc::new(tx.scan_nodes())),
+                    None => (0, self.label_scan(None)),
                 }
             }
         };

@@ -84,13 +84,14 @@ struct Out {
 }
 
 impl Exec<'_> {
+    /// Projects `table`; `where_` is a WITH's WHERE, which sees the projected names and,
+    /// behind them, the variables from before the projection.
     pub(crate) fn project(
         &mut self,
         table: Table,
         p: &Projection,
-        is_return: bool,
+        where_: Option<&Expr>,
     ) -> Result<Table> {
-        let _ = is_return;
         let mut items: Vec<ProjectionItem> = Vec::new();
         if p.star {
             let mut names: Vec<&String> = table.cols.iter().collect();
@@ -213,12 +214,36 @@ impl Exec<'_> {
             Some(e) => Some(self.count_arg(e, "LIMIT")?),
             None => None,
         };
-        let rows: Vec<Vec<Value>> = outs
+        let mut rows: Vec<Vec<Value>> = Vec::new();
+        for (n, o) in outs
             .into_iter()
             .skip(skip)
             .take(limit.unwrap_or(usize::MAX))
-            .map(|o| o.vals)
-            .collect();
+            .enumerate()
+        {
+            if let Some(pred) = where_ {
+                if n % 1024 == 0 {
+                    self.control.check()?;
+                }
+                let projected = Named {
+                    names: &names,
+                    vals: &o.vals,
+                };
+                let src = RowBindings {
+                    cols: &table.cols,
+                    vals: &o.src,
+                    outer: None,
+                };
+                let b = Overlay {
+                    first: &projected,
+                    second: &src,
+                };
+                if !self.holds(pred, &b)? {
+                    continue;
+                }
+            }
+            rows.push(o.vals);
+        }
         Ok(Table { cols: names, rows })
     }
 

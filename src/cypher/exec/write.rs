@@ -3,7 +3,7 @@
 //! Values are evaluated first (shared borrow of the transaction), then written (exclusive
 //! borrow); a row never holds anything a write invalidates because entities are ids.
 
-use super::pattern::rel_direction;
+use super::pattern::{rel_direction, ScanCache};
 use super::{Exec, RowBindings, SlotBindings, Table};
 use crate::cypher::ast::{
     Create, Delete, Merge, PatternPart, Remove, RemoveItem, SetClause, SetItem, Span,
@@ -264,11 +264,19 @@ impl Exec<'_> {
             self.control.check()?;
             let mut slots: Vec<Option<Value>> = row.into_iter().map(Some).collect();
             slots.extend(std::iter::repeat(None).take(extra));
+            self.merge_props_not_null(&cols, &slots, &m.part)?;
             // Compiled per row: an earlier row may have interned the labels this one needs.
             let found = {
                 let mut c2 = cols.clone();
                 let elem = self.compile_part(&m.part, &mut c2);
-                self.search(&c2, std::slice::from_ref(&elem), slots.clone(), None)?
+                self.search(
+                    &c2,
+                    std::slice::from_ref(&elem),
+                    slots.clone(),
+                    None,
+                    &ScanCache::default(),
+                    None,
+                )?
             };
             if found.is_empty() {
                 self.create_part(&cols, &mut slots, &m.part)?;
@@ -290,6 +298,41 @@ impl Exec<'_> {
             }
         }
         Ok(Table { cols, rows })
+    }
+
+    /// MERGE cannot match on a null property (it would create a node it can never match).
+    fn merge_props_not_null(
+        &self,
+        cols: &[String],
+        slots: &[Option<Value>],
+        part: &PatternPart,
+    ) -> Result<()> {
+        let el = &part.element;
+        let maps = std::iter::once(el.start.properties.as_ref())
+            .chain(
+                el.chain
+                    .iter()
+                    .flat_map(|(r, n)| [r.properties.as_ref(), n.properties.as_ref()]),
+            )
+            .flatten();
+        let b = SlotBindings {
+            cols,
+            slots,
+            outer: None,
+        };
+        for e in maps {
+            if let Value::Map(m) = self.eval(e, &b)? {
+                if let Some((k, _)) = m.iter().find(|(_, v)| v.is_null()) {
+                    return Err(err_at(
+                        Error::semantic(format!(
+                            "MERGE cannot use a null value for property `{k}`; filter out nulls first or use MATCH/CREATE"
+                        )),
+                        e.span,
+                    ));
+                }
+            }
+        }
+        Ok(())
     }
 
     pub(crate) fn run_set(&mut self, table: Table, s: &SetClause) -> Result<Table> {

@@ -80,7 +80,9 @@ impl<'a> Parser<'a> {
     fn clause(&mut self) -> Result<Clause> {
         let start = self.pos;
         let Tok::Ident(word) = self.peek() else {
-            return Err(self.expected(CLAUSE_EXPECTED));
+            return Err(self
+                .stray_closer()
+                .unwrap_or_else(|| self.expected(CLAUSE_EXPECTED)));
         };
         let word = word.to_ascii_uppercase();
         match word.as_str() {
@@ -181,6 +183,7 @@ impl<'a> Parser<'a> {
         }
     }
 
+    #[inline(never)]
     fn projection(&mut self) -> Result<Projection> {
         let distinct = self.eat_kw("DISTINCT");
         let mut star = false;
@@ -233,6 +236,7 @@ impl<'a> Parser<'a> {
         })
     }
 
+    #[inline(never)]
     fn projection_item(&mut self) -> Result<ProjectionItem> {
         let start = self.pos;
         let expr = self.expr()?;
@@ -251,6 +255,7 @@ impl<'a> Parser<'a> {
         Ok(ProjectionItem { expr, alias, text })
     }
 
+    #[inline(never)]
     fn merge(&mut self) -> Result<Clause> {
         let start = self.pos;
         self.expect_kw("MERGE")?;
@@ -289,6 +294,7 @@ impl<'a> Parser<'a> {
         Ok(items)
     }
 
+    #[inline(never)]
     fn set_item(&mut self) -> Result<SetItem> {
         let start = self.pos;
         if self.is_name_at(self.pos) {
@@ -337,6 +343,7 @@ impl<'a> Parser<'a> {
         })
     }
 
+    #[inline(never)]
     fn remove_item(&mut self) -> Result<RemoveItem> {
         let start = self.pos;
         if self.is_name_at(self.pos) && *self.peek_n(1) == Tok::Colon {
@@ -384,6 +391,7 @@ impl<'a> Parser<'a> {
         }
     }
 
+    #[inline(never)]
     fn call(&mut self) -> Result<Clause> {
         let start = self.pos;
         self.expect_kw("CALL")?;
@@ -445,6 +453,7 @@ impl<'a> Parser<'a> {
         }))
     }
 
+    #[inline(never)]
     fn load_csv(&mut self) -> Result<Clause> {
         let start = self.pos;
         self.expect_kw("LOAD")?;
@@ -479,6 +488,7 @@ impl<'a> Parser<'a> {
         }))
     }
 
+    #[inline(never)]
     fn foreach(&mut self) -> Result<Clause> {
         let start = self.pos;
         self.expect_kw("FOREACH")?;
@@ -487,7 +497,7 @@ impl<'a> Parser<'a> {
         self.expect_kw("IN")?;
         let list = self.expr()?;
         self.expect(&Tok::Pipe, "'|'")?;
-        let body = self.nested(|p| p.single_query(Until::Paren))?;
+        let body = self.nested_clauses(|p| p.single_query(Until::Paren))?;
         self.expect(&Tok::RParen, "')'")?;
         Ok(Clause::Foreach(Foreach {
             variable,

@@ -98,6 +98,21 @@ fn element_height(p: &PatternElement) -> usize {
     n.max(r) + 1
 }
 
+/// Joins `operands` (non-empty, in order) with `op` into a tree of logarithmic height.
+/// The recursion depth is the logarithm of the operand count.
+fn balanced(op: BinaryOp, mut operands: Vec<(Expr, usize)>) -> (Expr, usize) {
+    if operands.len() <= 1 {
+        return operands.pop().unwrap_or((
+            Expr::new(ExprKind::Literal(Literal::Null), Span::default()),
+            1,
+        ));
+    }
+    let right = operands.split_off(operands.len() / 2);
+    let (l, lh) = balanced(op, operands);
+    let (r, rh) = balanced(op, right);
+    (bin(op, l, r), lh.max(rh) + 1)
+}
+
 fn bin(op: BinaryOp, a: Expr, b: Expr) -> Expr {
     let span = join(a.span, b.span);
     Expr::new(ExprKind::Binary(op, Box::new(a), Box::new(b)), span)
@@ -105,6 +120,7 @@ fn bin(op: BinaryOp, a: Expr, b: Expr) -> Expr {
 
 impl<'a> Parser<'a> {
     /// A full expression.
+    #[inline(always)]
     pub(super) fn expr(&mut self) -> Result<Expr> {
         self.expr_bp(0)
     }
@@ -115,19 +131,32 @@ impl<'a> Parser<'a> {
     }
 
     /// An expression whose operators all bind at least as tightly as `min`.
+    ///
+    /// Every nesting level passes through here, so it is written to keep a single
+    /// expression in its frame.
     fn expr_bp(&mut self, min: u8) -> Result<Expr> {
         self.enter()?;
-        let r = self.expr_bp_inner(min);
+        let mut r = self.prefix();
+        if let Ok(lhs) = &mut r {
+            if let Err(e) = self.expr_loop(lhs, min) {
+                r = Err(e);
+            }
+        }
         self.leave();
         r
     }
 
-    fn expr_bp_inner(&mut self, min: u8) -> Result<Expr> {
-        let lhs = self.prefix()?;
-        self.expr_loop(lhs, min)
+    /// The descent path of every nesting level runs through here, so it stays small: the
+    /// operator and atom forms live in their own (never inlined) functions.
+    fn prefix(&mut self) -> Result<Expr> {
+        if self.is_kw("NOT") || matches!(self.peek(), Tok::Minus | Tok::Plus) {
+            return self.unary();
+        }
+        self.atom()
     }
 
-    fn prefix(&mut self) -> Result<Expr> {
+    #[inline(never)]
+    fn unary(&mut self) -> Result<Expr> {
         let start = self.pos;
         if self.is_kw("NOT") {
             self.advance();
@@ -212,12 +241,10 @@ impl<'a> Parser<'a> {
 
     /// Folds operators binding at least `min` onto `lhs`. Tracks the tree height so that
     /// long left-deep chains (`a+a+a+...`, `n.a.b.c...`) are capped like nesting is.
-    pub(super) fn expr_loop(&mut self, mut lhs: Expr, min: u8) -> Result<Expr> {
+    #[inline(never)]
+    pub(super) fn expr_loop(&mut self, lhs: &mut Expr, min: u8) -> Result<()> {
         let mut lhs_h: Option<usize> = None;
-        loop {
-            let Some(op) = self.peek_op() else {
-                break;
-            };
+        while let Some(op) = self.peek_op() {
             let bp = match op {
                 Op::Binary(_, bp) => bp,
                 Op::Compare(_) => BP_CMP,
@@ -229,30 +256,35 @@ impl<'a> Parser<'a> {
             }
             let h = match lhs_h {
                 Some(h) => h,
-                None => height(&lhs),
+                None => height(lhs),
             };
+            // Folded in place so the caller's frame holds a single expression.
+            let lhs_val = std::mem::replace(lhs, Expr::new(ExprKind::CountStar, Span::default()));
             let (next, next_h) = match op {
+                Op::Binary(op @ (BinaryOp::And | BinaryOp::Or | BinaryOp::Xor), bp) => {
+                    self.logical_chain(op, bp, lhs_val, h)?
+                }
                 Op::Binary(op, bp) => {
                     self.advance();
                     let rhs = self.expr_bp(bp + 1)?;
                     let rh = height(&rhs);
-                    (bin(op, lhs, rhs), h.max(rh) + 1)
+                    (bin(op, lhs_val, rhs), h.max(rh) + 1)
                 }
                 Op::TwoWord(op) => {
                     self.advance();
                     self.advance();
                     let rhs = self.expr_bp(BP_PRED + 1)?;
                     let rh = height(&rhs);
-                    (bin(op, lhs, rhs), h.max(rh) + 1)
+                    (bin(op, lhs_val, rhs), h.max(rh) + 1)
                 }
-                Op::Compare(_) => self.comparison_chain(lhs, h)?,
+                Op::Compare(_) => self.comparison_chain(lhs_val, h)?,
                 Op::IsNull => {
                     self.advance();
                     let negated = self.eat_kw("NOT");
                     self.expect_kw("NULL")?;
-                    let span = join(lhs.span, self.tok_at(self.pos - 1).span);
+                    let span = join(lhs_val.span, self.tok_at(self.pos - 1).span);
                     let e = ExprKind::IsNull {
-                        expr: Box::new(lhs),
+                        expr: Box::new(lhs_val),
                         negated,
                     };
                     (Expr::new(e, span), h + 1)
@@ -260,18 +292,18 @@ impl<'a> Parser<'a> {
                 Op::Property => {
                     self.advance();
                     let key = self.name("a property key")?;
-                    let span = join(lhs.span, key.span);
+                    let span = join(lhs_val.span, key.span);
                     (
-                        Expr::new(ExprKind::Property(Box::new(lhs), key), span),
+                        Expr::new(ExprKind::Property(Box::new(lhs_val), key), span),
                         h + 1,
                     )
                 }
-                Op::Subscript => self.subscript(lhs, h)?,
+                Op::Subscript => self.subscript(lhs_val, h)?,
                 Op::Labels => {
                     let labels = self.label_list()?;
-                    let span = join(lhs.span, self.tok_at(self.pos - 1).span);
+                    let span = join(lhs_val.span, self.tok_at(self.pos - 1).span);
                     (
-                        Expr::new(ExprKind::HasLabels(Box::new(lhs), labels), span),
+                        Expr::new(ExprKind::HasLabels(Box::new(lhs_val), labels), span),
                         h + 1,
                     )
                 }
@@ -280,13 +312,38 @@ impl<'a> Parser<'a> {
                 let s = next.span;
                 return Err(nesting_error().at(s.line, s.column));
             }
-            lhs = next;
+            *lhs = next;
             lhs_h = Some(next_h);
         }
-        Ok(lhs)
+        Ok(())
+    }
+
+    /// `a AND b AND c ...` (likewise OR, XOR): these operators are associative, so a long
+    /// chain is built as a balanced tree (operands stay in source order). Generated
+    /// queries with hundreds of conditions then stay far below the nesting cap.
+    #[inline(never)]
+    fn logical_chain(
+        &mut self,
+        op: BinaryOp,
+        bp: u8,
+        first: Expr,
+        first_h: usize,
+    ) -> Result<(Expr, usize)> {
+        let mut operands = vec![(first, first_h)];
+        while let Some(Op::Binary(next, _)) = self.peek_op() {
+            if next != op {
+                break;
+            }
+            self.advance();
+            let rhs = self.expr_bp(bp + 1)?;
+            let h = height(&rhs);
+            operands.push((rhs, h));
+        }
+        Ok(balanced(op, operands))
     }
 
     /// `a < b <= c ...` → `a < b AND b <= c ...` (each middle operand cloned once).
+    #[inline(never)]
     fn comparison_chain(&mut self, first: Expr, first_h: usize) -> Result<(Expr, usize)> {
         let mut acc: Option<(Expr, usize)> = None;
         let mut left = first;
@@ -296,7 +353,14 @@ impl<'a> Parser<'a> {
             let right = self.expr_bp(BP_CMP + 1)?;
             let right_h = height(&right);
             let cmp_h = left_h.max(right_h) + 1;
-            let cmp = bin(op, left, right.clone());
+            let chained = matches!(self.peek_op(), Some(Op::Compare(_)));
+            // The middle operand is shared by two comparisons: clone it only then.
+            let (cmp, next_left) = if chained {
+                let copy = right.clone();
+                (bin(op, left, right), Some(copy))
+            } else {
+                (bin(op, left, right), None)
+            };
             acc = Some(match acc {
                 None => (cmp, cmp_h),
                 Some((a, ah)) => (bin(BinaryOp::And, a, cmp), ah.max(cmp_h) + 1),
@@ -307,7 +371,10 @@ impl<'a> Parser<'a> {
                     return Err(nesting_error().at(s.line, s.column));
                 }
             }
-            left = right;
+            match next_left {
+                Some(l) => left = l,
+                None => break,
+            }
             left_h = right_h;
         }
         match acc {
@@ -317,6 +384,7 @@ impl<'a> Parser<'a> {
     }
 
     /// `lhs[i]`, `lhs[a..b]`, `lhs[..b]`, `lhs[a..]`.
+    #[inline(never)]
     fn subscript(&mut self, lhs: Expr, h: usize) -> Result<(Expr, usize)> {
         self.expect(&Tok::LBracket, "'['")?;
         let from = if *self.peek() == Tok::DotDot {
@@ -350,6 +418,7 @@ impl<'a> Parser<'a> {
 
     // ---- atoms --------------------------------------------------------------------------
 
+    #[inline(never)]
     fn atom(&mut self) -> Result<Expr> {
         let span = self.cur_span();
         let kind = match self.peek() {
@@ -367,7 +436,14 @@ impl<'a> Parser<'a> {
                 ))
             }
             Tok::Float(f) => ExprKind::Literal(Literal::Float(*f)),
-            Tok::Str(s) => ExprKind::Literal(Literal::String(s.clone())),
+            Tok::Str(_) => {
+                // Tokens are read once, so the literal's text can be moved out of its token.
+                let text = match &mut self.toks[self.pos].tok {
+                    Tok::Str(s) => std::mem::take(s),
+                    _ => String::new(),
+                };
+                ExprKind::Literal(Literal::String(text))
+            }
             Tok::Param(p) => ExprKind::Parameter(p.clone()),
             Tok::LParen => return self.paren_or_pattern(),
             Tok::LBracket => return self.bracket(),
@@ -379,28 +455,80 @@ impl<'a> Parser<'a> {
         Ok(Expr::new(kind, span))
     }
 
+    #[inline(never)]
     fn paren_or_pattern(&mut self) -> Result<Expr> {
         if self.looks_like_pattern(self.pos) {
-            let start = self.pos;
-            let el = self.pattern_element()?;
-            return Ok(Expr::new(
-                ExprKind::PatternPredicate(Box::new(el)),
-                self.span_from(start),
-            ));
+            return self.pattern_predicate();
         }
-        self.expect(&Tok::LParen, "'('")?;
-        let e = self.expr()?;
-        self.expect(&Tok::RParen, "')'")?;
-        Ok(e)
+        let start = self.pos;
+        self.advance();
+        let mut r = self.expr();
+        if let Ok(e) = &mut r {
+            if !self.eat(&Tok::RParen) {
+                return Err(self.expected("')'"));
+            }
+            // The span covers the parentheses, so enclosing spans slice balanced text.
+            e.span = self.span_from(start);
+        }
+        r
+    }
+
+    #[inline(never)]
+    fn pattern_predicate(&mut self) -> Result<Expr> {
+        let start = self.pos;
+        let el = self.pattern_element()?;
+        Ok(Expr::new(
+            ExprKind::PatternPredicate(Box::new(el)),
+            self.span_from(start),
+        ))
     }
 
     /// `[` starts a list literal, a list comprehension or a pattern comprehension.
     fn bracket(&mut self) -> Result<Expr> {
+        let p = self.pos;
+        let comprehension = self.is_name_at(p + 1)
+            && (self.kw_at(p + 2, "IN") || self.tok_at(p + 2).tok == Tok::Eq);
+        if comprehension || self.looks_like_pattern(p + 1) {
+            return self.bracket_special();
+        }
+        self.list_literal()
+    }
+
+    #[inline(never)]
+    fn list_literal(&mut self) -> Result<Expr> {
         let start = self.pos;
+        self.advance();
+        if self.eat(&Tok::RBracket) {
+            return Ok(Expr::new(ExprKind::List(Vec::new()), self.span_from(start)));
+        }
+        let mut items = Vec::new();
+        loop {
+            match self.expr() {
+                Ok(e) => items.push(e),
+                Err(e) => return Err(e),
+            }
+            if self.eat(&Tok::RBracket) {
+                break;
+            }
+            if !self.eat(&Tok::Comma) {
+                return Err(self.expected("',' or ']'"));
+            }
+        }
+        Ok(Expr::new(ExprKind::List(items), self.span_from(start)))
+    }
+
+    fn bracket_special(&mut self) -> Result<Expr> {
         let p = self.pos;
         if self.is_name_at(p + 1) && self.kw_at(p + 2, "IN") {
             return self.list_comprehension();
         }
+        self.pattern_comprehension()
+    }
+
+    #[inline(never)]
+    fn pattern_comprehension(&mut self) -> Result<Expr> {
+        let start = self.pos;
+        let p = self.pos;
         let named_path = self.is_name_at(p + 1)
             && self.tok_at(p + 2).tok == Tok::Eq
             && self.looks_like_pattern(p + 3);
@@ -439,15 +567,12 @@ impl<'a> Parser<'a> {
                 ExprKind::PatternPredicate(Box::new(el)),
                 self.span_from(el_start),
             );
-            let first = self.nested(|p| p.expr_loop(first, 0))?;
+            let mut first = first;
+            self.nested(|p| p.expr_loop(&mut first, 0))?;
             return self.list_rest(start, vec![first]);
         }
-        self.advance();
-        if self.eat(&Tok::RBracket) {
-            return Ok(Expr::new(ExprKind::List(Vec::new()), self.span_from(start)));
-        }
-        let first = self.expr()?;
-        self.list_rest(start, vec![first])
+        // `[x = 1]`: a list holding a comparison.
+        self.list_literal()
     }
 
     /// The rest of a list literal after its first element.
@@ -462,6 +587,7 @@ impl<'a> Parser<'a> {
         Ok(Expr::new(ExprKind::List(items), self.span_from(start)))
     }
 
+    #[inline(never)]
     fn list_comprehension(&mut self) -> Result<Expr> {
         let start = self.pos;
         self.expect(&Tok::LBracket, "'['")?;
@@ -491,6 +617,7 @@ impl<'a> Parser<'a> {
     }
 
     /// `{k: v, ...}`; duplicate keys are rejected.
+    #[inline(never)]
     pub(super) fn map_literal(&mut self) -> Result<Expr> {
         let start = self.pos;
         self.expect(&Tok::LBrace, "'{'")?;
@@ -519,47 +646,10 @@ impl<'a> Parser<'a> {
 
     /// An atom starting with a name: keyword literals and forms, function calls,
     /// variables and map projections.
+    #[inline(never)]
     fn name_atom(&mut self) -> Result<Expr> {
-        let start = self.pos;
-        let span = self.cur_span();
-        if let Tok::Ident(w) = self.peek() {
-            let upper = w.to_ascii_uppercase();
-            let next = self.peek_n(1).clone();
-            let lit = match upper.as_str() {
-                "NULL" => Some(Literal::Null),
-                "TRUE" => Some(Literal::Bool(true)),
-                "FALSE" => Some(Literal::Bool(false)),
-                _ => None,
-            };
-            if let Some(l) = lit {
-                self.advance();
-                return Ok(Expr::new(ExprKind::Literal(l), span));
-            }
-            match (upper.as_str(), &next) {
-                ("CASE", _) => return self.case_expr(),
-                ("COUNT", Tok::LParen)
-                    if self.tok_at(self.pos + 2).tok == Tok::Star
-                        && self.tok_at(self.pos + 3).tok == Tok::RParen =>
-                {
-                    self.pos += 4;
-                    return Ok(Expr::new(ExprKind::CountStar, self.span_from(start)));
-                }
-                ("COUNT", Tok::LBrace) | ("EXISTS", Tok::LBrace) => {
-                    return self.subquery_expr(upper == "COUNT")
-                }
-                ("ALL" | "ANY" | "NONE" | "SINGLE", Tok::LParen)
-                    if self.is_name_at(self.pos + 2) && self.kw_at(self.pos + 3, "IN") =>
-                {
-                    return self.quantified(&upper)
-                }
-                ("REDUCE", Tok::LParen)
-                    if self.is_name_at(self.pos + 2)
-                        && self.tok_at(self.pos + 3).tok == Tok::Eq =>
-                {
-                    return self.reduce()
-                }
-                _ => {}
-            }
+        if let Some(e) = self.keyword_atom() {
+            return e;
         }
         // Function call: name(.name)* '('
         let mut k = self.pos + 1;
@@ -581,6 +671,60 @@ impl<'a> Parser<'a> {
         Ok(Expr::new(ExprKind::Variable(var.name), var.span))
     }
 
+    /// Keyword literals and keyword-introduced forms (`CASE`, `count(*)`, `EXISTS {`,
+    /// quantifiers, `reduce`), or `None` when the name is not one of them.
+    #[inline(never)]
+    fn keyword_atom(&mut self) -> Option<Result<Expr>> {
+        let start = self.pos;
+        let span = self.cur_span();
+        let Tok::Ident(w) = self.peek() else {
+            return None;
+        };
+        let upper = w.to_ascii_uppercase();
+        // Only the bracket kind matters; avoid cloning a (possibly huge) string token.
+        let next = match self.peek_n(1) {
+            Tok::LParen => Tok::LParen,
+            Tok::LBrace => Tok::LBrace,
+            _ => Tok::Eof,
+        };
+        let lit = match upper.as_str() {
+            "NULL" => Some(Literal::Null),
+            "TRUE" => Some(Literal::Bool(true)),
+            "FALSE" => Some(Literal::Bool(false)),
+            _ => None,
+        };
+        if let Some(l) = lit {
+            self.advance();
+            return Some(Ok(Expr::new(ExprKind::Literal(l), span)));
+        }
+        let r = match (upper.as_str(), &next) {
+            ("CASE", _) => self.case_expr(),
+            ("COUNT", Tok::LParen)
+                if self.tok_at(self.pos + 2).tok == Tok::Star
+                    && self.tok_at(self.pos + 3).tok == Tok::RParen =>
+            {
+                self.pos += 4;
+                Ok(Expr::new(ExprKind::CountStar, self.span_from(start)))
+            }
+            ("COUNT", Tok::LBrace) | ("EXISTS", Tok::LBrace) => {
+                self.subquery_expr(upper == "COUNT")
+            }
+            ("ALL" | "ANY" | "NONE" | "SINGLE", Tok::LParen)
+                if self.is_name_at(self.pos + 2) && self.kw_at(self.pos + 3, "IN") =>
+            {
+                self.quantified(&upper)
+            }
+            ("REDUCE", Tok::LParen)
+                if self.is_name_at(self.pos + 2) && self.tok_at(self.pos + 3).tok == Tok::Eq =>
+            {
+                self.reduce()
+            }
+            _ => return None,
+        };
+        Some(r)
+    }
+
+    #[inline(never)]
     fn function_call(&mut self) -> Result<Expr> {
         let start = self.pos;
         let mut name = self.name("a function name")?.name;
@@ -610,6 +754,7 @@ impl<'a> Parser<'a> {
         ))
     }
 
+    #[inline(never)]
     fn case_expr(&mut self) -> Result<Expr> {
         let start = self.pos;
         self.expect_kw("CASE")?;
@@ -650,6 +795,7 @@ impl<'a> Parser<'a> {
         ))
     }
 
+    #[inline(never)]
     fn quantified(&mut self, word: &str) -> Result<Expr> {
         let start = self.pos;
         let quantifier = match word {
@@ -680,6 +826,7 @@ impl<'a> Parser<'a> {
         ))
     }
 
+    #[inline(never)]
     fn reduce(&mut self) -> Result<Expr> {
         let start = self.pos;
         self.advance();
@@ -707,11 +854,12 @@ impl<'a> Parser<'a> {
     }
 
     /// `EXISTS { ... }` / `COUNT { ... }`: a full single query, or a pattern with WHERE.
+    #[inline(never)]
     fn subquery_expr(&mut self, count: bool) -> Result<Expr> {
         let start = self.pos;
         self.advance();
         self.expect(&Tok::LBrace, "'{'")?;
-        let body = self.nested(|p| {
+        let body = self.nested_clauses(|p| {
             if p.is_clause_start() {
                 return p.single_query(Until::Brace);
             }
@@ -742,6 +890,7 @@ impl<'a> Parser<'a> {
         Ok(Expr::new(kind, self.span_from(start)))
     }
 
+    #[inline(never)]
     fn map_projection(&mut self, variable: Ident) -> Result<Expr> {
         let start = self.pos - 1;
         self.expect(&Tok::LBrace, "'{'")?;

@@ -375,7 +375,10 @@ fn expr_patterns(p: &Parser<'_>, e: &Expr, boolean: bool) -> Result<()> {
             v(r)
         }
         ExprKind::FunctionCall { name, args, .. } => {
-            let is_exists = name.eq_ignore_ascii_case("exists");
+            // exists() tests a pattern; shortestPath() and allShortestPaths() take one.
+            let is_exists = ["exists", "shortestPath", "allShortestPaths"]
+                .iter()
+                .any(|f| name.eq_ignore_ascii_case(f));
             args.iter().try_for_each(|a| expr_patterns(p, a, is_exists))
         }
         ExprKind::Case {

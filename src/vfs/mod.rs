@@ -1,0 +1,206 @@
+//! The I/O seam: every file operation of the log and the database directory goes through
+//! [`Io`] and [`IoFile`], so tests can inject faults and simulate power loss.
+//!
+//! [`RealIo`] is the operating system; [`sim::SimIo`] is an in-memory file system that fails
+//! the Nth operation on request (EIO, ENOSPC, short and torn writes, EIO on fsync) and can
+//! produce the image a power cut would leave: only what was synced, with torn sectors where
+//! unsynced writes were in flight.
+//!
+//! Files are accessed by position (`read_at`/`write_at`), never through a shared cursor, so
+//! one handle can be written by a committer while another thread syncs it.
+
+pub mod sim;
+
+use std::ffi::OsString;
+use std::fs::{self, File, OpenOptions};
+use std::io;
+use std::os::unix::fs::FileExt;
+use std::path::Path;
+
+/// How to open a file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OpenMode {
+    /// Existing file, read only.
+    Read,
+    /// Existing file, read and write.
+    ReadWrite,
+    /// A new file, read and write; fails if it exists.
+    CreateNew,
+    /// Read and write, created if missing, contents kept.
+    CreateOrOpen,
+    /// Read and write, created if missing, truncated.
+    CreateTruncate,
+}
+
+/// What a path names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FileKind {
+    File,
+    Dir,
+}
+
+/// File-system operations (the directory side).
+pub trait Io: Send + Sync {
+    fn open(&self, path: &Path, mode: OpenMode) -> io::Result<Box<dyn IoFile>>;
+    /// `None` when nothing exists at `path`.
+    fn kind(&self, path: &Path) -> io::Result<Option<FileKind>>;
+    fn create_dir_all(&self, path: &Path) -> io::Result<()>;
+    /// Names of the entries of directory `path`.
+    fn list_dir(&self, path: &Path) -> io::Result<Vec<OsString>>;
+    fn rename(&self, from: &Path, to: &Path) -> io::Result<()>;
+    fn remove_file(&self, path: &Path) -> io::Result<()>;
+    /// Makes creations, renames and removals in directory `path` durable.
+    fn sync_dir(&self, path: &Path) -> io::Result<()>;
+}
+
+/// One open file.
+pub trait IoFile: Send + Sync {
+    fn size(&self) -> io::Result<u64>;
+    fn read_at(&self, buf: &mut [u8], offset: u64) -> io::Result<usize>;
+    /// May write fewer bytes than given (a short write); see [`write_all_at`].
+    fn write_at(&self, buf: &[u8], offset: u64) -> io::Result<usize>;
+    fn set_len(&self, len: u64) -> io::Result<()>;
+    /// Makes the file's data durable (fdatasync).
+    fn sync_data(&self) -> io::Result<()>;
+    /// Makes the file's data and metadata durable (fsync).
+    fn sync_all(&self) -> io::Result<()>;
+    /// Takes an exclusive advisory lock without waiting; `false` if another holder has it.
+    /// Released when the handle is dropped.
+    fn try_lock_exclusive(&self) -> io::Result<bool>;
+}
+
+/// Writes all of `buf` at `offset`, continuing after short writes.
+pub fn write_all_at(f: &dyn IoFile, mut buf: &[u8], mut offset: u64) -> io::Result<()> {
+    while !buf.is_empty() {
+        match f.write_at(buf, offset) {
+            Ok(0) => return Err(io::Error::new(io::ErrorKind::WriteZero, "wrote no bytes")),
+            Ok(n) => {
+                buf = &buf[n..];
+                offset += n as u64;
+            }
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(())
+}
+
+/// Reads up to `buf.len()` bytes at `offset`; fewer only at the end of the file.
+pub fn read_full_at(f: &dyn IoFile, buf: &mut [u8], offset: u64) -> io::Result<usize> {
+    let mut done = 0;
+    while done < buf.len() {
+        match f.read_at(&mut buf[done..], offset + done as u64) {
+            Ok(0) => break,
+            Ok(n) => done += n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(done)
+}
+
+/// The whole content of the file at `path`.
+pub fn read_file(io: &dyn Io, path: &Path) -> io::Result<Vec<u8>> {
+    let f = io.open(path, OpenMode::Read)?;
+    let len = usize::try_from(f.size()?)
+        .map_err(|_| io::Error::new(io::ErrorKind::InvalidData, "file too large"))?;
+    let mut buf = vec![0u8; len];
+    let n = read_full_at(&*f, &mut buf, 0)?;
+    buf.truncate(n);
+    Ok(buf)
+}
+
+/// A sequential reader over a file (for buffering with `std::io::BufReader`).
+pub struct FileReader<'a> {
+    file: &'a dyn IoFile,
+    pos: u64,
+}
+
+impl<'a> FileReader<'a> {
+    pub fn new(file: &'a dyn IoFile, pos: u64) -> FileReader<'a> {
+        FileReader { file, pos }
+    }
+}
+
+impl io::Read for FileReader<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.file.read_at(buf, self.pos)?;
+        self.pos += n as u64;
+        Ok(n)
+    }
+}
+
+/// The operating system's file system.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct RealIo;
+
+struct RealFile(File);
+
+impl Io for RealIo {
+    fn open(&self, path: &Path, mode: OpenMode) -> io::Result<Box<dyn IoFile>> {
+        let mut o = OpenOptions::new();
+        match mode {
+            OpenMode::Read => o.read(true),
+            OpenMode::ReadWrite => o.read(true).write(true),
+            OpenMode::CreateNew => o.read(true).write(true).create_new(true),
+            OpenMode::CreateOrOpen => o.read(true).write(true).create(true).truncate(false),
+            OpenMode::CreateTruncate => o.read(true).write(true).create(true).truncate(true),
+        };
+        Ok(Box::new(RealFile(o.open(path)?)))
+    }
+
+    fn kind(&self, path: &Path) -> io::Result<Option<FileKind>> {
+        match fs::metadata(path) {
+            Ok(m) if m.is_dir() => Ok(Some(FileKind::Dir)),
+            Ok(_) => Ok(Some(FileKind::File)),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    fn create_dir_all(&self, path: &Path) -> io::Result<()> {
+        fs::create_dir_all(path)
+    }
+
+    fn list_dir(&self, path: &Path) -> io::Result<Vec<OsString>> {
+        fs::read_dir(path)?
+            .map(|e| e.map(|e| e.file_name()))
+            .collect()
+    }
+
+    fn rename(&self, from: &Path, to: &Path) -> io::Result<()> {
+        fs::rename(from, to)
+    }
+
+    fn remove_file(&self, path: &Path) -> io::Result<()> {
+        fs::remove_file(path)
+    }
+
+    fn sync_dir(&self, path: &Path) -> io::Result<()> {
+        File::open(path)?.sync_all()
+    }
+}
+
+impl IoFile for RealFile {
+    fn size(&self) -> io::Result<u64> {
+        Ok(self.0.metadata()?.len())
+    }
+    fn read_at(&self, buf: &mut [u8], offset: u64) -> io::Result<usize> {
+        self.0.read_at(buf, offset)
+    }
+    fn write_at(&self, buf: &[u8], offset: u64) -> io::Result<usize> {
+        self.0.write_at(buf, offset)
+    }
+    fn set_len(&self, len: u64) -> io::Result<()> {
+        self.0.set_len(len)
+    }
+    fn sync_data(&self) -> io::Result<()> {
+        self.0.sync_data()
+    }
+    fn sync_all(&self) -> io::Result<()> {
+        self.0.sync_all()
+    }
+    fn try_lock_exclusive(&self) -> io::Result<bool> {
+        fs4::fs_std::FileExt::try_lock_exclusive(&self.0)
+    }
+}
