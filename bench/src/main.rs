@@ -1,0 +1,184 @@
+//! graphdb-bench: runs the workloads of issue 6 on libgraphdb and SQLite (Kuzu runs from
+//! kuzu_bench.py on files this program generates) and merges the results. Driven by run.sh.
+
+mod driver;
+mod engine;
+mod gen;
+mod graphdb_engine;
+mod measure;
+mod report;
+mod sqlite_engine;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+use engine::Engine;
+
+#[derive(Parser)]
+#[command(about = "Side-by-side benchmark of libgraphdb, SQLite and Kuzu")]
+struct Cli {
+    #[command(subcommand)]
+    cmd: Cmd,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum System {
+    Graphdb,
+    Sqlite,
+}
+
+impl System {
+    fn engine(self) -> Box<dyn Engine> {
+        match self {
+            System::Graphdb => Box::new(graphdb_engine::GraphDb::new()),
+            System::Sqlite => Box::new(sqlite_engine::Sqlite::new()),
+        }
+    }
+}
+
+#[derive(Subcommand)]
+enum Cmd {
+    /// Writes users.csv, follows.csv and inputs.json (for the Kuzu script).
+    Gen {
+        #[arg(long, default_value_t = 1_000_000)]
+        nodes: usize,
+        #[arg(long, default_value_t = 42)]
+        seed: u64,
+        #[arg(long)]
+        dir: PathBuf,
+    },
+    /// Runs every workload on one system and writes its result file.
+    Run {
+        #[arg(long, value_enum)]
+        system: System,
+        #[arg(long, default_value_t = 1_000_000)]
+        nodes: usize,
+        #[arg(long, default_value_t = 42)]
+        seed: u64,
+        #[arg(long, default_value_t = 3)]
+        reps: usize,
+        /// Repetitions of the bulk loads (each into a fresh database); default: --reps.
+        #[arg(long)]
+        load_reps: Option<usize>,
+        /// Rows per bulk-load transaction.
+        #[arg(long, default_value_t = 100_000)]
+        batch: usize,
+        /// Time budget of one repetition of a per-operation workload.
+        #[arg(long, default_value_t = 2000)]
+        budget_ms: u64,
+        /// Length of one phase of a multi-threaded workload.
+        #[arg(long, default_value_t = 3000)]
+        phase_ms: u64,
+        /// Where the databases go.
+        #[arg(long)]
+        work: PathBuf,
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Cold open in this fresh process; prints a JSON line (used by `run`).
+    Open {
+        #[arg(long, value_enum)]
+        system: System,
+        #[arg(long)]
+        dir: PathBuf,
+        #[arg(long)]
+        id: i64,
+    },
+    /// Loads N nodes (in memory, libgraphdb) and times one Cypher query (`$n` = N); for
+    /// investigating a workload under a profiler.
+    Probe {
+        #[arg(long, default_value_t = 10_000)]
+        nodes: usize,
+        #[arg(long, default_value_t = false)]
+        rels: bool,
+        #[arg(long)]
+        query: String,
+        /// Run the query repeatedly on this many threads (own connection each) instead.
+        #[arg(long, default_value_t = 0)]
+        threads: usize,
+        #[arg(long, default_value_t = 3)]
+        seconds: u64,
+        /// A durable database directory instead of ":memory:".
+        #[arg(long)]
+        dir: Option<PathBuf>,
+    },
+    /// Merges graphdb.json, sqlite.json, kuzu.json from --dir into results.md/.json.
+    Report {
+        #[arg(long)]
+        dir: PathBuf,
+        #[arg(long, default_value = "")]
+        header: String,
+    },
+}
+
+fn main() -> ExitCode {
+    match run(Cli::parse()) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("graphdb-bench: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(cli: Cli) -> Result<(), String> {
+    match cli.cmd {
+        Cmd::Gen { nodes, seed, dir } => gen::write_files(&dir, nodes, seed, 10_000)
+            .map_err(|e| format!("writing {}: {e}", dir.display())),
+        Cmd::Run {
+            system,
+            nodes,
+            seed,
+            reps,
+            load_reps,
+            batch,
+            budget_ms,
+            phase_ms,
+            work,
+            out,
+        } => {
+            let exe = std::env::current_exe().map_err(|e| format!("current_exe: {e}"))?;
+            std::fs::create_dir_all(&work).map_err(|e| format!("{}: {e}", work.display()))?;
+            let cfg = driver::Config {
+                nodes,
+                seed,
+                reps: reps.max(1),
+                load_reps: load_reps.unwrap_or(reps).max(1),
+                batch,
+                budget: Duration::from_millis(budget_ms),
+                phase: Duration::from_millis(phase_ms),
+                work_dir: work,
+                exe,
+            };
+            let mut eng = system.engine();
+            let rep = driver::run(eng.as_mut(), &cfg)?;
+            let mut doc = rep.to_json();
+            doc["nodes"] = nodes.into();
+            doc["seed"] = seed.into();
+            let text = serde_json::to_string_pretty(&doc).map_err(|e| e.to_string())?;
+            std::fs::write(&out, text).map_err(|e| format!("{}: {e}", out.display()))
+        }
+        Cmd::Open { system, dir, id } => {
+            let mut eng = system.engine();
+            let v = driver::open_child(eng.as_mut(), &dir, id)?;
+            println!("{v}");
+            Ok(())
+        }
+        Cmd::Probe {
+            nodes,
+            rels,
+            query,
+            threads,
+            seconds,
+            dir,
+        } => graphdb_engine::probe(nodes, rels, &query, threads, seconds, dir.as_deref()),
+        Cmd::Report { dir, header } => {
+            let md = report::report(&dir, &dir, &header)?;
+            println!("{md}");
+            Ok(())
+        }
+    }
+}
