@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use super::database::DbShared;
 use super::result::{Node, Path, QueryResult, Relationship, Value};
 use super::{IsolationMode, Params, TxnMode};
-use crate::cypher::ast::{IsolationLevel, Query, Statement, StatementKind};
+use crate::cypher::ast::{Clause, IsolationLevel, Query, Statement, StatementKind};
 use crate::cypher::{self, ExecControl, ParamMap, QueryOutput};
 use crate::error::{Error, ErrorKind, Result};
 use crate::txn::{Isolation, Transaction};
@@ -316,8 +316,15 @@ impl Connection {
             IsolationMode::Serializable => Isolation::Serializable,
             IsolationMode::Snapshot => Isolation::Snapshot,
         };
+        // A statement without updating clauses runs read-only: the same snapshot semantics,
+        // but no read tracking and no validation (it cannot fail for conflicts).
+        let mode = if may_write(query) {
+            TxnMode::ReadWrite
+        } else {
+            TxnMode::ReadOnly
+        };
         // Dropping `tx` on any error path rolls it back.
-        let mut tx = self.db.txns.begin(TxnMode::ReadWrite, isolation);
+        let mut tx = self.db.txns.begin(mode, isolation);
         let out = cypher::exec::run_query(query, &mut tx, &params, &control)?;
         let result = materialize(out, &tx)?;
         tx.commit()?;
@@ -335,6 +342,27 @@ pub(crate) fn backoff(attempt: u32) -> Duration {
         .build_hasher()
         .finish();
     Duration::from_micros(r % cap_us + 1)
+}
+
+/// Whether a query has a clause that can write (procedures count: a future one may).
+/// Expressions cannot write: their subqueries are read-only.
+fn may_write(query: &Query) -> bool {
+    fn clause_writes(c: &Clause) -> bool {
+        matches!(
+            c,
+            Clause::Create(_)
+                | Clause::Merge(_)
+                | Clause::Set(_)
+                | Clause::Remove(_)
+                | Clause::Delete(_)
+                | Clause::Foreach(_)
+                | Clause::Call(_)
+        )
+    }
+    query
+        .parts
+        .iter()
+        .any(|part| part.clauses.iter().any(clause_writes))
 }
 
 fn no_transaction(what: &str) -> Error {
@@ -457,5 +485,41 @@ fn relationship(id: RelId, tx: &Transaction) -> Relationship {
         start,
         end,
         properties: properties(tx.rel_properties(id), tx, |k| tx.key_name(k)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::may_write;
+    use crate::cypher::ast::StatementKind;
+
+    fn writes(q: &str) -> bool {
+        match crate::cypher::parse(q).unwrap().kind {
+            StatementKind::Query(q) => may_write(&q),
+            other => panic!("not a query: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn only_queries_with_updating_clauses_run_read_write() {
+        for q in [
+            "MATCH (n) RETURN n",
+            "MATCH (n) WHERE EXISTS { MATCH (n)-->() } RETURN count(*)",
+            "UNWIND [1, 2] AS x WITH x RETURN x UNION RETURN 3 AS x",
+        ] {
+            assert!(!writes(q), "{q}");
+        }
+        for q in [
+            "CREATE ()",
+            "MATCH (n) SET n.x = 1",
+            "MATCH (n) REMOVE n:L",
+            "MATCH (n) DETACH DELETE n",
+            "MERGE (n:L)",
+            "UNWIND [1] AS x FOREACH (y IN [x] | CREATE ())",
+            "RETURN 1 AS x UNION CREATE (n) RETURN 2 AS x",
+            "CALL db.labels()",
+        ] {
+            assert!(writes(q), "{q}");
+        }
     }
 }
