@@ -344,25 +344,14 @@ pub(crate) fn backoff(attempt: u32) -> Duration {
     Duration::from_micros(r % cap_us + 1)
 }
 
-/// Whether a query has a clause that can write (procedures count: a future one may).
-/// Expressions cannot write: their subqueries are read-only.
+/// Whether a query has a clause that can write: an updating clause, or a procedure call (a
+/// future procedure may write). Expressions cannot write: their subqueries are read-only.
 fn may_write(query: &Query) -> bool {
-    fn clause_writes(c: &Clause) -> bool {
-        matches!(
-            c,
-            Clause::Create(_)
-                | Clause::Merge(_)
-                | Clause::Set(_)
-                | Clause::Remove(_)
-                | Clause::Delete(_)
-                | Clause::Foreach(_)
-                | Clause::Call(_)
-        )
-    }
-    query
-        .parts
-        .iter()
-        .any(|part| part.clauses.iter().any(clause_writes))
+    query.parts.iter().any(|part| {
+        part.clauses
+            .iter()
+            .any(|c| c.is_updating() || matches!(c, Clause::Call(_)))
+    })
 }
 
 fn no_transaction(what: &str) -> Error {

@@ -111,6 +111,40 @@ pub enum Clause {
 }
 
 impl Clause {
+    /// The clause's keyword as written in error messages (`OPTIONAL MATCH`, `DETACH DELETE`).
+    pub fn keyword(&self) -> &'static str {
+        match self {
+            Clause::Match(m) if m.optional => "OPTIONAL MATCH",
+            Clause::Match(_) => "MATCH",
+            Clause::Unwind(_) => "UNWIND",
+            Clause::With(_) => "WITH",
+            Clause::Return(_) => "RETURN",
+            Clause::Create(_) => "CREATE",
+            Clause::Merge(_) => "MERGE",
+            Clause::Set(_) => "SET",
+            Clause::Remove(_) => "REMOVE",
+            Clause::Delete(d) if d.detach => "DETACH DELETE",
+            Clause::Delete(_) => "DELETE",
+            Clause::Call(_) => "CALL",
+            Clause::LoadCsv(_) => "LOAD CSV",
+            Clause::Foreach(_) => "FOREACH",
+        }
+    }
+
+    /// An updating clause in the openCypher grammar's sense (CALL is neither reading nor
+    /// updating there).
+    pub fn is_updating(&self) -> bool {
+        matches!(
+            self,
+            Clause::Create(_)
+                | Clause::Merge(_)
+                | Clause::Set(_)
+                | Clause::Remove(_)
+                | Clause::Delete(_)
+                | Clause::Foreach(_)
+        )
+    }
+
     pub fn span(&self) -> Span {
         match self {
             Clause::Match(c) => c.span,

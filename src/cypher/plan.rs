@@ -85,36 +85,6 @@ pub fn check_query(q: &Query) -> Result<()> {
     Ok(())
 }
 
-fn is_updating(c: &Clause) -> bool {
-    matches!(
-        c,
-        Clause::Create(_)
-            | Clause::Merge(_)
-            | Clause::Set(_)
-            | Clause::Remove(_)
-            | Clause::Delete(_)
-            | Clause::Foreach(_)
-    )
-}
-
-fn clause_name(c: &Clause) -> &'static str {
-    match c {
-        Clause::Match(m) if m.optional => "OPTIONAL MATCH",
-        Clause::Match(_) => "MATCH",
-        Clause::Unwind(_) => "UNWIND",
-        Clause::With(_) => "WITH",
-        Clause::Return(_) => "RETURN",
-        Clause::Create(_) => "CREATE",
-        Clause::Merge(_) => "MERGE",
-        Clause::Set(_) => "SET",
-        Clause::Remove(_) => "REMOVE",
-        Clause::Delete(_) => "DELETE",
-        Clause::Call(_) => "CALL",
-        Clause::LoadCsv(_) => "LOAD CSV",
-        Clause::Foreach(_) => "FOREACH",
-    }
-}
-
 /// Checks one single query starting from `outer` scope; returns its result columns.
 /// `top_level`: it must end in RETURN or an updating clause (subquery bodies need not).
 fn check_single(q: &SingleQuery, outer: &Scope, top_level: bool) -> Result<Vec<String>> {
@@ -132,12 +102,12 @@ fn check_single(q: &SingleQuery, outer: &Scope, top_level: bool) -> Result<Vec<S
             }
         }
         if last && top_level {
-            let ok = matches!(c, Clause::Return(_) | Clause::Call(_)) || is_updating(c);
+            let ok = matches!(c, Clause::Return(_) | Clause::Call(_)) || c.is_updating();
             if !ok {
                 return Err(err(
                     format!(
                         "a query cannot end with {}; finish it with RETURN (or an updating clause)",
-                        clause_name(c)
+                        c.keyword()
                     ),
                     c.span(),
                 ));
@@ -265,11 +235,11 @@ fn check_clause(c: &Clause, scope: &mut Scope) -> Result<Vec<String>> {
             let mut inner = scope.clone();
             inner.insert(f.variable.name.clone(), Kind::Any);
             for c in &f.clauses {
-                if !is_updating(c) {
+                if !c.is_updating() {
                     return Err(err(
                         format!(
                             "FOREACH may only contain updating clauses (CREATE, MERGE, SET, REMOVE, DELETE, FOREACH), not {}",
-                            clause_name(c)
+                            c.keyword()
                         ),
                         c.span(),
                     ));

@@ -6,37 +6,6 @@
 use super::clauses::Until;
 use super::*;
 
-fn clause_name(c: &Clause) -> &'static str {
-    match c {
-        Clause::Match(m) if m.optional => "OPTIONAL MATCH",
-        Clause::Match(_) => "MATCH",
-        Clause::Unwind(_) => "UNWIND",
-        Clause::With(_) => "WITH",
-        Clause::Return(_) => "RETURN",
-        Clause::Create(_) => "CREATE",
-        Clause::Merge(_) => "MERGE",
-        Clause::Set(_) => "SET",
-        Clause::Remove(_) => "REMOVE",
-        Clause::Delete(d) if d.detach => "DETACH DELETE",
-        Clause::Delete(_) => "DELETE",
-        Clause::Call(_) => "CALL",
-        Clause::LoadCsv(_) => "LOAD CSV",
-        Clause::Foreach(_) => "FOREACH",
-    }
-}
-
-fn is_updating(c: &Clause) -> bool {
-    matches!(
-        c,
-        Clause::Create(_)
-            | Clause::Merge(_)
-            | Clause::Set(_)
-            | Clause::Remove(_)
-            | Clause::Delete(_)
-            | Clause::Foreach(_)
-    )
-}
-
 fn is_reading(c: &Clause) -> bool {
     matches!(
         c,
@@ -51,14 +20,14 @@ fn err(p: &Parser<'_>, c: &Clause, msg: String) -> Error {
 pub(super) fn clause_order(p: &Parser<'_>, q: &SingleQuery, until: Until) -> Result<()> {
     if until == Until::Paren {
         for c in &q.clauses {
-            if !is_updating(c) {
+            if !c.is_updating() {
                 return Err(err(
                     p,
                     c,
                     format!(
                         "Invalid input '{}': FOREACH may only contain updating clauses \
                          (CREATE, MERGE, SET, REMOVE, DELETE, FOREACH)",
-                        clause_name(c)
+                        c.keyword()
                     ),
                 ));
             }
@@ -66,13 +35,13 @@ pub(super) fn clause_order(p: &Parser<'_>, q: &SingleQuery, until: Until) -> Res
         return Ok(());
     }
     if until == Until::Brace {
-        if let Some(c) = q.clauses.iter().find(|c| is_updating(c)) {
+        if let Some(c) = q.clauses.iter().find(|c| c.is_updating()) {
             return Err(err(
                 p,
                 c,
                 format!(
                     "Invalid input '{}': an EXISTS or COUNT subquery cannot contain updating                      clauses",
-                    clause_name(c)
+                    c.keyword()
                 ),
             ));
         }
@@ -89,12 +58,12 @@ pub(super) fn clause_order(p: &Parser<'_>, q: &SingleQuery, until: Until) -> Res
                     format!(
                         "Invalid input '{}': RETURN must be the last clause of a query \
                          (use WITH to pass results on)",
-                        clause_name(next)
+                        next.keyword()
                     ),
                 ));
             }
         }
-        if is_updating(c) {
+        if c.is_updating() {
             after_update = Some(c);
         } else if matches!(c, Clause::With(_)) {
             after_update = None;
@@ -105,9 +74,9 @@ pub(super) fn clause_order(p: &Parser<'_>, q: &SingleQuery, until: Until) -> Res
                     c,
                     format!(
                         "Invalid input '{}': WITH is required between {} and {}",
-                        clause_name(c),
-                        clause_name(u),
-                        clause_name(c)
+                        c.keyword(),
+                        u.keyword(),
+                        c.keyword()
                     ),
                 ));
             }
@@ -115,7 +84,7 @@ pub(super) fn clause_order(p: &Parser<'_>, q: &SingleQuery, until: Until) -> Res
     }
     if until == Until::Statement {
         if let Some(last) = q.clauses.last() {
-            let ok = matches!(last, Clause::Return(_) | Clause::Call(_)) || is_updating(last);
+            let ok = matches!(last, Clause::Return(_) | Clause::Call(_)) || last.is_updating();
             if !ok {
                 return Err(err(
                     p,
@@ -123,7 +92,7 @@ pub(super) fn clause_order(p: &Parser<'_>, q: &SingleQuery, until: Until) -> Res
                     format!(
                         "Query cannot conclude with {}: it must end with RETURN or an \
                          updating clause",
-                        clause_name(last)
+                        last.keyword()
                     ),
                 ));
             }
