@@ -18,7 +18,7 @@ use crate::error::{Error, Result};
 use crate::txn::Transaction;
 use crate::value::Value;
 
-pub(crate) use graph::{all_properties, property_of};
+pub(crate) use graph::{all_properties, deleted_entity, property_of};
 use scope::{RowScope, Scope};
 
 /// Variables in scope for an expression.

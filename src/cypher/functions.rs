@@ -360,13 +360,18 @@ fn element_id(args: Vec<Value>) -> Result<Value> {
 fn labels(args: Vec<Value>, ctx: &EvalContext) -> Result<Value> {
     match one(args) {
         Value::Null => Ok(Value::Null),
-        Value::Node(id) => Ok(Value::List(
-            ctx.tx
-                .node_labels(id)
-                .into_iter()
-                .map(|l| Value::String(ctx.tx.label_name(l).to_string()))
-                .collect(),
-        )),
+        Value::Node(id) => {
+            let labels = ctx.tx.node_labels(id);
+            if labels.is_empty() && ctx.tx.node_deleted_here(id) {
+                return Err(crate::cypher::eval::deleted_entity("node", id, "labels"));
+            }
+            Ok(Value::List(
+                labels
+                    .into_iter()
+                    .map(|l| Value::String(ctx.tx.label_name(l).to_string()))
+                    .collect(),
+            ))
+        }
         other => Err(bad_type("labels", "a Node", &other)),
     }
 }

@@ -592,13 +592,34 @@ impl Transaction {
             .unwrap_or_default()
     }
 
+    /// The type of a visible relationship, or of one this transaction deleted (a type never
+    /// changes, and `type(r)` after `DELETE r` still answers in Cypher).
     pub fn rel_type(&self, id: RelId) -> Option<TypeId> {
         self.note_rel(id);
-        self.mgr
-            .graph
-            .read()
-            .rel(id, self.vis)
-            .map(|(e, _)| e.rel_type)
+        let g = self.mgr.graph.read();
+        match g.rel(id, self.vis) {
+            Some((e, _)) => Some(e.rel_type),
+            None => g
+                .rel_entry(id)
+                .filter(|e| self.is_own_tombstone(e.versions.last()))
+                .map(|e| e.rel_type),
+        }
+    }
+
+    fn is_own_tombstone<T>(&self, head: Option<&Version<T>>) -> bool {
+        head.is_some_and(|v| v.stamp == self.vis.own && v.data.is_none())
+    }
+
+    /// Whether this transaction deleted the node (reading it is then an error in Cypher).
+    pub fn node_deleted_here(&self, id: NodeId) -> bool {
+        let g = self.mgr.graph.read();
+        self.is_own_tombstone(g.node_entry(id).and_then(|e| e.versions.last()))
+    }
+
+    /// Whether this transaction deleted the relationship.
+    pub fn rel_deleted_here(&self, id: RelId) -> bool {
+        let g = self.mgr.graph.read();
+        self.is_own_tombstone(g.rel_entry(id).and_then(|e| e.versions.last()))
     }
 
     /// `(start, end)` of a visible relationship.

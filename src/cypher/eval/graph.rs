@@ -15,20 +15,45 @@ use crate::value::Value;
 pub(crate) fn property_of(ctx: &EvalContext, v: &Value, key: &str) -> Result<Value> {
     match v {
         Value::Null => Ok(Value::Null),
-        Value::Node(id) => Ok(ctx
-            .tx
-            .key_id(key)
-            .map_or(Value::Null, |k| ctx.tx.node_property(*id, k))),
-        Value::Relationship(id) => Ok(ctx
-            .tx
-            .key_id(key)
-            .map_or(Value::Null, |k| ctx.tx.rel_property(*id, k))),
+        Value::Node(id) => {
+            let v = ctx
+                .tx
+                .key_id(key)
+                .map_or(Value::Null, |k| ctx.tx.node_property(*id, k));
+            // Only a missing value can mean a deleted node: the check stays off the hot path.
+            if v.is_null() && ctx.tx.node_deleted_here(*id) {
+                return Err(deleted_entity("node", *id, &format!("property `{key}`")));
+            }
+            Ok(v)
+        }
+        Value::Relationship(id) => {
+            let v = ctx
+                .tx
+                .key_id(key)
+                .map_or(Value::Null, |k| ctx.tx.rel_property(*id, k));
+            if v.is_null() && ctx.tx.rel_deleted_here(*id) {
+                return Err(deleted_entity("relationship", *id, &format!("property `{key}`")));
+            }
+            Ok(v)
+        }
         Value::Map(m) => Ok(m.get(key).cloned().unwrap_or(Value::Null)),
         other => Err(Error::type_error(format!(
             "cannot read property `{key}` of {}; only nodes, relationships and maps have properties",
             other.type_name()
         ))),
     }
+}
+
+/// Reading what an entity held after this transaction deleted it (openCypher's
+/// EntityNotFound: DeletedEntityAccess).
+pub(crate) fn deleted_entity(what: &str, id: u64, read: &str) -> Error {
+    Error::new(
+        crate::error::ErrorKind::Error,
+        format!(
+            "{what} {id} was deleted earlier in this transaction, so its {read} can no longer be \
+             read; read it before the DELETE"
+        ),
+    )
 }
 
 /// All properties of a node or relationship, or the entries of a map, by name; `None` for
