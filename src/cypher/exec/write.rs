@@ -6,7 +6,7 @@
 use super::pattern::{rel_direction, ScanCache};
 use super::{Exec, RowBindings, SlotBindings, Table};
 use crate::cypher::ast::{
-    Create, Delete, Merge, PatternPart, Remove, RemoveItem, SetClause, SetItem, Span,
+    Create, Delete, Expr, Merge, PatternPart, Remove, RemoveItem, SetClause, SetItem, Span,
 };
 use crate::cypher::eval::Bindings;
 use crate::error::{Error, Result};
@@ -108,6 +108,26 @@ impl Exec<'_> {
         Ok(props)
     }
 
+    /// Evaluates a CREATE pattern's property map (if any) in the row and turns it into
+    /// storable properties.
+    fn pattern_props(
+        &mut self,
+        props: Option<&Expr>,
+        cols: &[String],
+        slots: &[Option<Value>],
+    ) -> Result<Vec<(KeyId, Value)>> {
+        let Some(e) = props else {
+            return Ok(Vec::new());
+        };
+        let b = SlotBindings {
+            cols,
+            slots,
+            outer: None,
+        };
+        let v = self.eval(e, &b)?;
+        self.props_of(v, e.span)
+    }
+
     /// Creates one pattern part in the row `slots` (over `cols`), reusing bound nodes.
     pub(crate) fn create_part(
         &mut self,
@@ -150,21 +170,7 @@ impl Exec<'_> {
                     None => {}
                 }
             }
-            let props = {
-                let b = SlotBindings {
-                    cols,
-                    slots,
-                    outer: None,
-                };
-                match &np.properties {
-                    Some(e) => Some((self.eval(e, &b)?, e.span)),
-                    None => None,
-                }
-            };
-            let props = match props {
-                Some((v, span)) => self.props_of(v, span)?,
-                None => Vec::new(),
-            };
+            let props = self.pattern_props(np.properties.as_ref(), cols, slots)?;
             let tx = self.tx.w()?;
             let labels: Vec<LabelId> = np.labels.iter().map(|l| tx.intern_label(&l.name)).collect();
             let id = tx
@@ -187,21 +193,7 @@ impl Exec<'_> {
                     rp.span,
                 ));
             };
-            let props = {
-                let b = SlotBindings {
-                    cols,
-                    slots,
-                    outer: None,
-                };
-                match &rp.properties {
-                    Some(e) => Some((self.eval(e, &b)?, e.span)),
-                    None => None,
-                }
-            };
-            let props = match props {
-                Some((v, span)) => self.props_of(v, span)?,
-                None => Vec::new(),
-            };
+            let props = self.pattern_props(rp.properties.as_ref(), cols, slots)?;
             let nprops = props.len() as i64;
             let (start, end) = match rel_direction(rp.direction) {
                 Direction::Incoming => (nodes[i + 1], nodes[i]),
