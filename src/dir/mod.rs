@@ -294,6 +294,13 @@ mod tests {
         Arc::new(RealIo)
     }
 
+    /// Opens `db` read-write (creating it) and returns the error it must fail with.
+    fn open_err(db: &Path) -> Error {
+        DbDir::open(real(), db, AccessMode::ReadWrite, true, Duration::ZERO)
+            .err()
+            .unwrap()
+    }
+
     #[test]
     fn creates_reopens_and_excludes_a_second_writer() {
         let t = tempfile::tempdir().unwrap();
@@ -346,18 +353,14 @@ mod tests {
             r#"{"format": 7, "wal": "wal-000001.log"}"#,
         )
         .unwrap();
-        let e = DbDir::open(real(), &db, AccessMode::ReadWrite, true, Duration::ZERO)
-            .err()
-            .unwrap();
+        let e = open_err(&db);
         assert!(e.message().contains("newer libgraphdb"), "{e}");
         fs::write(
             db.join(MANIFEST),
             r#"{"format": 1, "wal": "wal-000009.log"}"#,
         )
         .unwrap();
-        let e = DbDir::open(real(), &db, AccessMode::ReadWrite, true, Duration::ZERO)
-            .err()
-            .unwrap();
+        let e = open_err(&db);
         assert_eq!(e.kind(), ErrorKind::Corrupt);
         let e = DbDir::open(
             real(),
@@ -374,9 +377,7 @@ mod tests {
             r#"{"format": 1, "wal" "wal-000001.log"}"#,
         )
         .unwrap();
-        let e = DbDir::open(real(), &db, AccessMode::ReadWrite, true, Duration::ZERO)
-            .err()
-            .unwrap();
+        let e = open_err(&db);
         assert_eq!(e.kind(), ErrorKind::Corrupt);
         assert!(e.message().contains("graphdb.meta"), "{e}");
         assert!(e.message().contains("at offset 20"), "{e}");

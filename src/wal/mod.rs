@@ -489,6 +489,12 @@ mod tests {
         w.wait_durable(ticket).unwrap();
     }
 
+    /// Creates an empty log at `p` and opens it for appending.
+    fn fresh(p: &Path, sync: SyncMode) -> Wal {
+        create(&RealIo, p).unwrap();
+        Wal::open(&RealIo, p, &recover(&RealIo, p, true).unwrap(), sync).unwrap()
+    }
+
     fn put(id: u64) -> Vec<Change> {
         vec![Change::PutNode {
             id,
@@ -501,14 +507,7 @@ mod tests {
     fn appended_records_recover_and_a_torn_tail_is_cut() {
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join("wal.log");
-        create(&RealIo, &p).unwrap();
-        let wal = Wal::open(
-            &RealIo,
-            &p,
-            &recover(&RealIo, &p, true).unwrap(),
-            SyncMode::Full,
-        )
-        .unwrap();
+        let wal = fresh(&p, SyncMode::Full);
         for ts in 1..=3 {
             append(&wal, ts, &put(ts));
         }
@@ -539,14 +538,7 @@ mod tests {
     fn a_flipped_byte_in_the_last_record_drops_only_that_record() {
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join("wal.log");
-        create(&RealIo, &p).unwrap();
-        let wal = Wal::open(
-            &RealIo,
-            &p,
-            &recover(&RealIo, &p, true).unwrap(),
-            SyncMode::Normal,
-        )
-        .unwrap();
+        let wal = fresh(&p, SyncMode::Normal);
         append(&wal, 1, &put(1));
         append(&wal, 2, &put(2));
         drop(wal);
@@ -577,14 +569,7 @@ mod tests {
     fn damage_before_synced_records_is_corrupt_with_file_and_offset() {
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join("wal.log");
-        create(&RealIo, &p).unwrap();
-        let wal = Wal::open(
-            &RealIo,
-            &p,
-            &recover(&RealIo, &p, true).unwrap(),
-            SyncMode::Full,
-        )
-        .unwrap();
+        let wal = fresh(&p, SyncMode::Full);
         let mut ends = vec![HEADER_LEN];
         for ts in 1..=3 {
             append(&wal, ts, &put(ts));
@@ -632,14 +617,7 @@ mod tests {
     fn early_damage_in_a_long_log_is_found_in_linear_time() {
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join("wal.log");
-        create(&RealIo, &p).unwrap();
-        let wal = Wal::open(
-            &RealIo,
-            &p,
-            &recover(&RealIo, &p, true).unwrap(),
-            SyncMode::Off,
-        )
-        .unwrap();
+        let wal = fresh(&p, SyncMode::Off);
         let n = 50_000;
         for ts in 1..=n {
             wal.write(ts, &put(ts)).unwrap();
