@@ -220,7 +220,14 @@ impl Connection {
             StatementKind::Explain(_) | StatementKind::Profile(_) => {
                 Err(not_yet("EXPLAIN and PROFILE are"))
             }
-            StatementKind::Checkpoint => Err(not_yet("CHECKPOINT is")),
+            StatementKind::Checkpoint => {
+                if self.open.is_some() {
+                    return Err(Error::transaction_state(
+                        "CHECKPOINT cannot run inside a transaction; commit or roll back first",
+                    ));
+                }
+                self.db.checkpoint().map(|_| QueryResult::default())
+            }
             StatementKind::CreateIndex { .. }
             | StatementKind::DropIndex { .. }
             | StatementKind::CreateUniqueConstraint { .. }
