@@ -204,10 +204,20 @@ fn recover(dir: &DbDir, graph: &Graph, truncate: bool) -> Result<(u64, Tail)> {
                 // Already in the base image (committed between rotation and snapshot).
                 return Ok(());
             }
-            if ts <= last_ts {
+            // Commit timestamps are consecutive (a timestamp is handed out only with its
+            // record), so a gap means the manifest names the wrong files or one is lost.
+            if ts != last_ts + 1 {
                 return Err(Error::corrupt(format!(
-                    "{}: commit {ts} does not follow commit {last_ts} of the previous log",
-                    path.display()
+                    "{}: commit {ts} follows commit {last_ts} ({}); commits in between are \
+                     missing: {} names the wrong files or one was lost; restore the database \
+                     from a backup",
+                    path.display(),
+                    m.base
+                        .as_deref()
+                        .map_or("no base image".to_owned(), |b| format!(
+                            "the last in {b} or an earlier log"
+                        )),
+                    dir.path("graphdb.meta").display()
                 )));
             }
             data.apply(&graph.catalog, ts, &changes).map_err(|e| {
