@@ -217,7 +217,7 @@ fn counter_increments_are_never_lost_with_the_retry_helper() {
     db.connect()
         .query("CREATE (:Counter {v: 0})", &Params::new())
         .unwrap();
-    let per_thread = scale(60);
+    let per_thread = scale(500);
     let db2 = db.clone();
     run_threads(THREADS, move |_| {
         let mut c = db2.connect();
@@ -271,7 +271,7 @@ fn supernode_takes_concurrent_relationships_without_conflicts() {
     db.connect()
         .query("CREATE (:Hub {id: 0})", &Params::new())
         .unwrap();
-    let per_thread = scale(100);
+    let per_thread = scale(1000);
     let db2 = db.clone();
     run_threads(THREADS, move |t| {
         let mut c = db2.connect();
