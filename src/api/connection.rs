@@ -288,6 +288,7 @@ impl Connection {
 
     fn run_query(&mut self, query: &Query, params: &Params) -> Result<QueryResult> {
         let params = engine_params(params)?;
+        let procs = self.procedures();
         self.interrupt.store(false, Ordering::SeqCst);
         let control = ExecControl {
             interrupt: Arc::clone(&self.interrupt),
@@ -299,7 +300,7 @@ impl Connection {
         };
         if let Some((tx, _)) = self.open.as_mut() {
             let savepoint = tx.savepoint();
-            let outcome = cypher::exec::run_query(query, tx, &params, &control)
+            let outcome = cypher::exec::run_query_with(query, tx, &params, &control, &procs)
                 .and_then(|out| materialize(out, tx));
             if let Err(e) = &outcome {
                 if e.kind() == ErrorKind::Conflict || tx.is_doomed() {
@@ -326,10 +327,24 @@ impl Connection {
         };
         // Dropping `tx` on any error path rolls it back.
         let mut tx = self.db.txns.begin(mode, isolation);
-        let out = cypher::exec::run_query(query, &mut tx, &params, &control)?;
+        let out = cypher::exec::run_query_with(query, &mut tx, &params, &control, &procs)?;
         let result = materialize(out, &tx)?;
         tx.commit()?;
         Ok(result)
+    }
+}
+
+impl Connection {
+    /// The procedures registered when the statement starts (a registration mid-statement
+    /// applies from the next one).
+    fn procedures(&self) -> Arc<cypher::exec::Procedures> {
+        Arc::clone(
+            &self
+                .db
+                .procedures
+                .read()
+                .unwrap_or_else(|poisoned| poisoned.into_inner()),
+        )
     }
 }
 
@@ -376,7 +391,7 @@ fn engine_params(params: &Params) -> Result<ParamMap> {
         .collect()
 }
 
-fn engine_value(v: &Value, name: &str) -> Result<value::Value> {
+pub(crate) fn engine_value(v: &Value, name: &str) -> Result<value::Value> {
     Ok(match v {
         Value::Null => value::Value::Null,
         Value::Bool(b) => value::Value::Bool(*b),
@@ -423,7 +438,7 @@ fn materialize(out: QueryOutput, tx: &Transaction) -> Result<QueryResult> {
     })
 }
 
-fn caller_value(v: value::Value, tx: &Transaction) -> Value {
+pub(crate) fn caller_value(v: value::Value, tx: &Transaction) -> Value {
     match v {
         value::Value::Null => Value::Null,
         value::Value::Bool(b) => Value::Bool(b),

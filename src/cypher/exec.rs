@@ -25,21 +25,36 @@ use crate::value::Value;
 
 pub(crate) use compat::is_aggregate as compat_is_aggregate;
 pub(crate) use compat::{equals, GroupKey};
+pub use procs::{ProcBody, ProcField, ProcType, Procedure, Procedures};
 
-/// Runs a query (not BEGIN/COMMIT/schema statements, which the API layer handles) inside `tx`.
-/// On error the caller rolls `tx` back to the savepoint it took before the statement.
+/// Runs a query (not BEGIN/COMMIT/schema statements, which the API layer handles) inside `tx`,
+/// with the built-in procedures only. On error the caller rolls `tx` back to the savepoint it
+/// took before the statement.
 pub fn run_query(
     query: &Query,
     tx: &mut Transaction,
     params: &ParamMap,
     control: &ExecControl,
 ) -> Result<QueryOutput> {
+    run_query_with(query, tx, params, control, &Procedures::builtin())
+}
+
+/// [`run_query`] with the procedures CALL may use (built-ins plus registered ones).
+pub fn run_query_with(
+    query: &Query,
+    tx: &mut Transaction,
+    params: &ParamMap,
+    control: &ExecControl,
+    procs: &Procedures,
+) -> Result<QueryOutput> {
     // Every semantic error is found before anything runs, so a bad query changes nothing.
     super::plan::check_query(query)?;
+    procs::check_calls(query, procs, params)?;
     let mut ex = Exec {
         tx: Tx::Write(tx),
         params,
         control,
+        procs,
         stats: QueryStats::default(),
     };
     let mut columns: Vec<String> = Vec::new();
@@ -177,6 +192,8 @@ pub(crate) struct Exec<'a> {
     pub tx: Tx<'a>,
     pub params: &'a ParamMap,
     pub control: &'a ExecControl,
+    /// What CALL can call.
+    pub procs: &'a Procedures,
     pub stats: QueryStats,
 }
 
@@ -185,6 +202,11 @@ pub(crate) struct Exec<'a> {
 pub(crate) struct Runner;
 
 static RUNNER: Runner = Runner;
+
+/// Subqueries inside expressions cannot contain CALL (the parser only allows reading
+/// clauses there), so they run with the built-ins.
+static NO_PROCEDURES: once_cell::sync::Lazy<Procedures> =
+    once_cell::sync::Lazy::new(Procedures::builtin);
 
 impl Exec<'_> {
     pub fn ctx(&self) -> EvalContext<'_> {
@@ -223,9 +245,8 @@ impl Exec<'_> {
         let mut table = input;
         let mut returns = false;
         let n = q.clauses.len();
-        for (i, clause) in q.clauses.iter().enumerate() {
+        for clause in &q.clauses {
             self.control.check()?;
-            let last = i + 1 == n;
             table = match clause {
                 Clause::Match(m) => self.run_match(table, m)?,
                 Clause::Unwind(u) => self.run_unwind(table, u)?,
@@ -243,7 +264,7 @@ impl Exec<'_> {
                 Clause::Delete(d) => self.run_delete(table, d)?,
                 Clause::Foreach(f) => self.run_foreach(table, f)?,
                 Clause::Call(c) => {
-                    let standalone = top_level && last && c.yield_items.is_none();
+                    let standalone = top_level && n == 1;
                     let (t, is_result) = self.run_call(table, c, standalone)?;
                     returns = is_result;
                     t
@@ -368,6 +389,7 @@ impl SubqueryRunner for Runner {
             tx: Tx::Read(ctx.tx),
             params: ctx.params,
             control: ctx.control,
+            procs: &NO_PROCEDURES,
             stats: QueryStats::default(),
         };
         ex.match_element_outer(pattern, path_variable, outer)
@@ -383,6 +405,7 @@ impl SubqueryRunner for Runner {
             tx: Tx::Read(ctx.tx),
             params: ctx.params,
             control: ctx.control,
+            procs: &NO_PROCEDURES,
             stats: QueryStats::default(),
         };
         let mut cols = Vec::new();

@@ -69,16 +69,22 @@ fn parse_date(s: &str) -> Option<Result<Date>> {
         return match rest.len() {
             2 => Some(Date::from_ymd(year, num(rest)?, 1)),
             3 => Some(Date::from_ordinal(year, num(rest)?)),
-            5 if rest.as_bytes()[2] == b'-' => {
-                Some(Date::from_ymd(year, num(&rest[0..2])?, num(&rest[3..5])?))
-            }
+            5 if rest.as_bytes()[2] == b'-' => Some(Date::from_ymd(
+                year,
+                num(rest.get(0..2)?)?,
+                num(rest.get(3..5)?)?,
+            )),
             _ => None,
         };
     }
     match rest.len() {
         2 => Some(Date::from_ymd(year, num(rest)?, 1)),
         3 => Some(Date::from_ordinal(year, num(rest)?)),
-        4 => Some(Date::from_ymd(year, num(&rest[0..2])?, num(&rest[2..4])?)),
+        4 => Some(Date::from_ymd(
+            year,
+            num(rest.get(0..2)?)?,
+            num(rest.get(2..4)?)?,
+        )),
         _ => None,
     }
 }
