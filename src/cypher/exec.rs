@@ -14,6 +14,7 @@ mod compat;
 mod pattern;
 mod procs;
 mod project;
+pub mod schema;
 mod write;
 
 use super::ast::{Clause, Expr, Query, SingleQuery};
