@@ -15,6 +15,7 @@ mod load_csv;
 mod pattern;
 mod procs;
 mod project;
+pub mod schema;
 mod write;
 
 use super::ast::{Clause, Expr, Query, SingleQuery};
