@@ -233,9 +233,26 @@ impl Connection {
             | StatementKind::CreateUniqueConstraint { .. }
             | StatementKind::DropConstraint { .. }
             | StatementKind::ShowIndexes
-            | StatementKind::ShowConstraints => Err(not_yet("indexes and constraints are")),
+            | StatementKind::ShowConstraints => self.run_schema(&statement.kind),
             StatementKind::ShowTransactions => Ok(self.show_transactions()),
         }
+    }
+
+    /// Schema statements. A change is its own transaction (as in Neo4j), so it is refused
+    /// while an explicit transaction is open.
+    fn run_schema(&mut self, kind: &StatementKind) -> Result<QueryResult> {
+        if self.open.is_some() && cypher::exec::schema::is_schema_change(kind) {
+            return Err(Error::transaction_state(
+                "index and constraint changes run in a transaction of their own; commit or roll \
+                 back the open transaction first, then run this statement on its own",
+            ));
+        }
+        let out = cypher::exec::schema::run_schema(kind, &self.db.txns)?;
+        // Schema rows hold no graph entities; the conversion needs a transaction regardless.
+        let tx = self.db.txns.begin(TxnMode::ReadOnly, Isolation::Snapshot);
+        let result = materialize(out, &tx);
+        tx.rollback();
+        result
     }
 
     /// One row per running transaction on this database, oldest first.
@@ -295,6 +312,7 @@ impl Connection {
 
     fn run_query(&mut self, query: &Query, params: &Params) -> Result<QueryResult> {
         let params = engine_params(params)?;
+        let procs = self.procedures();
         self.interrupt.store(false, Ordering::SeqCst);
         let control = ExecControl {
             interrupt: Arc::clone(&self.interrupt),
@@ -302,10 +320,11 @@ impl Connection {
                 0 => None,
                 ms => Some(Instant::now() + Duration::from_millis(ms)),
             },
+            clock: Default::default(),
         };
         if let Some((tx, _)) = self.open.as_mut() {
             let savepoint = tx.savepoint();
-            let outcome = cypher::exec::run_query(query, tx, &params, &control)
+            let outcome = cypher::exec::run_query_with(query, tx, &params, &control, &procs)
                 .and_then(|out| materialize(out, tx));
             if let Err(e) = &outcome {
                 if e.kind() == ErrorKind::Conflict || tx.is_doomed() {
@@ -332,10 +351,24 @@ impl Connection {
         };
         // Dropping `tx` on any error path rolls it back.
         let mut tx = self.db.txns.begin(mode, isolation);
-        let out = cypher::exec::run_query(query, &mut tx, &params, &control)?;
+        let out = cypher::exec::run_query_with(query, &mut tx, &params, &control, &procs)?;
         let result = materialize(out, &tx)?;
         tx.commit()?;
         Ok(result)
+    }
+}
+
+impl Connection {
+    /// The procedures registered when the statement starts (a registration mid-statement
+    /// applies from the next one).
+    fn procedures(&self) -> Arc<cypher::exec::Procedures> {
+        Arc::clone(
+            &self
+                .db
+                .procedures
+                .read()
+                .unwrap_or_else(|poisoned| poisoned.into_inner()),
+        )
     }
 }
 
@@ -382,7 +415,7 @@ fn engine_params(params: &Params) -> Result<ParamMap> {
         .collect()
 }
 
-fn engine_value(v: &Value, name: &str) -> Result<value::Value> {
+pub(crate) fn engine_value(v: &Value, name: &str) -> Result<value::Value> {
     Ok(match v {
         Value::Null => value::Value::Null,
         Value::Bool(b) => value::Value::Bool(*b),
@@ -400,6 +433,12 @@ fn engine_value(v: &Value, name: &str) -> Result<value::Value> {
                 .map(|(k, v)| Ok((k.clone(), engine_value(v, name)?)))
                 .collect::<Result<_>>()?,
         ),
+        Value::Date(d) => value::Value::Date(*d),
+        Value::LocalTime(t) => value::Value::LocalTime(*t),
+        Value::Time(t) => value::Value::Time(*t),
+        Value::LocalDateTime(l) => value::Value::LocalDateTime(*l),
+        Value::DateTime(d) => value::Value::DateTime(*d),
+        Value::Duration(d) => value::Value::Duration(*d),
         Value::Node(_) | Value::Relationship(_) | Value::Path(_) => {
             return Err(Error::invalid_argument(format!(
                 "parameter ${name} holds a graph entity, which cannot be passed in; pass its id \
@@ -423,7 +462,7 @@ fn materialize(out: QueryOutput, tx: &Transaction) -> Result<QueryResult> {
     })
 }
 
-fn caller_value(v: value::Value, tx: &Transaction) -> Value {
+pub(crate) fn caller_value(v: value::Value, tx: &Transaction) -> Value {
     match v {
         value::Value::Null => Value::Null,
         value::Value::Bool(b) => Value::Bool(b),
@@ -444,6 +483,12 @@ fn caller_value(v: value::Value, tx: &Transaction) -> Value {
             nodes: p.nodes.into_iter().map(|n| node(n, tx)).collect(),
             relationships: p.rels.into_iter().map(|r| relationship(r, tx)).collect(),
         }),
+        value::Value::Date(d) => Value::Date(d),
+        value::Value::LocalTime(t) => Value::LocalTime(t),
+        value::Value::Time(t) => Value::Time(t),
+        value::Value::LocalDateTime(l) => Value::LocalDateTime(l),
+        value::Value::DateTime(d) => Value::DateTime(d),
+        value::Value::Duration(d) => Value::Duration(d),
     }
 }
 

@@ -2,11 +2,13 @@
 //! checkpoints (manual and automatic).
 
 use std::path::Path;
-use std::sync::Arc;
+use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
-use super::{AccessMode, Connection, Options};
+use super::procedures::{engine_procedure, ProcedureCallback, ProcedureSignature};
+use super::{AccessMode, Connection, Options, Value};
 use crate::checkpoint::{self, AutoCheckpoint, Checkpointer};
+use crate::cypher::exec::Procedures;
 use crate::dir::DbDir;
 use crate::error::{Error, Result};
 use crate::storage::Graph;
@@ -18,6 +20,9 @@ use crate::wal::{self, Wal};
 pub(crate) struct DbShared {
     pub(crate) options: Options,
     pub(crate) txns: Arc<TxnManager>,
+    /// What CALL can run; replaced whole on registration, so a running statement keeps the
+    /// set it started with.
+    pub(crate) procedures: RwLock<Arc<Procedures>>,
     /// Read-write directory databases only.
     checkpointer: Option<Arc<Checkpointer>>,
     /// Dropped first (fields drop in order): stops and joins the checkpoint thread.
@@ -110,6 +115,7 @@ impl Database {
             shared: Arc::new(DbShared {
                 options: options.clone(),
                 txns,
+                procedures: RwLock::new(Arc::new(Procedures::builtin())),
                 checkpointer: Some(ckpt),
                 _auto: auto,
                 _dir: Some(dir),
@@ -130,11 +136,43 @@ impl Database {
             shared: Arc::new(DbShared {
                 options: options.clone(),
                 txns: Arc::new(txns),
+                procedures: RwLock::new(Arc::new(Procedures::builtin())),
                 checkpointer: None,
                 _auto: None,
                 _dir: dir,
             }),
         }
+    }
+
+    /// Registers a procedure that `CALL` can run on every connection of this database, from
+    /// the next statement on. `signature` says what it takes and yields (see
+    /// [`ProcedureSignature::parse`]); `callback` gets the checked arguments and returns the
+    /// records, each a row of the output fields in signature order. Fails with
+    /// `InvalidArgument` when the name is taken (built-ins included) or malformed.
+    pub fn register_procedure(
+        &self,
+        signature: ProcedureSignature,
+        callback: impl Fn(&[Value]) -> Result<Vec<Vec<Value>>> + Send + Sync + 'static,
+    ) -> Result<()> {
+        let callback: Arc<ProcedureCallback> = Arc::new(callback);
+        let mut guard = self
+            .shared
+            .procedures
+            .write()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut next = Procedures::clone(&guard);
+        next.register(engine_procedure(signature, callback))?;
+        *guard = Arc::new(next);
+        Ok(())
+    }
+
+    /// The signatures of every procedure CALL can run, sorted by name.
+    pub fn procedures(&self) -> Vec<String> {
+        self.shared
+            .procedures
+            .read()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .signatures()
     }
 
     /// A new connection. Each connection runs one transaction at a time.

@@ -13,7 +13,7 @@ use super::format::{self, kind, kind_name, u32_at, u64_at, Header};
 use super::mmap;
 use crate::error::{Error, ErrorKind, Result};
 use crate::storage::graph::{NodeData, NodeEntry, RelData, RelEntry, Version};
-use crate::storage::{Graph, LabelId, NodeId};
+use crate::storage::{Change, Graph, LabelId, NodeId};
 use crate::vfs::IoFile;
 use crate::wal::codec;
 
@@ -201,7 +201,15 @@ impl<'a> Image<'a> {
         if cts != ts {
             return Err(self.bad_in(kind::CATALOG, "its timestamp differs from the header's"));
         }
-        data.apply(&graph.catalog, ts, &defs)
+        // Names now; schema definitions once the entities are in place (index contents are
+        // built from them).
+        let (names, schema): (Vec<Change>, Vec<Change>) = defs.into_iter().partition(|c| {
+            matches!(
+                c,
+                Change::DefineLabel(..) | Change::DefineRelType(..) | Change::DefineKey(..)
+            )
+        });
+        data.apply(&graph.catalog, ts, &names)
             .map_err(|e| self.bad_in(kind::CATALOG, e.message()))?;
         let labels_known = graph.catalog.labels.names().len() as u64;
         let types_known = graph.catalog.rel_types.names().len() as u64;
@@ -320,6 +328,8 @@ impl<'a> Image<'a> {
             data.by_label
                 .insert(l, ids.into_iter().collect::<BTreeSet<_>>());
         }
+        data.apply(&graph.catalog, ts, &schema)
+            .map_err(|e| self.bad_in(kind::CATALOG, e.message()))?;
         Ok(())
     }
 

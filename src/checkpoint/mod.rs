@@ -42,9 +42,10 @@ use crate::storage::{Change, Graph};
 use crate::txn::{Isolation, TxnKind, TxnManager};
 use crate::wal::{self, Wal};
 
-/// The catalog as a list of definitions, in id order: labels, relationship types, property
-/// keys. Base images store it this way (WAL codec), and loading replays it like the log's
-/// definitions. Schema definitions (indexes, constraints) belong here too.
+/// The catalog as a list of definitions: labels, relationship types, property keys (in id
+/// order), then index and constraint definitions. Base images store it this way (WAL codec),
+/// and loading replays it like the log's definitions (names first, schema once the entities
+/// are in place, so index contents are built from them).
 pub fn definition_changes(graph: &Graph) -> Vec<Change> {
     let c = &graph.catalog;
     let mut out = Vec::new();
@@ -57,6 +58,7 @@ pub fn definition_changes(graph: &Graph) -> Vec<Change> {
     for (id, n) in c.keys.names().iter().enumerate() {
         out.push(Change::DefineKey(id as u32, n.to_string()));
     }
+    out.extend(graph.read().schema.definition_changes());
     out
 }
 
@@ -157,19 +159,28 @@ impl Checkpointer {
         let mut with_new = old.clone();
         with_new.wals.push(wal_name.clone());
         self.poison_on_error(self.dir.install_manifest(with_new))?;
-        // 2. Rotate.
-        let rotated_at = self.wal.rotate(&*io, &wal_path)?;
-        // 3. A snapshot that includes every commit of the earlier logs. They all have their
-        //    timestamps and only wait to publish (the rotation synced them).
-        while self.txns.last_commit_ts() < rotated_at {
-            std::thread::sleep(Duration::from_micros(200));
-        }
-        let tx = self.txns.begin(TxnKind::ReadOnly, Isolation::Snapshot);
+        // 2 and 3. Rotate and take the snapshot at one point: with no commit taking a
+        //    timestamp and every earlier one published, the snapshot is exactly the commits
+        //    of the earlier logs, and the schema definitions read now are the ones it sees.
+        let graph = Arc::clone(self.txns.graph());
+        let (tx, defs) = self.txns.quiesced(|last| -> Result<_> {
+            let rotated_at = self.wal.rotate(&*io, &wal_path)?;
+            let tx = self.txns.begin(TxnKind::ReadOnly, Isolation::Snapshot);
+            if rotated_at != last || tx.snapshot() != last {
+                return Err(Error::new(
+                    ErrorKind::Internal,
+                    format!(
+                        "checkpoint snapshot mismatch (log {rotated_at}, commits {last}, \
+                         snapshot {})",
+                        tx.snapshot()
+                    ),
+                ));
+            }
+            Ok((tx, definition_changes(&graph)))
+        })?;
         let snapshot = tx.snapshot();
         // 4. The image.
         let base_name = dir::base_name(n);
-        let graph = Arc::clone(self.txns.graph());
-        let defs = definition_changes(&graph);
         let written = write::write_base(
             &*io,
             &self.dir.path(&base_name),
