@@ -149,7 +149,9 @@ pub fn run(nodes: usize, wal_mb: u64, seed: u64, work: &Path) -> Res<()> {
         child_json["total_ms"].as_f64().unwrap_or(f64::NAN),
         wall.as_secs_f64() * 1000.0,
     );
-    let _ = std::fs::remove_dir_all(&dir);
+    if std::env::var_os("GRAPHDB_BENCH_KEEP").is_none() {
+        let _ = std::fs::remove_dir_all(&dir);
+    }
     Ok(())
 }
 

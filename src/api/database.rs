@@ -223,7 +223,9 @@ fn recover(dir: &DbDir, graph: &Graph, truncate: bool) -> Result<(u64, Tail)> {
         let file = io
             .open(&path, OpenMode::Read)
             .map_err(|e| Error::io(format!("opening {}", path.display()), &e))?;
+        let t = std::time::Instant::now();
         base_ts = checkpoint::load_base(&*file, &path, graph)?.ts;
+        trace(&format!("loaded {} in {:?}", path.display(), t.elapsed()));
     }
     let mut last_ts = base_ts;
     let mut tail = Tail {
@@ -237,6 +239,7 @@ fn recover(dir: &DbDir, graph: &Graph, truncate: bool) -> Result<(u64, Tail)> {
     for (i, name) in m.wals.iter().enumerate() {
         let path = dir.path(name);
         let is_last = i + 1 == m.wals.len();
+        let t = std::time::Instant::now();
         let scanned = wal::recover_each(&**io, &path, truncate && is_last, |ts, changes| {
             if ts <= base_ts {
                 // Already in the base image (committed between rotation and snapshot).
@@ -268,6 +271,12 @@ fn recover(dir: &DbDir, graph: &Graph, truncate: bool) -> Result<(u64, Tail)> {
             last_ts = ts;
             Ok(())
         })?;
+        trace(&format!(
+            "replayed {} ({} records) in {:?}",
+            path.display(),
+            scanned.records,
+            t.elapsed()
+        ));
         if scanned.records > 0 {
             if let Some(earlier) = &torn_in {
                 return Err(Error::corrupt(format!(
@@ -287,4 +296,11 @@ fn recover(dir: &DbDir, graph: &Graph, truncate: bool) -> Result<(u64, Tail)> {
     }
     drop(data);
     Ok((last_ts, tail))
+}
+
+/// Recovery timings on stderr when `GRAPHDB_TRACE_OPEN` is set (for the reopen benchmark).
+fn trace(what: &str) {
+    if std::env::var_os("GRAPHDB_TRACE_OPEN").is_some() {
+        eprintln!("graphdb open: {what}");
+    }
 }

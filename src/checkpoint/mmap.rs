@@ -21,7 +21,8 @@ impl Deref for BaseBytes {
     }
 }
 
-/// Maps `file` read-only when it is an operating-system file, else reads all of it.
+/// Maps `file` read-only (pre-faulted: opening reads all of it at once) when it is an
+/// operating-system file, else reads all of it.
 pub fn map(file: &dyn IoFile) -> io::Result<BaseBytes> {
     if let Some(f) = file.as_std_file() {
         if f.metadata()?.len() > 0 {
@@ -32,7 +33,7 @@ pub fn map(file: &dyn IoFile) -> io::Result<BaseBytes> {
             // (readers keep a shared lock on the images they use), and unlinking leaves an
             // existing mapping intact anyway. An outside process truncating the file would
             // break this (SIGBUS), as it would for any mmap-based database.
-            let m = unsafe { memmap2::Mmap::map(f)? };
+            let m = unsafe { memmap2::MmapOptions::new().populate().map(f)? };
             return Ok(BaseBytes::Mapped(m));
         }
     }
