@@ -219,39 +219,66 @@ pub fn recover_each(
             path.display()
         ))
     };
-    let mut records = 0u64;
-    let mut end = HEADER_LEN;
-    let mut last_ts = 0u64;
-    loop {
-        let mut frame = [0u8; 8];
-        if read_up_to(&mut r, &mut frame).map_err(read_err)? < 8 {
-            break;
+    // Reading and decoding run on their own thread, one record ahead of `apply` (which
+    // builds the in-memory store): recovery of a long log uses two cores.
+    let (tx, rx) = bounded::<(u64, Vec<Change>)>(64);
+    let (records, end, last_ts) = std::thread::scope(|s| -> Result<(u64, u64, u64)> {
+        let reader = s.spawn(move || -> Result<(u64, u64)> {
+            let mut end = HEADER_LEN;
+            let mut last_ts = 0u64;
+            loop {
+                let mut frame = [0u8; 8];
+                if read_up_to(&mut r, &mut frame).map_err(read_err)? < 8 {
+                    break;
+                }
+                let len = u32::from_le_bytes([frame[0], frame[1], frame[2], frame[3]]);
+                if len > MAX_RECORD || u64::from(len) > file_len.saturating_sub(end + 8) {
+                    break;
+                }
+                let mut record = vec![0u8; 8 + len as usize];
+                record[..8].copy_from_slice(&frame);
+                if read_up_to(&mut r, &mut record[8..]).map_err(read_err)? < len as usize {
+                    break;
+                }
+                let Some(parsed) = parse_record(&record, version) else {
+                    break;
+                };
+                let p = parsed.map_err(|why| bad_content(end, &why))?;
+                if p.ts <= last_ts {
+                    return Err(bad_content(
+                        end,
+                        &format!("commit timestamp {} does not follow {last_ts}", p.ts),
+                    ));
+                }
+                last_ts = p.ts;
+                if tx.send((p.ts, p.changes)).is_err() {
+                    // The applier stopped with an error; it reports it.
+                    break;
+                }
+                end += p.len;
+            }
+            Ok((end, last_ts))
+        });
+        let mut records = 0u64;
+        let mut applied = Ok(());
+        for (ts, changes) in rx.iter() {
+            if let Err(e) = apply(ts, changes) {
+                applied = Err(e);
+                break;
+            }
+            records += 1;
         }
-        let len = u32::from_le_bytes([frame[0], frame[1], frame[2], frame[3]]);
-        if len > MAX_RECORD || u64::from(len) > file_len.saturating_sub(end + 8) {
-            break;
-        }
-        let mut record = vec![0u8; 8 + len as usize];
-        record[..8].copy_from_slice(&frame);
-        if read_up_to(&mut r, &mut record[8..]).map_err(read_err)? < len as usize {
-            break;
-        }
-        let Some(parsed) = parse_record(&record, version) else {
-            break;
-        };
-        let p = parsed.map_err(|why| bad_content(end, &why))?;
-        if p.ts <= last_ts {
-            return Err(bad_content(
-                end,
-                &format!("commit timestamp {} does not follow {last_ts}", p.ts),
-            ));
-        }
-        last_ts = p.ts;
-        apply(p.ts, p.changes)?;
-        records += 1;
-        end += p.len;
-    }
-    drop(r);
+        drop(rx);
+        let read = reader.join().unwrap_or_else(|_| {
+            Err(Error::new(
+                ErrorKind::Internal,
+                format!("the thread reading {} panicked", path.display()),
+            ))
+        });
+        applied?;
+        let (end, last_ts) = read?;
+        Ok((records, end, last_ts))
+    })?;
     let torn_bytes = file_len - end;
     if torn_bytes > 0 {
         check_tail_is_torn(&*file, path, end, file_len, version, last_ts)?;
