@@ -9,6 +9,7 @@ use super::database::DbShared;
 use super::result::{Node, Path, QueryResult, Relationship, Value};
 use super::{IsolationMode, Params, TxnMode};
 use crate::cypher::ast::{Clause, IsolationLevel, Query, Statement, StatementKind};
+use crate::cypher::exec::RunMode;
 use crate::cypher::{self, ExecControl, ParamMap, QueryOutput};
 use crate::error::{Error, ErrorKind, Result};
 use crate::txn::{Isolation, Transaction};
@@ -196,7 +197,7 @@ impl Connection {
 
     fn run(&mut self, statement: &Statement, params: &Params) -> Result<QueryResult> {
         match &statement.kind {
-            StatementKind::Query(q) => self.run_query(q, params),
+            StatementKind::Query(q) => self.run_query(q, params, RunMode::Run),
             StatementKind::Begin {
                 read_only,
                 isolation,
@@ -217,9 +218,8 @@ impl Connection {
             }
             StatementKind::Commit => self.commit().map(|_| QueryResult::default()),
             StatementKind::Rollback => self.rollback().map(|_| QueryResult::default()),
-            StatementKind::Explain(_) | StatementKind::Profile(_) => {
-                Err(not_yet("EXPLAIN and PROFILE are"))
-            }
+            StatementKind::Explain(q) => self.run_query(q, params, RunMode::Explain),
+            StatementKind::Profile(q) => self.run_query(q, params, RunMode::Profile),
             StatementKind::Checkpoint => Err(not_yet("CHECKPOINT is")),
             StatementKind::CreateIndex { .. }
             | StatementKind::DropIndex { .. }
@@ -286,7 +286,7 @@ impl Connection {
         }
     }
 
-    fn run_query(&mut self, query: &Query, params: &Params) -> Result<QueryResult> {
+    fn run_query(&mut self, query: &Query, params: &Params, mode: RunMode) -> Result<QueryResult> {
         let params = engine_params(params)?;
         let procs = self.procedures();
         self.interrupt.store(false, Ordering::SeqCst);
@@ -299,7 +299,7 @@ impl Connection {
         };
         if let Some((tx, _)) = self.open.as_mut() {
             let savepoint = tx.savepoint();
-            let outcome = cypher::exec::run_query_with(query, tx, &params, &control, &procs)
+            let outcome = cypher::exec::run_statement(query, tx, &params, &control, &procs, mode)
                 .and_then(|out| materialize(out, tx));
             if let Err(e) = &outcome {
                 if e.kind() == ErrorKind::Conflict || tx.is_doomed() {
@@ -319,14 +319,14 @@ impl Connection {
         };
         // A statement without updating clauses runs read-only: the same snapshot semantics,
         // but no read tracking and no validation (it cannot fail for conflicts).
-        let mode = if may_write(query) {
+        let txn_mode = if may_write(query) && mode != RunMode::Explain {
             TxnMode::ReadWrite
         } else {
             TxnMode::ReadOnly
         };
         // Dropping `tx` on any error path rolls it back.
-        let mut tx = self.db.txns.begin(mode, isolation);
-        let out = cypher::exec::run_query_with(query, &mut tx, &params, &control, &procs)?;
+        let mut tx = self.db.txns.begin(txn_mode, isolation);
+        let out = cypher::exec::run_statement(query, &mut tx, &params, &control, &procs, mode)?;
         let result = materialize(out, &tx)?;
         tx.commit()?;
         Ok(result)

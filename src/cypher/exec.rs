@@ -11,6 +11,7 @@
 //! SET, REMOVE, DELETE), `procs` (CALL), `compat` (value semantics and accumulators).
 
 mod compat;
+mod explain;
 mod load_csv;
 mod pattern;
 mod procs;
@@ -48,6 +49,28 @@ pub fn run_query_with(
     control: &ExecControl,
     procs: &Procedures,
 ) -> Result<QueryOutput> {
+    run_statement(query, tx, params, control, procs, RunMode::Run)
+}
+
+/// How to run a query: for its result, or for its plan (EXPLAIN: nothing runs; PROFILE: it
+/// runs, its changes apply, and the plan comes back with rows and time per operator instead
+/// of the query's own rows). See `explain.rs` for the plan's columns.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RunMode {
+    Run,
+    Explain,
+    Profile,
+}
+
+/// Runs (or explains, or profiles) a query; see [`RunMode`].
+pub fn run_statement(
+    query: &Query,
+    tx: &mut Transaction,
+    params: &ParamMap,
+    control: &ExecControl,
+    procs: &Procedures,
+    mode: RunMode,
+) -> Result<QueryOutput> {
     // Every semantic error is found before anything runs, so a bad query changes nothing.
     super::plan::check_query(query)?;
     procs::check_calls(query, procs, params)?;
@@ -57,31 +80,46 @@ pub fn run_query_with(
         params,
         control,
         procs,
+        profile: (mode == RunMode::Profile).then(explain::ProfileStats::new),
         stats: QueryStats::default(),
     };
-    let mut columns: Vec<String> = Vec::new();
-    let mut rows: Vec<Vec<Value>> = Vec::new();
-    let mut seen: std::collections::HashSet<GroupKey> = std::collections::HashSet::new();
-    let dedupe = query.union_all.iter().any(|all| !all);
-    for part in &query.parts {
-        control.check()?;
-        let out = ex.run_single(part, Table::unit(), true)?;
-        if !out.returns {
-            continue;
-        }
-        columns = out.table.cols;
-        for row in out.table.rows {
-            if dedupe && !seen.insert(GroupKey::new(&Value::List(row.clone()))) {
+    if mode == RunMode::Explain {
+        return Ok(ex.plan_table(query, None));
+    }
+    let out = ex.run_parts(query)?;
+    if let Some(stats) = ex.profile.take() {
+        return Ok(ex.plan_table(query, Some(&stats)));
+    }
+    Ok(out)
+}
+
+impl Exec<'_> {
+    /// Runs every UNION part and combines their rows.
+    fn run_parts(&mut self, query: &Query) -> Result<QueryOutput> {
+        let mut columns: Vec<String> = Vec::new();
+        let mut rows: Vec<Vec<Value>> = Vec::new();
+        let mut seen: std::collections::HashSet<GroupKey> = std::collections::HashSet::new();
+        let dedupe = query.union_all.iter().any(|all| !all);
+        for part in &query.parts {
+            self.control.check()?;
+            let out = self.run_single(part, Table::unit(), true)?;
+            if !out.returns {
                 continue;
             }
-            rows.push(row);
+            columns = out.table.cols;
+            for row in out.table.rows {
+                if dedupe && !seen.insert(GroupKey::new(&Value::List(row.clone()))) {
+                    continue;
+                }
+                rows.push(row);
+            }
         }
+        Ok(QueryOutput {
+            columns,
+            rows,
+            stats: self.stats,
+        })
     }
-    Ok(QueryOutput {
-        columns,
-        rows,
-        stats: ex.stats,
-    })
 }
 
 thread_local! {
@@ -208,6 +246,8 @@ pub(crate) struct Exec<'a> {
     pub control: &'a ExecControl,
     /// What CALL can call.
     pub procs: &'a Procedures,
+    /// PROFILE: rows and time per clause.
+    pub profile: Option<explain::ProfileStats>,
     pub stats: QueryStats,
 }
 
@@ -278,6 +318,8 @@ impl Exec<'_> {
             self.control.check()?;
             let clause = &clauses[i];
             i += 1;
+            let started = self.profile.as_ref().map(|_| std::time::Instant::now());
+            let mut produced: Option<u64> = None;
             table = match clause {
                 Clause::Match(m) => self.run_match(table, m)?,
                 Clause::Unwind(u) => self.run_unwind(table, u)?,
@@ -303,12 +345,18 @@ impl Exec<'_> {
                     let end = i + load_csv::stream_end(&clauses[i..]);
                     let ends_query = end == n;
                     let keep = !ends_query || matches!(clauses.last(), Some(Clause::Return(_)));
-                    let (t, r) = self.run_load_csv(table, l, &clauses[i..end], keep)?;
+                    let (t, r, read) = self.run_load_csv(table, l, &clauses[i..end], keep)?;
                     returns = r;
                     i = end;
+                    produced = Some(read);
                     t
                 }
             };
+            if let (Some(p), Some(t0)) = (self.profile.as_mut(), started) {
+                let e = p.entry(explain::clause_key(clause)).or_default();
+                e.0 += produced.unwrap_or(table.rows.len() as u64);
+                e.1 += t0.elapsed();
+            }
             self.note_rows(table.rows.len());
         }
         Ok((table, returns))
@@ -428,6 +476,7 @@ impl SubqueryRunner for Runner {
             params: ctx.params,
             control: ctx.control,
             procs: &NO_PROCEDURES,
+            profile: None,
             stats: QueryStats::default(),
         };
         ex.match_element_outer(pattern, path_variable, outer)
@@ -444,6 +493,7 @@ impl SubqueryRunner for Runner {
             params: ctx.params,
             control: ctx.control,
             procs: &NO_PROCEDURES,
+            profile: None,
             stats: QueryStats::default(),
         };
         let mut cols = Vec::new();

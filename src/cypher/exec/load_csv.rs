@@ -223,15 +223,16 @@ impl CsvSource {
 impl Exec<'_> {
     /// Runs LOAD CSV and the `rest` clauses after it batch by batch. `keep`: whether the rows
     /// coming out of `rest` are needed (by a later clause or as the result). Returns the
-    /// table after `rest` and whether it is the query's result.
+    /// table after `rest`, whether it is the query's result, and how many rows were read.
     pub(crate) fn run_load_csv(
         &mut self,
         table: Table,
         l: &LoadCsv,
         rest: &[Clause],
         keep: bool,
-    ) -> Result<(Table, bool)> {
+    ) -> Result<(Table, bool, u64)> {
         let mut cols = table.cols.clone();
+        let mut read: u64 = 0;
         let slot = match cols.iter().position(|c| *c == l.alias.name) {
             Some(i) => i,
             None => {
@@ -274,6 +275,7 @@ impl Exec<'_> {
                 if batch.is_empty() {
                     break;
                 }
+                read += batch.len() as u64;
                 let (t, r) = self.run_clauses(
                     rest,
                     Table {
@@ -294,16 +296,16 @@ impl Exec<'_> {
             }
         }
         match out {
-            Some(t) => Ok((t, returns)),
+            Some(t) => Ok((t, returns, read)),
             // No rows at all: run the rest once on nothing to get its columns.
-            None => self.run_clauses(
-                rest,
-                Table {
+            None => {
+                let empty = Table {
                     cols,
                     rows: Vec::new(),
-                },
-                false,
-            ),
+                };
+                let (t, r) = self.run_clauses(rest, empty, false)?;
+                Ok((t, r, 0))
+            }
         }
     }
 }
