@@ -296,6 +296,7 @@ impl Connection {
                 0 => None,
                 ms => Some(Instant::now() + Duration::from_millis(ms)),
             },
+            clock: Default::default(),
         };
         if let Some((tx, _)) = self.open.as_mut() {
             let savepoint = tx.savepoint();
@@ -408,6 +409,12 @@ pub(crate) fn engine_value(v: &Value, name: &str) -> Result<value::Value> {
                 .map(|(k, v)| Ok((k.clone(), engine_value(v, name)?)))
                 .collect::<Result<_>>()?,
         ),
+        Value::Date(d) => value::Value::Date(*d),
+        Value::LocalTime(t) => value::Value::LocalTime(*t),
+        Value::Time(t) => value::Value::Time(*t),
+        Value::LocalDateTime(l) => value::Value::LocalDateTime(*l),
+        Value::DateTime(d) => value::Value::DateTime(*d),
+        Value::Duration(d) => value::Value::Duration(*d),
         Value::Node(_) | Value::Relationship(_) | Value::Path(_) => {
             return Err(Error::invalid_argument(format!(
                 "parameter ${name} holds a graph entity, which cannot be passed in; pass its id \
@@ -452,6 +459,12 @@ pub(crate) fn caller_value(v: value::Value, tx: &Transaction) -> Value {
             nodes: p.nodes.into_iter().map(|n| node(n, tx)).collect(),
             relationships: p.rels.into_iter().map(|r| relationship(r, tx)).collect(),
         }),
+        value::Value::Date(d) => Value::Date(d),
+        value::Value::LocalTime(t) => Value::LocalTime(t),
+        value::Value::Time(t) => Value::Time(t),
+        value::Value::LocalDateTime(l) => Value::LocalDateTime(l),
+        value::Value::DateTime(d) => Value::DateTime(d),
+        value::Value::Duration(d) => Value::Duration(d),
     }
 }
 
