@@ -1338,6 +1338,43 @@ fn visit_names_in_expr(e: &Expr, f: &mut dyn FnMut(&str)) {
     });
 }
 
+fn visit_names_in_set_item(item: &SetItem, f: &mut dyn FnMut(&str)) {
+    match item {
+        SetItem::Property { target, value, .. } => {
+            visit_names_in_expr(target, f);
+            visit_names_in_expr(value, f);
+        }
+        SetItem::Replace {
+            variable, value, ..
+        }
+        | SetItem::MergeMap {
+            variable, value, ..
+        } => {
+            f(&variable.name);
+            visit_names_in_expr(value, f);
+        }
+        SetItem::Labels { variable, .. } => f(&variable.name),
+    }
+}
+
+/// Whether any of `clauses` may read the variable `name`: it is mentioned anywhere in them
+/// (expressions, patterns, subqueries), or a `*` projection carries every variable on.
+pub(crate) fn clauses_mention(clauses: &[Clause], name: &str) -> bool {
+    let star = |c: &Clause| match c {
+        Clause::With(w) => w.projection.star,
+        Clause::Return(r) => r.projection.star,
+        _ => false,
+    };
+    if clauses.iter().any(star) {
+        return true;
+    }
+    let mut found = false;
+    for c in clauses {
+        visit_names_in_clause(c, &mut |n: &str| found |= n == name);
+    }
+    found
+}
+
 fn visit_names_in_clause(c: &Clause, f: &mut dyn FnMut(&str)) {
     let ex = |e: &Expr, f: &mut dyn FnMut(&str)| visit_names_in_expr(e, f);
     match c {
@@ -1374,9 +1411,38 @@ fn visit_names_in_clause(c: &Clause, f: &mut dyn FnMut(&str)) {
                 visit_names_in_element(&p.element, f);
             }
         }
-        Clause::Merge(m) => visit_names_in_element(&m.part.element, f),
-        Clause::Set(_) | Clause::Remove(_) | Clause::Delete(_) | Clause::LoadCsv(_) => {}
+        Clause::Merge(m) => {
+            visit_names_in_element(&m.part.element, f);
+            if let Some(v) = &m.part.variable {
+                f(&v.name);
+            }
+            for item in m.on_create.iter().chain(&m.on_match) {
+                visit_names_in_set_item(item, f);
+            }
+        }
+        Clause::Set(set) => {
+            for item in &set.items {
+                visit_names_in_set_item(item, f);
+            }
+        }
+        Clause::Remove(r) => {
+            for item in &r.items {
+                match item {
+                    RemoveItem::Property { target, .. } => ex(target, f),
+                    RemoveItem::Labels { variable, .. } => f(&variable.name),
+                }
+            }
+        }
+        Clause::Delete(d) => {
+            for e in &d.exprs {
+                ex(e, f);
+            }
+        }
+        Clause::LoadCsv(l) => ex(&l.url, f),
         Clause::Call(call) => {
+            for a in call.args.iter().flatten() {
+                ex(a, f);
+            }
             if let Some(w) = &call.where_ {
                 ex(w, f);
             }
