@@ -1357,6 +1357,112 @@ fn visit_names_in_set_item(item: &SetItem, f: &mut dyn FnMut(&str)) {
     }
 }
 
+/// Calls `f` with every top-level expression of a clause (projections, predicates,
+/// property maps, SET values, ...; FOREACH bodies included), not descending into them.
+pub(crate) fn visit_clause_exprs(c: &Clause, f: &mut dyn FnMut(&Expr)) {
+    fn element(e: &PatternElement, f: &mut dyn FnMut(&Expr)) {
+        let nodes = std::iter::once(&e.start).chain(e.chain.iter().map(|(_, n)| n));
+        for n in nodes {
+            if let Some(p) = &n.properties {
+                f(p);
+            }
+        }
+        for (r, _) in &e.chain {
+            if let Some(p) = &r.properties {
+                f(p);
+            }
+        }
+    }
+    fn set_item(item: &SetItem, f: &mut dyn FnMut(&Expr)) {
+        match item {
+            SetItem::Property { target, value, .. } => {
+                f(target);
+                f(value);
+            }
+            SetItem::Replace { value, .. } | SetItem::MergeMap { value, .. } => f(value),
+            SetItem::Labels { .. } => {}
+        }
+    }
+    fn projection(p: &Projection, f: &mut dyn FnMut(&Expr)) {
+        for i in &p.items {
+            f(&i.expr);
+        }
+        for o in &p.order_by {
+            f(&o.expr);
+        }
+        for x in p.skip.iter().chain(&p.limit) {
+            f(x);
+        }
+    }
+    match c {
+        Clause::Match(m) => {
+            for part in &m.pattern.parts {
+                element(&part.element, f);
+            }
+            if let Some(w) = &m.where_ {
+                f(w);
+            }
+        }
+        Clause::Unwind(u) => f(&u.expr),
+        Clause::With(w) => {
+            projection(&w.projection, f);
+            if let Some(x) = &w.where_ {
+                f(x);
+            }
+        }
+        Clause::Return(r) => projection(&r.projection, f),
+        Clause::Create(cr) => {
+            for part in &cr.pattern.parts {
+                element(&part.element, f);
+            }
+        }
+        Clause::Merge(m) => {
+            element(&m.part.element, f);
+            for item in m.on_create.iter().chain(&m.on_match) {
+                set_item(item, f);
+            }
+        }
+        Clause::Set(set) => set.items.iter().for_each(|i| set_item(i, f)),
+        Clause::Remove(r) => {
+            for item in &r.items {
+                if let RemoveItem::Property { target, .. } = item {
+                    f(target);
+                }
+            }
+        }
+        Clause::Delete(d) => d.exprs.iter().for_each(&mut *f),
+        Clause::Call(call) => {
+            call.args.iter().flatten().for_each(&mut *f);
+            if let Some(w) = &call.where_ {
+                f(w);
+            }
+        }
+        Clause::LoadCsv(l) => f(&l.url),
+        Clause::Foreach(fe) => {
+            f(&fe.list);
+            for c in &fe.clauses {
+                visit_clause_exprs(c, f);
+            }
+        }
+    }
+}
+
+/// Whether an expression matches graph patterns (pattern predicates and comprehensions,
+/// EXISTS and COUNT subqueries), i.e. may read rows other than its own.
+pub(crate) fn reads_graph(e: &Expr) -> bool {
+    let mut found = false;
+    visit_expr(e, &mut |x| {
+        found |= matches!(
+            x.kind,
+            ExprKind::PatternPredicate(_)
+                | ExprKind::PatternComprehension { .. }
+                | ExprKind::ExistsSubquery(_)
+                | ExprKind::CountSubquery(_)
+        );
+    });
+    found
+}
+
 /// Whether any of `clauses` may read the variable `name`: it is mentioned anywhere in them
 /// (expressions, patterns, subqueries), or a `*` projection carries every variable on.
 pub(crate) fn clauses_mention(clauses: &[Clause], name: &str) -> bool {

@@ -16,7 +16,7 @@ use std::io::BufReader;
 
 use super::{Exec, RowBindings, Table};
 use crate::cypher::ast::{Clause, LoadCsv, Projection};
-use crate::cypher::plan::contains_aggregate;
+use crate::cypher::plan::{contains_aggregate, reads_graph, visit_clause_exprs};
 use crate::error::{Error, ErrorKind, Result};
 use crate::value::Value;
 
@@ -25,7 +25,8 @@ pub(crate) const BATCH_ROWS: usize = 1000;
 
 /// How many clauses after a LOAD CSV can run batch by batch: they stop before the first
 /// clause that needs all rows (aggregation, DISTINCT, ORDER BY, SKIP, LIMIT) and before a
-/// reading clause that follows an updating one.
+/// clause that reads the graph (a reading clause, or an expression matching patterns) after
+/// an updating one.
 pub(crate) fn stream_end(rest: &[Clause]) -> usize {
     let needs_all = |p: &Projection| {
         p.distinct
@@ -41,13 +42,19 @@ pub(crate) fn stream_end(rest: &[Clause]) -> usize {
             Clause::Return(r) => needs_all(&r.projection),
             Clause::Match(_) | Clause::Merge(_) | Clause::Call(_) | Clause::LoadCsv(_) => wrote,
             _ => false,
-        };
+        } || (wrote && clause_reads_graph(c));
         if stop {
             return i;
         }
         wrote |= c.is_updating();
     }
     rest.len()
+}
+
+fn clause_reads_graph(c: &Clause) -> bool {
+    let mut found = false;
+    visit_clause_exprs(c, &mut |e| found |= reads_graph(e));
+    found
 }
 
 /// An open CSV file being read row by row.
