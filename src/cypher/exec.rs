@@ -16,6 +16,7 @@ mod load_csv;
 mod pattern;
 mod procs;
 mod project;
+pub mod schema;
 mod write;
 
 use super::ast::{Clause, Expr, ExprKind, Query, SingleQuery};
