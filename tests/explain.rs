@@ -154,3 +154,36 @@ fn explain_reports_errors_like_the_query() {
         .unwrap_err();
     assert_eq!(e.kind(), graphdb::ErrorKind::Semantic);
 }
+
+#[test]
+fn explain_shows_an_index_seek_when_an_index_exists_and_a_label_scan_when_none() {
+    let mut c = conn();
+    q(&mut c, "CREATE (:User {id: 1}), (:User {id: 2})");
+    let starts = |c: &mut Connection, text: &str| -> Vec<(String, String)> {
+        ops(&q(c, text))
+            .into_iter()
+            .filter(|(o, _, _)| o.contains("Scan") || o.contains("Seek"))
+            .map(|(o, d, _)| (o, d))
+            .collect()
+    };
+    let map_form = "EXPLAIN MATCH (u:User {id: $id}) RETURN u";
+    let where_form = "EXPLAIN MATCH (u:User) WHERE u.id > 1 AND u.x = 2 RETURN u";
+    for text in [map_form, where_form] {
+        let s = starts(&mut c, text);
+        assert_eq!(s.len(), 1, "{s:?}");
+        assert_eq!(s[0].0, "NodeByLabelScan", "{text}: {s:?}");
+    }
+    q(&mut c, "CREATE INDEX FOR (u:User) ON (u.id)");
+    for text in [map_form, where_form] {
+        let s = starts(&mut c, text);
+        assert_eq!(s.len(), 1, "{s:?}");
+        assert_eq!(
+            s[0],
+            ("NodeIndexSeek".into(), "u:User(id)".into()),
+            "{text}"
+        );
+    }
+    // A key without an index still scans.
+    let s = starts(&mut c, "EXPLAIN MATCH (u:User {x: 1}) RETURN u");
+    assert_eq!(s[0].0, "NodeByLabelScan");
+}

@@ -3,8 +3,8 @@
 //! The tree follows the executor's real structure: one operator per clause, each consuming the
 //! clause before it (the root is `ProduceResults`, or `EmptyResult` for a query without
 //! RETURN), and under MATCH/MERGE the pattern access the matcher performs: where each pattern
-//! part starts ([`pattern_access`]: an already bound node, the smallest label scan, or all
-//! nodes) and the expansions it walks from there. PROFILE runs the query (its changes apply)
+//! part starts ([`pattern_access`]: an already bound node, an index seek, the smallest label
+//! scan, or all nodes) and the expansions it walks from there. PROFILE runs the query (its changes apply)
 //! and fills in, per clause operator, the rows it produced and the time spent in it (summed
 //! over every time it ran: LOAD CSV batches, FOREACH bodies).
 //!
@@ -52,12 +52,20 @@ impl Op {
 }
 
 /// How the matcher starts one pattern part. Mirrors the choice in the matcher
-/// (`Searcher::elem_all` in pattern.rs): a node bound before the clause, else the label with
-/// the fewest nodes, else every node. An index seek would be reported here.
+/// (`Searcher::elem_all` and `index_start` in pattern.rs): a node bound before the clause;
+/// else an index seek when a node position's label has an index on a key its property map
+/// or a top-level WHERE conjunct (`v.k = x`, `IN`, `<`, `<=`, `>`, `>=`) constrains (the
+/// matcher takes the seek with the fewest results, known only when it runs, so the first
+/// candidate is shown); else the label with the fewest nodes; else every node.
 pub(crate) enum Access {
     /// Starts from a node bound earlier (`pos` in the part).
     Argument {
         pos: usize,
+    },
+    NodeIndexSeek {
+        pos: usize,
+        label: String,
+        key: String,
     },
     NodeByLabelScan {
         pos: usize,
@@ -69,21 +77,68 @@ pub(crate) enum Access {
     Empty,
 }
 
+/// The property keys a top-level WHERE conjunct constrains on variable `var` in a form an
+/// index can serve.
+fn where_keys(e: &Expr, var: &str, out: &mut Vec<String>) {
+    use crate::cypher::ast::BinaryOp::*;
+    let ExprKind::Binary(op, a, b) = &e.kind else {
+        return;
+    };
+    if *op == And {
+        where_keys(a, var, out);
+        where_keys(b, var, out);
+        return;
+    }
+    let key_of = |x: &Expr| match &x.kind {
+        ExprKind::Property(t, k) if matches!(&t.kind, ExprKind::Variable(v) if v == var) => {
+            Some(k.name.clone())
+        }
+        _ => None,
+    };
+    match op {
+        Eq | Lt | Le | Gt | Ge => out.extend(key_of(a).or_else(|| key_of(b))),
+        In => out.extend(key_of(a)),
+        _ => {}
+    }
+}
+
 pub(crate) fn pattern_access(
     ex: &Exec<'_>,
     spec: &ElemSpec<'_>,
+    nodes: &[&NodePattern],
+    where_: Option<&Expr>,
     bound: &dyn Fn(usize) -> bool,
 ) -> Access {
     if let Some(pos) = spec.nodes.iter().position(|n| n.slot.is_some_and(bound)) {
         return Access::Argument { pos };
     }
     let tx = ex.tx.r();
+    if spec.nodes.iter().any(|n| n.labels.is_none()) {
+        return Access::Empty;
+    }
+    for (pos, (n, pat)) in spec.nodes.iter().zip(nodes).enumerate() {
+        let mut keys: Vec<String> = Vec::new();
+        if let Some(ExprKind::Map(entries)) = pat.properties.as_ref().map(|p| &p.kind) {
+            keys.extend(entries.iter().map(|(k, _)| k.name.clone()));
+        }
+        if let (Some(w), Some(v)) = (where_, &pat.variable) {
+            where_keys(w, &v.name, &mut keys);
+        }
+        for l in n.labels.iter().flatten() {
+            for k in &keys {
+                if tx.key_id(k).is_some_and(|kid| tx.has_index(*l, kid)) {
+                    return Access::NodeIndexSeek {
+                        pos,
+                        label: tx.label_name(*l).to_string(),
+                        key: k.clone(),
+                    };
+                }
+            }
+        }
+    }
     let mut best: Option<(usize, String, usize)> = None;
     for (pos, n) in spec.nodes.iter().enumerate() {
-        let Some(labels) = &n.labels else {
-            return Access::Empty;
-        };
-        for l in labels {
+        for l in n.labels.iter().flatten() {
             let count = tx.scan_nodes_by_label(*l).len();
             if best.as_ref().map_or(true, |(_, _, b)| count < *b) {
                 best = Some((pos, tx.label_name(*l).to_string(), count));
@@ -318,7 +373,12 @@ fn projection_op(p: &Projection, is_return: bool) -> &'static str {
 impl Exec<'_> {
     /// The pattern access of one MATCH or MERGE pattern over the variables in `cols`: per
     /// part, the start operator with the expansions walked from it as its parents.
-    fn pattern_ops(&self, parts: &[&PatternPart], cols: &mut Vec<String>) -> Vec<Op> {
+    fn pattern_ops(
+        &self,
+        parts: &[&PatternPart],
+        where_: Option<&Expr>,
+        cols: &mut Vec<String>,
+    ) -> Vec<Op> {
         let mut ops = Vec::new();
         for part in parts {
             let before = cols.len();
@@ -333,9 +393,13 @@ impl Exec<'_> {
                     .as_ref()
                     .map_or_else(|| format!("anon_{pos}"), |v| v.name.clone())
             };
-            let access = pattern_access(self, &spec, &|slot| slot < before);
+            let access = pattern_access(self, &spec, &nodes, where_, &|slot| slot < before);
             let (start, mut op) = match access {
                 Access::Argument { pos } => (pos, Op::new("Argument", var(pos))),
+                Access::NodeIndexSeek { pos, label, key } => (
+                    pos,
+                    Op::new("NodeIndexSeek", format!("{}:{label}({key})", var(pos))),
+                ),
                 Access::NodeByLabelScan { pos, label, nodes } => (
                     pos,
                     Op::new(
@@ -414,7 +478,7 @@ impl Exec<'_> {
                         if m.optional { "OptionalMatch" } else { "Match" },
                         show_pattern(&m.pattern),
                     );
-                    op.children = self.pattern_ops(&parts, &mut cols);
+                    op.children = self.pattern_ops(&parts, m.where_.as_ref(), &mut cols);
                     if let Some(w) = &m.where_ {
                         op.details.push_str(&format!(" WHERE {}", show_expr(w, 4)));
                     }
@@ -428,7 +492,7 @@ impl Exec<'_> {
                             span: m.span,
                         }),
                     );
-                    op.children = self.pattern_ops(&[&m.part], &mut cols);
+                    op.children = self.pattern_ops(&[&m.part], None, &mut cols);
                     op
                 }
                 Clause::Unwind(u) => {
