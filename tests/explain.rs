@@ -183,6 +183,19 @@ fn explain_shows_an_index_seek_when_an_index_exists_and_a_label_scan_when_none()
             "{text}"
         );
     }
+    // A value computed from a node of the same pattern is not known before matching.
+    q(&mut c, "CREATE (:Other {id: 1})");
+    let s = starts(
+        &mut c,
+        "EXPLAIN MATCH (u:User), (f:Other) WHERE u.id = f.id RETURN u",
+    );
+    assert_eq!(s.len(), 2, "{s:?}");
+    assert!(s.iter().all(|(o, _)| o != "NodeIndexSeek"), "{s:?}");
+    let s = starts(
+        &mut c,
+        "EXPLAIN MATCH (f:Other) WITH f MATCH (u:User) WHERE u.id = f.id RETURN u",
+    );
+    assert!(s.iter().any(|(o, _)| o == "NodeIndexSeek"), "{s:?}");
     // A key without an index still scans.
     let s = starts(&mut c, "EXPLAIN MATCH (u:User {x: 1}) RETURN u");
     assert_eq!(s[0].0, "NodeByLabelScan");

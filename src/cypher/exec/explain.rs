@@ -78,15 +78,16 @@ pub(crate) enum Access {
 }
 
 /// The property keys a top-level WHERE conjunct constrains on variable `var` in a form an
-/// index can serve.
-fn where_keys(e: &Expr, var: &str, out: &mut Vec<String>) {
+/// index can serve: the other side may only use variables `bound` before the pattern part
+/// is matched, since the seek value is computed then.
+fn where_keys(e: &Expr, var: &str, bound: &[String], out: &mut Vec<String>) {
     use crate::cypher::ast::BinaryOp::*;
     let ExprKind::Binary(op, a, b) = &e.kind else {
         return;
     };
     if *op == And {
-        where_keys(a, var, out);
-        where_keys(b, var, out);
+        where_keys(a, var, bound, out);
+        where_keys(b, var, bound, out);
         return;
     }
     let key_of = |x: &Expr| match &x.kind {
@@ -95,10 +96,28 @@ fn where_keys(e: &Expr, var: &str, out: &mut Vec<String>) {
         }
         _ => None,
     };
-    match op {
-        Eq | Lt | Le | Gt | Ge => out.extend(key_of(a).or_else(|| key_of(b))),
-        In => out.extend(key_of(a)),
-        _ => {}
+    let computable = |x: &Expr| {
+        let mut ok = true;
+        crate::cypher::plan::visit_expr(x, &mut |y| {
+            if let ExprKind::Variable(v) = &y.kind {
+                ok &= bound.contains(v);
+            }
+            ok &= !crate::cypher::plan::reads_graph(y);
+        });
+        ok
+    };
+    let sides = match op {
+        Eq | Lt | Le | Gt | Ge => [(a, b), (b, a)].into_iter().take(2),
+        In => [(a, b), (a, b)].into_iter().take(1),
+        _ => return,
+    };
+    for (this, other) in sides {
+        if let Some(k) = key_of(this) {
+            if computable(other) {
+                out.push(k);
+                return;
+            }
+        }
     }
 }
 
@@ -107,6 +126,7 @@ pub(crate) fn pattern_access(
     spec: &ElemSpec<'_>,
     nodes: &[&NodePattern],
     where_: Option<&Expr>,
+    bound_names: &[String],
     bound: &dyn Fn(usize) -> bool,
 ) -> Access {
     if let Some(pos) = spec.nodes.iter().position(|n| n.slot.is_some_and(bound)) {
@@ -122,7 +142,7 @@ pub(crate) fn pattern_access(
             keys.extend(entries.iter().map(|(k, _)| k.name.clone()));
         }
         if let (Some(w), Some(v)) = (where_, &pat.variable) {
-            where_keys(w, &v.name, &mut keys);
+            where_keys(w, &v.name, bound_names, &mut keys);
         }
         for l in n.labels.iter().flatten() {
             for k in &keys {
@@ -393,7 +413,10 @@ impl Exec<'_> {
                     .as_ref()
                     .map_or_else(|| format!("anon_{pos}"), |v| v.name.clone())
             };
-            let access = pattern_access(self, &spec, &nodes, where_, &|slot| slot < before);
+            let bound_names = &cols[..before];
+            let access = pattern_access(self, &spec, &nodes, where_, bound_names, &|slot| {
+                slot < before
+            });
             let (start, mut op) = match access {
                 Access::Argument { pos } => (pos, Op::new("Argument", var(pos))),
                 Access::NodeIndexSeek { pos, label, key } => (
