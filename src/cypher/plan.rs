@@ -904,6 +904,7 @@ fn check_expr(e: &Expr, scope: &Scope, agg: Agg) -> Result<()> {
             inner.insert(variable.name.clone(), Kind::Any);
             if let Some(f) = filter {
                 check_expr(f, &inner, Agg::Forbidden("a quantifier"))?;
+                check_element_arithmetic(list, &variable.name, f)?;
             }
             Ok(())
         }
@@ -1018,6 +1019,52 @@ fn check_predicate(e: &Expr, scope: &Scope) -> Result<()> {
         Some(ty) => Err(err(
             format!("WHERE needs a boolean predicate, but this is {ty}"),
             e.span,
+        )),
+        None => Ok(()),
+    }
+}
+
+/// A list literal whose elements are all strings, or all booleans: the element type name.
+fn literal_list_type(list: &Expr) -> Option<&'static str> {
+    let ExprKind::List(items) = &list.kind else {
+        return None;
+    };
+    let ty = |e: &Expr| match &e.kind {
+        ExprKind::Literal(Literal::String(_)) => Some("a string"),
+        ExprKind::Literal(Literal::Bool(_)) => Some("a boolean"),
+        _ => None,
+    };
+    let first = ty(items.first()?)?;
+    items.iter().all(|i| ty(i) == Some(first)).then_some(first)
+}
+
+/// `all(x IN ['a'] WHERE x % 2 = 0)`: arithmetic on an element of a list literal that holds
+/// only strings (or only booleans) can never work (`+` on strings concatenates, so it is
+/// allowed there).
+fn check_element_arithmetic(list: &Expr, var: &str, body: &Expr) -> Result<()> {
+    let Some(ty) = literal_list_type(list) else {
+        return Ok(());
+    };
+    let mut bad: Option<Span> = None;
+    visit_expr(body, &mut |x| {
+        if let ExprKind::Binary(op, a, b) = &x.kind {
+            let arithmetic = match op {
+                BinaryOp::Sub | BinaryOp::Mul | BinaryOp::Div | BinaryOp::Mod | BinaryOp::Pow => {
+                    true
+                }
+                BinaryOp::Add => ty == "a boolean",
+                _ => false,
+            };
+            let is_var = |e: &Expr| matches!(&e.kind, ExprKind::Variable(v) if v == var);
+            if arithmetic && (is_var(a) || is_var(b)) && bad.is_none() {
+                bad = Some(x.span);
+            }
+        }
+    });
+    match bad {
+        Some(span) => Err(err(
+            format!("`{var}` is {ty} here (every element of the list is), so this arithmetic cannot apply to it"),
+            span,
         )),
         None => Ok(()),
     }
