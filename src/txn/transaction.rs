@@ -253,7 +253,7 @@ impl TxnManager {
             isolation,
             undo: Vec::new(),
             touched: Vec::new(),
-            touched_set: HashSet::new(),
+            touched_set: rustc_hash::FxHashSet::default(),
             doomed: None,
             finished: false,
         }
@@ -382,7 +382,7 @@ pub struct Transaction {
     undo: Vec<Undo>,
     /// Entities written, first-write order (for commit).
     touched: Vec<Entity>,
-    touched_set: HashSet<Entity>,
+    touched_set: rustc_hash::FxHashSet<Entity>,
     doomed: Option<Error>,
     finished: bool,
 }
