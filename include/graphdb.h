@@ -81,6 +81,14 @@ typedef enum {
     GRAPHDB_TYPE_NODE = 7,
     GRAPHDB_TYPE_RELATIONSHIP = 8,
     GRAPHDB_TYPE_PATH = 9,
+    // Temporal values: the string getters return their Cypher string form
+    // (`2015-07-21`, `12:31:14.645+01:00`, `P1Y2M3D`), the JSON getter the tagged form.
+    GRAPHDB_TYPE_DATE = 10,
+    GRAPHDB_TYPE_LOCAL_TIME = 11,
+    GRAPHDB_TYPE_TIME = 12,
+    GRAPHDB_TYPE_LOCAL_DATETIME = 13,
+    GRAPHDB_TYPE_DATETIME = 14,
+    GRAPHDB_TYPE_DURATION = 15,
     // Returned for a bad argument (NULL, no current row, column out of range).
     GRAPHDB_TYPE_INVALID = -1,
 } graphdb_value_type;

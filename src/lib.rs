@@ -12,6 +12,7 @@ pub mod dir;
 pub mod error;
 pub mod ffi;
 pub mod storage;
+pub mod temporal;
 pub mod txn;
 pub mod value;
 pub mod vfs;

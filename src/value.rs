@@ -35,6 +35,12 @@ pub enum Value {
     Node(NodeId),
     Relationship(RelId),
     Path(PathIds),
+    Date(crate::temporal::Date),
+    LocalTime(crate::temporal::LocalTime),
+    Time(crate::temporal::Time),
+    LocalDateTime(crate::temporal::LocalDateTime),
+    DateTime(crate::temporal::DateTime),
+    Duration(crate::temporal::Duration),
 }
 
 impl Value {
@@ -55,6 +61,12 @@ impl Value {
             Value::Node(_) => "Node",
             Value::Relationship(_) => "Relationship",
             Value::Path(_) => "Path",
+            Value::Date(_) => "Date",
+            Value::LocalTime(_) => "LocalTime",
+            Value::Time(_) => "Time",
+            Value::LocalDateTime(_) => "LocalDateTime",
+            Value::DateTime(_) => "DateTime",
+            Value::Duration(_) => "Duration",
         }
     }
 

@@ -39,12 +39,18 @@ fn mem(isolation: &str) -> Database {
     Database::open(":memory:", &o).unwrap()
 }
 
+/// Runs `f` on `n` threads released together, so short workloads really overlap.
 fn run_threads(n: usize, f: impl Fn(usize) + Send + Sync + 'static) {
     let f = Arc::new(f);
+    let start = Arc::new(std::sync::Barrier::new(n));
     let handles: Vec<_> = (0..n)
         .map(|t| {
             let f = Arc::clone(&f);
-            std::thread::spawn(move || f(t))
+            let start = Arc::clone(&start);
+            std::thread::spawn(move || {
+                start.wait();
+                f(t)
+            })
         })
         .collect();
     for h in handles {
@@ -217,7 +223,7 @@ fn counter_increments_are_never_lost_with_the_retry_helper() {
     db.connect()
         .query("CREATE (:Counter {v: 0})", &Params::new())
         .unwrap();
-    let per_thread = scale(60);
+    let per_thread = scale(500);
     let db2 = db.clone();
     run_threads(THREADS, move |_| {
         let mut c = db2.connect();
@@ -238,31 +244,41 @@ fn counter_increments_are_never_lost_with_the_retry_helper() {
 
 #[test]
 fn concurrent_relationship_merge_creates_one_relationship() {
-    let db = mem("serializable");
-    db.connect()
-        .query("CREATE (:P {id: 1}), (:P {id: 2})", &Params::new())
-        .unwrap();
-    let db2 = db.clone();
-    run_threads(THREADS, move |_| {
-        let mut c = db2.connect();
-        c.transact(TxnMode::ReadWrite, RETRIES, |c| {
-            c.query(
-                "MATCH (a:P {id: 1}), (b:P {id: 2}) MERGE (a)-[:R]->(b)",
-                &Params::new(),
-            )
-            .map(|_| ())
-        })
-        .expect("merge failed despite retries");
-    });
-    let mut c = db.connect();
-    assert_eq!(
-        int(
-            &mut c,
-            "MATCH (:P)-[r:R]->(:P) RETURN count(r)",
-            &Params::new()
-        ),
-        1
-    );
+    // Many short rounds: the race is between two MERGEs' reads and writes, so each round is
+    // a fresh chance to lose it. Odd rounds use a type that exists before the MERGEs (their
+    // adjacency reads conflict), even rounds one the MERGEs are the first to use (the read
+    // of the absent type conflicts).
+    for round in 0..scale(20) {
+        let db = mem("serializable");
+        let setup = if round % 2 == 1 {
+            "CREATE (:P {id: 1})-[:R]->(:Other), (:P {id: 2})"
+        } else {
+            "CREATE (:P {id: 1}), (:P {id: 2})"
+        };
+        db.connect().query(setup, &Params::new()).unwrap();
+        let db2 = db.clone();
+        run_threads(THREADS, move |_| {
+            let mut c = db2.connect();
+            c.transact(TxnMode::ReadWrite, RETRIES, |c| {
+                c.query(
+                    "MATCH (a:P {id: 1}), (b:P {id: 2}) MERGE (a)-[:R]->(b)",
+                    &Params::new(),
+                )
+                .map(|_| ())
+            })
+            .expect("merge failed despite retries");
+        });
+        let mut c = db.connect();
+        assert_eq!(
+            int(
+                &mut c,
+                "MATCH (:P)-[r:R]->(:P) RETURN count(r)",
+                &Params::new()
+            ),
+            1,
+            "round {round}"
+        );
+    }
 }
 
 #[test]
@@ -271,7 +287,7 @@ fn supernode_takes_concurrent_relationships_without_conflicts() {
     db.connect()
         .query("CREATE (:Hub {id: 0})", &Params::new())
         .unwrap();
-    let per_thread = scale(100);
+    let per_thread = scale(1000);
     let db2 = db.clone();
     run_threads(THREADS, move |t| {
         let mut c = db2.connect();

@@ -324,3 +324,56 @@ fn db_stats_procedure_lists_counters_and_yields_selected_fields() {
     assert_eq!(e.kind(), ErrorKind::Semantic);
     assert!(e.message().contains("`name`, `value`"), "{e}");
 }
+
+/// A reader that looks for a label, type or key nobody has used yet finds nothing without
+/// scanning anything; the absence is still a read. Two transactions that each check that a
+/// relationship of a brand-new type (or a node of a brand-new label) is absent and then
+/// create it, or that each read a brand-new key the other then sets (write skew), must not
+/// both commit under SERIALIZABLE. Both read before either writes, so neither lookup finds
+/// the name interned by the other's write.
+#[test]
+fn reads_of_names_not_yet_used_are_validated() {
+    for (setup, reads, writes, check, expected) in [
+        (
+            "CREATE (:P {id: 1}), (:P {id: 2})",
+            ["OPTIONAL MATCH (:P {id: 1})-[r:FIRST_TYPE]->(:P {id: 2}) RETURN count(r)"; 2],
+            ["MATCH (a:P {id: 1}), (b:P {id: 2}) CREATE (a)-[:FIRST_TYPE]->(b)"; 2],
+            "MATCH ()-[r:FIRST_TYPE]->() RETURN count(r)",
+            1,
+        ),
+        (
+            "CREATE (:P {id: 1})",
+            ["MATCH (x:FirstLabel) RETURN count(x)"; 2],
+            ["CREATE (:FirstLabel)"; 2],
+            "MATCH (x:FirstLabel) RETURN count(x)",
+            1,
+        ),
+        (
+            "CREATE (:A), (:B)",
+            ["MATCH (b:B) RETURN b.key_b", "MATCH (a:A) RETURN a.key_a"],
+            ["MATCH (a:A) SET a.key_a = 1", "MATCH (b:B) SET b.key_b = 1"],
+            "MATCH (a:A), (b:B) RETURN count(a.key_a) + count(b.key_b)",
+            1,
+        ),
+    ] {
+        let db = mem();
+        db.connect().query(setup, &p()).unwrap();
+        let mut a = db.connect();
+        let mut b = db.connect();
+        a.begin(TxnMode::ReadWrite).unwrap();
+        b.begin(TxnMode::ReadWrite).unwrap();
+        a.query(reads[0], &p()).unwrap();
+        b.query(reads[1], &p()).unwrap();
+        a.query(writes[0], &p()).unwrap();
+        b.query(writes[1], &p()).unwrap();
+        a.commit().unwrap();
+        let e = b.commit().expect_err(writes[1]);
+        assert_eq!(e.kind(), ErrorKind::Conflict, "{}: {e}", writes[1]);
+        assert_eq!(
+            ints(&mut db.connect(), check),
+            vec![expected],
+            "{}",
+            writes[1]
+        );
+    }
+}

@@ -305,6 +305,7 @@ impl Connection {
 
     fn run_query(&mut self, query: &Query, params: &Params) -> Result<QueryResult> {
         let params = engine_params(params)?;
+        let procs = self.procedures();
         self.interrupt.store(false, Ordering::SeqCst);
         let control = ExecControl {
             interrupt: Arc::clone(&self.interrupt),
@@ -312,10 +313,11 @@ impl Connection {
                 0 => None,
                 ms => Some(Instant::now() + Duration::from_millis(ms)),
             },
+            clock: Default::default(),
         };
         if let Some((tx, _)) = self.open.as_mut() {
             let savepoint = tx.savepoint();
-            let outcome = cypher::exec::run_query(query, tx, &params, &control)
+            let outcome = cypher::exec::run_query_with(query, tx, &params, &control, &procs)
                 .and_then(|out| materialize(out, tx));
             if let Err(e) = &outcome {
                 if e.kind() == ErrorKind::Conflict || tx.is_doomed() {
@@ -342,10 +344,24 @@ impl Connection {
         };
         // Dropping `tx` on any error path rolls it back.
         let mut tx = self.db.txns.begin(mode, isolation);
-        let out = cypher::exec::run_query(query, &mut tx, &params, &control)?;
+        let out = cypher::exec::run_query_with(query, &mut tx, &params, &control, &procs)?;
         let result = materialize(out, &tx)?;
         tx.commit()?;
         Ok(result)
+    }
+}
+
+impl Connection {
+    /// The procedures registered when the statement starts (a registration mid-statement
+    /// applies from the next one).
+    fn procedures(&self) -> Arc<cypher::exec::Procedures> {
+        Arc::clone(
+            &self
+                .db
+                .procedures
+                .read()
+                .unwrap_or_else(|poisoned| poisoned.into_inner()),
+        )
     }
 }
 
@@ -392,7 +408,7 @@ fn engine_params(params: &Params) -> Result<ParamMap> {
         .collect()
 }
 
-fn engine_value(v: &Value, name: &str) -> Result<value::Value> {
+pub(crate) fn engine_value(v: &Value, name: &str) -> Result<value::Value> {
     Ok(match v {
         Value::Null => value::Value::Null,
         Value::Bool(b) => value::Value::Bool(*b),
@@ -410,6 +426,12 @@ fn engine_value(v: &Value, name: &str) -> Result<value::Value> {
                 .map(|(k, v)| Ok((k.clone(), engine_value(v, name)?)))
                 .collect::<Result<_>>()?,
         ),
+        Value::Date(d) => value::Value::Date(*d),
+        Value::LocalTime(t) => value::Value::LocalTime(*t),
+        Value::Time(t) => value::Value::Time(*t),
+        Value::LocalDateTime(l) => value::Value::LocalDateTime(*l),
+        Value::DateTime(d) => value::Value::DateTime(*d),
+        Value::Duration(d) => value::Value::Duration(*d),
         Value::Node(_) | Value::Relationship(_) | Value::Path(_) => {
             return Err(Error::invalid_argument(format!(
                 "parameter ${name} holds a graph entity, which cannot be passed in; pass its id \
@@ -433,7 +455,7 @@ fn materialize(out: QueryOutput, tx: &Transaction) -> Result<QueryResult> {
     })
 }
 
-fn caller_value(v: value::Value, tx: &Transaction) -> Value {
+pub(crate) fn caller_value(v: value::Value, tx: &Transaction) -> Value {
     match v {
         value::Value::Null => Value::Null,
         value::Value::Bool(b) => Value::Bool(b),
@@ -454,6 +476,12 @@ fn caller_value(v: value::Value, tx: &Transaction) -> Value {
             nodes: p.nodes.into_iter().map(|n| node(n, tx)).collect(),
             relationships: p.rels.into_iter().map(|r| relationship(r, tx)).collect(),
         }),
+        value::Value::Date(d) => Value::Date(d),
+        value::Value::LocalTime(t) => Value::LocalTime(t),
+        value::Value::Time(t) => Value::Time(t),
+        value::Value::LocalDateTime(l) => Value::LocalDateTime(l),
+        value::Value::DateTime(d) => Value::DateTime(d),
+        value::Value::Duration(d) => Value::Duration(d),
     }
 }
 

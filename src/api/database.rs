@@ -1,10 +1,12 @@
 //! Opening a database: in memory, or a directory recovered from its log.
 
 use std::path::Path;
-use std::sync::Arc;
+use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
-use super::{AccessMode, Connection, Options};
+use super::procedures::{engine_procedure, ProcedureCallback, ProcedureSignature};
+use super::{AccessMode, Connection, Options, Value};
+use crate::cypher::exec::Procedures;
 use crate::dir::DbDir;
 use crate::error::{Error, Result};
 use crate::storage::Graph;
@@ -16,6 +18,9 @@ use crate::wal::{self, Wal};
 pub(crate) struct DbShared {
     pub(crate) options: Options,
     pub(crate) txns: Arc<TxnManager>,
+    /// What CALL can run; replaced whole on registration, so a running statement keeps the
+    /// set it started with.
+    pub(crate) procedures: RwLock<Arc<Procedures>>,
     /// Holds the directory's writer lock for as long as any handle or connection lives.
     _dir: Option<DbDir>,
 }
@@ -93,9 +98,41 @@ impl Database {
             shared: Arc::new(DbShared {
                 options: options.clone(),
                 txns: Arc::new(txns),
+                procedures: RwLock::new(Arc::new(Procedures::builtin())),
                 _dir: dir,
             }),
         }
+    }
+
+    /// Registers a procedure that `CALL` can run on every connection of this database, from
+    /// the next statement on. `signature` says what it takes and yields (see
+    /// [`ProcedureSignature::parse`]); `callback` gets the checked arguments and returns the
+    /// records, each a row of the output fields in signature order. Fails with
+    /// `InvalidArgument` when the name is taken (built-ins included) or malformed.
+    pub fn register_procedure(
+        &self,
+        signature: ProcedureSignature,
+        callback: impl Fn(&[Value]) -> Result<Vec<Vec<Value>>> + Send + Sync + 'static,
+    ) -> Result<()> {
+        let callback: Arc<ProcedureCallback> = Arc::new(callback);
+        let mut guard = self
+            .shared
+            .procedures
+            .write()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut next = Procedures::clone(&guard);
+        next.register(engine_procedure(signature, callback))?;
+        *guard = Arc::new(next);
+        Ok(())
+    }
+
+    /// The signatures of every procedure CALL can run, sorted by name.
+    pub fn procedures(&self) -> Vec<String> {
+        self.shared
+            .procedures
+            .read()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .signatures()
     }
 
     /// A new connection. Each connection runs one transaction at a time.

@@ -44,7 +44,48 @@ fn to_tree(value: &Value) -> Json {
         Value::Node(n) => tagged("$node", node_tree(n)),
         Value::Relationship(r) => tagged("$relationship", relationship_tree(r)),
         Value::Path(p) => tagged("$path", path_tree(p)),
+        Value::Date(_)
+        | Value::LocalTime(_)
+        | Value::Time(_)
+        | Value::LocalDateTime(_)
+        | Value::DateTime(_)
+        | Value::Duration(_) => {
+            let text = value.temporal_string().unwrap_or_default();
+            tagged(temporal_tag(value), Json::String(text))
+        }
     }
+}
+
+/// The JSON tag of a temporal value (`$date`, ...); empty for other values.
+fn temporal_tag(value: &Value) -> &'static str {
+    match value {
+        Value::Date(_) => "$date",
+        Value::LocalTime(_) => "$localtime",
+        Value::Time(_) => "$time",
+        Value::LocalDateTime(_) => "$localdatetime",
+        Value::DateTime(_) => "$datetime",
+        Value::Duration(_) => "$duration",
+        _ => "",
+    }
+}
+
+/// Parses `{"$date": "2015-07-21"}` and the other temporal tags.
+fn temporal_value(tag: &str, inner: &Json) -> Result<Value> {
+    use crate::temporal::parse;
+    let text = inner.as_str().ok_or_else(|| {
+        Error::invalid_argument(format!(
+            "{{\"{tag}\": ...}} needs a string in the Cypher form, for example {{\"$date\": \"2015-07-21\"}}"
+        ))
+    })?;
+    let parsed = match tag {
+        "$date" => parse::date(text).map(Value::Date),
+        "$localtime" => parse::local_time(text).map(Value::LocalTime),
+        "$time" => parse::time(text).map(Value::Time),
+        "$localdatetime" => parse::local_date_time(text).map(Value::LocalDateTime),
+        "$datetime" => parse::date_time(text).map(Value::DateTime),
+        _ => parse::duration(text).map(Value::Duration),
+    };
+    parsed.map_err(|e| Error::invalid_argument(format!("parameter {tag}: {}", e.message())))
 }
 
 fn float_tree(f: f64) -> Json {
@@ -162,10 +203,7 @@ fn object_value(map: &JsonMap<String, Json>) -> Result<Value> {
                     )))
                 }
                 "$date" | "$localtime" | "$time" | "$localdatetime" | "$datetime" | "$duration" => {
-                    return Err(Error::invalid_argument(format!(
-                        "temporal parameters ({tag}) are not supported yet; pass the value as \
-                         a string"
-                    )))
+                    return temporal_value(tag, inner)
                 }
                 _ => {}
             }
@@ -316,6 +354,22 @@ mod tests {
     }
 
     #[test]
+    fn temporal_values_round_trip_with_their_tags() {
+        for text in [
+            r#"{"$date":"2015-07-21"}"#,
+            r#"{"$localtime":"12:31:14.645"}"#,
+            r#"{"$time":"12:31:14+01:00"}"#,
+            r#"{"$localdatetime":"2015-07-21T12:31"}"#,
+            r#"{"$datetime":"2015-07-21T12:31+02:00[Europe/Stockholm]"}"#,
+            r#"{"$duration":"P1Y2M3DT4.5S"}"#,
+        ] {
+            let v = from_json(text).unwrap();
+            assert!(v.temporal_string().is_some(), "{text}");
+            assert_eq!(to_json(&v), text);
+        }
+    }
+
+    #[test]
     fn bad_parameters_are_invalid_arguments() {
         for text in [
             "",
@@ -328,7 +382,9 @@ mod tests {
             r#"{"$path": {}}"#,
             r#"{"$float": "nan"}"#,
             r#"{"$float": 1.5}"#,
-            r#"{"$date": "2015-07-21"}"#,
+            r#"{"$date": "2015-13-21"}"#,
+            r#"{"$date": 20150721}"#,
+            r#"{"$duration": "P"}"#,
         ] {
             let e = from_json(text).expect_err(text);
             assert_eq!(e.kind(), ErrorKind::InvalidArgument, "{text}: {e}");

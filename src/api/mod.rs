@@ -6,12 +6,14 @@ mod connection;
 mod database;
 pub mod json;
 mod options;
+mod procedures;
 mod result;
 
 pub(crate) use connection::backoff;
 pub use connection::{Connection, InterruptHandle, PreparedStatement, TxnToken};
 pub use database::Database;
 pub use options::{AccessMode, IsolationMode, Options, SyncMode};
+pub use procedures::{ProcedureCallback, ProcedureField, ProcedureSignature, ProcedureType};
 pub use result::{Node, Path, QueryResult, Relationship, Value};
 
 pub use crate::cypher::QueryStats;

@@ -41,6 +41,14 @@ pub enum Value {
     Node(Node),
     Relationship(Relationship),
     Path(Path),
+    /// Temporal values; their `Display` is the Cypher string form (`2015-07-21`,
+    /// `12:31:14.645+01:00`, `P1Y2M`, ...).
+    Date(crate::temporal::Date),
+    LocalTime(crate::temporal::LocalTime),
+    Time(crate::temporal::Time),
+    LocalDateTime(crate::temporal::LocalDateTime),
+    DateTime(crate::temporal::DateTime),
+    Duration(crate::temporal::Duration),
 }
 
 /// The complete result of one statement.
@@ -49,4 +57,19 @@ pub struct QueryResult {
     pub columns: Vec<String>,
     pub rows: Vec<Vec<Value>>,
     pub stats: QueryStats,
+}
+
+impl Value {
+    /// The Cypher string form of a temporal value; `None` for every other value.
+    pub fn temporal_string(&self) -> Option<String> {
+        Some(match self {
+            Value::Date(v) => v.to_string(),
+            Value::LocalTime(v) => v.to_string(),
+            Value::Time(v) => v.to_string(),
+            Value::LocalDateTime(v) => v.to_string(),
+            Value::DateTime(v) => v.to_string(),
+            Value::Duration(v) => v.to_string(),
+            _ => return None,
+        })
+    }
 }

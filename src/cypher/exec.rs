@@ -11,6 +11,7 @@
 //! SET, REMOVE, DELETE), `procs` (CALL), `compat` (value semantics and accumulators).
 
 mod compat;
+mod load_csv;
 mod pattern;
 mod procs;
 mod project;
@@ -20,27 +21,43 @@ mod write;
 use super::ast::{Clause, Expr, Query, SingleQuery};
 use super::eval::{self, Bindings, EvalContext, SubqueryRunner};
 use super::{ExecControl, ParamMap, QueryOutput, QueryStats};
-use crate::error::{Error, ErrorKind, Result};
+use crate::error::{Error, Result};
 use crate::txn::Transaction;
 use crate::value::Value;
 
 pub(crate) use compat::is_aggregate as compat_is_aggregate;
 pub(crate) use compat::{equals, GroupKey};
+pub use procs::{ProcBody, ProcField, ProcType, Procedure, Procedures};
 
-/// Runs a query (not BEGIN/COMMIT/schema statements, which the API layer handles) inside `tx`.
-/// On error the caller rolls `tx` back to the savepoint it took before the statement.
+/// Runs a query (not BEGIN/COMMIT/schema statements, which the API layer handles) inside `tx`,
+/// with the built-in procedures only. On error the caller rolls `tx` back to the savepoint it
+/// took before the statement.
 pub fn run_query(
     query: &Query,
     tx: &mut Transaction,
     params: &ParamMap,
     control: &ExecControl,
 ) -> Result<QueryOutput> {
+    run_query_with(query, tx, params, control, &Procedures::builtin())
+}
+
+/// [`run_query`] with the procedures CALL may use (built-ins plus registered ones).
+pub fn run_query_with(
+    query: &Query,
+    tx: &mut Transaction,
+    params: &ParamMap,
+    control: &ExecControl,
+    procs: &Procedures,
+) -> Result<QueryOutput> {
     // Every semantic error is found before anything runs, so a bad query changes nothing.
     super::plan::check_query(query)?;
+    procs::check_calls(query, procs, params)?;
+    PEAK_ROWS.with(|p| p.set(0));
     let mut ex = Exec {
         tx: Tx::Write(tx),
         params,
         control,
+        procs,
         stats: QueryStats::default(),
     };
     let mut columns: Vec<String> = Vec::new();
@@ -66,6 +83,18 @@ pub fn run_query(
         rows,
         stats: ex.stats,
     })
+}
+
+thread_local! {
+    /// The most rows any table between two clauses held in the last query run on this thread.
+    static PEAK_ROWS: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+}
+
+/// The most rows the executor held in one table (between two clauses, or in one LOAD CSV
+/// batch) during the last query run on this thread: the measure that shows LOAD CSV streams.
+#[doc(hidden)]
+pub fn last_query_peak_rows() -> usize {
+    PEAK_ROWS.with(|p| p.get())
 }
 
 /// Column names plus rows in column order.
@@ -178,6 +207,8 @@ pub(crate) struct Exec<'a> {
     pub tx: Tx<'a>,
     pub params: &'a ParamMap,
     pub control: &'a ExecControl,
+    /// What CALL can call.
+    pub procs: &'a Procedures,
     pub stats: QueryStats,
 }
 
@@ -186,6 +217,11 @@ pub(crate) struct Exec<'a> {
 pub(crate) struct Runner;
 
 static RUNNER: Runner = Runner;
+
+/// Subqueries inside expressions cannot contain CALL (the parser only allows reading
+/// clauses there), so they run with the built-ins.
+static NO_PROCEDURES: once_cell::sync::Lazy<Procedures> =
+    once_cell::sync::Lazy::new(Procedures::builtin);
 
 impl Exec<'_> {
     pub fn ctx(&self) -> EvalContext<'_> {
@@ -221,18 +257,32 @@ impl Exec<'_> {
         input: Table,
         top_level: bool,
     ) -> Result<SingleOutput> {
+        let (table, returns) = self.run_clauses(&q.clauses, input, top_level)?;
+        Ok(SingleOutput { table, returns })
+    }
+
+    /// Runs `clauses` in order on `input`; returns the last table and whether it is a result
+    /// (from RETURN or a standalone CALL). `top_level`: these are all of a query part's
+    /// clauses (a lone CALL there is standalone).
+    pub(crate) fn run_clauses(
+        &mut self,
+        clauses: &[Clause],
+        input: Table,
+        top_level: bool,
+    ) -> Result<(Table, bool)> {
         let mut table = input;
         let mut returns = false;
-        let n = q.clauses.len();
-        for (i, clause) in q.clauses.iter().enumerate() {
+        let n = clauses.len();
+        self.note_rows(table.rows.len());
+        let mut i = 0;
+        while i < n {
             self.control.check()?;
-            let last = i + 1 == n;
+            let clause = &clauses[i];
+            i += 1;
             table = match clause {
                 Clause::Match(m) => self.run_match(table, m)?,
                 Clause::Unwind(u) => self.run_unwind(table, u)?,
-                Clause::With(w) => {
-                    self.project(table, &w.projection, w.where_.as_ref())?
-                }
+                Clause::With(w) => self.project(table, &w.projection, w.where_.as_ref())?,
                 Clause::Return(r) => {
                     returns = true;
                     self.project(table, &r.projection, None)?
@@ -244,21 +294,30 @@ impl Exec<'_> {
                 Clause::Delete(d) => self.run_delete(table, d)?,
                 Clause::Foreach(f) => self.run_foreach(table, f)?,
                 Clause::Call(c) => {
-                    let standalone = top_level && last && c.yield_items.is_none();
+                    let standalone = top_level && n == 1;
                     let (t, is_result) = self.run_call(table, c, standalone)?;
                     returns = is_result;
                     t
                 }
                 Clause::LoadCsv(l) => {
-                    return Err(Error::new(
-                        ErrorKind::Error,
-                        "LOAD CSV is not supported yet; load the file in your program and pass rows as a list parameter to UNWIND",
-                    )
-                    .at(l.span.line, l.span.column))
+                    // The clauses that can run batch by batch go with it.
+                    let end = i + load_csv::stream_end(&clauses[i..]);
+                    let ends_query = end == n;
+                    let keep = !ends_query || matches!(clauses.last(), Some(Clause::Return(_)));
+                    let (t, r) = self.run_load_csv(table, l, &clauses[i..end], keep)?;
+                    returns = r;
+                    i = end;
+                    t
                 }
             };
+            self.note_rows(table.rows.len());
         }
-        Ok(SingleOutput { table, returns })
+        Ok((table, returns))
+    }
+
+    /// Records how many rows one table held, for [`last_query_peak_rows`].
+    pub(crate) fn note_rows(&self, rows: usize) {
+        PEAK_ROWS.with(|p| p.set(p.get().max(rows)));
     }
 
     fn run_unwind(&mut self, table: Table, u: &super::ast::Unwind) -> Result<Table> {
@@ -369,6 +428,7 @@ impl SubqueryRunner for Runner {
             tx: Tx::Read(ctx.tx),
             params: ctx.params,
             control: ctx.control,
+            procs: &NO_PROCEDURES,
             stats: QueryStats::default(),
         };
         ex.match_element_outer(pattern, path_variable, outer)
@@ -384,6 +444,7 @@ impl SubqueryRunner for Runner {
             tx: Tx::Read(ctx.tx),
             params: ctx.params,
             control: ctx.control,
+            procs: &NO_PROCEDURES,
             stats: QueryStats::default(),
         };
         let mut cols = Vec::new();

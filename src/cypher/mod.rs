@@ -57,6 +57,8 @@ pub struct QueryOutput {
 pub struct ExecControl {
     pub interrupt: Arc<AtomicBool>,
     pub deadline: Option<Instant>,
+    /// The instant `date()`, `datetime()`, ... read: fixed for the whole statement.
+    pub clock: crate::temporal::clock::StatementClock,
 }
 
 impl ExecControl {

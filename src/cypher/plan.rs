@@ -11,8 +11,9 @@
 use std::collections::HashMap;
 
 use super::ast::{
-    Clause, Expr, ExprKind, MapProjectionItem, NodePattern, Pattern, PatternElement, PatternPart,
-    Projection, Query, RelPattern, RemoveItem, SetItem, SingleQuery, Span,
+    BinaryOp, Clause, Expr, ExprKind, Literal, MapProjectionItem, NodePattern, Pattern,
+    PatternElement, PatternPart, Projection, Query, RelPattern, RemoveItem, SetItem, SingleQuery,
+    Span,
 };
 use super::exec::compat_is_aggregate;
 use crate::error::{Error, Result};
@@ -125,6 +126,7 @@ fn check_clause(c: &Clause, scope: &mut Scope) -> Result<Vec<String>> {
             check_pattern_match(&m.pattern, scope)?;
             if let Some(w) = &m.where_ {
                 check_expr(w, scope, Agg::Forbidden("WHERE"))?;
+                check_predicate(w, scope)?;
             }
         }
         Clause::Unwind(u) => {
@@ -146,6 +148,7 @@ fn check_clause(c: &Clause, scope: &mut Scope) -> Result<Vec<String>> {
                     where_scope.entry(k.clone()).or_insert(*v);
                 }
                 check_expr(pred, &where_scope, Agg::Forbidden("WHERE"))?;
+                check_predicate(pred, &where_scope)?;
             }
             *scope = new;
         }
@@ -780,9 +783,11 @@ fn check_expr(e: &Expr, scope: &Scope, agg: Agg) -> Result<()> {
                 agg_ok(agg, name, e.span)?;
                 for a in args {
                     check_expr(a, scope, Agg::Inside)?;
+                    check_deterministic(a, name)?;
                 }
                 Ok(())
             } else {
+                check_function_arg_kinds(name, args, scope)?;
                 // Unknown functions and wrong argument counts fail before anything runs.
                 super::functions::check_call(name, args.len()).map_err(|x| {
                     Error::new(x.kind(), x.message()).at(e.span.line, e.span.column)
@@ -792,7 +797,18 @@ fn check_expr(e: &Expr, scope: &Scope, agg: Agg) -> Result<()> {
         }
         ExprKind::List(items) => items.iter().try_for_each(sub),
         ExprKind::Map(entries) => entries.iter().try_for_each(|(_, v)| sub(v)),
-        ExprKind::Property(x, _) => sub(x),
+        ExprKind::Property(x, key) => {
+            if kind_of(x, scope) == Kind::Path {
+                return Err(err(
+                    format!(
+                        "a path has no properties, so `.{}` cannot be read from it; read it from its nodes or relationships, e.g. nodes(p)[0].{}",
+                        key.name, key.name
+                    ),
+                    key.span,
+                ));
+            }
+            sub(x)
+        }
         ExprKind::Index(a, b) => {
             sub(a)?;
             sub(b)
@@ -807,8 +823,36 @@ fn check_expr(e: &Expr, scope: &Scope, agg: Agg) -> Result<()> {
             }
             Ok(())
         }
-        ExprKind::Unary(_, x) => sub(x),
-        ExprKind::Binary(_, a, b) => {
+        ExprKind::Unary(op, x) => {
+            if *op == super::ast::UnaryOp::Not {
+                check_boolean_operand("NOT", x)?;
+            }
+            sub(x)
+        }
+        ExprKind::Binary(op, a, b) => {
+            let logical = match op {
+                BinaryOp::And => Some("AND"),
+                BinaryOp::Or => Some("OR"),
+                BinaryOp::Xor => Some("XOR"),
+                _ => None,
+            };
+            if let Some(op) = logical {
+                check_boolean_operand(op, a)?;
+                check_boolean_operand(op, b)?;
+            }
+            if *op == BinaryOp::In {
+                let not_list = match &b.kind {
+                    ExprKind::Literal(Literal::Bool(_)) => Some("a boolean"),
+                    ExprKind::Map(_) => Some("a map"),
+                    _ => constant_non_boolean(b).filter(|t| *t != "a list"),
+                };
+                if let Some(ty) = not_list {
+                    return Err(err(
+                        format!("IN needs a list on its right, but this is {ty}"),
+                        b.span,
+                    ));
+                }
+            }
             sub(a)?;
             sub(b)
         }
@@ -935,6 +979,111 @@ fn check_expr(e: &Expr, scope: &Scope, agg: Agg) -> Result<()> {
             }
             Ok(())
         }
+    }
+}
+
+/// The value type of a constant expression that can never be a boolean or null (a
+/// non-boolean literal, list or map), for the static type checks the openCypher TCK expects.
+fn constant_non_boolean(e: &Expr) -> Option<&'static str> {
+    match &e.kind {
+        ExprKind::Literal(Literal::Int(_)) => Some("an integer"),
+        ExprKind::Literal(Literal::Float(_)) => Some("a float"),
+        ExprKind::Literal(Literal::String(_)) => Some("a string"),
+        ExprKind::List(_) | ExprKind::ListComprehension { .. } => Some("a list"),
+        ExprKind::Map(_) | ExprKind::MapProjection { .. } => Some("a map"),
+        _ => None,
+    }
+}
+
+/// AND, OR, XOR and NOT take booleans: a constant of another type is a mistake even where
+/// short-circuiting would never evaluate it (`false AND 123`).
+fn check_boolean_operand(op: &str, x: &Expr) -> Result<()> {
+    match constant_non_boolean(x) {
+        Some(ty) => Err(err(
+            format!("{op} needs boolean operands, but this one is {ty}"),
+            x.span,
+        )),
+        None => Ok(()),
+    }
+}
+
+/// A WHERE predicate that can be seen not to be a boolean (`WHERE (n)`, `WHERE 1`).
+fn check_predicate(e: &Expr, scope: &Scope) -> Result<()> {
+    let kind = kind_of(e, scope);
+    let what = match kind {
+        Kind::Node | Kind::Rel | Kind::Path | Kind::RelList => Some(kind.name()),
+        _ => constant_non_boolean(e),
+    };
+    match what {
+        Some(ty) => Err(err(
+            format!("WHERE needs a boolean predicate, but this is {ty}"),
+            e.span,
+        )),
+        None => Ok(()),
+    }
+}
+
+/// Functions whose argument can be seen to be the wrong kind of graph entity.
+fn check_function_arg_kinds(name: &str, args: &[Expr], scope: &Scope) -> Result<()> {
+    let Some(arg) = args.first() else {
+        return Ok(());
+    };
+    let kind = kind_of(arg, scope);
+    let wrong = match name.to_ascii_lowercase().as_str() {
+        "type" => matches!(kind, Kind::Node | Kind::Path),
+        "length" => matches!(kind, Kind::Node | Kind::Rel),
+        "size" => kind == Kind::Path,
+        "labels" => matches!(kind, Kind::Rel | Kind::Path),
+        "properties" => {
+            kind == Kind::Path
+                || matches!(
+                    arg.kind,
+                    ExprKind::Literal(Literal::Bool(_))
+                        | ExprKind::Literal(Literal::Int(_))
+                        | ExprKind::Literal(Literal::Float(_))
+                        | ExprKind::Literal(Literal::String(_))
+                        | ExprKind::List(_)
+                )
+        }
+        _ => false,
+    };
+    if wrong {
+        let hint = match name.to_ascii_lowercase().as_str() {
+            "type" => "type() takes a relationship",
+            "length" => "length() takes a path (or a string or list)",
+            "labels" => "labels() takes a node",
+            "properties" => "properties() takes a node, a relationship or a map",
+            _ => "size() takes a string or list; use length() for a path",
+        };
+        let what = match constant_non_boolean(arg) {
+            Some(ty) => ty,
+            None if matches!(arg.kind, ExprKind::Literal(Literal::Bool(_))) => "a boolean",
+            None => kind.name(),
+        };
+        return Err(err(
+            format!("{name}() cannot take {what}: {hint}"),
+            arg.span,
+        ));
+    }
+    Ok(())
+}
+
+/// Aggregates must see deterministic input: `count(rand())` is refused.
+fn check_deterministic(arg: &Expr, aggregate: &str) -> Result<()> {
+    let mut found: Option<Span> = None;
+    visit_expr(arg, &mut |x| {
+        if let ExprKind::FunctionCall { name, .. } = &x.kind {
+            if name.eq_ignore_ascii_case("rand") && found.is_none() {
+                found = Some(x.span);
+            }
+        }
+    });
+    match found {
+        Some(span) => Err(err(
+            format!("{aggregate}() cannot aggregate a non-constant expression like rand(); compute it in a WITH first"),
+            span,
+        )),
+        None => Ok(()),
     }
 }
 

@@ -4,7 +4,8 @@
 //! Three relations, deliberately different (openCypher "Comparability and equality"):
 //! - [`equals`] / [`compare`] answer `=` and `<`: `None` means the answer is `null`.
 //! - [`order`] is total, so sorting never fails: `MAP < NODE < RELATIONSHIP < LIST < PATH <
-//!   STRING < BOOLEAN < NUMBER < NaN < NULL`.
+//!   DATETIME < LOCALDATETIME < DATE < TIME < LOCALTIME < DURATION < STRING < BOOLEAN <
+//!   NUMBER < NaN < NULL`.
 //! - [`GroupKey`] is equivalence: `null ≡ null`, `NaN ≡ NaN`, `1 ≡ 1.0`.
 //!
 //! Integers and floats are compared exactly (no lossy `i64 as f64` for large integers), so
@@ -15,6 +16,7 @@ use std::collections::BTreeMap;
 use std::hash::{Hash, Hasher};
 
 use super::ast::BinaryOp;
+use crate::temporal::compare as temporal;
 use crate::value::Value;
 
 /// Exact comparison of an integer with a non-NaN float.
@@ -81,6 +83,7 @@ pub fn equals(a: &Value, b: &Value) -> Option<bool> {
     match (a, b) {
         (Value::Null, _) | (_, Value::Null) => None,
         _ if is_number(a) && is_number(b) => Some(cmp_numbers(a, b) == Some(Ordering::Equal)),
+        _ if temporal::is_temporal(a) || temporal::is_temporal(b) => Some(temporal::equals(a, b)),
         (Value::Bool(x), Value::Bool(y)) => Some(x == y),
         (Value::String(x), Value::String(y)) => Some(x == y),
         (Value::List(x), Value::List(y)) => {
@@ -109,6 +112,7 @@ pub fn compare(a: &Value, b: &Value) -> Option<Ordering> {
         _ if is_number(a) && is_number(b) => cmp_numbers(a, b),
         (Value::String(x), Value::String(y)) => Some(x.cmp(y)),
         (Value::Bool(x), Value::Bool(y)) => Some(x.cmp(y)),
+        _ if temporal::is_temporal(a) => temporal::compare(a, b),
         (Value::List(x), Value::List(y)) => {
             for (p, q) in x.iter().zip(y.iter()) {
                 match compare(p, q)? {
@@ -147,7 +151,9 @@ pub fn comparison(op: BinaryOp, a: &Value, b: &Value) -> Option<bool> {
     }
 }
 
-/// Rank of a value's type in the global sort order.
+/// Rank of a value's type in the global sort order (openCypher orderability: maps, nodes,
+/// relationships, lists, paths, date-times, local date-times, dates, times, local times,
+/// durations, strings, booleans, numbers, NaN, null).
 fn type_rank(v: &Value) -> u8 {
     match v {
         Value::Map(_) => 0,
@@ -155,11 +161,17 @@ fn type_rank(v: &Value) -> u8 {
         Value::Relationship(_) => 2,
         Value::List(_) => 3,
         Value::Path(_) => 4,
-        Value::String(_) => 5,
-        Value::Bool(_) => 6,
-        Value::Float(f) if f.is_nan() => 8,
-        Value::Int(_) | Value::Float(_) => 7,
-        Value::Null => 9,
+        Value::DateTime(_) => 5,
+        Value::LocalDateTime(_) => 6,
+        Value::Date(_) => 7,
+        Value::Time(_) => 8,
+        Value::LocalTime(_) => 9,
+        Value::Duration(_) => 10,
+        Value::String(_) => 11,
+        Value::Bool(_) => 12,
+        Value::Float(f) if f.is_nan() => 14,
+        Value::Int(_) | Value::Float(_) => 13,
+        Value::Null => 15,
     }
 }
 
@@ -210,8 +222,9 @@ pub fn order(a: &Value, b: &Value) -> Ordering {
         }
         (Value::String(x), Value::String(y)) => x.cmp(y),
         (Value::Bool(x), Value::Bool(y)) => x.cmp(y),
-        // Same rank 7: non-NaN numbers; rank 8 (NaN) and 9 (null) are all alike.
-        _ if ra == 7 => cmp_numbers(a, b).unwrap_or(Ordering::Equal),
+        // Same rank 13: non-NaN numbers; rank 14 (NaN) and 15 (null) are all alike.
+        _ if ra == 13 => cmp_numbers(a, b).unwrap_or(Ordering::Equal),
+        _ if temporal::is_temporal(a) => temporal::order(a, b),
         _ => Ordering::Equal,
     }
 }
@@ -237,6 +250,8 @@ enum Key {
     Node(u64),
     Relationship(u64),
     Path(Vec<u64>, Vec<u64>),
+    /// Temporal values by their normalized key (see `temporal::compare::key`).
+    Temporal((u8, i128, i128, i128)),
 }
 
 impl Hash for GroupKey {
@@ -268,6 +283,12 @@ fn key_of(v: &Value) -> Key {
         Value::Node(id) => Key::Node(*id),
         Value::Relationship(id) => Key::Relationship(*id),
         Value::Path(p) => Key::Path(p.nodes.clone(), p.rels.clone()),
+        Value::Date(_)
+        | Value::LocalTime(_)
+        | Value::Time(_)
+        | Value::LocalDateTime(_)
+        | Value::DateTime(_)
+        | Value::Duration(_) => temporal::key(v).map_or(Key::Null, Key::Temporal),
     }
 }
 

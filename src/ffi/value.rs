@@ -27,6 +27,14 @@ pub enum graphdb_value_type {
     GRAPHDB_TYPE_NODE = 7,
     GRAPHDB_TYPE_RELATIONSHIP = 8,
     GRAPHDB_TYPE_PATH = 9,
+    /// Temporal values: the string getters return their Cypher string form
+    /// (`2015-07-21`, `12:31:14.645+01:00`, `P1Y2M3D`), the JSON getter the tagged form.
+    GRAPHDB_TYPE_DATE = 10,
+    GRAPHDB_TYPE_LOCAL_TIME = 11,
+    GRAPHDB_TYPE_TIME = 12,
+    GRAPHDB_TYPE_LOCAL_DATETIME = 13,
+    GRAPHDB_TYPE_DATETIME = 14,
+    GRAPHDB_TYPE_DURATION = 15,
     /// Returned for a bad argument (NULL, no current row, column out of range).
     GRAPHDB_TYPE_INVALID = -1,
 }
@@ -47,6 +55,8 @@ enum Kind {
     Node(Box<NodeView>),
     Relationship(Box<RelationshipView>),
     Path(Box<PathView>),
+    /// A temporal value: its type and its Cypher string form.
+    Temporal(graphdb_value_type, CBuf),
 }
 
 struct NodeView {
@@ -88,6 +98,23 @@ impl graphdb_value {
             ),
             Value::Node(n) => Kind::Node(Box::new(node_view(n))),
             Value::Relationship(r) => Kind::Relationship(Box::new(relationship_view(r))),
+            Value::Date(_)
+            | Value::LocalTime(_)
+            | Value::Time(_)
+            | Value::LocalDateTime(_)
+            | Value::DateTime(_)
+            | Value::Duration(_) => {
+                use graphdb_value_type::*;
+                let t = match v {
+                    Value::Date(_) => GRAPHDB_TYPE_DATE,
+                    Value::LocalTime(_) => GRAPHDB_TYPE_LOCAL_TIME,
+                    Value::Time(_) => GRAPHDB_TYPE_TIME,
+                    Value::LocalDateTime(_) => GRAPHDB_TYPE_LOCAL_DATETIME,
+                    Value::DateTime(_) => GRAPHDB_TYPE_DATETIME,
+                    _ => GRAPHDB_TYPE_DURATION,
+                };
+                Kind::Temporal(t, CBuf::new(&v.temporal_string().unwrap_or_default()))
+            }
             Value::Path(p) => Kind::Path(Box::new(PathView {
                 nodes: p
                     .nodes
@@ -121,6 +148,7 @@ impl graphdb_value {
             Kind::Node(_) => GRAPHDB_TYPE_NODE,
             Kind::Relationship(_) => GRAPHDB_TYPE_RELATIONSHIP,
             Kind::Path(_) => GRAPHDB_TYPE_PATH,
+            Kind::Temporal(t, _) => t,
         }
     }
 
@@ -136,6 +164,14 @@ impl graphdb_value {
             Kind::Node(_) => "NODE",
             Kind::Relationship(_) => "RELATIONSHIP",
             Kind::Path(_) => "PATH",
+            Kind::Temporal(t, _) => match t {
+                graphdb_value_type::GRAPHDB_TYPE_DATE => "DATE",
+                graphdb_value_type::GRAPHDB_TYPE_LOCAL_TIME => "LOCAL_TIME",
+                graphdb_value_type::GRAPHDB_TYPE_TIME => "TIME",
+                graphdb_value_type::GRAPHDB_TYPE_LOCAL_DATETIME => "LOCAL_DATETIME",
+                graphdb_value_type::GRAPHDB_TYPE_DATETIME => "DATETIME",
+                _ => "DURATION",
+            },
         }
     }
 
@@ -169,7 +205,8 @@ impl graphdb_value {
 
     pub(crate) fn as_str(&self) -> Result<&CBuf> {
         match &self.kind {
-            Kind::Str(s) => Ok(s),
+            // Temporal values read as their Cypher string form.
+            Kind::Str(s) | Kind::Temporal(_, s) => Ok(s),
             _ => Err(self.wrong_type("STRING")),
         }
     }

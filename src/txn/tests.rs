@@ -450,3 +450,32 @@ fn a_commit_that_panics_gives_up_its_turn_instead_of_hanging_later_commits() {
         "a panicked commit poisons the database: {e}"
     );
 }
+
+/// A transaction that begins after a committer read the running snapshots (but before it
+/// trimmed) has a snapshot at or above the committer's timestamp: every version such a
+/// snapshot may see survives, not only the newest. Losing one made a concurrent
+/// `MATCH (c:Counter) SET c.v = c.v + 1` find no node and silently do nothing.
+#[test]
+fn version_gc_keeps_what_late_snapshots_see() {
+    use crate::storage::graph::{Version, UNCOMMITTED};
+    let v = |stamp: u64, data: i32| Version {
+        stamp,
+        data: Some(data),
+    };
+    // Committer at ts 10 saw no running snapshot; commits 11 and 12 followed, and a
+    // transaction that began between them holds snapshot 11.
+    let mut chain = vec![v(4, 0), v(10, 1), v(11, 2), v(12, 3)];
+    transaction::trim_chain(&mut chain, &[], 10);
+    let stamps: Vec<u64> = chain.iter().map(|v| v.stamp).collect();
+    assert_eq!(stamps, vec![10, 11, 12]);
+    // A running snapshot below the floor keeps its version too; older ones go.
+    let mut chain = vec![v(2, 0), v(4, 1), v(6, 2), v(10, 3)];
+    transaction::trim_chain(&mut chain, &[5], 10);
+    let stamps: Vec<u64> = chain.iter().map(|v| v.stamp).collect();
+    assert_eq!(stamps, vec![4, 10]);
+    // An uncommitted head always stays.
+    let mut chain = vec![v(2, 0), v(3, 1), v(UNCOMMITTED | 9, 2)];
+    transaction::trim_chain(&mut chain, &[], 3);
+    let stamps: Vec<u64> = chain.iter().map(|v| v.stamp).collect();
+    assert_eq!(stamps, vec![3, UNCOMMITTED | 9]);
+}

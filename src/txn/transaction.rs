@@ -20,7 +20,7 @@ use std::sync::{Arc, Condvar, Mutex, RwLockWriteGuard};
 use std::time::{Duration, Instant};
 
 use super::stats::{ConflictCause, Counters, RunningTxn, TxnInfo, TxnStats};
-use super::validation::{CommitSummary, ReadSet};
+use super::validation::{CommitSummary, NameKind, ReadSet};
 use super::{Isolation, TxnKind};
 use crate::error::{Error, ErrorKind, Result};
 use crate::storage::graph::{
@@ -288,20 +288,18 @@ impl Registry {
 }
 
 /// Drops the versions of `chain` that nobody can see any more: kept are our uncommitted
-/// head (if any), the newest committed version (every future snapshot sees it), and for each
-/// running snapshot in `snapshots` the version it sees. A deletion that is the only thing left
-/// drops the whole chain.
-fn trim_chain<T>(chain: &mut Vec<Version<T>>, snapshots: &[u64]) {
+/// head (if any), for each running snapshot in `snapshots` the version it sees, and every
+/// version a snapshot at or above `floor` may see (the one visible at `floor` and all newer
+/// committed ones). `floor` covers transactions that begin after `snapshots` was read: they
+/// take a snapshot of at least the timestamp published then, and `floor` must be that
+/// timestamp. A deletion that is the only thing left drops the whole chain.
+pub(super) fn trim_chain<T>(chain: &mut Vec<Version<T>>, snapshots: &[u64], floor: u64) {
     let committed = |v: &Version<T>| v.stamp < UNCOMMITTED;
-    let Some(newest) = chain.iter().rposition(committed) else {
-        return;
-    };
-    let mut keep = vec![false; chain.len()];
-    keep[newest] = true;
-    for (i, v) in chain.iter().enumerate() {
-        keep[i] |= !committed(v);
-    }
-    for &s in snapshots {
+    let mut keep: Vec<bool> = chain
+        .iter()
+        .map(|v| !committed(v) || v.stamp > floor)
+        .collect();
+    for &s in snapshots.iter().chain(std::iter::once(&floor)) {
         if let Some(i) = chain.iter().rposition(|v| committed(v) && v.stamp <= s) {
             keep[i] = true;
         }
@@ -469,14 +467,34 @@ impl Transaction {
     }
 
     // ---- catalog -------------------------------------------------------------------------
+    // A name that is not interned yet makes a reader skip the scan, expansion or property
+    // read it would have recorded; the absence itself is recorded instead (see validation).
     pub fn label_id(&self, name: &str) -> Option<LabelId> {
-        self.mgr.graph.catalog.labels.get(name)
+        let id = self.mgr.graph.catalog.labels.get(name);
+        if id.is_none() {
+            self.note_absent(NameKind::Label, name);
+        }
+        id
     }
     pub fn rel_type_id(&self, name: &str) -> Option<TypeId> {
-        self.mgr.graph.catalog.rel_types.get(name)
+        let id = self.mgr.graph.catalog.rel_types.get(name);
+        if id.is_none() {
+            self.note_absent(NameKind::RelType, name);
+        }
+        id
     }
     pub fn key_id(&self, name: &str) -> Option<KeyId> {
-        self.mgr.graph.catalog.keys.get(name)
+        let id = self.mgr.graph.catalog.keys.get(name);
+        if id.is_none() {
+            self.note_absent(NameKind::Key, name);
+        }
+        id
+    }
+
+    fn note_absent(&self, kind: NameKind, name: &str) {
+        self.note(|r| {
+            r.absent_names.insert((kind, name.to_owned()));
+        });
     }
     pub fn label_name(&self, id: LabelId) -> Arc<str> {
         self.mgr.graph.catalog.labels.name(id)
@@ -1450,7 +1468,7 @@ impl Transaction {
     /// (see `trim_chain`). Done per commit, so memory under a steady update workload stays
     /// bounded without a background sweep, and a long-running reader pins one version per
     /// entity, not the history since it began.
-    fn collect_versions(&self, running: &[u64]) {
+    fn collect_versions(&self, running: &[u64], floor: u64) {
         let mut g = self.mgr.graph.write();
         for &e in &self.touched {
             match e {
@@ -1459,13 +1477,13 @@ impl Transaction {
                     if let Some(n) = g.nodes.get_mut(id as usize) {
                         // Also drops entries of values our own version replaced in place.
                         let before = g.schema.entries(&n.versions);
-                        trim_chain(&mut n.versions, running);
+                        trim_chain(&mut n.versions, running, floor);
                         g.schema.prune(id, before, &n.versions);
                     }
                 }
                 Entity::Rel(id) => {
                     if let Some(r) = g.rel_entry_mut(id) {
-                        trim_chain(&mut r.versions, running);
+                        trim_chain(&mut r.versions, running, floor);
                     }
                 }
             }
@@ -1480,6 +1498,28 @@ impl Transaction {
         };
         let reads = reads.borrow();
         let recent = lock(&self.mgr.recent);
+        // A name we found absent and that exists now was interned after our lookup, by a
+        // transaction that (if it committed) committed after our snapshot. Names are first
+        // used rarely, so any commit since our snapshot counts as a conflict.
+        let cat = &self.mgr.graph.catalog;
+        let now_defined = reads.absent_names.iter().find(|(kind, name)| match kind {
+            NameKind::Label => cat.labels.get(name).is_some(),
+            NameKind::RelType => cat.rel_types.get(name).is_some(),
+            NameKind::Key => cat.keys.get(name).is_some(),
+        });
+        if let (Some((kind, name)), Some(s)) = (
+            now_defined,
+            recent.iter().find(|s| s.ts > self.vis.snapshot),
+        ) {
+            self.mgr.counters.conflict(ConflictCause::ReadValidation);
+            return Err(Error::conflict(format!(
+                "serialization failure: the {} `{name}` did not exist when this transaction \
+                 looked for it, and a concurrent transaction (commit {}) may have created it; \
+                 this transaction was rolled back, retry it",
+                kind.noun(),
+                s.ts
+            )));
+        }
         for s in recent.iter().filter(|s| s.ts > self.vis.snapshot) {
             if let Some(what) = reads.invalidated_by(s) {
                 self.mgr.counters.conflict(ConflictCause::ReadValidation);
@@ -1593,7 +1633,7 @@ impl Transaction {
             mgr.end_publish_turn(turn);
             running
         };
-        self.collect_versions(&running);
+        self.collect_versions(&running, ts);
         self.undo.clear();
         self.finish();
         Ok(())

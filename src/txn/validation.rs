@@ -19,7 +19,11 @@
 //!   deleted at that node conflicts (so two `MERGE (a)-[:R]->(b)` cannot both create, and
 //!   `NOT EXISTS { (seat)<-[:BOOKED]-() }` cannot be invalidated unseen). Creating
 //!   relationships at a node does not write the node itself, so a supernode takes many
-//!   concurrent writers without conflicts.
+//!   concurrent writers without conflicts;
+//! - looking up a label, relationship type or property key that is not interned yet (so the
+//!   reader skips the scan, expansion or property read it would have registered) registers
+//!   the name; if the name exists at commit, any commit after the snapshot conflicts. Without
+//!   this, two concurrent `MERGE (a)-[:NEW_TYPE]->(b)` would both create;
 //! - an index lookup registers `(label, key, range)`; a committed node that enters or leaves
 //!   the range (value set, changed or removed; label added or removed; node created or
 //!   deleted) conflicts. Commit summaries list those moves for every `(label, key)` indexed
@@ -34,9 +38,29 @@ use crate::storage::index::KeyRange;
 use crate::storage::{KeyId, LabelId, NodeId, RelId};
 use crate::value::Value;
 
+/// The catalog a name was looked up in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum NameKind {
+    Label,
+    RelType,
+    Key,
+}
+
+impl NameKind {
+    pub fn noun(self) -> &'static str {
+        match self {
+            NameKind::Label => "label",
+            NameKind::RelType => "relationship type",
+            NameKind::Key => "property key",
+        }
+    }
+}
+
 /// What one serializable transaction has read.
 #[derive(Debug, Default)]
 pub struct ReadSet {
+    /// Names looked up while not interned.
+    pub absent_names: HashSet<(NameKind, String)>,
     pub nodes: HashSet<NodeId>,
     pub rels: HashSet<RelId>,
     pub labels: HashSet<LabelId>,

@@ -9,6 +9,7 @@ use std::collections::BTreeMap;
 
 use crate::error::{Error, Result};
 use crate::storage::{Change, PropList};
+use crate::temporal;
 use crate::value::Value;
 
 const MAX_DEPTH: usize = 128;
@@ -32,6 +33,13 @@ mod tag {
     pub const STRING: u8 = 5;
     pub const LIST: u8 = 6;
     pub const MAP: u8 = 7;
+    // Temporal values (added later; older logs never contain these tags).
+    pub const DATE: u8 = 8;
+    pub const LOCAL_TIME: u8 = 9;
+    pub const TIME: u8 = 10;
+    pub const LOCAL_DATE_TIME: u8 = 11;
+    pub const DATE_TIME: u8 = 12;
+    pub const DURATION: u8 = 13;
 }
 
 pub fn encode(ts: u64, changes: &[Change]) -> Vec<u8> {
@@ -124,6 +132,42 @@ impl Encoder {
                     self.str(k);
                     self.value(v);
                 }
+            }
+            Value::Date(d) => {
+                self.buf.push(tag::DATE);
+                self.ivar(d.epoch_day());
+            }
+            Value::LocalTime(t) => {
+                self.buf.push(tag::LOCAL_TIME);
+                self.ivar(t.nanos_of_day());
+            }
+            Value::Time(t) => {
+                self.buf.push(tag::TIME);
+                self.ivar(t.time.nanos_of_day());
+                self.ivar(i64::from(t.offset));
+            }
+            Value::LocalDateTime(l) => {
+                self.buf.push(tag::LOCAL_DATE_TIME);
+                self.ivar(l.date.epoch_day());
+                self.ivar(l.time.nanos_of_day());
+            }
+            Value::DateTime(dt) => {
+                self.buf.push(tag::DATE_TIME);
+                self.ivar(dt.local.date.epoch_day());
+                self.ivar(dt.local.time.nanos_of_day());
+                self.ivar(i64::from(dt.offset));
+                // The zone name, empty for a plain offset.
+                match dt.zone {
+                    Some(temporal::Zone::Named(tz)) => self.str(tz.name()),
+                    _ => self.str(""),
+                }
+            }
+            Value::Duration(d) => {
+                self.buf.push(tag::DURATION);
+                self.ivar(d.months());
+                self.ivar(d.days());
+                self.ivar(d.seconds());
+                self.ivar(d.nanos());
             }
             // The storage layer refuses entities as property values, so none reach the log.
             Value::Node(_) | Value::Relationship(_) | Value::Path(_) => self.buf.push(tag::NULL),
@@ -282,7 +326,8 @@ impl Decoder<'_> {
         if depth > MAX_DEPTH {
             return Err(self.bad("values nested too deeply"));
         }
-        Ok(match self.byte()? {
+        let tag_byte = self.byte()?;
+        Ok(match tag_byte {
             tag::NULL => Value::Null,
             tag::FALSE => Value::Bool(false),
             tag::TRUE => Value::Bool(true),
@@ -306,7 +351,58 @@ impl Decoder<'_> {
                 }
                 Value::Map(m)
             }
+            tag::DATE..=tag::DURATION => self.temporal(tag_byte)?,
             _ => return Err(self.bad("unknown value tag")),
+        })
+    }
+
+    fn temporal(&mut self, t: u8) -> Result<Value> {
+        let bad = |d: &Self| d.bad("invalid temporal value");
+        let date = |d: &mut Self| -> Result<temporal::Date> {
+            let days = d.ivar()?;
+            temporal::Date::from_epoch_day(days).map_err(|_| bad(d))
+        };
+        let time = |d: &mut Self| -> Result<temporal::LocalTime> {
+            let n = d.ivar()?;
+            temporal::LocalTime::from_nanos_of_day(n).map_err(|_| bad(d))
+        };
+        let offset = |d: &mut Self| -> Result<i32> {
+            let o = d.ivar()?;
+            i32::try_from(o).map_err(|_| bad(d))
+        };
+        Ok(match t {
+            tag::DATE => Value::Date(date(self)?),
+            tag::LOCAL_TIME => Value::LocalTime(time(self)?),
+            tag::TIME => Value::Time(temporal::Time {
+                time: time(self)?,
+                offset: offset(self)?,
+            }),
+            tag::LOCAL_DATE_TIME => Value::LocalDateTime(temporal::LocalDateTime {
+                date: date(self)?,
+                time: time(self)?,
+            }),
+            tag::DATE_TIME => {
+                let local = temporal::LocalDateTime {
+                    date: date(self)?,
+                    time: time(self)?,
+                };
+                let offset = offset(self)?;
+                let name = self.str()?;
+                let zone = if name.is_empty() {
+                    None
+                } else {
+                    Some(temporal::Zone::parse(&name).map_err(|_| bad(self))?)
+                };
+                Value::DateTime(temporal::DateTime {
+                    local,
+                    offset,
+                    zone,
+                })
+            }
+            _ => {
+                let (m, days, s, n) = (self.ivar()?, self.ivar()?, self.ivar()?, self.ivar()?);
+                Value::Duration(temporal::Duration::new(m, days, s, n).map_err(|_| bad(self))?)
+            }
         })
     }
 
@@ -357,6 +453,19 @@ impl Decoder<'_> {
 mod tests {
     use super::*;
 
+    fn temporal_sample() -> Value {
+        use crate::temporal::parse;
+        Value::List(vec![
+            Value::Date(parse::date("-0044-03-15").unwrap()),
+            Value::LocalTime(parse::local_time("23:59:59.999999999").unwrap()),
+            Value::Time(parse::time("12:00-02:05:07").unwrap()),
+            Value::LocalDateTime(parse::local_date_time("+999999999-12-31T23:59").unwrap()),
+            Value::DateTime(parse::date_time("2015-07-21T21:40:32.142[Europe/Stockholm]").unwrap()),
+            Value::DateTime(parse::date_time("2015-07-21T21:40:32+01:00").unwrap()),
+            Value::Duration(parse::duration("P-1Y2M-3DT-4.5S").unwrap()),
+        ])
+    }
+
     fn sample() -> Vec<Change> {
         let mut m = BTreeMap::new();
         m.insert(
@@ -375,6 +484,7 @@ mod tests {
                     (2, Value::Map(m)),
                     (3, Value::Int(i64::MIN)),
                     (4, Value::Bool(true)),
+                    (5, temporal_sample()),
                 ],
             },
             Change::PutRel {

@@ -2,7 +2,7 @@
 
 use std::collections::BTreeSet;
 
-use graphdb::api::{Database, Options, Params, QueryResult, Value};
+use graphdb::api::{Database, Options, Params, ProcedureSignature, QueryResult, Value};
 use graphdb::error::{Error, ErrorKind};
 use graphdb::Connection;
 
@@ -85,6 +85,7 @@ fn side_effects(before: &Snapshot, after: &Snapshot) -> Vec<(&'static str, i64)>
 }
 
 struct State {
+    db: Database,
     conn: Connection,
     params: Params,
     last: Option<Result<QueryResult, Error>>,
@@ -119,6 +120,7 @@ pub fn run_case(case: &Case, env: &Env, timeout_ms: u64) -> Outcome {
     };
     let mut st = State {
         conn: db.connect(),
+        db,
         params: Params::new(),
         last: None,
         effects: None,
@@ -178,8 +180,8 @@ fn step_run(st: &mut State, step: &Step, env: &Env, notes: &mut Vec<String>) -> 
         }
         return Ok(());
     }
-    if t.starts_with("there exists a procedure") {
-        return Err("unsupported: test procedures (no procedure registration API yet)".into());
+    if let Some(sig) = t.strip_prefix("there exists a procedure ") {
+        return register_procedure(&st.db, sig, &step.table);
     }
     if t == "executing query" || t == "executing control query" {
         let q = step.docstring.clone().unwrap_or_default();
@@ -264,6 +266,41 @@ fn step_run(st: &mut State, step: &Step, env: &Env, notes: &mut Vec<String>) -> 
         }
     }
     Err(format!("unsupported step: {}", short(t, 80)))
+}
+
+/// Registers the TCK's table-driven test procedure: its table has a column per input, then
+/// one per output; a call yields the output part of every row whose inputs equal the
+/// arguments.
+fn register_procedure(db: &Database, sig: &str, table: &[Vec<String>]) -> Result<(), String> {
+    let sig = ProcedureSignature::parse(sig).map_err(|e| format!("procedure signature: {e}"))?;
+    let n_in = sig.inputs.len();
+    let width = n_in + sig.outputs.len();
+    let mut rows: Vec<Vec<Value>> = Vec::new();
+    for row in table.iter().skip(1) {
+        if row.len() != width {
+            return Err(format!(
+                "procedure table row has {} cells, the signature {width}",
+                row.len()
+            ));
+        }
+        let vals = row
+            .iter()
+            .map(|c| values::parse(c).and_then(|v| values::to_param(&v)))
+            .collect::<Result<Vec<Value>, String>>()?;
+        rows.push(vals);
+    }
+    let same = |a: &Value, b: &Value| match (a, b) {
+        (Value::Int(x), Value::Float(y)) | (Value::Float(y), Value::Int(x)) => *x as f64 == *y,
+        _ => a == b,
+    };
+    db.register_procedure(sig, move |args: &[Value]| {
+        Ok(rows
+            .iter()
+            .filter(|r| r.len() >= n_in && args.iter().zip(&r[..n_in]).all(|(a, b)| same(a, b)))
+            .map(|r| r[n_in..].to_vec())
+            .collect())
+    })
+    .map_err(|e| format!("registering the procedure failed: {e}"))
 }
 
 /// Our error kinds that stand for the TCK's error type. The TCK's "SyntaxError" also covers

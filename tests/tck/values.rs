@@ -332,6 +332,10 @@ pub fn matches(exp: &TVal, got: &Value, unordered: bool) -> bool {
         (TVal::Int(a), Value::Int(b)) => a == b,
         (TVal::Float(a), Value::Float(b)) => float_eq(*a, *b),
         (TVal::Str(a), Value::String(b)) => a == b,
+        // The TCK writes temporal values as their Cypher string form: '2015-07-21'.
+        (TVal::Str(a), temporal) if temporal.temporal_string().is_some() => {
+            temporal.temporal_string().as_deref() == Some(a.as_str())
+        }
         (TVal::List(a), Value::List(b)) => {
             if a.len() != b.len() {
                 return false;
@@ -425,10 +429,11 @@ pub fn show(v: &Value) -> String {
             }
             s + ">"
         }
-        // Variants added to the API later (temporal values) show in their debug form until
-        // the runner learns their notation.
-        #[allow(unreachable_patterns)]
-        other => format!("{other:?}"),
+        // Temporal values in the TCK's notation: their string form, quoted.
+        other => match other.temporal_string() {
+            Some(t) => format!("'{t}'"),
+            None => format!("{other:?}"),
+        },
     }
 }
 

@@ -37,6 +37,9 @@ pub(crate) fn property_of(ctx: &EvalContext, v: &Value, key: &str) -> Result<Val
             Ok(v)
         }
         Value::Map(m) => Ok(m.get(key).cloned().unwrap_or(Value::Null)),
+        other if crate::temporal::compare::is_temporal(other) => {
+            crate::temporal::access::component(other, key).unwrap_or(Ok(Value::Null))
+        }
         other => Err(Error::type_error(format!(
             "cannot read property `{key}` of {}; only nodes, relationships and maps have properties",
             other.type_name()

@@ -3,6 +3,7 @@
 //! here is unit-tested without a transaction.
 
 use crate::error::{Error, ErrorKind, Result};
+use crate::temporal::arith::{self as temporal, Op};
 use crate::value::Value;
 
 use super::super::semantics;
@@ -91,6 +92,9 @@ pub(crate) fn add(a: Value, b: Value) -> Result<Value> {
     ) {
         return r;
     }
+    if let Some(r) = temporal::binary(Op::Add, &a, &b) {
+        return r;
+    }
     match (a, b) {
         (Value::String(mut x), Value::String(y)) => {
             x.push_str(&y);
@@ -122,6 +126,7 @@ pub(crate) fn sub(a: &Value, b: &Value) -> Result<Value> {
         |x, y| x.checked_sub(y).ok_or_else(|| overflow("subtraction")),
         |x, y| x - y,
     )
+    .or_else(|| temporal::binary(Op::Sub, a, b))
     .unwrap_or_else(|| Err(arith_type_error("subtract", a, b)))
 }
 
@@ -135,6 +140,7 @@ pub(crate) fn mul(a: &Value, b: &Value) -> Result<Value> {
         |x, y| x.checked_mul(y).ok_or_else(|| overflow("multiplication")),
         |x, y| x * y,
     )
+    .or_else(|| temporal::binary(Op::Mul, a, b))
     .unwrap_or_else(|| Err(arith_type_error("multiply", a, b)))
 }
 
@@ -161,6 +167,7 @@ pub(crate) fn div(a: &Value, b: &Value) -> Result<Value> {
         },
         |x, y| x / y,
     )
+    .or_else(|| temporal::binary(Op::Div, a, b))
     .unwrap_or_else(|| Err(arith_type_error("divide", a, b)))
 }
 
@@ -211,6 +218,7 @@ pub(crate) fn neg(v: &Value) -> Result<Value> {
             .map(Value::Int)
             .ok_or_else(|| overflow("negation")),
         Value::Float(f) => Ok(Value::Float(-f)),
+        Value::Duration(d) => d.checked_neg().map(Value::Duration),
         other => Err(Error::type_error(format!(
             "cannot negate {}; unary minus needs a number",
             other.type_name()

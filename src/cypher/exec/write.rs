@@ -39,17 +39,19 @@ fn target_of(v: Value, span: Span, what: &str) -> Result<Option<Target>> {
 }
 
 /// Whether `v` can be a property value: openCypher stores null (meaning "remove"),
-/// booleans, numbers, strings and lists of those (no nulls, maps, nested lists or entities).
+/// booleans, numbers, strings, temporal values and lists of those (no nulls, maps, nested
+/// lists or entities).
 fn property_value_ok(v: &Value) -> bool {
+    let scalar = |v: &Value| {
+        matches!(
+            v,
+            Value::Bool(_) | Value::Int(_) | Value::Float(_) | Value::String(_)
+        ) || crate::temporal::compare::is_temporal(v)
+    };
     match v {
-        Value::Null | Value::Bool(_) | Value::Int(_) | Value::Float(_) | Value::String(_) => true,
-        Value::List(items) => items.iter().all(|i| {
-            matches!(
-                i,
-                Value::Bool(_) | Value::Int(_) | Value::Float(_) | Value::String(_)
-            )
-        }),
-        _ => false,
+        Value::Null => true,
+        Value::List(items) => items.iter().all(scalar),
+        other => scalar(other),
     }
 }
 
@@ -59,7 +61,7 @@ fn check_storable(key: &str, v: &Value, span: Span) -> Result<()> {
     } else {
         Err(err_at(
             Error::type_error(format!(
-                "property `{key}` cannot store a {} value; properties hold booleans, numbers, strings and lists of those",
+                "property `{key}` cannot store a {} value; properties hold booleans, numbers, strings, temporal values and lists of those",
                 describe(v)
             )),
             span,

@@ -44,6 +44,12 @@ pub(super) fn to_string(args: Vec<Value>) -> Result<Value> {
         Value::Int(i) => Value::String(i.to_string()),
         Value::Float(f) => Value::String(format_float(f)),
         Value::Bool(b) => Value::String(b.to_string()),
+        Value::Date(d) => Value::String(d.to_string()),
+        Value::LocalTime(t) => Value::String(t.to_string()),
+        Value::Time(t) => Value::String(t.to_string()),
+        Value::LocalDateTime(l) => Value::String(l.to_string()),
+        Value::DateTime(d) => Value::String(d.to_string()),
+        Value::Duration(d) => Value::String(d.to_string()),
         other => {
             return Err(bad_type(
                 "toString",
