@@ -571,3 +571,50 @@ fn an_index_lookup_is_a_predicate_read_under_serializable() {
         }
     }
 }
+
+#[test]
+fn racing_merges_on_a_unique_key_leave_one_node() {
+    let db = mem();
+    let mut c = db.connect();
+    run(
+        &mut c,
+        "CREATE CONSTRAINT FOR (u:User) REQUIRE u.email IS UNIQUE",
+    );
+    // Under SERIALIZABLE the loser's index lookup is invalidated first: a retryable
+    // CONFLICT, after which the retry finds the winner's node.
+    let mut a = db.connect();
+    let mut b = db.connect();
+    a.begin(TxnMode::ReadWrite).unwrap();
+    b.begin(TxnMode::ReadWrite).unwrap();
+    run(&mut a, "MERGE (:User {email: 'm'})");
+    run(&mut b, "MERGE (:User {email: 'm'})");
+    a.commit().unwrap();
+    let e = b.commit().unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Conflict, "{e}");
+    let n = b
+        .transact(TxnMode::ReadWrite, 3, |c| {
+            c.query("MERGE (u:User {email: 'm'}) RETURN u.email", &Params::new())
+                .map(|r| r.rows.len())
+        })
+        .unwrap();
+    assert_eq!(n, 1);
+    assert_eq!(count(&mut c, "MATCH (u:User) RETURN count(u)"), 1);
+    // Under SNAPSHOT isolation nothing validates reads: the constraint still holds.
+    let mut a = db.connect();
+    let mut b = db.connect();
+    a.begin_with_isolation(TxnMode::ReadWrite, graphdb::IsolationMode::Snapshot)
+        .unwrap();
+    b.begin_with_isolation(TxnMode::ReadWrite, graphdb::IsolationMode::Snapshot)
+        .unwrap();
+    run(&mut a, "MERGE (:User {email: 's'})");
+    run(&mut b, "MERGE (:User {email: 's'})");
+    a.commit().unwrap();
+    assert_eq!(
+        b.commit().unwrap_err().kind(),
+        ErrorKind::ConstraintViolation
+    );
+    assert_eq!(
+        count(&mut c, "MATCH (u:User {email: 's'}) RETURN count(u)"),
+        1
+    );
+}
