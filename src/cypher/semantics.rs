@@ -477,7 +477,7 @@ mod tests {
         let dur = Value::Duration(parse::duration("P1D").unwrap());
         let lt = Value::LocalTime(parse::local_time("12:00").unwrap());
         // DATETIME < DATE < LOCAL TIME < DURATION < STRING < NUMBER.
-        let mut v = vec![
+        let mut v = [
             i(1),
             s("a"),
             dur.clone(),
