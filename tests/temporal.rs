@@ -127,3 +127,28 @@ fn bad_temporal_input_is_an_error_not_a_panic() {
         .unwrap();
     assert_eq!(r.rows[0], vec![Value::Null, Value::Null]);
 }
+
+#[test]
+fn clocks_fix_the_transaction_and_statement_instants() {
+    let db = Database::open(":memory:", &Options::new()).unwrap();
+    let mut c = db.connect();
+    let q = "RETURN datetime.transaction() AS tx, datetime.statement() AS st, \
+             datetime() AS now, duration.inSeconds(localtime(), localtime()) AS zero";
+    c.begin(graphdb::TxnMode::ReadOnly).unwrap();
+    let a = c.query(q, &Params::new()).unwrap().rows.remove(0);
+    std::thread::sleep(std::time::Duration::from_millis(5));
+    let b = c.query(q, &Params::new()).unwrap().rows.remove(0);
+    c.commit().unwrap();
+    assert_eq!(a[0], b[0], "one transaction, one transaction instant");
+    assert_ne!(a[1], b[1], "each statement has its own instant");
+    assert_eq!(a[1], a[2], "datetime() is the statement instant");
+    assert_eq!(a[3].temporal_string().as_deref(), Some("PT0S"));
+    let r = c
+        .query(
+            "RETURN datetime.realtime() >= datetime.statement() AS later, \
+             datetime.transaction() = datetime.statement() AS auto",
+            &Params::new(),
+        )
+        .unwrap();
+    assert_eq!(r.rows[0], vec![Value::Bool(true), Value::Bool(true)]);
+}
