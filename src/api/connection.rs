@@ -230,9 +230,26 @@ impl Connection {
             | StatementKind::CreateUniqueConstraint { .. }
             | StatementKind::DropConstraint { .. }
             | StatementKind::ShowIndexes
-            | StatementKind::ShowConstraints => Err(not_yet("indexes and constraints are")),
+            | StatementKind::ShowConstraints => self.run_schema(&statement.kind),
             StatementKind::ShowTransactions => Ok(self.show_transactions()),
         }
+    }
+
+    /// Schema statements. A change is its own transaction (as in Neo4j), so it is refused
+    /// while an explicit transaction is open.
+    fn run_schema(&mut self, kind: &StatementKind) -> Result<QueryResult> {
+        if self.open.is_some() && cypher::exec::schema::is_schema_change(kind) {
+            return Err(Error::transaction_state(
+                "index and constraint changes run in a transaction of their own; commit or roll \
+                 back the open transaction first, then run this statement on its own",
+            ));
+        }
+        let out = cypher::exec::schema::run_schema(kind, &self.db.txns)?;
+        // Schema rows hold no graph entities; the conversion needs a transaction regardless.
+        let tx = self.db.txns.begin(TxnMode::ReadOnly, Isolation::Snapshot);
+        let result = materialize(out, &tx);
+        tx.rollback();
+        result
     }
 
     /// One row per running transaction on this database, oldest first.

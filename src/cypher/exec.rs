@@ -11,15 +11,17 @@
 //! SET, REMOVE, DELETE), `procs` (CALL), `compat` (value semantics and accumulators).
 
 mod compat;
+mod load_csv;
 mod pattern;
 mod procs;
 mod project;
+pub mod schema;
 mod write;
 
 use super::ast::{Clause, Expr, Query, SingleQuery};
 use super::eval::{self, Bindings, EvalContext, SubqueryRunner};
 use super::{ExecControl, ParamMap, QueryOutput, QueryStats};
-use crate::error::{Error, ErrorKind, Result};
+use crate::error::{Error, Result};
 use crate::txn::Transaction;
 use crate::value::Value;
 
@@ -50,6 +52,7 @@ pub fn run_query_with(
     // Every semantic error is found before anything runs, so a bad query changes nothing.
     super::plan::check_query(query)?;
     procs::check_calls(query, procs, params)?;
+    PEAK_ROWS.with(|p| p.set(0));
     let mut ex = Exec {
         tx: Tx::Write(tx),
         params,
@@ -80,6 +83,18 @@ pub fn run_query_with(
         rows,
         stats: ex.stats,
     })
+}
+
+thread_local! {
+    /// The most rows any table between two clauses held in the last query run on this thread.
+    static PEAK_ROWS: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+}
+
+/// The most rows the executor held in one table (between two clauses, or in one LOAD CSV
+/// batch) during the last query run on this thread: the measure that shows LOAD CSV streams.
+#[doc(hidden)]
+pub fn last_query_peak_rows() -> usize {
+    PEAK_ROWS.with(|p| p.get())
 }
 
 /// Column names plus rows in column order.
@@ -242,17 +257,32 @@ impl Exec<'_> {
         input: Table,
         top_level: bool,
     ) -> Result<SingleOutput> {
+        let (table, returns) = self.run_clauses(&q.clauses, input, top_level)?;
+        Ok(SingleOutput { table, returns })
+    }
+
+    /// Runs `clauses` in order on `input`; returns the last table and whether it is a result
+    /// (from RETURN or a standalone CALL). `top_level`: these are all of a query part's
+    /// clauses (a lone CALL there is standalone).
+    pub(crate) fn run_clauses(
+        &mut self,
+        clauses: &[Clause],
+        input: Table,
+        top_level: bool,
+    ) -> Result<(Table, bool)> {
         let mut table = input;
         let mut returns = false;
-        let n = q.clauses.len();
-        for clause in &q.clauses {
+        let n = clauses.len();
+        self.note_rows(table.rows.len());
+        let mut i = 0;
+        while i < n {
             self.control.check()?;
+            let clause = &clauses[i];
+            i += 1;
             table = match clause {
                 Clause::Match(m) => self.run_match(table, m)?,
                 Clause::Unwind(u) => self.run_unwind(table, u)?,
-                Clause::With(w) => {
-                    self.project(table, &w.projection, w.where_.as_ref())?
-                }
+                Clause::With(w) => self.project(table, &w.projection, w.where_.as_ref())?,
                 Clause::Return(r) => {
                     returns = true;
                     self.project(table, &r.projection, None)?
@@ -270,15 +300,24 @@ impl Exec<'_> {
                     t
                 }
                 Clause::LoadCsv(l) => {
-                    return Err(Error::new(
-                        ErrorKind::Error,
-                        "LOAD CSV is not supported yet; load the file in your program and pass rows as a list parameter to UNWIND",
-                    )
-                    .at(l.span.line, l.span.column))
+                    // The clauses that can run batch by batch go with it.
+                    let end = i + load_csv::stream_end(&clauses[i..]);
+                    let ends_query = end == n;
+                    let keep = !ends_query || matches!(clauses.last(), Some(Clause::Return(_)));
+                    let (t, r) = self.run_load_csv(table, l, &clauses[i..end], keep)?;
+                    returns = r;
+                    i = end;
+                    t
                 }
             };
+            self.note_rows(table.rows.len());
         }
-        Ok(SingleOutput { table, returns })
+        Ok((table, returns))
+    }
+
+    /// Records how many rows one table held, for [`last_query_peak_rows`].
+    pub(crate) fn note_rows(&self, rows: usize) {
+        PEAK_ROWS.with(|p| p.set(p.get().max(rows)));
     }
 
     fn run_unwind(&mut self, table: Table, u: &super::ast::Unwind) -> Result<Table> {

@@ -29,4 +29,16 @@ pub enum Change {
         props: PropList,
     },
     DeleteRel(RelId),
+    /// Defines an index (or, with `unique`, a uniqueness constraint and its index) on
+    /// `(label, key)`; its contents are rebuilt from the data, never logged.
+    CreateIndex {
+        name: String,
+        label: LabelId,
+        key: KeyId,
+        unique: bool,
+    },
+    /// Drops the index or constraint called `name`.
+    DropIndex {
+        name: String,
+    },
 }

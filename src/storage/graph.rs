@@ -14,6 +14,7 @@ use std::sync::{RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use super::catalog::Catalog;
 use super::change::{Change, PropList};
+use super::index::{IndexDef, KeyRange, Schema};
 use super::{KeyId, LabelId, NodeId, RelId, TypeId};
 use crate::error::{Error, Result};
 use crate::value::Value;
@@ -85,6 +86,8 @@ pub struct GraphData {
     pub rels: Vec<RelEntry>,
     /// Every node that has ever had the label in some version.
     pub by_label: HashMap<LabelId, BTreeSet<NodeId>>,
+    /// Index and constraint definitions and index contents (see `index`).
+    pub schema: Schema,
 }
 
 impl GraphData {
@@ -120,6 +123,42 @@ impl GraphData {
         }
     }
 
+    /// Files a newly installed node version in the label set and the indexes.
+    pub fn note_node(&mut self, id: NodeId, d: &NodeData) {
+        self.note_labels(id, &d.labels);
+        self.schema.note(id, d);
+    }
+
+    /// Adds an index definition, building its contents from every version in memory.
+    pub fn add_index(&mut self, def: IndexDef) {
+        let nodes = self
+            .nodes
+            .iter()
+            .enumerate()
+            .map(|(i, e)| (i as NodeId, &e.versions[..]));
+        self.schema.add(def, nodes);
+    }
+
+    /// Nodes visible at `vis` with `label` whose `key` value lies in `range`, ascending id;
+    /// `None` when no index on `(label, key)` is usable at `vis`'s snapshot.
+    pub fn index_seek(
+        &self,
+        label: LabelId,
+        key: KeyId,
+        range: &KeyRange,
+        vis: Visibility,
+    ) -> Option<Vec<NodeId>> {
+        let idx = self.schema.usable(label, key, vis.snapshot)?;
+        let mut out = idx.candidates(range);
+        out.retain(|&id| {
+            self.node(id, vis).is_some_and(|n| {
+                n.labels.binary_search(&label).is_ok()
+                    && prop_get(&n.props, key).is_some_and(|v| range.contains(v))
+            })
+        });
+        Some(out)
+    }
+
     fn ensure_node_slot(&mut self, id: NodeId) -> Result<&mut NodeEntry> {
         let idx = usize::try_from(id)
             .map_err(|_| Error::corrupt(format!("node id {id} is out of range")))?;
@@ -137,15 +176,16 @@ impl GraphData {
                 Change::DefineRelType(id, name) => catalog.rel_types.define(*id, name)?,
                 Change::DefineKey(id, name) => catalog.keys.define(*id, name)?,
                 Change::PutNode { id, labels, props } => {
+                    let data = NodeData {
+                        labels: labels.clone(),
+                        props: props.clone(),
+                    };
+                    self.note_node(*id, &data);
                     let e = self.ensure_node_slot(*id)?;
                     e.versions.push(Version {
                         stamp: ts,
-                        data: Some(NodeData {
-                            labels: labels.clone(),
-                            props: props.clone(),
-                        }),
+                        data: Some(data),
                     });
-                    self.note_labels(*id, labels);
                 }
                 Change::DeleteNode(id) => {
                     let e = self.ensure_node_slot(*id)?;
@@ -187,6 +227,32 @@ impl GraphData {
                     };
                     self.ensure_node_slot(*start)?.out.push(*id);
                     self.ensure_node_slot(*end)?.inc.push(*id);
+                }
+                Change::CreateIndex {
+                    name,
+                    label,
+                    key,
+                    unique,
+                } => {
+                    if self.schema.def(name).is_some() {
+                        return Err(Error::corrupt(format!(
+                            "the log creates index or constraint '{name}' twice"
+                        )));
+                    }
+                    self.add_index(IndexDef {
+                        name: name.clone(),
+                        label: *label,
+                        key: *key,
+                        unique: *unique,
+                        created_ts: ts,
+                    });
+                }
+                Change::DropIndex { name } => {
+                    self.schema.remove(name).ok_or_else(|| {
+                        Error::corrupt(format!(
+                            "the log drops index or constraint '{name}', which it never created"
+                        ))
+                    })?;
                 }
                 Change::DeleteRel(id) => {
                     let e = self.rel_entry_mut(*id).ok_or_else(|| {

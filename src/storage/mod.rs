@@ -7,6 +7,7 @@
 pub mod catalog;
 pub mod change;
 pub mod graph;
+pub mod index;
 
 pub use catalog::Catalog;
 pub use change::{Change, PropList};

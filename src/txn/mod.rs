@@ -4,10 +4,12 @@
 //! at begin plus the transaction's own writes; writes install uncommitted versions that no
 //! other transaction can see until commit stamps them.
 
+mod schema;
 pub mod stats;
 mod transaction;
 mod validation;
 
+pub use schema::{SchemaInfo, SchemaOp};
 pub use transaction::{CommitSink, Savepoint, Transaction, TxnManager};
 
 /// What a transaction may do.

@@ -29,9 +29,24 @@ pub struct Counters {
     waits: AtomicU64,
     wait_micros: AtomicU64,
     busy_timeouts: AtomicU64,
+    index_seeks: AtomicU64,
+    label_scans: AtomicU64,
+    node_scans: AtomicU64,
 }
 
 impl Counters {
+    pub fn index_seek(&self) {
+        self.index_seeks.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub fn label_scan(&self) {
+        self.label_scans.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub fn node_scan(&self) {
+        self.node_scans.fetch_add(1, Ordering::Relaxed);
+    }
+
     pub fn rollback(&self) {
         self.rollbacks.fetch_add(1, Ordering::Relaxed);
     }
@@ -94,6 +109,11 @@ pub struct TxnStats {
     pub last_commit_ts: u64,
     /// Size of the current write-ahead log (0 in memory and read-only).
     pub wal_bytes: u64,
+    /// Index lookups, label scans and all-node scans run by queries (how the planner found
+    /// its start nodes).
+    pub index_seeks: u64,
+    pub label_scans: u64,
+    pub node_scans: u64,
 }
 
 impl TxnStats {
@@ -106,6 +126,9 @@ impl TxnStats {
             waits: c.waits.load(Ordering::Relaxed),
             wait_time_us: c.wait_micros.load(Ordering::Relaxed),
             busy_timeouts: c.busy_timeouts.load(Ordering::Relaxed),
+            index_seeks: c.index_seeks.load(Ordering::Relaxed),
+            label_scans: c.label_scans.load(Ordering::Relaxed),
+            node_scans: c.node_scans.load(Ordering::Relaxed),
             ..TxnStats::default()
         }
     }
@@ -127,6 +150,9 @@ impl TxnStats {
             ("commit_summaries_retained", self.commit_summaries_retained),
             ("last_commit_ts", self.last_commit_ts),
             ("wal_bytes", self.wal_bytes),
+            ("index_seeks", self.index_seeks),
+            ("label_scans", self.label_scans),
+            ("node_scans", self.node_scans),
         ]
     }
 }

@@ -27,6 +27,7 @@ use crate::storage::graph::{
     prop_get, prop_set, visible, GraphData, NodeData, RelData, RelEntry, Version, Visibility,
     UNCOMMITTED,
 };
+use crate::storage::index::{key_cmp, show_value, KeyRange};
 use crate::storage::{Change, Direction, Graph, KeyId, LabelId, NodeId, PropList, RelId, TypeId};
 use crate::value::Value;
 
@@ -52,22 +53,22 @@ pub trait CommitSink: Send + Sync {
 
 /// Hands out snapshots and commit timestamps; one per open database.
 pub struct TxnManager {
-    graph: Arc<Graph>,
+    pub(super) graph: Arc<Graph>,
     /// Newest commit timestamp whose versions are all stamped: new snapshots start here.
-    published: AtomicU64,
+    pub(super) published: AtomicU64,
     next_txn: AtomicU64,
     /// Serializes validation, timestamp assignment and the WAL write: timestamp order and
     /// WAL order are one order. Holds the newest timestamp handed out (published lags it
     /// while commits wait for their fsync).
-    commit_lock: Mutex<u64>,
+    pub(super) commit_lock: Mutex<u64>,
     /// Commits publish strictly in timestamp order: a committer waits here until `published`
     /// is its timestamp minus one.
     publish_turn: Mutex<()>,
     published_cv: Condvar,
-    sink: Option<Box<dyn CommitSink>>,
+    pub(super) sink: Option<Box<dyn CommitSink>>,
     /// Set after a failed durable write; the message explains, every write refuses.
     poisoned: Mutex<Option<String>>,
-    read_only: bool,
+    pub(super) read_only: bool,
     active: AtomicU64,
     /// Running transactions' snapshots: they decide which versions and commit summaries
     /// must be kept.
@@ -81,7 +82,11 @@ pub struct TxnManager {
     waits: Mutex<HashMap<u64, u64>>,
     /// Signalled whenever a transaction ends, waking writers waiting for it.
     ended: Condvar,
-    counters: Counters,
+    pub(super) counters: Counters,
+    /// Ids of transactions between their WAL write and their publication (their versions
+    /// are committed but not yet stamped). Kept only while uniqueness constraints exist:
+    /// the commit-time uniqueness check counts their versions as committed.
+    committing: Mutex<HashSet<u64>>,
     /// The commit timestamp when this manager was created (commits = published - this).
     opened_ts: u64,
 }
@@ -112,6 +117,7 @@ impl TxnManager {
             waits: Mutex::new(HashMap::new()),
             ended: Condvar::new(),
             counters: Counters::default(),
+            committing: Mutex::new(HashSet::new()),
             opened_ts: last_ts,
         }
     }
@@ -184,11 +190,11 @@ impl TxnManager {
         self.active.load(Ordering::Relaxed)
     }
 
-    fn poison_message(&self) -> Option<String> {
+    pub(super) fn poison_message(&self) -> Option<String> {
         lock(&self.poisoned).clone()
     }
 
-    fn poison(&self, why: &str) {
+    pub(super) fn poison(&self, why: &str) {
         let mut p = lock(&self.poisoned);
         if p.is_none() {
             *p = Some(why.to_owned());
@@ -197,7 +203,7 @@ impl TxnManager {
 
     /// Blocks until every commit before `ts` has published; the caller publishes `ts` and
     /// then calls `end_publish_turn`.
-    fn wait_publish_turn(&self, ts: u64) -> std::sync::MutexGuard<'_, ()> {
+    pub(super) fn wait_publish_turn(&self, ts: u64) -> std::sync::MutexGuard<'_, ()> {
         let mut turn = lock(&self.publish_turn);
         while self.published.load(Ordering::Acquire) + 1 < ts {
             turn = self
@@ -208,7 +214,7 @@ impl TxnManager {
         turn
     }
 
-    fn end_publish_turn(&self, turn: std::sync::MutexGuard<'_, ()>) {
+    pub(super) fn end_publish_turn(&self, turn: std::sync::MutexGuard<'_, ()>) {
         drop(turn);
         self.published_cv.notify_all();
     }
@@ -332,7 +338,7 @@ impl Drop for PublishOnUnwind<'_> {
 
 /// Every mutex here guards state that each critical section leaves consistent, so a
 /// poisoned lock (a panic elsewhere while holding it) is safe to keep using.
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+pub(super) fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
@@ -533,6 +539,7 @@ impl Transaction {
 
     /// Every visible node, ascending id.
     pub fn scan_nodes(&self) -> Vec<NodeId> {
+        self.mgr.counters.node_scan();
         self.note(|r| r.all_nodes = true);
         let g = self.mgr.graph.read();
         (0..g.nodes.len() as NodeId)
@@ -542,6 +549,7 @@ impl Transaction {
 
     /// Every visible node that has `label`, ascending id.
     pub fn scan_nodes_by_label(&self, label: LabelId) -> Vec<NodeId> {
+        self.mgr.counters.label_scan();
         self.note(|r| {
             r.labels.insert(label);
         });
@@ -557,6 +565,39 @@ impl Transaction {
                     .is_some_and(|n| n.labels.binary_search(&label).is_ok())
             })
             .collect()
+    }
+
+    /// Nodes with `label` whose `key` value lies in `range`, ascending id, through an index;
+    /// `None` (and nothing recorded) when no index on `(label, key)` is usable by this
+    /// transaction (none exists, or it was created after this transaction's snapshot).
+    /// Under SERIALIZABLE the lookup is a predicate read: a concurrent commit that moves a
+    /// node into or out of the range invalidates it.
+    pub fn index_seek(&self, label: LabelId, key: KeyId, range: &KeyRange) -> Option<Vec<NodeId>> {
+        let found = self
+            .mgr
+            .graph
+            .read()
+            .index_seek(label, key, range, self.vis)?;
+        self.mgr.counters.index_seek();
+        self.note(|r| r.index.push((label, key, range.clone())));
+        Some(found)
+    }
+
+    /// Whether an index on `(label, key)` is usable by this transaction.
+    pub fn has_index(&self, label: LabelId, key: KeyId) -> bool {
+        self.mgr
+            .graph
+            .read()
+            .schema
+            .usable(label, key, self.vis.snapshot)
+            .is_some()
+    }
+
+    /// Calls `f` with the visible version of node `id` (one latch, one read recorded);
+    /// `None` when the node is not visible.
+    pub fn with_node<R>(&self, id: NodeId, f: impl FnOnce(&NodeData) -> R) -> Option<R> {
+        self.note_node(id);
+        self.mgr.graph.read().node(id, self.vis).map(f)
     }
 
     /// Every visible relationship, ascending id.
@@ -874,6 +915,138 @@ impl Transaction {
         }
     }
 
+    /// Statement-level uniqueness: refuses a node version `next` (replacing `current`) that
+    /// would give `(label, key)` under a uniqueness constraint a value another node visible
+    /// to us already has. Nothing is written; the transaction goes on.
+    fn check_unique_write(
+        &self,
+        g: &GraphData,
+        id: NodeId,
+        current: Option<&NodeData>,
+        next: &NodeData,
+    ) -> Result<()> {
+        if !g.schema.has_unique() {
+            return Ok(());
+        }
+        for &l in &next.labels {
+            for def in g.schema.unique_on(l) {
+                let Some(v) = prop_get(&next.props, def.key) else {
+                    continue;
+                };
+                let unchanged = current.is_some_and(|c| {
+                    c.labels.binary_search(&l).is_ok()
+                        && prop_get(&c.props, def.key)
+                            .is_some_and(|old| key_cmp(old, v) == std::cmp::Ordering::Equal)
+                });
+                if unchanged {
+                    continue;
+                }
+                let Some(idx) = g.schema.contents(l, def.key) else {
+                    continue;
+                };
+                for other in idx.candidates(&KeyRange::eq(v.clone())) {
+                    if other == id {
+                        continue;
+                    }
+                    let clash = g.node(other, self.vis).is_some_and(|n| {
+                        n.labels.binary_search(&l).is_ok()
+                            && prop_get(&n.props, def.key)
+                                .is_some_and(|o| key_cmp(o, v) == std::cmp::Ordering::Equal)
+                    });
+                    if clash {
+                        return Err(self.unique_violation(&def.name, l, def.key, v, other));
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn unique_violation(
+        &self,
+        constraint: &str,
+        label: LabelId,
+        key: KeyId,
+        v: &Value,
+        other: NodeId,
+    ) -> Error {
+        let cat = &self.mgr.graph.catalog;
+        Error::new(
+            ErrorKind::ConstraintViolation,
+            format!(
+                "node {other} already has label `{}` and property `{}` = {}, and the uniqueness \
+                 constraint '{constraint}' allows only one such node; use another value, or \
+                 MERGE to reuse the existing node",
+                cat.labels.name(label),
+                cat.keys.name(key),
+                show_value(v)
+            ),
+        )
+    }
+
+    /// Commit-time uniqueness, under the commit lock: none of our node versions may share a
+    /// constrained `(label, key)` value with the newest committed (or committing) state of
+    /// another node, or with another of our own. Together with the same check in every
+    /// earlier commit, the committed state stays free of duplicates.
+    fn check_unique_commit(&self) -> Result<()> {
+        let g = self.mgr.graph.read();
+        if !g.schema.has_unique() {
+            return Ok(());
+        }
+        let committing = lock(&self.mgr.committing);
+        let state = |id: NodeId| -> Option<&NodeData> {
+            let versions = &g.node_entry(id)?.versions;
+            let head = versions.last()?;
+            let settled = head.stamp == self.vis.own
+                || head.stamp < UNCOMMITTED
+                || committing.contains(&(head.stamp & !UNCOMMITTED));
+            if settled {
+                head.data.as_ref()
+            } else {
+                versions
+                    .iter()
+                    .rev()
+                    .find(|v| v.stamp < UNCOMMITTED)
+                    .and_then(|v| v.data.as_ref())
+            }
+        };
+        for &e in &self.touched {
+            let Entity::Node(id) = e else { continue };
+            let Some(d) = g
+                .node_entry(id)
+                .and_then(|n| n.versions.last())
+                .filter(|h| h.stamp == self.vis.own)
+                .and_then(|h| h.data.as_ref())
+            else {
+                continue;
+            };
+            for &l in &d.labels {
+                for def in g.schema.unique_on(l) {
+                    let Some(v) = prop_get(&d.props, def.key) else {
+                        continue;
+                    };
+                    let Some(idx) = g.schema.contents(l, def.key) else {
+                        continue;
+                    };
+                    for other in idx.candidates(&KeyRange::eq(v.clone())) {
+                        if other == id {
+                            continue;
+                        }
+                        let clash = state(other).is_some_and(|n| {
+                            n.labels.binary_search(&l).is_ok()
+                                && prop_get(&n.props, def.key)
+                                    .is_some_and(|o| key_cmp(o, v) == std::cmp::Ordering::Equal)
+                        });
+                        if clash {
+                            return Err(self.unique_violation(&def.name, l, def.key, v, other));
+                        }
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
     /// Applies `f` to a writable copy of the node's current data, installing it as our version.
     /// `f` returns whether it changed anything; unchanged data installs nothing.
     fn update_node(
@@ -892,7 +1065,8 @@ impl Transaction {
         if !f(&mut next)? {
             return Ok(false);
         }
-        let labels = next.labels.clone();
+        self.check_unique_write(&g, id, Some(&current), &next)?;
+        g.note_node(id, &next);
         let entry = g.node_entry_mut(id).ok_or_else(|| node_missing(id))?;
         match state {
             Head::Own => {
@@ -909,7 +1083,6 @@ impl Transaction {
                 self.undo.push(Undo::PopNode(id));
             }
         }
-        g.note_labels(id, &labels);
         self.touch(Entity::Node(id));
         Ok(true)
     }
@@ -959,18 +1132,17 @@ impl Transaction {
         let graph = Arc::clone(&self.mgr.graph);
         let mut g = graph.write();
         let id = g.nodes.len() as NodeId;
+        let data = NodeData { labels, props };
+        self.check_unique_write(&g, id, None, &data)?;
+        g.note_node(id, &data);
         g.nodes.push(crate::storage::graph::NodeEntry {
             versions: vec![Version {
                 stamp: self.vis.own,
-                data: Some(NodeData {
-                    labels: labels.clone(),
-                    props,
-                }),
+                data: Some(data),
             }],
             out: Vec::new(),
             inc: Vec::new(),
         });
-        g.note_labels(id, &labels);
         self.undo.push(Undo::PopNode(id));
         self.touch(Entity::Node(id));
         Ok(id)
@@ -1221,16 +1393,24 @@ impl Transaction {
             let Some(u) = self.undo.pop() else { break };
             match u {
                 Undo::PopNode(id) => {
-                    if let Some(e) = g.node_entry_mut(id) {
+                    let g = &mut *g;
+                    if let Some(e) = g.nodes.get_mut(id as usize) {
                         if e.versions.last().is_some_and(|v| v.stamp == self.vis.own) {
+                            let before = g.schema.entries(&e.versions);
                             e.versions.pop();
+                            g.schema.prune(id, before, &e.versions);
                         }
                     }
                 }
                 Undo::RestoreNode(id, data) => {
-                    if let Some(v) = g.node_entry_mut(id).and_then(|e| e.versions.last_mut()) {
-                        if v.stamp == self.vis.own {
-                            v.data = data;
+                    let g = &mut *g;
+                    if let Some(e) = g.nodes.get_mut(id as usize) {
+                        if e.versions.last().is_some_and(|v| v.stamp == self.vis.own) {
+                            let before = g.schema.entries(&e.versions);
+                            if let Some(v) = e.versions.last_mut() {
+                                v.data = data;
+                            }
+                            g.schema.prune(id, before, &e.versions);
                         }
                     }
                 }
@@ -1293,8 +1473,12 @@ impl Transaction {
         for &e in &self.touched {
             match e {
                 Entity::Node(id) => {
-                    if let Some(n) = g.node_entry_mut(id) {
+                    let g = &mut *g;
+                    if let Some(n) = g.nodes.get_mut(id as usize) {
+                        // Also drops entries of values our own version replaced in place.
+                        let before = g.schema.entries(&n.versions);
                         trim_chain(&mut n.versions, running, floor);
+                        g.schema.prune(id, before, &n.versions);
                     }
                 }
                 Entity::Rel(id) => {
@@ -1371,7 +1555,11 @@ impl Transaction {
         //    and make our summary visible to the validation of every later commit.
         let (ts, ticket) = {
             let mut last_ts = lock(&mgr.commit_lock);
-            if let Err(e) = self.check_writable().and_then(|_| self.validate_reads()) {
+            if let Err(e) = self
+                .check_writable()
+                .and_then(|_| self.validate_reads())
+                .and_then(|_| self.check_unique_commit())
+            {
                 self.rollback_in_place();
                 return Err(e);
             }
@@ -1387,6 +1575,9 @@ impl Transaction {
             };
             *last_ts = ts;
             lock(&mgr.recent).push_back(summary);
+            if mgr.graph.read().schema.has_unique() {
+                lock(&mgr.committing).insert(self.id());
+            }
             (ts, ticket)
         };
         // From here `ts` is handed out: later commits wait for its publish turn. Should this
@@ -1423,6 +1614,7 @@ impl Transaction {
                     }
                 }
             }
+            lock(&mgr.committing).remove(&self.id());
             // Publish and prune under the registration lock (see `TxnManager::begin`).
             let mut registry = lock(&mgr.registry);
             // Validation is behind us: our own snapshot no longer pins anything.
@@ -1453,6 +1645,7 @@ impl Transaction {
     fn fail_commit(&mut self, ts: Option<u64>, e: Error) -> Error {
         let mgr = Arc::clone(&self.mgr);
         mgr.poison(e.message());
+        lock(&mgr.committing).remove(&self.id());
         self.rollback_in_place();
         if let Some(ts) = ts {
             lock(&mgr.recent).retain(|s| s.ts != ts);
@@ -1516,6 +1709,7 @@ impl Transaction {
                     sum.labels.extend(old.iter().filter(|l| !new.contains(l)));
                     sum.labels.extend(new.iter().filter(|l| !old.contains(l)));
                     sum.nodes_created_or_deleted |= before.is_none() || head.data.is_none();
+                    index_moves(&g, before, head.data.as_ref(), &mut sum.index);
                     match &head.data {
                         Some(d) => out.push(Change::PutNode {
                             id,
@@ -1566,6 +1760,7 @@ impl Transaction {
             Change::PutRel { .. } => 2,
             Change::DeleteRel(_) => 3,
             Change::DeleteNode(_) => 4,
+            Change::CreateIndex { .. } | Change::DropIndex { .. } => 5,
         });
         (out, sum)
     }
@@ -1574,6 +1769,36 @@ impl Transaction {
 impl Drop for Transaction {
     fn drop(&mut self) {
         self.rollback_in_place();
+    }
+}
+
+/// For validation of index reads: every `(label, key, value)` of an indexed (or once
+/// indexed) pair that a node enters or leaves by going from `old` to `new`.
+fn index_moves(
+    g: &GraphData,
+    old: Option<&NodeData>,
+    new: Option<&NodeData>,
+    out: &mut Vec<(LabelId, KeyId, Value)>,
+) {
+    let tracked = g.schema.tracked();
+    if tracked.is_empty() {
+        return;
+    }
+    fn get(d: Option<&NodeData>, l: LabelId, k: KeyId) -> Option<&Value> {
+        d.filter(|d| d.labels.binary_search(&l).is_ok())
+            .and_then(|d| prop_get(&d.props, k))
+    }
+    for &(l, k) in tracked {
+        let (a, b) = (get(old, l, k), get(new, l, k));
+        let same = match (a, b) {
+            (Some(a), Some(b)) => key_cmp(a, b) == std::cmp::Ordering::Equal,
+            (None, None) => true,
+            _ => false,
+        };
+        if !same {
+            out.extend(a.cloned().map(|v| (l, k, v)));
+            out.extend(b.cloned().map(|v| (l, k, v)));
+        }
     }
 }
 

@@ -23,11 +23,20 @@
 //! - looking up a label, relationship type or property key that is not interned yet (so the
 //!   reader skips the scan, expansion or property read it would have registered) registers
 //!   the name; if the name exists at commit, any commit after the snapshot conflicts. Without
-//!   this, two concurrent `MERGE (a)-[:NEW_TYPE]->(b)` would both create.
+//!   this, two concurrent `MERGE (a)-[:NEW_TYPE]->(b)` would both create;
+//! - an index lookup registers `(label, key, range)`; a committed node that enters or leaves
+//!   the range (value set, changed or removed; label added or removed; node created or
+//!   deleted) conflicts. Commit summaries list those moves for every `(label, key)` indexed
+//!   since open, so a lookup through an index dropped meanwhile still validates.
+//!
+//! The sets use FxHash: read sets are hashed on every read and hold engine-assigned ids, not
+//! attacker-chosen keys, so SipHash's flooding resistance buys nothing here.
 
-use std::collections::HashSet;
+use rustc_hash::FxHashSet as HashSet;
 
-use crate::storage::{LabelId, NodeId, RelId};
+use crate::storage::index::KeyRange;
+use crate::storage::{KeyId, LabelId, NodeId, RelId};
+use crate::value::Value;
 
 /// The catalog a name was looked up in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -58,6 +67,8 @@ pub struct ReadSet {
     pub adjacency: HashSet<NodeId>,
     pub all_nodes: bool,
     pub all_rels: bool,
+    /// Index lookups: `(label, key, range)`.
+    pub index: Vec<(LabelId, KeyId, KeyRange)>,
 }
 
 /// What one committed transaction changed, as validation needs it.
@@ -74,6 +85,8 @@ pub struct CommitSummary {
     pub adjacency: Vec<NodeId>,
     pub nodes_created_or_deleted: bool,
     pub rels_created_or_deleted: bool,
+    /// `(label, key, value)` a node entered or left, for indexed pairs.
+    pub index: Vec<(LabelId, KeyId, Value)>,
 }
 
 impl ReadSet {
@@ -90,6 +103,19 @@ impl ReadSet {
         }
         if let Some(n) = s.adjacency.iter().find(|n| self.adjacency.contains(n)) {
             return Some(format!("the relationships of node {n}, which it expanded"));
+        }
+        for (l, k, v) in &s.index {
+            if self
+                .index
+                .iter()
+                .any(|(rl, rk, range)| rl == l && rk == k && range.contains(v))
+            {
+                return Some(format!(
+                    "the set of nodes it found through an index (a node entered or left the \
+                     values it looked up, e.g. {})",
+                    crate::storage::index::show_value(v)
+                ));
+            }
         }
         if self.all_nodes && s.nodes_created_or_deleted {
             return Some("the set of all nodes, which it scanned".to_owned());
@@ -119,7 +145,9 @@ mod tests {
             adjacency: vec![4],
             nodes_created_or_deleted: true,
             rels_created_or_deleted: true,
+            index: vec![(7, 1, Value::Int(3))],
         };
+        r.index.push((7, 1, KeyRange::eq(Value::Int(5))));
         assert_eq!(r.invalidated_by(&unrelated), None);
         for s in [
             CommitSummary {
@@ -132,6 +160,10 @@ mod tests {
             },
             CommitSummary {
                 adjacency: vec![3],
+                ..Default::default()
+            },
+            CommitSummary {
+                index: vec![(7, 1, Value::Float(5.0))],
                 ..Default::default()
             },
         ] {

@@ -22,6 +22,8 @@ mod tag {
     pub const DELETE_NODE: u8 = 5;
     pub const PUT_REL: u8 = 6;
     pub const DELETE_REL: u8 = 7;
+    pub const CREATE_INDEX: u8 = 8;
+    pub const DROP_INDEX: u8 = 9;
 
     pub const NULL: u8 = 0;
     pub const FALSE: u8 = 1;
@@ -220,6 +222,22 @@ impl Encoder {
                 self.buf.push(tag::DELETE_REL);
                 self.uvar(*id);
             }
+            Change::CreateIndex {
+                name,
+                label,
+                key,
+                unique,
+            } => {
+                self.buf.push(tag::CREATE_INDEX);
+                self.str(name);
+                self.uvar(u64::from(*label));
+                self.uvar(u64::from(*key));
+                self.buf.push(u8::from(*unique));
+            }
+            Change::DropIndex { name } => {
+                self.buf.push(tag::DROP_INDEX);
+                self.str(name);
+            }
         }
     }
 }
@@ -415,6 +433,17 @@ impl Decoder<'_> {
                 props: self.props()?,
             },
             tag::DELETE_REL => Change::DeleteRel(self.uvar()?),
+            tag::CREATE_INDEX => Change::CreateIndex {
+                name: self.str()?,
+                label: self.u32var()?,
+                key: self.u32var()?,
+                unique: match self.byte()? {
+                    0 => false,
+                    1 => true,
+                    _ => return Err(self.bad("bad uniqueness flag")),
+                },
+            },
+            tag::DROP_INDEX => Change::DropIndex { name: self.str()? },
             _ => return Err(self.bad("unknown change tag")),
         })
     }
@@ -467,6 +496,13 @@ mod tests {
             },
             Change::DeleteRel(3),
             Change::DeleteNode(9),
+            Change::CreateIndex {
+                name: "user_id".into(),
+                label: 0,
+                key: 2,
+                unique: true,
+            },
+            Change::DropIndex { name: "old".into() },
         ]
     }
 

@@ -8,6 +8,15 @@
 //! the left, expanding relationships and checking labels, properties and bound variables.
 //! Relationship uniqueness holds across all parts of one pattern: `used` lists the
 //! relationships bound so far and an expansion never reuses one.
+//!
+//! Index use (the planner's part, see docs/indexes.md): when no node of a part is bound yet,
+//! every node position with a label that has a usable index on some key is a candidate start
+//! for an index seek, driven by the position's property map (`(n:L {k: v})`) or by top-level
+//! AND-ed conjuncts of the WHERE (`n.k = v`, `n.k IN list`, `<`, `<=`, `>`, `>=`, bounds
+//! combined) whose other side can be evaluated before the search. The seek only produces
+//! start candidates: labels, the property map and the WHERE are still checked on every match,
+//! so a seek needs only to return a superset of the matching nodes. The smallest seek result
+//! wins; without one, the smallest label scan, else all nodes.
 
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
@@ -15,13 +24,16 @@ use std::rc::Rc;
 
 use super::{equals, Exec, RowBindings, SlotBindings, Table};
 use crate::cypher::ast::{
-    Expr, ExprKind, Match, NodePattern, PathSelector, Pattern, PatternElement, PatternPart,
-    RelDirection, RelPattern,
+    BinaryOp, Expr, ExprKind, Match, NodePattern, PathSelector, Pattern, PatternElement,
+    PatternPart, RelDirection, RelPattern,
 };
 use crate::cypher::eval::Bindings;
 use crate::error::{Error, Result};
-use crate::storage::{Direction, LabelId, NodeId, RelId, TypeId};
+use crate::storage::graph::prop_get;
+use crate::storage::index::{key_cmp, seekable, KeyRange};
+use crate::storage::{Direction, KeyId, LabelId, NodeId, RelId, TypeId};
 use crate::value::{PathIds, Value};
+use std::ops::Bound;
 
 /// One node position of a compiled pattern part.
 pub(crate) struct NodeSpec<'q> {
@@ -286,6 +298,159 @@ impl Exec<'_> {
     }
 }
 
+/// A pattern's evaluated property map with its keys resolved: `None` for a `null` map (which
+/// matches nothing); a key never interned (`None` id) matches nothing either.
+type PropPairs = Option<Vec<(Option<KeyId>, Value)>>;
+
+/// One top-level conjunct of a WHERE that an index could serve: `var.key <op> expr`.
+struct Sarg<'e> {
+    var: &'e str,
+    key: &'e str,
+    op: BinaryOp,
+    other: &'e Expr,
+}
+
+fn mirror(op: BinaryOp) -> BinaryOp {
+    match op {
+        BinaryOp::Lt => BinaryOp::Gt,
+        BinaryOp::Le => BinaryOp::Ge,
+        BinaryOp::Gt => BinaryOp::Lt,
+        BinaryOp::Ge => BinaryOp::Le,
+        o => o,
+    }
+}
+
+/// `var.key` as written in a predicate.
+fn var_property(e: &Expr) -> Option<(&str, &str)> {
+    match &e.kind {
+        ExprKind::Property(base, key) => match &base.kind {
+            ExprKind::Variable(v) => Some((v.as_str(), key.name.as_str())),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+/// The conjuncts of `e` (split on top-level AND) that have an index-servable shape.
+fn sargs<'e>(e: &'e Expr, out: &mut Vec<Sarg<'e>>) {
+    let ExprKind::Binary(op, a, b) = &e.kind else {
+        return;
+    };
+    match op {
+        BinaryOp::And => {
+            sargs(a, out);
+            sargs(b, out);
+        }
+        BinaryOp::In => {
+            if let Some((var, key)) = var_property(a) {
+                out.push(Sarg {
+                    var,
+                    key,
+                    op: *op,
+                    other: b,
+                });
+            }
+        }
+        BinaryOp::Eq | BinaryOp::Lt | BinaryOp::Le | BinaryOp::Gt | BinaryOp::Ge => {
+            if let Some((var, key)) = var_property(a) {
+                out.push(Sarg {
+                    var,
+                    key,
+                    op: *op,
+                    other: b,
+                });
+            } else if let Some((var, key)) = var_property(b) {
+                out.push(Sarg {
+                    var,
+                    key,
+                    op: mirror(*op),
+                    other: a,
+                });
+            }
+        }
+        _ => {}
+    }
+}
+
+/// Narrows `range` by one more bound of the same class; `None` when the classes differ
+/// (then the caller keeps what it had: still a superset).
+fn tighten(range: &KeyRange, op: BinaryOp, v: &Value) -> Option<KeyRange> {
+    let (lower, upper) = match op {
+        BinaryOp::Gt => (Bound::Excluded(v.clone()), Bound::Unbounded),
+        BinaryOp::Ge => (Bound::Included(v.clone()), Bound::Unbounded),
+        BinaryOp::Lt => (Bound::Unbounded, Bound::Excluded(v.clone())),
+        BinaryOp::Le => (Bound::Unbounded, Bound::Included(v.clone())),
+        _ => return None,
+    };
+    let fresh = KeyRange::within_class_of(v, lower, upper)?;
+    let same_class = KeyRange::within_class_of(v, Bound::Unbounded, Bound::Unbounded)
+        .is_some_and(|c| range_point(range).is_some_and(|p| c.contains(p)));
+    if !same_class {
+        return None;
+    }
+    // The tighter of each side.
+    let lower = match (&range.lower, &fresh.lower) {
+        (Bound::Included(a) | Bound::Excluded(a), Bound::Included(b) | Bound::Excluded(b)) => {
+            match key_cmp(a, b) {
+                std::cmp::Ordering::Less => fresh.lower.clone(),
+                std::cmp::Ordering::Greater => range.lower.clone(),
+                std::cmp::Ordering::Equal => {
+                    if matches!(fresh.lower, Bound::Excluded(_)) {
+                        fresh.lower.clone()
+                    } else {
+                        range.lower.clone()
+                    }
+                }
+            }
+        }
+        _ => fresh.lower.clone(),
+    };
+    let upper = match (&range.upper, &fresh.upper) {
+        (Bound::Included(a) | Bound::Excluded(a), Bound::Included(b) | Bound::Excluded(b)) => {
+            match key_cmp(a, b) {
+                std::cmp::Ordering::Greater => fresh.upper.clone(),
+                std::cmp::Ordering::Less => range.upper.clone(),
+                std::cmp::Ordering::Equal => {
+                    if matches!(fresh.upper, Bound::Excluded(_)) {
+                        fresh.upper.clone()
+                    } else {
+                        range.upper.clone()
+                    }
+                }
+            }
+        }
+        _ => fresh.upper.clone(),
+    };
+    Some(KeyRange { lower, upper })
+}
+
+/// Some value a range's bounds are made of (to tell its class).
+fn range_point(r: &KeyRange) -> Option<&Value> {
+    match (&r.lower, &r.upper) {
+        (Bound::Included(v) | Bound::Excluded(v), _)
+        | (_, Bound::Included(v) | Bound::Excluded(v)) => Some(v),
+        _ => None,
+    }
+}
+
+/// Whether evaluating `e` could involve a subquery (whose variables `visit_expr` does not
+/// show): such expressions are never evaluated early for a seek.
+fn has_subquery(e: &Expr) -> bool {
+    let mut found = false;
+    crate::cypher::plan::visit_expr(e, &mut |x| {
+        if matches!(
+            x.kind,
+            ExprKind::PatternPredicate(_)
+                | ExprKind::ExistsSubquery(_)
+                | ExprKind::CountSubquery(_)
+                | ExprKind::PatternComprehension { .. }
+        ) {
+            found = true;
+        }
+    });
+    found
+}
+
 struct Searcher<'a, 'q> {
     ex: &'a Exec<'a>,
     cols: &'a [String],
@@ -297,8 +462,8 @@ struct Searcher<'a, 'q> {
     /// Which slots were bound before the search started.
     initially_bound: Vec<bool>,
     /// Property maps that depend only on bindings fixed for the whole search, evaluated
-    /// once (keyed by the expression's address).
-    prop_maps: RefCell<HashMap<usize, Rc<Value>>>,
+    /// once and their keys resolved (keyed by the expression's address).
+    prop_maps: RefCell<HashMap<usize, Rc<PropPairs>>>,
     steps: Cell<u32>,
 }
 
@@ -325,11 +490,31 @@ impl Searcher<'_, '_> {
         v
     }
 
-    /// Evaluates a pattern's property map, once per search when it only uses bindings that
-    /// were fixed before the search.
-    fn prop_map(&self, st: &State, props: &Expr) -> Result<Rc<Value>> {
-        let key = props as *const Expr as usize;
-        if let Some(v) = self.prop_maps.borrow().get(&key) {
+    /// Whether every pattern variable `e` mentions is bound in `st` (so it can be evaluated
+    /// now), and whether it only uses bindings fixed before the search (so its value can be
+    /// kept for the whole search).
+    fn bound_now(&self, st: &State, e: &Expr) -> (bool, bool) {
+        let (mut now, mut fixed) = (true, true);
+        crate::cypher::plan::visit_expr(e, &mut |x| {
+            if let ExprKind::Variable(v) = &x.kind {
+                if let Some(i) = self.cols.iter().position(|c| c == v) {
+                    if !self.initially_bound[i] {
+                        fixed = false;
+                    }
+                    if st.slots[i].is_none() {
+                        now = false;
+                    }
+                }
+            }
+        });
+        (now, fixed)
+    }
+
+    /// Evaluates a pattern's property map and resolves its keys, once per search when it
+    /// only uses bindings that were fixed before the search.
+    fn prop_pairs(&self, st: &State, props: &Expr) -> Result<Rc<PropPairs>> {
+        let addr = props as *const Expr as usize;
+        if let Some(v) = self.prop_maps.borrow().get(&addr) {
             return Ok(v.clone());
         }
         let b = SlotBindings {
@@ -337,41 +522,180 @@ impl Searcher<'_, '_> {
             slots: &st.slots,
             outer: self.outer,
         };
-        let value = Rc::new(self.ex.eval(props, &b)?);
-        let mut fixed = true;
-        crate::cypher::plan::visit_expr(props, &mut |x| {
-            if let ExprKind::Variable(v) = &x.kind {
-                if let Some(i) = self.cols.iter().position(|c| c == v) {
-                    if !self.initially_bound[i] {
-                        fixed = false;
-                    }
-                }
+        let tx = self.ex.tx.r();
+        let pairs = Rc::new(match self.ex.eval(props, &b)? {
+            Value::Map(m) => Some(m.into_iter().map(|(k, v)| (tx.key_id(&k), v)).collect()),
+            Value::Null => None,
+            other => {
+                return Err(Error::type_error(format!(
+                    "a pattern's property constraint must be a map, but got a {}",
+                    other.type_name()
+                ))
+                .at(props.span.line, props.span.column))
             }
         });
-        if fixed {
-            self.prop_maps.borrow_mut().insert(key, value.clone());
+        if self.bound_now(st, props).1 {
+            self.prop_maps.borrow_mut().insert(addr, pairs.clone());
         }
-        Ok(value)
+        Ok(pairs)
     }
 
-    fn props_match(&self, st: &State, props: &Expr, get: &dyn Fn(&str) -> Value) -> Result<bool> {
-        let value = self.prop_map(st, props)?;
-        match &*value {
-            Value::Map(m) => {
-                for (k, v) in m {
-                    if equals(&get(k), v) != Some(true) {
-                        return Ok(false);
+    fn props_match(&self, st: &State, props: &Expr, get: &dyn Fn(KeyId) -> Value) -> Result<bool> {
+        let pairs = self.prop_pairs(st, props)?;
+        let Some(pairs) = &*pairs else {
+            return Ok(false);
+        };
+        for (k, v) in pairs {
+            let Some(k) = k else { return Ok(false) };
+            if equals(&get(*k), v) != Some(true) {
+                return Ok(false);
+            }
+        }
+        Ok(true)
+    }
+
+    /// Evaluates `e` for a seek if it can be evaluated now; `None` otherwise (including when
+    /// evaluating fails: the WHERE reports that error in its own time).
+    fn seek_value(&self, st: &State, e: &Expr) -> Option<Value> {
+        if has_subquery(e) || !self.bound_now(st, e).0 {
+            return None;
+        }
+        let b = SlotBindings {
+            cols: self.cols,
+            slots: &st.slots,
+            outer: self.outer,
+        };
+        self.ex.eval(e, &b).ok()
+    }
+
+    /// Node ids with `label` whose `key` equals one of `values`, through an index.
+    fn seek_values(&self, label: LabelId, key: KeyId, values: &[Value]) -> Option<Vec<NodeId>> {
+        let tx = self.ex.tx.r();
+        let mut out = Vec::new();
+        for v in values {
+            if v.is_null() {
+                continue;
+            }
+            out.extend(tx.index_seek(label, key, &KeyRange::eq(v.clone()))?);
+        }
+        if values.len() > 1 {
+            out.sort_unstable();
+            out.dedup();
+        }
+        Some(out)
+    }
+
+    /// The best index seek for starting element `ei` (see the module comment): the node
+    /// position and its candidates.
+    fn index_start(&self, st: &State, ei: usize) -> Option<(usize, Vec<NodeId>)> {
+        let tx = self.ex.tx.r();
+        let e = &self.elems[ei];
+        let mut conj = Vec::new();
+        if let Some(f) = self.filter {
+            sargs(f, &mut conj);
+        }
+        let mut best: Option<(usize, Vec<NodeId>)> = None;
+        let mut consider = |pos: usize, ids: Vec<NodeId>| {
+            if best.as_ref().map_or(true, |(_, b)| ids.len() < b.len()) {
+                best = Some((pos, ids));
+            }
+        };
+        for (pos, n) in e.nodes.iter().enumerate() {
+            let Some(labels) = n.labels.as_ref().filter(|l| !l.is_empty()) else {
+                continue;
+            };
+            // From the property map.
+            if let Some(p) = n.props {
+                if !has_subquery(p) && self.bound_now(st, p).0 {
+                    if let Ok(pairs) = self.prop_pairs(st, p) {
+                        if let Some(pairs) = &*pairs {
+                            for (k, v) in pairs {
+                                let Some(k) = k else { continue };
+                                if !seekable(v) {
+                                    continue;
+                                }
+                                for &l in labels {
+                                    if let Some(ids) =
+                                        self.seek_values(l, *k, std::slice::from_ref(v))
+                                    {
+                                        consider(pos, ids);
+                                    }
+                                }
+                            }
+                        }
                     }
                 }
-                Ok(true)
             }
-            Value::Null => Ok(false),
-            other => Err(Error::type_error(format!(
-                "a pattern's property constraint must be a map, but got a {}",
-                other.type_name()
-            ))
-            .at(props.span.line, props.span.column)),
+            // From the WHERE.
+            let Some(var) = n.slot.map(|s| self.cols[s].as_str()) else {
+                continue;
+            };
+            let mut ranges: Vec<(KeyId, KeyRange)> = Vec::new();
+            for c in conj.iter().filter(|c| c.var == var) {
+                let Some(k) = tx.key_id(c.key) else { continue };
+                if !labels.iter().any(|&l| tx.has_index(l, k)) {
+                    continue;
+                }
+                let Some(v) = self.seek_value(st, c.other) else {
+                    continue;
+                };
+                match c.op {
+                    BinaryOp::Eq | BinaryOp::In => {
+                        let values = match (c.op, v) {
+                            (BinaryOp::Eq, v) => vec![v],
+                            (_, Value::List(items)) => items,
+                            _ => continue,
+                        };
+                        if !values.iter().all(|v| v.is_null() || seekable(v)) {
+                            continue;
+                        }
+                        for &l in labels {
+                            if let Some(ids) = self.seek_values(l, k, &values) {
+                                consider(pos, ids);
+                            }
+                        }
+                    }
+                    op => {
+                        if !matches!(
+                            v,
+                            Value::Int(_) | Value::Float(_) | Value::String(_) | Value::Bool(_)
+                        ) || matches!(v, Value::Float(f) if f.is_nan())
+                        {
+                            // null, NaN or another type: the comparison is never true.
+                            if v.is_null() || matches!(v, Value::Float(f) if f.is_nan()) {
+                                consider(pos, Vec::new());
+                            }
+                            continue;
+                        }
+                        match ranges.iter_mut().find(|(rk, _)| *rk == k) {
+                            Some((_, r)) => {
+                                if let Some(t) = tighten(r, op, &v) {
+                                    *r = t;
+                                }
+                            }
+                            None => {
+                                let full = KeyRange::within_class_of(
+                                    &v,
+                                    Bound::Unbounded,
+                                    Bound::Unbounded,
+                                );
+                                if let Some(t) = full.and_then(|f| tighten(&f, op, &v)) {
+                                    ranges.push((k, t));
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+            for (k, r) in ranges {
+                for &l in labels {
+                    if let Some(ids) = tx.index_seek(l, k, &r) {
+                        consider(pos, ids);
+                    }
+                }
+            }
         }
+        best
     }
 
     /// Checks node `id` against position `pos` of element `ei` and binds it. Returns `None` when
@@ -379,14 +703,9 @@ impl Searcher<'_, '_> {
     fn bind_node(&self, st: &mut State, ei: usize, pos: usize, id: NodeId) -> Result<Option<bool>> {
         let spec = &self.elems[ei].nodes[pos];
         let tx = self.ex.tx.r();
-        match &spec.labels {
-            None => return Ok(None),
-            Some(ls) => {
-                if !ls.iter().all(|l| tx.node_has_label(id, *l)) {
-                    return Ok(None);
-                }
-            }
-        }
+        let Some(ls) = &spec.labels else {
+            return Ok(None);
+        };
         let mut fresh = false;
         if let Some(s) = spec.slot {
             match &st.slots[s] {
@@ -395,12 +714,24 @@ impl Searcher<'_, '_> {
                 None => fresh = true,
             }
         }
-        if let Some(p) = spec.props {
-            let get = |k: &str| match tx.key_id(k) {
-                Some(key) => tx.node_property(id, key),
-                None => Value::Null,
-            };
-            if !self.props_match(st, p, &get)? {
+        let pairs = match spec.props {
+            Some(p) => Some(self.prop_pairs(st, p)?),
+            None => None,
+        };
+        if !ls.is_empty() || pairs.is_some() {
+            // One latch and one recorded read for the labels and every property.
+            let ok = tx.with_node(id, |n| {
+                ls.iter().all(|l| n.labels.binary_search(l).is_ok())
+                    && pairs.as_deref().map_or(true, |pairs| {
+                        pairs.as_ref().is_some_and(|pairs| {
+                            pairs.iter().all(|(k, v)| {
+                                k.and_then(|k| prop_get(&n.props, k))
+                                    .is_some_and(|x| equals(x, v) == Some(true))
+                            })
+                        })
+                    })
+            });
+            if ok != Some(true) {
                 return Ok(None);
             }
         }
@@ -425,10 +756,7 @@ impl Searcher<'_, '_> {
             None => Ok(true),
             Some(p) => {
                 let tx = self.ex.tx.r();
-                let get = |k: &str| match tx.key_id(k) {
-                    Some(key) => tx.rel_property(id, key),
-                    None => Value::Null,
-                };
+                let get = |key: KeyId| tx.rel_property(id, key);
                 self.props_match(st, p, &get)
             }
         }
@@ -486,24 +814,29 @@ impl Searcher<'_, '_> {
                     _ => return Ok(()),
                 }
             }
+            None if e.nodes.iter().any(|n| n.labels.is_none()) => return Ok(()),
             None => {
-                let mut best: Option<(usize, Rc<Vec<NodeId>>)> = None;
-                for (pos, n) in e.nodes.iter().enumerate() {
-                    match &n.labels {
-                        None => return Ok(()),
-                        Some(ls) => {
-                            for l in ls {
-                                let scan = self.label_scan(Some(*l));
-                                if best.as_ref().map_or(true, |(_, b)| scan.len() < b.len()) {
-                                    best = Some((pos, scan));
+                if let Some((pos, ids)) = self.index_start(st, ei) {
+                    (pos, Rc::new(ids))
+                } else {
+                    let mut best: Option<(usize, Rc<Vec<NodeId>>)> = None;
+                    for (pos, n) in e.nodes.iter().enumerate() {
+                        match &n.labels {
+                            None => return Ok(()),
+                            Some(ls) => {
+                                for l in ls {
+                                    let scan = self.label_scan(Some(*l));
+                                    if best.as_ref().map_or(true, |(_, b)| scan.len() < b.len()) {
+                                        best = Some((pos, scan));
+                                    }
                                 }
                             }
                         }
                     }
-                }
-                match best {
-                    Some(b) => b,
-                    None => (0, self.label_scan(None)),
+                    match best {
+                        Some(b) => b,
+                        None => (0, self.label_scan(None)),
+                    }
                 }
             }
         };

@@ -1,0 +1,550 @@
+//! Property indexes and uniqueness constraints: their definitions (the schema) and their
+//! contents.
+//!
+//! Contents are a simple MVCC-friendly index: per indexed `(label, key)`, an ordered map from
+//! value to every node that has had that value (with that label) in *some* version still in
+//! memory. Entries are added whenever a version is installed and removed only when no version
+//! of the node carries them any more (rollback, version GC), so a lookup returns a superset of
+//! what any snapshot can see, and the caller re-checks each node's visible version — the same
+//! scheme as `GraphData::by_label`.
+//!
+//! Ordering: [`key_cmp`] is a total order over property values that agrees with Cypher `<`
+//! within each comparable type (numbers compare exactly across Int and Float, so `1` and
+//! `1.0` are one key, as Cypher equality has it) and groups types into classes, so a range
+//! over numbers never includes strings. Types this module does not know (added later to
+//! `Value`) are ordered after all others by type name and debug form: consistent, never a
+//! panic, but not used for seeks (see [`seekable`]).
+
+use std::cmp::Ordering;
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::ops::Bound;
+
+use super::change::Change;
+use super::graph::NodeData;
+use super::{KeyId, LabelId, NodeId};
+use crate::value::Value;
+
+/// Exact comparison of an integer with a non-NaN float.
+fn cmp_int_float(i: i64, f: f64) -> Ordering {
+    // 2^63 is exactly representable; every f64 at or above it exceeds every i64.
+    const TWO_63: f64 = 9_223_372_036_854_775_808.0;
+    if f >= TWO_63 {
+        return Ordering::Less;
+    }
+    if f < -TWO_63 {
+        return Ordering::Greater;
+    }
+    let t = f.trunc();
+    match i.cmp(&(t as i64)) {
+        Ordering::Equal => (0.0).partial_cmp(&(f - t)).unwrap_or(Ordering::Equal),
+        o => o,
+    }
+}
+
+/// Class rank of a value in the index order (mirrors the ORDER BY type order).
+fn class(v: &Value) -> u8 {
+    match v {
+        Value::Map(_) => 0,
+        Value::List(_) => 3,
+        Value::String(_) => 5,
+        Value::Bool(_) => 6,
+        Value::Float(f) if f.is_nan() => 8,
+        Value::Int(_) | Value::Float(_) => 7,
+        Value::Null => 9,
+        _ => 10,
+    }
+}
+
+/// The index order (see the module comment). `Equal` exactly for values Cypher considers the
+/// same key: equal numbers of either type, equal strings, element-wise equal lists and maps;
+/// all NaNs are one key.
+pub fn key_cmp(a: &Value, b: &Value) -> Ordering {
+    let (ca, cb) = (class(a), class(b));
+    if ca != cb {
+        return ca.cmp(&cb);
+    }
+    match (a, b) {
+        (Value::Int(x), Value::Int(y)) => x.cmp(y),
+        (Value::Float(x), Value::Float(y)) => x.partial_cmp(y).unwrap_or(Ordering::Equal),
+        (Value::Int(x), Value::Float(y)) => cmp_int_float(*x, *y),
+        (Value::Float(x), Value::Int(y)) => cmp_int_float(*y, *x).reverse(),
+        (Value::String(x), Value::String(y)) => x.cmp(y),
+        (Value::Bool(x), Value::Bool(y)) => x.cmp(y),
+        (Value::List(x), Value::List(y)) => {
+            for (p, q) in x.iter().zip(y.iter()) {
+                match key_cmp(p, q) {
+                    Ordering::Equal => {}
+                    o => return o,
+                }
+            }
+            x.len().cmp(&y.len())
+        }
+        (Value::Map(x), Value::Map(y)) => {
+            for ((k1, v1), (k2, v2)) in x.iter().zip(y.iter()) {
+                match k1.cmp(k2).then_with(|| key_cmp(v1, v2)) {
+                    Ordering::Equal => {}
+                    o => return o,
+                }
+            }
+            x.len().cmp(&y.len())
+        }
+        (Value::Null, Value::Null) => Ordering::Equal,
+        _ => a
+            .type_name()
+            .cmp(b.type_name())
+            .then_with(|| format!("{a:?}").cmp(&format!("{b:?}"))),
+    }
+}
+
+/// Whether an equality seek for `v` finds every value Cypher `=` says equals it (true for the
+/// types [`key_cmp`] orders exactly). The planner scans instead for other values.
+pub fn seekable(v: &Value) -> bool {
+    match v {
+        Value::Bool(_) | Value::Int(_) | Value::Float(_) | Value::String(_) => true,
+        Value::List(items) => items.iter().all(|i| i.is_null() || seekable(i)),
+        Value::Map(m) => m.values().all(|i| i.is_null() || seekable(i)),
+        _ => false,
+    }
+}
+
+/// A value as an error message shows it (`'text'`, `42`, `[1, 2]`).
+pub fn show_value(v: &Value) -> String {
+    match v {
+        Value::Null => "null".into(),
+        Value::Bool(b) => b.to_string(),
+        Value::Int(i) => i.to_string(),
+        Value::Float(f) => format!("{f:?}"),
+        Value::String(s) => format!("'{}'", s.replace('\'', "\\'")),
+        Value::List(items) => format!(
+            "[{}]",
+            items.iter().map(show_value).collect::<Vec<_>>().join(", ")
+        ),
+        Value::Map(m) => format!(
+            "{{{}}}",
+            m.iter()
+                .map(|(k, v)| format!("{k}: {}", show_value(v)))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+        other => format!("{other:?}"),
+    }
+}
+
+/// A value as a key of the ordered map.
+#[derive(Debug, Clone)]
+pub struct IndexKey(pub Value);
+
+impl PartialEq for IndexKey {
+    fn eq(&self, other: &Self) -> bool {
+        key_cmp(&self.0, &other.0) == Ordering::Equal
+    }
+}
+impl Eq for IndexKey {}
+impl PartialOrd for IndexKey {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+impl Ord for IndexKey {
+    fn cmp(&self, other: &Self) -> Ordering {
+        key_cmp(&self.0, &other.0)
+    }
+}
+
+/// A set of keys to look up: an interval of the index order, inside one value class.
+#[derive(Debug, Clone, PartialEq)]
+pub struct KeyRange {
+    pub lower: Bound<Value>,
+    pub upper: Bound<Value>,
+}
+
+impl KeyRange {
+    /// Exactly the keys equal to `v`.
+    pub fn eq(v: Value) -> KeyRange {
+        KeyRange {
+            lower: Bound::Included(v.clone()),
+            upper: Bound::Included(v),
+        }
+    }
+
+    /// Cypher range over the class of `sample` (a bound value: number, string or boolean),
+    /// each side optional. `None` when that class has no range seek.
+    pub fn within_class_of(
+        sample: &Value,
+        lower: Bound<Value>,
+        upper: Bound<Value>,
+    ) -> Option<KeyRange> {
+        let (min, max) = match sample {
+            Value::Int(_) | Value::Float(_) => (
+                Bound::Included(Value::Float(f64::NEG_INFINITY)),
+                Bound::Included(Value::Float(f64::INFINITY)),
+            ),
+            Value::String(_) => (
+                Bound::Included(Value::String(String::new())),
+                // The least key of the next class.
+                Bound::Excluded(Value::Bool(false)),
+            ),
+            Value::Bool(_) => (
+                Bound::Included(Value::Bool(false)),
+                Bound::Included(Value::Bool(true)),
+            ),
+            _ => return None,
+        };
+        let pick = |b: Bound<Value>, dflt: Bound<Value>| match b {
+            Bound::Unbounded => dflt,
+            b => b,
+        };
+        Some(KeyRange {
+            lower: pick(lower, min),
+            upper: pick(upper, max),
+        })
+    }
+
+    /// Whether `v` lies in the range.
+    pub fn contains(&self, v: &Value) -> bool {
+        let lo = match &self.lower {
+            Bound::Included(b) => key_cmp(v, b) != Ordering::Less,
+            Bound::Excluded(b) => key_cmp(v, b) == Ordering::Greater,
+            Bound::Unbounded => true,
+        };
+        let hi = match &self.upper {
+            Bound::Included(b) => key_cmp(v, b) != Ordering::Greater,
+            Bound::Excluded(b) => key_cmp(v, b) == Ordering::Less,
+            Bound::Unbounded => true,
+        };
+        lo && hi
+    }
+
+    /// Whether no key can lie in the range (an inverted or empty interval); `BTreeMap::range`
+    /// panics on those, so seeks check first.
+    pub fn is_empty(&self) -> bool {
+        match (&self.lower, &self.upper) {
+            (Bound::Included(a), Bound::Included(b)) => key_cmp(a, b) == Ordering::Greater,
+            (Bound::Included(a), Bound::Excluded(b))
+            | (Bound::Excluded(a), Bound::Included(b))
+            | (Bound::Excluded(a), Bound::Excluded(b)) => key_cmp(a, b) != Ordering::Less,
+            _ => false,
+        }
+    }
+}
+
+/// One index or uniqueness constraint.
+#[derive(Debug, Clone, PartialEq)]
+pub struct IndexDef {
+    /// Index and constraint names share one namespace.
+    pub name: String,
+    pub label: LabelId,
+    pub key: KeyId,
+    /// A uniqueness constraint (which implies an index on the same label and key).
+    pub unique: bool,
+    /// Commit timestamp of its creation: a transaction uses it only if its snapshot is at or
+    /// after this (see `docs/indexes.md`, "Serializable").
+    pub created_ts: u64,
+}
+
+/// Value → nodes that have had it, for one `(label, key)`.
+#[derive(Debug, Default)]
+pub struct PropIndex {
+    map: BTreeMap<IndexKey, Vec<NodeId>>,
+}
+
+impl PropIndex {
+    fn insert(&mut self, v: &Value, id: NodeId) {
+        let ids = self.map.entry(IndexKey(v.clone())).or_default();
+        if let Err(i) = ids.binary_search(&id) {
+            ids.insert(i, id);
+        }
+    }
+
+    fn remove(&mut self, v: &Value, id: NodeId) {
+        let k = IndexKey(v.clone());
+        if let Some(ids) = self.map.get_mut(&k) {
+            if let Ok(i) = ids.binary_search(&id) {
+                ids.remove(i);
+            }
+            if ids.is_empty() {
+                self.map.remove(&k);
+            }
+        }
+    }
+
+    /// Every node filed under a key in `range` (ascending id, no duplicates). A superset of
+    /// what any snapshot sees there: the caller re-checks visibility.
+    pub fn candidates(&self, range: &KeyRange) -> Vec<NodeId> {
+        if range.is_empty() {
+            return Vec::new();
+        }
+        let conv = |b: &Bound<Value>| match b {
+            Bound::Included(v) => Bound::Included(IndexKey(v.clone())),
+            Bound::Excluded(v) => Bound::Excluded(IndexKey(v.clone())),
+            Bound::Unbounded => Bound::Unbounded,
+        };
+        let mut out: Vec<NodeId> = Vec::new();
+        let mut runs = 0;
+        for (_, ids) in self.map.range((conv(&range.lower), conv(&range.upper))) {
+            out.extend_from_slice(ids);
+            runs += 1;
+        }
+        if runs > 1 {
+            out.sort_unstable();
+            out.dedup();
+        }
+        out
+    }
+
+    /// Number of distinct keys (for tests and statistics).
+    pub fn key_count(&self) -> usize {
+        self.map.len()
+    }
+}
+
+/// All definitions and contents of one graph. Lives inside `GraphData`, under its latch, so
+/// index entries change atomically with the versions they describe.
+#[derive(Debug, Default)]
+pub struct Schema {
+    defs: Vec<IndexDef>,
+    contents: HashMap<(LabelId, KeyId), PropIndex>,
+    /// Indexed keys per label (maintenance looks nodes up by their labels).
+    keys_by_label: HashMap<LabelId, Vec<KeyId>>,
+    /// Every `(label, key)` indexed at any time since open: commit summaries describe changes
+    /// to these, so that a transaction that read through an index dropped since still
+    /// validates correctly.
+    tracked: HashSet<(LabelId, KeyId)>,
+}
+
+/// The `(label, key, value)` entries one node version contributes to `schema`.
+fn entries_of<'d>(
+    keys_by_label: &HashMap<LabelId, Vec<KeyId>>,
+    d: &'d NodeData,
+    out: &mut Vec<(LabelId, KeyId, &'d Value)>,
+) {
+    for l in &d.labels {
+        if let Some(keys) = keys_by_label.get(l) {
+            for k in keys {
+                if let Some(v) = super::graph::prop_get(&d.props, *k) {
+                    out.push((*l, *k, v));
+                }
+            }
+        }
+    }
+}
+
+impl Schema {
+    pub fn is_empty(&self) -> bool {
+        self.defs.is_empty()
+    }
+
+    pub fn defs(&self) -> &[IndexDef] {
+        &self.defs
+    }
+
+    pub fn def(&self, name: &str) -> Option<&IndexDef> {
+        self.defs.iter().find(|d| d.name == name)
+    }
+
+    /// Whether any uniqueness constraint exists.
+    pub fn has_unique(&self) -> bool {
+        self.defs.iter().any(|d| d.unique)
+    }
+
+    /// Uniqueness constraints on `label`.
+    pub fn unique_on(&self, label: LabelId) -> impl Iterator<Item = &IndexDef> {
+        self.defs
+            .iter()
+            .filter(move |d| d.unique && d.label == label)
+    }
+
+    /// The contents for `(label, key)` if an index there is usable at `snapshot`.
+    pub fn usable(&self, label: LabelId, key: KeyId, snapshot: u64) -> Option<&PropIndex> {
+        if !self
+            .defs
+            .iter()
+            .any(|d| d.label == label && d.key == key && d.created_ts <= snapshot)
+        {
+            return None;
+        }
+        self.contents.get(&(label, key))
+    }
+
+    pub fn contents(&self, label: LabelId, key: KeyId) -> Option<&PropIndex> {
+        self.contents.get(&(label, key))
+    }
+
+    pub fn tracked(&self) -> &HashSet<(LabelId, KeyId)> {
+        &self.tracked
+    }
+
+    /// Adds a definition. A new `(label, key)` gets its contents from `nodes` (every version
+    /// of every node, as `(id, versions)`).
+    pub fn add<'a>(
+        &mut self,
+        def: IndexDef,
+        nodes: impl Iterator<Item = (NodeId, &'a [super::graph::Version<NodeData>])>,
+    ) {
+        let pair = (def.label, def.key);
+        self.defs.push(def);
+        self.tracked.insert(pair);
+        if self.contents.contains_key(&pair) {
+            return;
+        }
+        self.keys_by_label.entry(pair.0).or_default().push(pair.1);
+        let mut idx = PropIndex::default();
+        for (id, versions) in nodes {
+            for d in versions.iter().filter_map(|v| v.data.as_ref()) {
+                if d.labels.binary_search(&pair.0).is_ok() {
+                    if let Some(v) = super::graph::prop_get(&d.props, pair.1) {
+                        idx.insert(v, id);
+                    }
+                }
+            }
+        }
+        self.contents.insert(pair, idx);
+    }
+
+    /// Removes a definition by name; contents go when no definition uses them any more.
+    pub fn remove(&mut self, name: &str) -> Option<IndexDef> {
+        let i = self.defs.iter().position(|d| d.name == name)?;
+        let def = self.defs.remove(i);
+        let pair = (def.label, def.key);
+        if !self.defs.iter().any(|d| (d.label, d.key) == pair) {
+            self.contents.remove(&pair);
+            if let Some(keys) = self.keys_by_label.get_mut(&pair.0) {
+                keys.retain(|k| *k != pair.1);
+                if keys.is_empty() {
+                    self.keys_by_label.remove(&pair.0);
+                }
+            }
+        }
+        Some(def)
+    }
+
+    /// Files a newly installed node version.
+    pub fn note(&mut self, id: NodeId, d: &NodeData) {
+        if self.keys_by_label.is_empty() {
+            return;
+        }
+        let mut es = Vec::new();
+        entries_of(&self.keys_by_label, d, &mut es);
+        for (l, k, v) in es {
+            if let Some(idx) = self.contents.get_mut(&(l, k)) {
+                idx.insert(v, id);
+            }
+        }
+    }
+
+    /// The entries node `id`'s versions contribute now (call before a change that may drop
+    /// versions, then pass the result to `prune`).
+    pub fn entries(
+        &self,
+        versions: &[super::graph::Version<NodeData>],
+    ) -> Vec<(LabelId, KeyId, Value)> {
+        if self.keys_by_label.is_empty() {
+            return Vec::new();
+        }
+        let mut es = Vec::new();
+        for d in versions.iter().filter_map(|v| v.data.as_ref()) {
+            entries_of(&self.keys_by_label, d, &mut es);
+        }
+        es.into_iter().map(|(l, k, v)| (l, k, v.clone())).collect()
+    }
+
+    /// Removes the entries in `before` that no remaining version of node `id` carries.
+    pub fn prune(
+        &mut self,
+        id: NodeId,
+        before: Vec<(LabelId, KeyId, Value)>,
+        versions: &[super::graph::Version<NodeData>],
+    ) {
+        if before.is_empty() {
+            return;
+        }
+        let after = self.entries(versions);
+        for (l, k, v) in before {
+            let still = after
+                .iter()
+                .any(|(l2, k2, v2)| *l2 == l && *k2 == k && key_cmp(v2, &v) == Ordering::Equal);
+            if !still {
+                if let Some(idx) = self.contents.get_mut(&(l, k)) {
+                    idx.remove(&v, id);
+                }
+            }
+        }
+    }
+
+    /// The definitions as log changes (for a base image's catalog section): replaying them on
+    /// an empty schema (after the label and key definitions) re-creates every definition.
+    pub fn definition_changes(&self) -> Vec<Change> {
+        self.defs
+            .iter()
+            .map(|d| Change::CreateIndex {
+                name: d.name.clone(),
+                label: d.label,
+                key: d.key,
+                unique: d.unique,
+            })
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_compare_exactly_and_group_by_class() {
+        assert_eq!(key_cmp(&Value::Int(1), &Value::Float(1.0)), Ordering::Equal);
+        assert_eq!(key_cmp(&Value::Int(1), &Value::Float(1.5)), Ordering::Less);
+        let big = 1i64 << 53;
+        assert_eq!(
+            key_cmp(&Value::Int(big + 1), &Value::Float(big as f64)),
+            Ordering::Greater
+        );
+        assert_eq!(
+            key_cmp(&Value::Float(f64::INFINITY), &Value::Float(f64::NAN)),
+            Ordering::Less
+        );
+        assert_eq!(
+            key_cmp(&Value::String("a".into()), &Value::Int(0)),
+            Ordering::Less
+        );
+        assert_eq!(
+            key_cmp(
+                &Value::List(vec![Value::Int(1)]),
+                &Value::List(vec![Value::Float(1.0)])
+            ),
+            Ordering::Equal
+        );
+    }
+
+    #[test]
+    fn ranges_stay_inside_their_class() {
+        let mut idx = PropIndex::default();
+        idx.insert(&Value::Int(1), 1);
+        idx.insert(&Value::Float(2.5), 2);
+        idx.insert(&Value::String("x".into()), 3);
+        idx.insert(&Value::Float(f64::NAN), 4);
+        idx.insert(&Value::Bool(true), 5);
+        let r = KeyRange::within_class_of(
+            &Value::Int(0),
+            Bound::Excluded(Value::Int(0)),
+            Bound::Unbounded,
+        )
+        .unwrap();
+        assert_eq!(idx.candidates(&r), vec![1, 2]);
+        let r = KeyRange::within_class_of(
+            &Value::String(String::new()),
+            Bound::Unbounded,
+            Bound::Unbounded,
+        )
+        .unwrap();
+        assert_eq!(idx.candidates(&r), vec![3]);
+        assert_eq!(idx.candidates(&KeyRange::eq(Value::Float(1.0))), vec![1]);
+        let inverted = KeyRange {
+            lower: Bound::Included(Value::Int(5)),
+            upper: Bound::Excluded(Value::Int(5)),
+        };
+        assert!(idx.candidates(&inverted).is_empty());
+        idx.remove(&Value::Int(1), 1);
+        assert_eq!(idx.key_count(), 4);
+    }
+}
