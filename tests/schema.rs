@@ -618,3 +618,31 @@ fn racing_merges_on_a_unique_key_leave_one_node() {
         1
     );
 }
+
+#[test]
+fn a_constraint_created_under_an_open_duplicate_stops_its_commit() {
+    let db = mem();
+    let mut c = db.connect();
+    run(&mut c, "CREATE (:User {email: 'a'})");
+    let mut t = db.connect();
+    t.begin(TxnMode::ReadWrite).unwrap();
+    run(&mut t, "CREATE (:User {email: 'a'})");
+    // The committed data has no duplicate, so the constraint is created...
+    let db2 = db.clone();
+    thread::spawn(move || {
+        db2.connect()
+            .query(
+                "CREATE CONSTRAINT FOR (u:User) REQUIRE u.email IS UNIQUE",
+                &Params::new(),
+            )
+            .unwrap();
+    })
+    .join()
+    .unwrap();
+    // ...and the open transaction's duplicate cannot commit.
+    assert_eq!(
+        t.commit().unwrap_err().kind(),
+        ErrorKind::ConstraintViolation
+    );
+    assert_eq!(count(&mut c, "MATCH (u:User) RETURN count(u)"), 1);
+}
