@@ -646,3 +646,45 @@ fn a_constraint_created_under_an_open_duplicate_stops_its_commit() {
     );
     assert_eq!(count(&mut c, "MATCH (u:User) RETURN count(u)"), 1);
 }
+
+/// Temporal keys: one instant written in two zones is one key, for seeks (which the planner
+/// uses for temporal equality) and for uniqueness.
+#[test]
+fn temporal_values_are_index_keys_by_instant() {
+    let db = mem();
+    let mut c = db.connect();
+    run(
+        &mut c,
+        "CREATE CONSTRAINT FOR (e:Event) REQUIRE e.at IS UNIQUE",
+    );
+    run(
+        &mut c,
+        "CREATE (:Event {at: datetime('2020-01-01T00:00Z'), n: 1}), \
+         (:Event {at: datetime('2020-01-01T00:30Z'), n: 2}), (:Event {at: date('2020-01-01'), n: 3})",
+    );
+    let before = db.stats().index_seeks;
+    assert_eq!(
+        ints(
+            &mut c,
+            "MATCH (e:Event {at: datetime('2020-01-01T01:00+01:00')}) RETURN e.n"
+        ),
+        vec![1]
+    );
+    assert!(
+        db.stats().index_seeks > before,
+        "temporal equality did not seek"
+    );
+    assert_eq!(
+        ints(
+            &mut c,
+            "MATCH (e:Event) WHERE e.at = date('2020-01-01') RETURN e.n"
+        ),
+        vec![3]
+    );
+    let e = err(
+        &mut c,
+        "CREATE (:Event {at: datetime('2020-01-01T02:30+02:00')})",
+    );
+    assert_eq!(e.kind(), ErrorKind::ConstraintViolation, "{e}");
+    assert_eq!(count(&mut c, "MATCH (e:Event) RETURN count(e)"), 3);
+}
