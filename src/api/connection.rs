@@ -52,6 +52,8 @@ impl PreparedStatement {
 pub struct Connection {
     db: Arc<DbShared>,
     open: Option<(Transaction, TxnToken)>,
+    /// When the open transaction began (ns since the epoch): `date.transaction()` reads it.
+    open_time: i128,
     last_token: u64,
     interrupt: Arc<AtomicBool>,
 }
@@ -61,6 +63,7 @@ impl Connection {
         Connection {
             db,
             open: None,
+            open_time: 0,
             last_token: 0,
             interrupt: Arc::new(AtomicBool::new(false)),
         }
@@ -117,6 +120,7 @@ impl Connection {
         self.last_token += 1;
         let token = TxnToken(self.last_token);
         self.open = Some((self.db.txns.begin(mode, isolation), token));
+        self.open_time = crate::temporal::clock::realtime();
         Ok(token)
     }
 
@@ -313,7 +317,8 @@ impl Connection {
                 0 => None,
                 ms => Some(Instant::now() + Duration::from_millis(ms)),
             },
-            clock: Default::default(),
+            clock: crate::temporal::clock::StatementClock::started_now(),
+            transaction_time: self.open.as_ref().map(|_| self.open_time),
         };
         if let Some((tx, _)) = self.open.as_mut() {
             let savepoint = tx.savepoint();
