@@ -224,7 +224,14 @@ impl Connection {
             StatementKind::Rollback => self.rollback().map(|_| QueryResult::default()),
             StatementKind::Explain(q) => self.run_query(q, params, RunMode::Explain),
             StatementKind::Profile(q) => self.run_query(q, params, RunMode::Profile),
-            StatementKind::Checkpoint => Err(not_yet("CHECKPOINT is")),
+            StatementKind::Checkpoint => {
+                if self.open.is_some() {
+                    return Err(Error::transaction_state(
+                        "CHECKPOINT cannot run inside a transaction; commit or roll back first",
+                    ));
+                }
+                self.db.checkpoint().map(|_| QueryResult::default())
+            }
             StatementKind::CreateIndex { .. }
             | StatementKind::DropIndex { .. }
             | StatementKind::CreateUniqueConstraint { .. }
@@ -396,13 +403,6 @@ fn no_transaction(what: &str) -> Error {
     Error::transaction_state(format!(
         "there is no open transaction to {what} on this connection"
     ))
-}
-
-fn not_yet(what: &str) -> Error {
-    Error::new(
-        ErrorKind::Error,
-        format!("{what} not supported yet by this version of libgraphdb"),
-    )
 }
 
 /// Converts caller parameters to engine values; entities cannot be parameters.
