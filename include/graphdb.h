@@ -288,7 +288,8 @@ graphdb_status graphdb_result_get_int64(const graphdb_result *r, size_t col, int
 graphdb_status graphdb_result_get_double(const graphdb_result *r, size_t col, double *out);
 
 // A borrowed NUL-terminated UTF-8 string and its length in bytes (`len` may be NULL), valid
-// until the next `graphdb_result_next` or `graphdb_result_free`.
+// until the next `graphdb_result_next` or `graphdb_result_free`. For a temporal value
+// (`GRAPHDB_TYPE_DATE` .. `GRAPHDB_TYPE_DURATION`) it is the Cypher string form.
 graphdb_status graphdb_result_get_string(const graphdb_result *r,
                                          size_t col,
                                          const char **utf8,
@@ -356,7 +357,8 @@ graphdb_status graphdb_value_get_int64(const graphdb_value *v, int64_t *out);
 
 graphdb_status graphdb_value_get_double(const graphdb_value *v, double *out);
 
-// A borrowed NUL-terminated string and its length in bytes (`len` may be NULL).
+// A borrowed NUL-terminated string and its length in bytes (`len` may be NULL); the Cypher
+// string form for a temporal value.
 graphdb_status graphdb_value_get_string(const graphdb_value *v, const char **utf8, size_t *len);
 
 // The number of elements of a list.

@@ -145,6 +145,12 @@ fn committed_data_survives_reopen_and_a_second_writer_is_locked_out() {
 }
 
 #[test]
+fn temporal_values_have_type_codes_string_and_json_forms() {
+    let out = build_and_run("temporal", &[]);
+    assert!(String::from_utf8_lossy(&out.stdout).contains("temporal: ok"));
+}
+
+#[test]
 fn concurrent_use_of_one_connection_is_misuse_and_interrupt_works() {
     build_and_run("threads", &[]);
 }

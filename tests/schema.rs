@@ -571,3 +571,120 @@ fn an_index_lookup_is_a_predicate_read_under_serializable() {
         }
     }
 }
+
+#[test]
+fn racing_merges_on_a_unique_key_leave_one_node() {
+    let db = mem();
+    let mut c = db.connect();
+    run(
+        &mut c,
+        "CREATE CONSTRAINT FOR (u:User) REQUIRE u.email IS UNIQUE",
+    );
+    // Under SERIALIZABLE the loser's index lookup is invalidated first: a retryable
+    // CONFLICT, after which the retry finds the winner's node.
+    let mut a = db.connect();
+    let mut b = db.connect();
+    a.begin(TxnMode::ReadWrite).unwrap();
+    b.begin(TxnMode::ReadWrite).unwrap();
+    run(&mut a, "MERGE (:User {email: 'm'})");
+    run(&mut b, "MERGE (:User {email: 'm'})");
+    a.commit().unwrap();
+    let e = b.commit().unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Conflict, "{e}");
+    let n = b
+        .transact(TxnMode::ReadWrite, 3, |c| {
+            c.query("MERGE (u:User {email: 'm'}) RETURN u.email", &Params::new())
+                .map(|r| r.rows.len())
+        })
+        .unwrap();
+    assert_eq!(n, 1);
+    assert_eq!(count(&mut c, "MATCH (u:User) RETURN count(u)"), 1);
+    // Under SNAPSHOT isolation nothing validates reads: the constraint still holds.
+    let mut a = db.connect();
+    let mut b = db.connect();
+    a.begin_with_isolation(TxnMode::ReadWrite, graphdb::IsolationMode::Snapshot)
+        .unwrap();
+    b.begin_with_isolation(TxnMode::ReadWrite, graphdb::IsolationMode::Snapshot)
+        .unwrap();
+    run(&mut a, "MERGE (:User {email: 's'})");
+    run(&mut b, "MERGE (:User {email: 's'})");
+    a.commit().unwrap();
+    assert_eq!(
+        b.commit().unwrap_err().kind(),
+        ErrorKind::ConstraintViolation
+    );
+    assert_eq!(
+        count(&mut c, "MATCH (u:User {email: 's'}) RETURN count(u)"),
+        1
+    );
+}
+
+#[test]
+fn a_constraint_created_under_an_open_duplicate_stops_its_commit() {
+    let db = mem();
+    let mut c = db.connect();
+    run(&mut c, "CREATE (:User {email: 'a'})");
+    let mut t = db.connect();
+    t.begin(TxnMode::ReadWrite).unwrap();
+    run(&mut t, "CREATE (:User {email: 'a'})");
+    // The committed data has no duplicate, so the constraint is created...
+    let db2 = db.clone();
+    thread::spawn(move || {
+        db2.connect()
+            .query(
+                "CREATE CONSTRAINT FOR (u:User) REQUIRE u.email IS UNIQUE",
+                &Params::new(),
+            )
+            .unwrap();
+    })
+    .join()
+    .unwrap();
+    // ...and the open transaction's duplicate cannot commit.
+    assert_eq!(
+        t.commit().unwrap_err().kind(),
+        ErrorKind::ConstraintViolation
+    );
+    assert_eq!(count(&mut c, "MATCH (u:User) RETURN count(u)"), 1);
+}
+
+/// Temporal keys: one instant written in two zones is one key, for seeks (which the planner
+/// uses for temporal equality) and for uniqueness.
+#[test]
+fn temporal_values_are_index_keys_by_instant() {
+    let db = mem();
+    let mut c = db.connect();
+    run(
+        &mut c,
+        "CREATE CONSTRAINT FOR (e:Event) REQUIRE e.at IS UNIQUE",
+    );
+    run(
+        &mut c,
+        "CREATE (:Event {at: datetime('2020-01-01T00:00Z'), n: 1}), \
+         (:Event {at: datetime('2020-01-01T00:30Z'), n: 2}), (:Event {at: date('2020-01-01'), n: 3})",
+    );
+    let before = db.stats().index_seeks;
+    assert_eq!(
+        ints(
+            &mut c,
+            "MATCH (e:Event {at: datetime('2020-01-01T01:00+01:00')}) RETURN e.n"
+        ),
+        vec![1]
+    );
+    assert!(
+        db.stats().index_seeks > before,
+        "temporal equality did not seek"
+    );
+    assert_eq!(
+        ints(
+            &mut c,
+            "MATCH (e:Event) WHERE e.at = date('2020-01-01') RETURN e.n"
+        ),
+        vec![3]
+    );
+    let e = err(
+        &mut c,
+        "CREATE (:Event {at: datetime('2020-01-01T02:30+02:00')})",
+    );
+    assert_eq!(e.kind(), ErrorKind::ConstraintViolation, "{e}");
+    assert_eq!(count(&mut c, "MATCH (e:Event) RETURN count(e)"), 3);
+}

@@ -116,8 +116,35 @@ fn bad_temporal_input_is_an_error_not_a_panic() {
         "RETURN date.truncate('hour', date('2015-01-01'))",
         "RETURN date('2015-01-01').fortnight",
         "RETURN date('2015-01-01') + date('2015-01-01')",
+        "RETURN date({year: 2015, week: 0})",
+        "RETURN datetime.fromepoch(9223372036854775807, 0)",
+        "RETURN datetime.fromepochmillis(-9223372036854775808) + duration('P-1000000000Y')",
+        "RETURN localtime('')",
+        "RETURN time('Z')",
+        "RETURN datetime('T')",
+        "RETURN date('W')",
+        "RETURN duration('PT1.0000000001S')",
+        "RETURN duration({days: 1e300})",
+        "RETURN duration({seconds: 1.0 / 0.0})",
+        "RETURN date.truncate('millennium', date('-999999999-01-01'))",
+        "RETURN localdatetime('+999999999-12-31T23:59:59.999999999') + duration({nanoseconds: 1})",
+        "RETURN duration('P9223372036854775807Y')",
+        "RETURN duration('P99999999999999999999Y')",
+        "RETURN duration({months: 1}) * 9.3e18",
+        "RETURN duration({seconds: 2}) * 9223372036854775807",
+        "RETURN -duration({months: -9223372036854775807 - 1})",
     ] {
         assert!(c.query(q, &Params::new()).is_err(), "{q} must fail");
+    }
+    for q in [
+        "RETURN datetime('+999999999-12-31T23:59[Europe/Stockholm]') AS x",
+        "RETURN datetime('-999999999-01-01T00:00[America/New_York]').epochSeconds AS x",
+        "RETURN duration.between(date('-999999999-01-01'), datetime('+999999999-12-31T23:59:59.999999999-18:00')) AS x",
+        "RETURN duration.inSeconds(time('00:00+18:00'), time('00:00-18:00')) AS x",
+        "RETURN datetime.fromepochmillis(-9223372036854775808) AS x",
+    ] {
+        c.query(q, &Params::new())
+            .unwrap_or_else(|e| panic!("{q} must succeed: {e}"));
     }
     let r = c
         .query(
@@ -126,4 +153,29 @@ fn bad_temporal_input_is_an_error_not_a_panic() {
         )
         .unwrap();
     assert_eq!(r.rows[0], vec![Value::Null, Value::Null]);
+}
+
+#[test]
+fn clocks_fix_the_transaction_and_statement_instants() {
+    let db = Database::open(":memory:", &Options::new()).unwrap();
+    let mut c = db.connect();
+    let q = "RETURN datetime.transaction() AS tx, datetime.statement() AS st, \
+             datetime() AS now, duration.inSeconds(localtime(), localtime()) AS zero";
+    c.begin(graphdb::TxnMode::ReadOnly).unwrap();
+    let a = c.query(q, &Params::new()).unwrap().rows.remove(0);
+    std::thread::sleep(std::time::Duration::from_millis(5));
+    let b = c.query(q, &Params::new()).unwrap().rows.remove(0);
+    c.commit().unwrap();
+    assert_eq!(a[0], b[0], "one transaction, one transaction instant");
+    assert_ne!(a[1], b[1], "each statement has its own instant");
+    assert_eq!(a[1], a[2], "datetime() is the statement instant");
+    assert_eq!(a[3].temporal_string().as_deref(), Some("PT0S"));
+    let r = c
+        .query(
+            "RETURN datetime.realtime() >= datetime.statement() AS later, \
+             datetime.transaction() = datetime.statement() AS auto",
+            &Params::new(),
+        )
+        .unwrap();
+    assert_eq!(r.rows[0], vec![Value::Bool(true), Value::Bool(true)]);
 }

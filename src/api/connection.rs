@@ -9,6 +9,7 @@ use super::database::DbShared;
 use super::result::{Node, Path, QueryResult, Relationship, Value};
 use super::{IsolationMode, Params, TxnMode};
 use crate::cypher::ast::{Clause, IsolationLevel, Query, Statement, StatementKind};
+use crate::cypher::exec::RunMode;
 use crate::cypher::{self, ExecControl, ParamMap, QueryOutput};
 use crate::error::{Error, ErrorKind, Result};
 use crate::txn::{Isolation, Transaction};
@@ -51,6 +52,8 @@ impl PreparedStatement {
 pub struct Connection {
     db: Arc<DbShared>,
     open: Option<(Transaction, TxnToken)>,
+    /// When the open transaction began (ns since the epoch): `date.transaction()` reads it.
+    open_time: i128,
     last_token: u64,
     interrupt: Arc<AtomicBool>,
 }
@@ -60,6 +63,7 @@ impl Connection {
         Connection {
             db,
             open: None,
+            open_time: 0,
             last_token: 0,
             interrupt: Arc::new(AtomicBool::new(false)),
         }
@@ -116,6 +120,7 @@ impl Connection {
         self.last_token += 1;
         let token = TxnToken(self.last_token);
         self.open = Some((self.db.txns.begin(mode, isolation), token));
+        self.open_time = crate::temporal::clock::realtime();
         Ok(token)
     }
 
@@ -196,7 +201,7 @@ impl Connection {
 
     fn run(&mut self, statement: &Statement, params: &Params) -> Result<QueryResult> {
         match &statement.kind {
-            StatementKind::Query(q) => self.run_query(q, params),
+            StatementKind::Query(q) => self.run_query(q, params, RunMode::Run),
             StatementKind::Begin {
                 read_only,
                 isolation,
@@ -217,9 +222,8 @@ impl Connection {
             }
             StatementKind::Commit => self.commit().map(|_| QueryResult::default()),
             StatementKind::Rollback => self.rollback().map(|_| QueryResult::default()),
-            StatementKind::Explain(_) | StatementKind::Profile(_) => {
-                Err(not_yet("EXPLAIN and PROFILE are"))
-            }
+            StatementKind::Explain(q) => self.run_query(q, params, RunMode::Explain),
+            StatementKind::Profile(q) => self.run_query(q, params, RunMode::Profile),
             StatementKind::Checkpoint => {
                 if self.open.is_some() {
                     return Err(Error::transaction_state(
@@ -310,7 +314,7 @@ impl Connection {
         }
     }
 
-    fn run_query(&mut self, query: &Query, params: &Params) -> Result<QueryResult> {
+    fn run_query(&mut self, query: &Query, params: &Params, mode: RunMode) -> Result<QueryResult> {
         let params = engine_params(params)?;
         let procs = self.procedures();
         self.interrupt.store(false, Ordering::SeqCst);
@@ -320,11 +324,12 @@ impl Connection {
                 0 => None,
                 ms => Some(Instant::now() + Duration::from_millis(ms)),
             },
-            clock: Default::default(),
+            clock: crate::temporal::clock::StatementClock::started_now(),
+            transaction_time: self.open.as_ref().map(|_| self.open_time),
         };
         if let Some((tx, _)) = self.open.as_mut() {
             let savepoint = tx.savepoint();
-            let outcome = cypher::exec::run_query_with(query, tx, &params, &control, &procs)
+            let outcome = cypher::exec::run_statement(query, tx, &params, &control, &procs, mode)
                 .and_then(|out| materialize(out, tx));
             if let Err(e) = &outcome {
                 if e.kind() == ErrorKind::Conflict || tx.is_doomed() {
@@ -344,14 +349,14 @@ impl Connection {
         };
         // A statement without updating clauses runs read-only: the same snapshot semantics,
         // but no read tracking and no validation (it cannot fail for conflicts).
-        let mode = if may_write(query) {
+        let txn_mode = if may_write(query) && mode != RunMode::Explain {
             TxnMode::ReadWrite
         } else {
             TxnMode::ReadOnly
         };
         // Dropping `tx` on any error path rolls it back.
-        let mut tx = self.db.txns.begin(mode, isolation);
-        let out = cypher::exec::run_query_with(query, &mut tx, &params, &control, &procs)?;
+        let mut tx = self.db.txns.begin(txn_mode, isolation);
+        let out = cypher::exec::run_statement(query, &mut tx, &params, &control, &procs, mode)?;
         let result = materialize(out, &tx)?;
         tx.commit()?;
         Ok(result)
@@ -398,13 +403,6 @@ fn no_transaction(what: &str) -> Error {
     Error::transaction_state(format!(
         "there is no open transaction to {what} on this connection"
     ))
-}
-
-fn not_yet(what: &str) -> Error {
-    Error::new(
-        ErrorKind::Error,
-        format!("{what} not supported yet by this version of libgraphdb"),
-    )
 }
 
 /// Converts caller parameters to engine values; entities cannot be parameters.

@@ -10,6 +10,8 @@ use std::collections::HashSet;
 use super::ast::{Expr, ExprKind, MapProjectionItem};
 use super::semantics::{order, GroupKey};
 use crate::error::{Error, ErrorKind, Result};
+use crate::temporal::duration::Num;
+use crate::temporal::Duration;
 use crate::value::Value;
 
 const AGGREGATES: &[&str] = &[
@@ -197,15 +199,40 @@ impl Accumulator for Count {
 }
 
 /// Integers stay an exact Integer sum (overflow is an error) until a Float arrives; from
-/// then on the sum is a Float.
+/// then on the sum is a Float. Durations sum to a Duration; mixing them with numbers is a
+/// type error.
 #[derive(Default)]
 struct Sum {
     int: i64,
     float: Option<f64>,
+    dur: Option<Duration>,
+    numbers: bool,
+}
+
+fn mixed_durations(func: &str) -> Error {
+    Error::type_error(format!(
+        "{func}() cannot mix durations and numbers; aggregate them separately"
+    ))
+}
+
+/// Adds a duration to a running duration total.
+fn add_duration(total: &mut Option<Duration>, d: Duration) -> Result<()> {
+    *total = Some(match total {
+        Some(t) => t.checked_add(d)?,
+        None => d,
+    });
+    Ok(())
 }
 
 impl Accumulator for Sum {
     fn update(&mut self, v: Value) -> Result<()> {
+        match (&v, self.dur.is_some(), self.numbers) {
+            (Value::Duration(_), _, true) => return Err(mixed_durations("sum")),
+            (Value::Duration(d), _, false) => return add_duration(&mut self.dur, *d),
+            (Value::Int(_) | Value::Float(_), true, _) => return Err(mixed_durations("sum")),
+            (Value::Int(_) | Value::Float(_), false, _) => self.numbers = true,
+            _ => {}
+        }
         match (v, &mut self.float) {
             (Value::Null, _) => {}
             (Value::Int(i), None) => {
@@ -224,23 +251,33 @@ impl Accumulator for Sum {
         Ok(())
     }
     fn finish(&mut self) -> Result<Value> {
+        if let Some(d) = self.dur {
+            return Ok(Value::Duration(d));
+        }
         Ok(self.float.map_or(Value::Int(self.int), Value::Float))
     }
 }
 
 /// Integers are summed exactly in i128 so that averaging many large integers neither
-/// overflows nor loses precision before the final division.
+/// overflows nor loses precision before the final division. Durations average to a Duration.
 #[derive(Default)]
 struct Avg {
     int: i128,
     float: f64,
+    dur: Option<Duration>,
     n: u64,
 }
 
 impl Accumulator for Avg {
     fn update(&mut self, v: Value) -> Result<()> {
+        let numbers = self.n > 0 && self.dur.is_none();
         match v {
             Value::Null => return Ok(()),
+            Value::Duration(_) if numbers => return Err(mixed_durations("avg")),
+            Value::Duration(d) => add_duration(&mut self.dur, d)?,
+            Value::Int(_) | Value::Float(_) if self.dur.is_some() => {
+                return Err(mixed_durations("avg"))
+            }
             Value::Int(i) => self.int += i128::from(i),
             Value::Float(f) => self.float += f,
             other => return Err(not_a_number("avg", &other)),
@@ -251,6 +288,10 @@ impl Accumulator for Avg {
     fn finish(&mut self) -> Result<Value> {
         if self.n == 0 {
             return Ok(Value::Null);
+        }
+        if let Some(d) = self.dur {
+            let n = i64::try_from(self.n).unwrap_or(i64::MAX);
+            return d.div_num(Num::Int(n)).map(Value::Duration);
         }
         Ok(Value::Float((self.int as f64 + self.float) / self.n as f64))
     }
@@ -481,6 +522,28 @@ mod tests {
         assert_eq!(
             agg("avg", vec![i(i64::MAX), i(i64::MAX)]),
             Ok(f(i64::MAX as f64))
+        );
+    }
+
+    #[test]
+    fn durations_sum_and_average_to_durations() {
+        let d = |s: &str| Value::Duration(crate::temporal::parse::duration(s).unwrap());
+        assert_eq!(agg("sum", vec![d("P1D"), N, d("PT1H")]), Ok(d("P1DT1H")));
+        assert_eq!(agg("avg", vec![d("PT1H"), d("PT2H"), N]), Ok(d("PT1H30M")));
+        for func in ["sum", "avg"] {
+            assert_eq!(
+                agg(func, vec![d("P1D"), i(1)]).map_err(|e| e.kind()),
+                Err(ErrorKind::Type)
+            );
+            assert_eq!(
+                agg(func, vec![i(1), d("P1D")]).map_err(|e| e.kind()),
+                Err(ErrorKind::Type)
+            );
+        }
+        let huge = d("P768614336404564650Y");
+        assert_eq!(
+            agg("sum", vec![huge.clone(), huge]).map_err(|e| e.kind()),
+            Err(ErrorKind::Error)
         );
     }
 

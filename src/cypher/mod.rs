@@ -59,6 +59,16 @@ pub struct ExecControl {
     pub deadline: Option<Instant>,
     /// The instant `date()`, `datetime()`, ... read: fixed for the whole statement.
     pub clock: crate::temporal::clock::StatementClock,
+    /// When the explicit transaction the statement runs in began (ns since the epoch);
+    /// `None` in auto-commit, where the transaction is the statement.
+    pub transaction_time: Option<i128>,
+}
+
+impl ExecControl {
+    /// The instant `*.transaction()` functions read.
+    pub fn transaction_now(&self) -> i128 {
+        self.transaction_time.unwrap_or_else(|| self.clock.now())
+    }
 }
 
 impl ExecControl {

@@ -470,6 +470,40 @@ mod tests {
     }
 
     #[test]
+    fn temporal_values_order_by_type_then_instant_and_group_by_instant() {
+        use crate::temporal::parse;
+        let dt = |s: &str| Value::DateTime(parse::date_time(s).unwrap());
+        let date = Value::Date(parse::date("2015-01-01").unwrap());
+        let dur = Value::Duration(parse::duration("P1D").unwrap());
+        let lt = Value::LocalTime(parse::local_time("12:00").unwrap());
+        // DATETIME < DATE < LOCAL TIME < DURATION < STRING < NUMBER.
+        let mut v = [
+            i(1),
+            s("a"),
+            dur.clone(),
+            lt.clone(),
+            date.clone(),
+            dt("2015-01-01T00:00Z"),
+        ];
+        v.sort_by(order);
+        assert_eq!(v[0], dt("2015-01-01T00:00Z"));
+        assert_eq!(v[1], date);
+        assert_eq!(v[2], lt);
+        assert_eq!(v[3], dur);
+        let (a, b) = (dt("2015-01-01T01:00+01:00"), dt("2015-01-01T00:00Z"));
+        assert_eq!(equals(&a, &b), Some(true));
+        assert_eq!(GroupKey::new(&a), GroupKey::new(&b));
+        assert_eq!(order(&a, &b), Ordering::Equal);
+        assert_eq!(compare(&date, &lt), None);
+        assert_eq!(equals(&date, &s("2015-01-01")), Some(false));
+        assert_eq!(comparison(BinaryOp::Lt, &dur, &dur), None);
+        assert_eq!(
+            comparison(BinaryOp::Lt, &dt("2015-01-01T00:00+01:00"), &b),
+            Some(true)
+        );
+    }
+
+    #[test]
     fn order_is_consistent_with_compare() {
         let vals = vec![
             i(1),

@@ -234,7 +234,8 @@ pub unsafe extern "C" fn graphdb_result_get_double(
 }
 
 /// A borrowed NUL-terminated UTF-8 string and its length in bytes (`len` may be NULL), valid
-/// until the next `graphdb_result_next` or `graphdb_result_free`.
+/// until the next `graphdb_result_next` or `graphdb_result_free`. For a temporal value
+/// (`GRAPHDB_TYPE_DATE` .. `GRAPHDB_TYPE_DURATION`) it is the Cypher string form.
 #[no_mangle]
 pub unsafe extern "C" fn graphdb_result_get_string(
     r: *const graphdb_result,

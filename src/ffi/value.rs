@@ -375,7 +375,8 @@ pub unsafe extern "C" fn graphdb_value_get_double(
     unsafe { read("graphdb_value_get_double", v, out, 0.0, |v| v.as_double()) }
 }
 
-/// A borrowed NUL-terminated string and its length in bytes (`len` may be NULL).
+/// A borrowed NUL-terminated string and its length in bytes (`len` may be NULL); the Cypher
+/// string form for a temporal value.
 #[no_mangle]
 pub unsafe extern "C" fn graphdb_value_get_string(
     v: *const graphdb_value,

@@ -234,9 +234,13 @@ impl GraphData {
                     key,
                     unique,
                 } => {
-                    if self.schema.def(name).is_some() {
+                    // Replay is idempotent: the same definition again is a no-op.
+                    if let Some(d) = self.schema.def(name) {
+                        if (d.label, d.key, d.unique) == (*label, *key, *unique) {
+                            continue;
+                        }
                         return Err(Error::corrupt(format!(
-                            "the log creates index or constraint '{name}' twice"
+                            "the log defines index or constraint '{name}' twice, differently"
                         )));
                     }
                     self.add_index(IndexDef {
@@ -248,11 +252,8 @@ impl GraphData {
                     });
                 }
                 Change::DropIndex { name } => {
-                    self.schema.remove(name).ok_or_else(|| {
-                        Error::corrupt(format!(
-                            "the log drops index or constraint '{name}', which it never created"
-                        ))
-                    })?;
+                    // Idempotent: dropping what is already gone is a no-op.
+                    self.schema.remove(name);
                 }
                 Change::DeleteRel(id) => {
                     let e = self.rel_entry_mut(*id).ok_or_else(|| {

@@ -22,6 +22,7 @@ use std::ops::Bound;
 use super::change::Change;
 use super::graph::NodeData;
 use super::{KeyId, LabelId, NodeId};
+use crate::temporal;
 use crate::value::Value;
 
 /// Exact comparison of an integer with a non-NaN float.
@@ -89,6 +90,11 @@ pub fn key_cmp(a: &Value, b: &Value) -> Ordering {
             x.len().cmp(&y.len())
         }
         (Value::Null, Value::Null) => Ordering::Equal,
+        // Temporal values: by their normalized key (type, then instant or components), so
+        // the same instant in two zones is one key, as Cypher `=` has it.
+        _ if temporal::compare::key(a).is_some() && temporal::compare::key(b).is_some() => {
+            temporal::compare::key(a).cmp(&temporal::compare::key(b))
+        }
         _ => a
             .type_name()
             .cmp(b.type_name())
@@ -101,6 +107,7 @@ pub fn key_cmp(a: &Value, b: &Value) -> Ordering {
 pub fn seekable(v: &Value) -> bool {
     match v {
         Value::Bool(_) | Value::Int(_) | Value::Float(_) | Value::String(_) => true,
+        v if temporal::compare::key(v).is_some() => true,
         Value::List(items) => items.iter().all(|i| i.is_null() || seekable(i)),
         Value::Map(m) => m.values().all(|i| i.is_null() || seekable(i)),
         _ => false,

@@ -562,3 +562,184 @@ pub fn truncate(
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::parse;
+    use super::*;
+
+    fn map(pairs: &[(&str, Value)]) -> BTreeMap<String, Value> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.clone()))
+            .collect()
+    }
+    fn i(x: i64) -> Value {
+        Value::Int(x)
+    }
+    fn show(v: Value) -> String {
+        match v {
+            Value::Date(d) => d.to_string(),
+            Value::LocalTime(t) => t.to_string(),
+            Value::Time(t) => t.to_string(),
+            Value::LocalDateTime(l) => l.to_string(),
+            Value::DateTime(d) => d.to_string(),
+            other => format!("{other:?}"),
+        }
+    }
+    fn build(target: Target, pairs: &[(&str, Value)]) -> Result<String> {
+        from_map(target, &map(pairs), 0).map(show)
+    }
+
+    #[test]
+    fn week_dates_cross_year_boundaries() {
+        let d = |y, w, dow| {
+            build(
+                Target::Date,
+                &[("year", i(y)), ("week", i(w)), ("dayOfWeek", i(dow))],
+            )
+        };
+        assert_eq!(d(1817, 1, 1).unwrap(), "1816-12-30");
+        assert_eq!(d(2020, 53, 7).unwrap(), "2021-01-03");
+        assert!(d(2021, 53, 1).is_err(), "2021 has 52 weeks");
+        assert!(d(2021, 1, 8).is_err());
+    }
+
+    #[test]
+    fn selected_dates_keep_unnamed_fields_and_clamp_days() {
+        let leap = Value::Date(parse::date("2016-02-29").unwrap());
+        let got = build(Target::Date, &[("date", leap.clone()), ("year", i(2017))]).unwrap();
+        assert_eq!(got, "2017-02-28");
+        let jan31 = Value::Date(parse::date("2015-01-31").unwrap());
+        let got = build(Target::Date, &[("date", jan31), ("month", i(4))]).unwrap();
+        assert_eq!(got, "2015-04-30");
+        let nov11 = Value::Date(parse::date("1984-11-11").unwrap());
+        let got = build(Target::Date, &[("date", nov11), ("quarter", i(3))]).unwrap();
+        assert_eq!(got, "1984-08-11");
+    }
+
+    #[test]
+    fn invalid_maps_are_errors() {
+        let kind = |r: Result<String>| r.map_err(|e| e.kind());
+        use crate::error::ErrorKind;
+        let mixed = build(
+            Target::Date,
+            &[("year", i(2015)), ("month", i(2)), ("week", i(3))],
+        );
+        assert_eq!(kind(mixed), Err(ErrorKind::Error));
+        assert_eq!(
+            kind(build(Target::Date, &[("month", i(2))])),
+            Err(ErrorKind::Error)
+        );
+        assert_eq!(
+            kind(build(Target::Date, &[("year", i(2015)), ("month", i(0))])),
+            Err(ErrorKind::Error)
+        );
+        assert_eq!(
+            kind(build(Target::Date, &[("year", i(1_000_000_000))])),
+            Err(ErrorKind::Error)
+        );
+        assert_eq!(
+            kind(build(Target::Date, &[("yaer", i(2015))])),
+            Err(ErrorKind::Error)
+        );
+        assert_eq!(
+            kind(build(Target::Date, &[("year", Value::from("2015"))])),
+            Err(ErrorKind::Type)
+        );
+        assert_eq!(
+            kind(build(Target::LocalTime, &[("hour", i(24))])),
+            Err(ErrorKind::Error)
+        );
+        assert_eq!(
+            kind(build(Target::LocalTime, &[("minute", i(3))])),
+            Err(ErrorKind::Error)
+        );
+        let too_fine = build(
+            Target::LocalTime,
+            &[
+                ("hour", i(1)),
+                ("millisecond", i(1)),
+                ("microsecond", i(1000)),
+            ],
+        );
+        assert_eq!(kind(too_fine), Err(ErrorKind::Error));
+        let date_as_time = Value::Date(parse::date("2015-01-01").unwrap());
+        assert_eq!(
+            kind(build(Target::LocalTime, &[("time", date_as_time)])),
+            Err(ErrorKind::Type)
+        );
+    }
+
+    #[test]
+    fn a_new_zone_keeps_the_instant_of_a_zoned_selection() {
+        let t = Value::Time(parse::time("12:31+01:00").unwrap());
+        let got = build(
+            Target::Time,
+            &[("time", t.clone()), ("timezone", Value::from("-02:00"))],
+        )
+        .unwrap();
+        assert_eq!(got, "09:31-02:00");
+        let lt = Value::LocalTime(parse::local_time("12:31").unwrap());
+        let got = build(
+            Target::Time,
+            &[("time", lt), ("timezone", Value::from("-02:00"))],
+        )
+        .unwrap();
+        assert_eq!(got, "12:31-02:00");
+        let got = build(
+            Target::DateTime,
+            &[
+                ("year", i(2015)),
+                ("month", i(7)),
+                ("day", i(21)),
+                ("time", t),
+                ("timezone", Value::from("Asia/Tokyo")),
+            ],
+        )
+        .unwrap();
+        assert_eq!(got, "2015-07-21T20:31+09:00[Asia/Tokyo]");
+    }
+
+    #[test]
+    fn epoch_fields_and_clock() {
+        let got = build(Target::DateTime, &[("epochMillis", i(237_821_673_987))]).unwrap();
+        assert_eq!(got, "1977-07-15T13:34:33.987Z");
+        let now = from_map(
+            Target::Date,
+            &map(&[("timezone", Value::from("+14:00"))]),
+            0,
+        )
+        .unwrap();
+        assert_eq!(show(now), "1970-01-01");
+        let now = now_in(Target::Date, Zone::parse("-12:00").unwrap(), 0).unwrap();
+        assert_eq!(show(now), "1969-12-31");
+    }
+
+    #[test]
+    fn truncation_applies_fields_after_truncating() {
+        let dt = Value::DateTime(parse::date_time("2017-10-11T12:31:14.645876123+01:00").unwrap());
+        let ns = map(&[("nanosecond", i(2))]);
+        let t = |target, unit, m: Option<&BTreeMap<String, Value>>| {
+            truncate(target, unit, &dt, m).map(show).unwrap()
+        };
+        assert_eq!(
+            t(Target::DateTime, Unit::Millisecond, Some(&ns)),
+            "2017-10-11T12:31:14.645000002+01:00"
+        );
+        assert_eq!(t(Target::Date, Unit::Quarter, None), "2017-10-01");
+        assert_eq!(t(Target::LocalTime, Unit::Minute, None), "12:31");
+        let zone = map(&[("timezone", Value::from("Europe/Stockholm"))]);
+        assert_eq!(
+            t(Target::DateTime, Unit::Year, Some(&zone)),
+            "2017-01-01T00:00+01:00[Europe/Stockholm]"
+        );
+        assert!(truncate(Target::Date, Unit::Hour, &dt, None).is_err());
+        assert!(truncate(Target::LocalTime, Unit::Year, &dt, None).is_err());
+        let lt = Value::LocalTime(parse::local_time("12:00").unwrap());
+        assert_eq!(
+            truncate(Target::Date, Unit::Day, &lt, None).map_err(|e| e.kind()),
+            Err(crate::error::ErrorKind::Type)
+        );
+    }
+}

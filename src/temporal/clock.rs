@@ -1,9 +1,9 @@
 //! The clock `date()`, `datetime.statement()` and friends read.
 //!
 //! One statement sees one instant: the first read of [`StatementClock::now`] fixes it, so
-//! `duration.inSeconds(time(), time())` is `PT0S`. `*.realtime()` reads the system clock
-//! each time. (A transaction-wide clock would need the transaction's start time; until the
-//! transaction layer records one, `*.transaction()` reads the statement clock.)
+//! `duration.inSeconds(time(), time())` is `PT0S`. `*.transaction()` reads the instant the
+//! connection's explicit transaction began (the statement's instant in auto-commit), and
+//! `*.realtime()` reads the system clock each time.
 
 use std::sync::OnceLock;
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -21,6 +21,13 @@ pub fn realtime() -> i128 {
 pub struct StatementClock(OnceLock<i128>);
 
 impl StatementClock {
+    /// A clock fixed at this moment (a statement's start); `default()` fixes it on first use.
+    pub fn started_now() -> StatementClock {
+        let c = StatementClock::default();
+        c.now();
+        c
+    }
+
     pub fn now(&self) -> i128 {
         *self.0.get_or_init(realtime)
     }

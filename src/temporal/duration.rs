@@ -260,8 +260,9 @@ impl Duration {
             "months" => self.months,
             "weeks" => self.days / 7,
             "days" => self.days,
-            "hours" => whole_secs.div_euclid(3600),
-            "minutes" => whole_secs.div_euclid(60),
+            // Whole units truncate toward zero, as java.time-based Cypher does.
+            "hours" => whole_secs / 3600,
+            "minutes" => whole_secs / 60,
             "seconds" => whole_secs,
             "milliseconds" => i64::try_from(total.div_euclid(1_000_000)).ok()?,
             "microseconds" => i64::try_from(total.div_euclid(1_000)).ok()?,
@@ -270,8 +271,8 @@ impl Duration {
             "monthsofquarter" => self.months % 3,
             "monthsofyear" => self.months % 12,
             "daysofweek" => self.days % 7,
-            "minutesofhour" => whole_secs.div_euclid(60).rem_euclid(60),
-            "secondsofminute" => whole_secs.rem_euclid(60),
+            "minutesofhour" => whole_secs / 60 % 60,
+            "secondsofminute" => whole_secs % 60,
             "millisecondsofsecond" => i64::try_from(total.rem_euclid(ns) / 1_000_000).ok()?,
             "microsecondsofsecond" => i64::try_from(total.rem_euclid(ns) / 1_000).ok()?,
             "nanosecondsofsecond" => i64::try_from(total.rem_euclid(ns)).ok()?,
@@ -396,6 +397,9 @@ mod tests {
         assert_eq!(d.component("years"), Some(-1));
         assert_eq!(d.component("monthsOfYear"), Some(-2));
         assert_eq!(d.component("seconds"), Some(-3_661));
+        assert_eq!(d.component("hours"), Some(-1));
+        assert_eq!(d.component("minutesOfHour"), Some(-1));
+        assert_eq!(d.component("secondsOfMinute"), Some(-1));
         assert_eq!(d.component("bogus"), None);
     }
 }

@@ -381,14 +381,3 @@ impl DateTime {
         }
     }
 }
-
-/// Which of the six temporal types a value is (names as openCypher spells them).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Kind {
-    Date,
-    LocalTime,
-    Time,
-    LocalDateTime,
-    DateTime,
-    Duration,
-}

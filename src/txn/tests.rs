@@ -479,3 +479,69 @@ fn version_gc_keeps_what_late_snapshots_see() {
     let stamps: Vec<u64> = chain.iter().map(|v| v.stamp).collect();
     assert_eq!(stamps, vec![3, UNCOMMITTED | 9]);
 }
+
+#[test]
+fn index_entries_are_pruned_by_rollback_and_version_gc() {
+    let m = mgr();
+    m.change_schema(&SchemaOp::Create {
+        name: None,
+        label: "L".into(),
+        key: "k".into(),
+        unique: false,
+        if_not_exists: false,
+    })
+    .unwrap();
+    let mut t = rw(&m);
+    let (l, k) = (t.intern_label("L"), t.intern_key("k"));
+    let n = t.create_node(&[l], vec![(k, Value::Int(0))]).unwrap();
+    t.commit().unwrap();
+    let keys = || {
+        m.graph()
+            .read()
+            .schema
+            .contents(l, k)
+            .map_or(0, |c| c.key_count())
+    };
+    // A reader pins the version with value 0 while the value keeps changing.
+    let reader = m.begin(TxnKind::ReadOnly, Isolation::Serializable);
+    for i in 1..50 {
+        let mut t = rw(&m);
+        t.set_node_property(n, k, Value::Int(i)).unwrap();
+        t.set_node_property(n, k, Value::Int(i + 1000)).unwrap();
+        t.commit().unwrap();
+    }
+    // Value 0 (pinned) and the newest value; none of the overwritten or collected ones.
+    assert_eq!(keys(), 2);
+    let seek = |tx: &Transaction, v: i64| {
+        tx.index_seek(l, k, &crate::storage::index::KeyRange::eq(Value::Int(v)))
+            .unwrap()
+    };
+    assert_eq!(seek(&reader, 0), vec![n]);
+    drop(reader);
+    let mut t = rw(&m);
+    t.set_node_property(n, k, Value::Int(-1)).unwrap();
+    // 0 is only collected by the next commit that touches the node.
+    assert_eq!(keys(), 3);
+    t.rollback();
+    assert_eq!(keys(), 2);
+    let mut t = rw(&m);
+    t.set_node_property(n, k, Value::Int(7)).unwrap();
+    t.commit().unwrap();
+    // The last commit collected the version the reader pinned and the one it replaced.
+    assert_eq!(keys(), 1);
+    assert_eq!(
+        seek(&m.begin(TxnKind::ReadOnly, Isolation::Serializable), 7),
+        vec![n]
+    );
+    // Undoing an in-place overwrite files the restored value again.
+    let mut t = rw(&m);
+    t.set_node_property(n, k, Value::Int(8)).unwrap();
+    let sp = t.savepoint();
+    t.set_node_property(n, k, Value::Int(9)).unwrap();
+    assert!(seek(&t, 8).is_empty());
+    t.rollback_to(sp);
+    assert_eq!(seek(&t, 8), vec![n]);
+    assert!(seek(&t, 9).is_empty());
+    t.commit().unwrap();
+    assert_eq!(keys(), 1);
+}

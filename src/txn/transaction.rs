@@ -262,7 +262,7 @@ impl TxnManager {
             isolation,
             undo: Vec::new(),
             touched: Vec::new(),
-            touched_set: HashSet::new(),
+            touched_set: rustc_hash::FxHashSet::default(),
             doomed: None,
             finished: false,
         }
@@ -389,7 +389,7 @@ pub struct Transaction {
     undo: Vec<Undo>,
     /// Entities written, first-write order (for commit).
     touched: Vec<Entity>,
-    touched_set: HashSet<Entity>,
+    touched_set: rustc_hash::FxHashSet<Entity>,
     doomed: Option<Error>,
     finished: bool,
 }
@@ -1076,12 +1076,20 @@ impl Transaction {
         }
         self.check_unique_write(&g, id, Some(&current), &next)?;
         g.note_node(id, &next);
-        let entry = g.node_entry_mut(id).ok_or_else(|| node_missing(id))?;
+        let g = &mut *g;
+        let entry = g
+            .nodes
+            .get_mut(id as usize)
+            .ok_or_else(|| node_missing(id))?;
         match state {
             Head::Own => {
+                // Our version is replaced in place: its entries go unless another version
+                // carries them (undo files them again).
+                let before = g.schema.entries(&entry.versions);
                 if let Some(v) = entry.versions.last_mut() {
                     v.data = Some(next);
                 }
+                g.schema.prune(id, before, &entry.versions);
                 self.undo.push(Undo::RestoreNode(id, Some(current)));
             }
             Head::Committed => {
@@ -1340,11 +1348,17 @@ impl Transaction {
         }
         let graph = Arc::clone(&self.mgr.graph);
         let (mut g, state) = self.acquire(&graph, Entity::Node(id))?;
-        let entry = g.node_entry_mut(id).ok_or_else(|| node_missing(id))?;
+        let g = &mut *g;
+        let entry = g
+            .nodes
+            .get_mut(id as usize)
+            .ok_or_else(|| node_missing(id))?;
         match state {
             Head::Own => {
+                let before = g.schema.entries(&entry.versions);
                 let last = entry.versions.last_mut().ok_or_else(|| node_missing(id))?;
                 let prev = last.data.take();
+                g.schema.prune(id, before, &entry.versions);
                 self.undo.push(Undo::RestoreNode(id, prev));
             }
             Head::Committed => {
@@ -1416,6 +1430,10 @@ impl Transaction {
                     if let Some(e) = g.nodes.get_mut(id as usize) {
                         if e.versions.last().is_some_and(|v| v.stamp == self.vis.own) {
                             let before = g.schema.entries(&e.versions);
+                            if let Some(d) = &data {
+                                // Writes since may have pruned the restored value's entries.
+                                g.schema.note(id, d);
+                            }
                             if let Some(v) = e.versions.last_mut() {
                                 v.data = data;
                             }

@@ -453,6 +453,26 @@ mod tests {
     }
 
     #[test]
+    fn temporal_values_match_their_string_notation() {
+        use graphdb::temporal::parse;
+        let d = Value::Date(parse::date("1984-10-11").unwrap());
+        assert!(matches(&parse("'1984-10-11'").unwrap(), &d, false));
+        assert!(!matches(&parse("'1984-10-12'").unwrap(), &d, false));
+        // Only the string notation stands for a temporal value.
+        assert!(!matches(&parse("1").unwrap(), &d, false));
+        let list = Value::List(vec![
+            Value::Duration(parse::duration("PT1S").unwrap()),
+            Value::Time(parse::time("12:00+01:00").unwrap()),
+        ]);
+        assert!(matches(
+            &parse("['12:00+01:00', 'PT1S']").unwrap(),
+            &list,
+            true
+        ));
+        assert_eq!(show(&d), "'1984-10-11'");
+    }
+
+    #[test]
     fn scalars_lists_and_maps_parse_and_compare_strictly() {
         let v = parse("[1, 2.5, 'a\\'b', null, true, {k: [NaN, -Inf]}]").unwrap();
         let got = Value::List(vec![

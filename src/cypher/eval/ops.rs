@@ -403,6 +403,34 @@ mod tests {
     }
 
     #[test]
+    fn temporal_arithmetic_dispatch() {
+        use crate::temporal::parse;
+        let date = Value::Date(parse::date("2015-01-31").unwrap());
+        let dur = |s: &str| Value::Duration(parse::duration(s).unwrap());
+        assert_eq!(
+            add(date.clone(), dur("P1M")),
+            Ok(Value::Date(parse::date("2015-02-28").unwrap()))
+        );
+        assert_eq!(
+            add(dur("P1M"), date.clone()),
+            Ok(Value::Date(parse::date("2015-02-28").unwrap()))
+        );
+        assert_eq!(
+            sub(&date, &dur("P1D")),
+            Ok(Value::Date(parse::date("2015-01-30").unwrap()))
+        );
+        assert_eq!(sub(&dur("P2D"), &dur("P1D")), Ok(dur("P1D")));
+        assert_eq!(mul(&i(3), &dur("PT1S")), Ok(dur("PT3S")));
+        assert_eq!(div(&dur("PT3S"), &f(2.0)), Ok(dur("PT1.5S")));
+        assert_eq!(neg(&dur("P1D")), Ok(dur("P-1D")));
+        assert_eq!(add(Value::Null, dur("P1D")), Ok(Value::Null));
+        assert_eq!(kind(div(&dur("P1D"), &i(0))), ErrorKind::Error);
+        assert_eq!(kind(add(date.clone(), i(1))), ErrorKind::Type);
+        assert_eq!(kind(sub(&dur("P1D"), &date)), ErrorKind::Type);
+        assert_eq!(kind(mul(&date, &i(2))), ErrorKind::Type);
+    }
+
+    #[test]
     fn concatenation() {
         assert_eq!(add("ab".into(), "cd".into()), Ok(Value::from("abcd")));
         let l = |v: Vec<Value>| Value::List(v);

@@ -434,19 +434,21 @@ fn range_point(r: &KeyRange) -> Option<&Value> {
 }
 
 /// Whether evaluating `e` could involve a subquery (whose variables `visit_expr` does not
-/// show): such expressions are never evaluated early for a seek.
+/// show) or give a different value each time (`rand()`): such expressions are never
+/// evaluated early for a seek, since the WHERE evaluates them per match.
 fn has_subquery(e: &Expr) -> bool {
     let mut found = false;
-    crate::cypher::plan::visit_expr(e, &mut |x| {
-        if matches!(
-            x.kind,
-            ExprKind::PatternPredicate(_)
-                | ExprKind::ExistsSubquery(_)
-                | ExprKind::CountSubquery(_)
-                | ExprKind::PatternComprehension { .. }
-        ) {
-            found = true;
+    crate::cypher::plan::visit_expr(e, &mut |x| match &x.kind {
+        ExprKind::PatternPredicate(_)
+        | ExprKind::ExistsSubquery(_)
+        | ExprKind::CountSubquery(_)
+        | ExprKind::PatternComprehension { .. } => found = true,
+        ExprKind::FunctionCall { name, .. }
+            if name.eq_ignore_ascii_case("rand") || name.eq_ignore_ascii_case("randomUUID") =>
+        {
+            found = true
         }
+        _ => {}
     });
     found
 }

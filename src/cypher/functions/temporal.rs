@@ -85,7 +85,7 @@ macro_rules! temporal_fns {
             construct($target, args, ctx.control.clock.now())
         }
         pub(super) fn $tx(args: Vec<Value>, ctx: &EvalContext) -> Result<Value> {
-            clock_form($target, args, ctx.control.clock.now())
+            clock_form($target, args, ctx.control.transaction_now())
         }
         pub(super) fn $stmt(args: Vec<Value>, ctx: &EvalContext) -> Result<Value> {
             clock_form($target, args, ctx.control.clock.now())
