@@ -51,6 +51,18 @@ pub fn run_query_with(
 ) -> Result<QueryOutput> {
     // Every semantic error is found before anything runs, so a bad query changes nothing.
     super::plan::check_query(query)?;
+    run_checked_query_with(query, tx, params, control, procs)
+}
+
+/// [`run_query_with`] for a query that already passed `plan::check_query` (a prepared
+/// statement checks once, when prepared): the per-call checks only.
+pub fn run_checked_query_with(
+    query: &Query,
+    tx: &mut Transaction,
+    params: &ParamMap,
+    control: &ExecControl,
+    procs: &Procedures,
+) -> Result<QueryOutput> {
     procs::check_calls(query, procs, params)?;
     PEAK_ROWS.with(|p| p.set(0));
     let mut ex = Exec {
@@ -280,7 +292,14 @@ impl Exec<'_> {
             let clause = &clauses[i];
             i += 1;
             table = match clause {
-                Clause::Match(m) => self.run_match(table, m)?,
+                Clause::Match(m) => match pattern::fused_count_star(m, clauses.get(i)) {
+                    Some(column) => {
+                        i += 1;
+                        returns = true;
+                        self.run_match_count(table, m, column)?
+                    }
+                    None => self.run_match(table, m)?,
+                },
                 Clause::Unwind(u) => self.run_unwind(table, u)?,
                 Clause::With(w) => self.project(table, &w.projection, w.where_.as_ref())?,
                 Clause::Return(r) => {
