@@ -4,6 +4,8 @@
 #
 #   bench/run.sh [--smoke] [--nodes N] [--reps R] [--load-reps L] [--out DIR]
 #                [--budget-ms MS] [--phase-ms MS] [--systems "graphdb sqlite kuzu"]
+#   bench/run.sh --reopen [--nodes N] [--wal-mb MB]   (only the reopen-after-kill benchmark:
+#                N users / 10N relationships, checkpoint, MB of log after it, SIGKILL, reopen)
 #
 # Default: 1,000,000 User nodes and 10,000,000 FOLLOWS relationships (seed 42), median of 3
 # repetitions. --smoke: 10,000 nodes, short phases (a check that everything runs).
@@ -19,6 +21,8 @@ budget_ms=2000
 phase_ms=3000
 systems="graphdb sqlite kuzu"
 kuzu_version="0.11.3"
+reopen=0
+wal_mb=100
 
 while [ $# -gt 0 ]; do
     case "$1" in
@@ -30,7 +34,9 @@ while [ $# -gt 0 ]; do
         --budget-ms) budget_ms="$2"; shift ;;
         --phase-ms) phase_ms="$2"; shift ;;
         --systems) systems="$2"; shift ;;
-        -h|--help) sed -n '2,10p' "$0"; exit 0 ;;
+        --reopen) reopen=1 ;;
+        --wal-mb) wal_mb="$2"; shift ;;
+        -h|--help) sed -n '2,12p' "$0"; exit 0 ;;
         *) echo "run.sh: unknown argument $1 (try --help)" >&2; exit 2 ;;
     esac
     shift
@@ -45,6 +51,11 @@ mkdir -p "$work"
 echo "== building the harness (release)" >&2
 (cd "$here" && cargo build --release --quiet)
 bin="$here/target/release/graphdb-bench"
+
+if [ "$reopen" = 1 ]; then
+    "$bin" reopen --nodes "$nodes" --wal-mb "$wal_mb" --work "$work" | tee "$out/reopen.json"
+    exit "${PIPESTATUS[0]}"
+fi
 
 common=(--nodes "$nodes" --reps "$reps" --budget-ms "$budget_ms" --phase-ms "$phase_ms")
 failed=0

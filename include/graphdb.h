@@ -196,7 +196,8 @@ graphdb_status graphdb_options_new(graphdb_options **out_opts);
 
 // Sets one option. Keys and values: access_mode = read_write | read_only; create = true |
 // false; sync = full | normal | off; busy_timeout_ms = N; query_timeout_ms = N (0: none);
-// isolation = serializable | snapshot; checkpoint_wal_bytes = N.
+// isolation = serializable | snapshot; checkpoint_wal_bytes = N (automatic checkpoint once
+// the log passes N bytes; default 67108864 = 64 MiB; 0 disables).
 // An unknown key or value returns GRAPHDB_INVALID_ARGUMENT, and also makes `graphdb_open`
 // with these options fail with the same message.
 graphdb_status graphdb_options_set(graphdb_options *opts, const char *key, const char *value);
@@ -217,6 +218,14 @@ graphdb_status graphdb_open(const char *path,
 // wait time, active transactions, oldest snapshot age, retained versions, ...), owned: free
 // with `graphdb_string_free`.
 graphdb_status graphdb_stats_json(const graphdb_database *db, char **out_json);
+
+// Checkpoints now: writes a new base image holding every commit so far, switches to a fresh
+// log and removes files no longer needed (those a read-only process still holds stay until
+// a later checkpoint). Readers and writers keep running meanwhile. Returns
+// GRAPHDB_READ_ONLY on a read-only database, GRAPHDB_IO_ERROR when a write fails (see
+// docs/durability.md for which failures make the database refuse writes until reopened);
+// does nothing on an in-memory database.
+graphdb_status graphdb_checkpoint(const graphdb_database *db);
 
 // Closes the database handle; NULL is fine. Connections still open keep the database
 // alive until they disconnect.

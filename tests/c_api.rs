@@ -191,3 +191,11 @@ fn quickstart_example_builds_with_the_documented_command_and_agrees_after_reopen
     );
     assert!(stdout.contains("alice"), "{stdout}");
 }
+
+#[test]
+fn checkpoint_keeps_data_and_is_refused_where_it_cannot_run() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = dir.path().join("db");
+    let out = build_and_run("checkpoint", &[db.to_str().expect("utf-8 temp path")]);
+    assert!(String::from_utf8_lossy(&out.stdout).contains("checkpoint: ok"));
+}

@@ -4,6 +4,10 @@
 //! the one in flight), and no transaction is partially applied. Transactions create items,
 //! related pairs (multi-statement), update properties and delete earlier items.
 //!
+//! The child also checkpoints: a manual `CHECKPOINT` every few commits (announced on its
+//! output, so the parent can aim some kills at them and count those that land inside one) and
+//! automatic ones with a tiny `checkpoint_wal_bytes`, so kills hit every step of the protocol.
+//!
 //! A second loop kills a child whose 4 threads commit at once (sharing fsyncs) and checks
 //! each thread's commits.
 //!
@@ -194,9 +198,12 @@ fn acknowledged_commits_survive_sigkill() {
         | 1;
     let mut rng = Rng(seed);
     let mut acked_total = BTreeSet::new();
+    let mut kills_in_checkpoint = 0usize;
     let n = cycles();
     for cycle in 0..n {
         let start = committed_seqs_or_empty(&dir).last().map_or(0, |s| s + 1);
+        // Half the cycles also checkpoint automatically, after every few kilobytes of log.
+        let auto_bytes = if cycle % 2 == 0 { "4096" } else { "0" };
         let mut child = Command::new(std::env::current_exe().unwrap())
             .args([
                 "--ignored",
@@ -207,44 +214,70 @@ fn acknowledged_commits_survive_sigkill() {
             ])
             .env(CHILD_ENV, &dir)
             .env("GRAPHDB_CRASH_START", start.to_string())
+            .env("GRAPHDB_CRASH_CKPT_BYTES", auto_bytes)
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()
             .expect("spawn child");
         let stdout = child.stdout.take().unwrap();
-        let (tx, rx) = mpsc::channel::<i64>();
+        let (tx, rx) = mpsc::channel::<Report>();
         let reader = std::thread::spawn(move || {
             for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                // libtest prints "test crash_child ... " without a newline first, so an
-                // acknowledgement may share its line.
-                if let Some((_, s)) = line.split_once("ACK ") {
-                    if let Ok(s) = s.trim().parse() {
-                        let _ = tx.send(s);
-                    }
+                // libtest prints "test crash_child ... " without a newline first, so a
+                // report may share its line.
+                let report = if let Some((_, s)) = line.split_once("ACK ") {
+                    s.trim().parse().ok().map(Report::Ack)
+                } else if line.contains("CKPT BEGIN") {
+                    Some(Report::CheckpointBegin)
+                } else if line.contains("CKPT END") {
+                    Some(Report::CheckpointEnd)
+                } else {
+                    None
+                };
+                if let Some(r) = report {
+                    let _ = tx.send(r);
                 }
             }
         });
+        let mut acked = Vec::new();
+        let mut in_checkpoint = false;
         // Wait for the child to get going, then kill it at a random moment.
-        let first = rx
-            .recv_timeout(Duration::from_secs(60))
-            .expect("child made no commit");
-        let mut acked = vec![first];
+        while acked.is_empty() {
+            let r = rx
+                .recv_timeout(Duration::from_secs(60))
+                .expect("child made no commit");
+            note(r, &mut acked, &mut in_checkpoint);
+        }
+        // A quarter of the cycles aim at a manual checkpoint: kill a moment after one begins.
+        let aim = rng.next() % 4 == 0;
         // Mostly short delays (many cycles per second), now and then a longer run.
         let delay = if rng.next() % 8 == 0 {
             Duration::from_millis(20 + rng.next() % 150)
         } else {
             Duration::from_millis(rng.next() % 25)
         };
-        let until = Instant::now() + delay;
-        while Instant::now() < until {
-            if let Ok(s) = rx.recv_timeout(Duration::from_millis(1)) {
-                acked.push(s);
+        let mut until = Instant::now() + delay;
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            let now = Instant::now();
+            if now >= until && (!aim || in_checkpoint || now >= deadline) {
+                break;
+            }
+            if let Ok(r) = rx.recv_timeout(Duration::from_millis(1)) {
+                let begins = matches!(r, Report::CheckpointBegin);
+                note(r, &mut acked, &mut in_checkpoint);
+                if aim && begins {
+                    until = Instant::now() + Duration::from_micros(rng.next() % 3000);
+                }
             }
         }
         child.kill().expect("SIGKILL child");
         let _ = child.wait();
         reader.join().unwrap();
-        acked.extend(rx.try_iter());
+        for r in rx.try_iter() {
+            note(r, &mut acked, &mut in_checkpoint);
+        }
+        kills_in_checkpoint += usize::from(in_checkpoint);
         let found = committed_seqs(&dir);
         for s in &acked {
             assert!(
@@ -268,10 +301,34 @@ fn acknowledged_commits_survive_sigkill() {
         acked_total.extend(acked);
     }
     println!(
-        "crash test: {n} SIGKILL cycles, {} acknowledged commits verified (seed {seed})",
+        "crash test: {n} SIGKILL cycles ({kills_in_checkpoint} during a manual checkpoint; \
+         automatic checkpoints every 4 KiB of log in half the cycles), {} acknowledged commits \
+         verified (seed {seed})",
         acked_total.len()
     );
+    assert!(
+        kills_in_checkpoint > 0 || n < 20,
+        "no kill landed during a checkpoint"
+    );
 }
+
+/// What the crash child reports on its output.
+enum Report {
+    Ack(i64),
+    CheckpointBegin,
+    CheckpointEnd,
+}
+
+fn note(r: Report, acked: &mut Vec<i64>, in_checkpoint: &mut bool) {
+    match r {
+        Report::Ack(s) => acked.push(s),
+        Report::CheckpointBegin => *in_checkpoint = true,
+        Report::CheckpointEnd => *in_checkpoint = false,
+    }
+}
+
+/// A manual checkpoint follows every commit whose sequence number is a multiple of this.
+const CHECKPOINT_EVERY: i64 = 20;
 
 fn committed_seqs_or_empty(dir: &str) -> BTreeSet<i64> {
     if std::path::Path::new(dir).exists() {
@@ -292,7 +349,13 @@ fn crash_child() {
         .ok()
         .and_then(|s| s.parse().ok())
         .unwrap_or(0);
-    let db = Database::open(&dir, &options()).expect("child open");
+    let mut o = options();
+    o.set(
+        "checkpoint_wal_bytes",
+        &std::env::var("GRAPHDB_CRASH_CKPT_BYTES").unwrap_or_else(|_| "0".into()),
+    )
+    .expect("checkpoint_wal_bytes");
+    let db = Database::open(&dir, &o).expect("child open");
     let mut c = db.connect();
     let out = std::io::stdout();
     loop {
@@ -331,9 +394,21 @@ fn crash_child() {
                 "seq {seq}: the transaction matched nothing"
             );
         }
-        let mut o = out.lock();
-        let _ = writeln!(o, "ACK {seq}");
-        let _ = o.flush();
+        {
+            let mut o = out.lock();
+            let _ = writeln!(o, "ACK {seq}");
+            let _ = o.flush();
+        }
+        if seq % CHECKPOINT_EVERY == 0 {
+            let say = |what: &str| {
+                let mut o = out.lock();
+                let _ = writeln!(o, "{what}");
+                let _ = o.flush();
+            };
+            say("CKPT BEGIN");
+            c.query("CHECKPOINT", &Params::new()).expect("checkpoint");
+            say("CKPT END");
+        }
         seq += 1;
     }
 }

@@ -191,3 +191,20 @@ fn a_read_after_a_write_sees_every_row_written() {
         .unwrap();
     assert_eq!(r.rows, vec![vec![Value::Int(1100)]]);
 }
+
+#[test]
+fn a_pattern_expression_after_a_write_sees_every_row_written() {
+    let text: String = (1..=1100).map(|i| format!("{i}\n")).collect();
+    let f = csv_file(&text);
+    let r = db()
+        .connect()
+        .query(
+            &format!(
+                "LOAD CSV FROM '{}' AS row CREATE (:N {{v: row[0]}}) WITH row, COUNT {{ MATCH (n:N {{v: '1050'}}) }} AS c WHERE c = 0 RETURN count(*)",
+                url(&f)
+            ),
+            &Params::new(),
+        )
+        .unwrap();
+    assert_eq!(r.rows, vec![vec![Value::Int(0)]]);
+}

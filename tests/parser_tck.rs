@@ -9,6 +9,11 @@ use std::path::{Path, PathBuf};
 
 use graphdb::cypher;
 
+// The runner's parser; this test reads only some of what it records.
+#[allow(dead_code)]
+#[path = "tck/gherkin.rs"]
+mod gherkin;
+
 struct TckQuery {
     file: PathBuf,
     scenario: String,
@@ -34,153 +39,43 @@ fn feature_files(dir: &Path, out: &mut Vec<PathBuf>) {
     }
 }
 
-/// Splits a Gherkin table row into unescaped cells.
-fn table_cells(line: &str) -> Vec<String> {
-    let inner = line.trim();
-    let inner = inner.strip_prefix('|').unwrap_or(inner);
-    let mut cells = Vec::new();
-    let mut cur = String::new();
-    let mut chars = inner.chars();
-    while let Some(c) = chars.next() {
-        match c {
-            '\\' => match chars.next() {
-                Some('|') => cur.push('|'),
-                Some('n') => cur.push('\n'),
-                Some('\\') => cur.push('\\'),
-                Some(o) => {
-                    cur.push('\\');
-                    cur.push(o);
-                }
-                None => cur.push('\\'),
-            },
-            '|' => {
-                cells.push(cur.trim().to_string());
-                cur.clear();
-            }
-            _ => cur.push(c),
-        }
-    }
-    cells
-}
-
-struct Scenario {
-    name: String,
-    /// (query, is the main "When executing query")
-    queries: Vec<(String, bool)>,
-    syntax_error: bool,
-    error_detail: String,
-    /// The expected result's column names, when the scenario lists a result table.
-    columns: Option<Vec<String>>,
-    examples: Vec<Vec<(String, String)>>,
-}
-
+/// The queries of one feature file, read with the TCK runner's Gherkin parser (outlines
+/// expanded there).
 fn parse_feature(file: &Path, text: &str, out: &mut Vec<TckQuery>) {
-    let lines: Vec<&str> = text.lines().collect();
-    let mut scenarios: Vec<Scenario> = Vec::new();
-    let mut i = 0;
-    let mut pending_query: Option<bool> = None;
-    while i < lines.len() {
-        let line = lines[i];
-        let t = line.trim();
-        if t.starts_with("Scenario:") || t.starts_with("Scenario Outline:") {
-            scenarios.push(Scenario {
-                name: t.to_string(),
-                queries: Vec::new(),
-                syntax_error: false,
-                error_detail: String::new(),
-                columns: None,
-                examples: Vec::new(),
-            });
-        } else if t.starts_with("Examples:") {
-            // The table follows; the first row is the header.
-            let mut header: Option<Vec<String>> = None;
-            let mut j = i + 1;
-            while j < lines.len() && lines[j].trim().starts_with('|') {
-                let cells = table_cells(lines[j]);
-                match &header {
-                    None => header = Some(cells),
-                    Some(h) => {
-                        if let Some(s) = scenarios.last_mut() {
-                            s.examples
-                                .push(h.iter().cloned().zip(cells).collect::<Vec<_>>());
-                        }
-                    }
-                }
-                j += 1;
+    let cases = match gherkin::parse_feature(text) {
+        Ok(c) => c,
+        Err(e) => panic!("cannot read {}: {e}", file.display()),
+    };
+    for case in cases {
+        let mut syntax_error = false;
+        let mut error_detail = String::new();
+        let mut columns = None;
+        for step in &case.steps {
+            let t = step.text.as_str();
+            if let Some(rest) = t.strip_prefix("a SyntaxError should be raised at compile time") {
+                syntax_error = true;
+                error_detail = rest.trim_start_matches(':').trim().to_string();
+            } else if t.starts_with("the result should be") && !t.ends_with("empty") {
+                columns = step.table.first().cloned();
             }
-            i = j;
-            continue;
-        } else if t.ends_with("executing query:") || t.ends_with("executing control query:") {
-            pending_query = Some(t.contains("When executing query:"));
-        } else if t.ends_with("having executed:") {
-            pending_query = Some(false);
-        } else if t.starts_with("Then the result should be") && !t.ends_with("empty") {
-            if let (Some(s), Some(next)) = (scenarios.last_mut(), lines.get(i + 1)) {
-                if next.trim().starts_with('|') {
-                    s.columns = Some(table_cells(next));
-                }
-            }
-        } else if t.contains("a SyntaxError should be raised at compile time") {
-            if let Some(s) = scenarios.last_mut() {
-                s.syntax_error = true;
-                s.error_detail = t.rsplit(':').next().unwrap_or("").trim().to_string();
-            }
-        } else if t.starts_with("\"\"\"") {
-            let indent = line.len() - line.trim_start().len();
-            let mut body = Vec::new();
-            let mut j = i + 1;
-            while j < lines.len() && !lines[j].trim().starts_with("\"\"\"") {
-                let l = lines[j];
-                body.push(if l.len() >= indent && l[..indent].trim().is_empty() {
-                    &l[indent..]
-                } else {
-                    l.trim_start()
-                });
-                j += 1;
-            }
-            if let (Some(main), Some(s)) = (pending_query.take(), scenarios.last_mut()) {
-                s.queries.push((body.join("\n"), main));
-            }
-            i = j + 1;
-            continue;
         }
-        i += 1;
-    }
-    for s in scenarios {
-        let rows = if s.examples.is_empty() {
-            vec![Vec::new()]
-        } else {
-            s.examples.clone()
-        };
-        for row in rows {
-            for (q, main) in &s.queries {
-                let mut query = q.clone();
-                for (k, v) in &row {
-                    query = query.replace(&format!("<{k}>"), v);
-                }
-                out.push(TckQuery {
-                    file: file.to_path_buf(),
-                    scenario: s.name.clone(),
-                    query,
-                    expects_syntax_error: *main && s.syntax_error,
-                    error_detail: s.error_detail.clone(),
-                    columns: if *main {
-                        s.columns.as_ref().map(|cols| {
-                            cols.iter()
-                                .map(|c| {
-                                    let mut c = c.clone();
-                                    for (k, v) in &row {
-                                        c = c.replace(&format!("<{k}>"), v);
-                                    }
-                                    c
-                                })
-                                .collect()
-                        })
-                    } else {
-                        None
-                    },
-                });
-            }
+        for step in &case.steps {
+            let main = match step.text.as_str() {
+                "executing query" => true,
+                "executing control query" | "having executed" => false,
+                _ => continue,
+            };
+            let Some(query) = &step.docstring else {
+                continue;
+            };
+            out.push(TckQuery {
+                file: file.to_path_buf(),
+                scenario: case.scenario.clone(),
+                query: query.clone(),
+                expects_syntax_error: main && syntax_error,
+                error_detail: error_detail.clone(),
+                columns: if main { columns.clone() } else { None },
+            });
         }
     }
 }

@@ -6,6 +6,7 @@ mod engine;
 mod gen;
 mod graphdb_engine;
 mod measure;
+mod reopen;
 mod report;
 mod sqlite_engine;
 
@@ -105,6 +106,32 @@ enum Cmd {
         #[arg(long)]
         dir: Option<PathBuf>,
     },
+    /// Reopen after SIGKILL (libgraphdb): N users / 10N relationships, a checkpoint, then
+    /// --wal-mb MB of log after it; times a fresh process's open + first query.
+    Reopen {
+        #[arg(long, default_value_t = 1_000_000)]
+        nodes: usize,
+        #[arg(long, default_value_t = 100)]
+        wal_mb: u64,
+        #[arg(long, default_value_t = 42)]
+        seed: u64,
+        #[arg(long)]
+        work: PathBuf,
+    },
+    /// The writer child of `reopen` (fills the log until killed).
+    #[command(hide = true)]
+    ReopenWriter {
+        #[arg(long)]
+        dir: String,
+        #[arg(long)]
+        wal_mb: u64,
+    },
+    /// The timed child of `reopen`.
+    #[command(hide = true)]
+    ReopenOpen {
+        #[arg(long)]
+        dir: String,
+    },
     /// Merges graphdb.json, sqlite.json, kuzu.json from --dir into results.md/.json.
     Report {
         #[arg(long)]
@@ -175,6 +202,14 @@ fn run(cli: Cli) -> Result<(), String> {
             seconds,
             dir,
         } => graphdb_engine::probe(nodes, rels, &query, threads, seconds, dir.as_deref()),
+        Cmd::Reopen {
+            nodes,
+            wal_mb,
+            seed,
+            work,
+        } => reopen::run(nodes, wal_mb, seed, &work),
+        Cmd::ReopenWriter { dir, wal_mb } => reopen::writer(&dir, wal_mb),
+        Cmd::ReopenOpen { dir } => reopen::open(&dir),
         Cmd::Report { dir, header } => {
             let md = report::report(&dir, &dir, &header)?;
             println!("{md}");

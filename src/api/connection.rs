@@ -9,6 +9,7 @@ use super::database::DbShared;
 use super::result::{Node, Path, QueryResult, Relationship, Value};
 use super::{IsolationMode, Params, TxnMode};
 use crate::cypher::ast::{Clause, IsolationLevel, Query, Statement, StatementKind};
+use crate::cypher::exec::RunMode;
 use crate::cypher::{self, ExecControl, ParamMap, QueryOutput};
 use crate::error::{Error, ErrorKind, Result};
 use crate::txn::{Isolation, Transaction};
@@ -95,7 +96,7 @@ impl Connection {
         match (&stmt.statement.kind, &stmt.checked) {
             (StatementKind::Query(q), Some(checked)) => {
                 checked.clone()?;
-                self.run_query(q, params, Checked::Yes)
+                self.run_query(q, params, RunMode::Run, Checked::Yes)
             }
             _ => self.run(&stmt.statement, params),
         }
@@ -216,7 +217,7 @@ impl Connection {
 
     fn run(&mut self, statement: &Statement, params: &Params) -> Result<QueryResult> {
         match &statement.kind {
-            StatementKind::Query(q) => self.run_query(q, params, Checked::No),
+            StatementKind::Query(q) => self.run_query(q, params, RunMode::Run, Checked::No),
             StatementKind::Begin {
                 read_only,
                 isolation,
@@ -237,10 +238,16 @@ impl Connection {
             }
             StatementKind::Commit => self.commit().map(|_| QueryResult::default()),
             StatementKind::Rollback => self.rollback().map(|_| QueryResult::default()),
-            StatementKind::Explain(_) | StatementKind::Profile(_) => {
-                Err(not_yet("EXPLAIN and PROFILE are"))
+            StatementKind::Explain(q) => self.run_query(q, params, RunMode::Explain, Checked::No),
+            StatementKind::Profile(q) => self.run_query(q, params, RunMode::Profile, Checked::No),
+            StatementKind::Checkpoint => {
+                if self.open.is_some() {
+                    return Err(Error::transaction_state(
+                        "CHECKPOINT cannot run inside a transaction; commit or roll back first",
+                    ));
+                }
+                self.db.checkpoint().map(|_| QueryResult::default())
             }
-            StatementKind::Checkpoint => Err(not_yet("CHECKPOINT is")),
             StatementKind::CreateIndex { .. }
             | StatementKind::DropIndex { .. }
             | StatementKind::CreateUniqueConstraint { .. }
@@ -327,6 +334,7 @@ impl Connection {
         &mut self,
         query: &Query,
         params: &Params,
+        mode: RunMode,
         checked: Checked,
     ) -> Result<QueryResult> {
         let params = engine_params(params)?;
@@ -343,7 +351,7 @@ impl Connection {
         };
         if let Some((tx, _)) = self.open.as_mut() {
             let savepoint = tx.savepoint();
-            let outcome = execute_query(query, checked, tx, &params, &control, &procs)
+            let outcome = execute_query(query, checked, tx, &params, &control, &procs, mode)
                 .and_then(|out| materialize(out, tx));
             if let Err(e) = &outcome {
                 if e.kind() == ErrorKind::Conflict || tx.is_doomed() {
@@ -363,14 +371,14 @@ impl Connection {
         };
         // A statement without updating clauses runs read-only: the same snapshot semantics,
         // but no read tracking and no validation (it cannot fail for conflicts).
-        let mode = if may_write(query) {
+        let txn_mode = if may_write(query) && mode != RunMode::Explain {
             TxnMode::ReadWrite
         } else {
             TxnMode::ReadOnly
         };
         // Dropping `tx` on any error path rolls it back.
-        let mut tx = self.db.txns.begin(mode, isolation);
-        let out = execute_query(query, checked, &mut tx, &params, &control, &procs)?;
+        let mut tx = self.db.txns.begin(txn_mode, isolation);
+        let out = execute_query(query, checked, &mut tx, &params, &control, &procs, mode)?;
         let result = materialize(out, &tx)?;
         tx.commit()?;
         Ok(result)
@@ -405,10 +413,13 @@ fn execute_query(
     params: &ParamMap,
     control: &ExecControl,
     procs: &cypher::exec::Procedures,
+    mode: RunMode,
 ) -> Result<QueryOutput> {
     match checked {
-        Checked::Yes => cypher::exec::run_checked_query_with(query, tx, params, control, procs),
-        Checked::No => cypher::exec::run_query_with(query, tx, params, control, procs),
+        Checked::Yes => {
+            cypher::exec::run_checked_statement(query, tx, params, control, procs, mode)
+        }
+        Checked::No => cypher::exec::run_statement(query, tx, params, control, procs, mode),
     }
 }
 
@@ -438,13 +449,6 @@ fn no_transaction(what: &str) -> Error {
     Error::transaction_state(format!(
         "there is no open transaction to {what} on this connection"
     ))
-}
-
-fn not_yet(what: &str) -> Error {
-    Error::new(
-        ErrorKind::Error,
-        format!("{what} not supported yet by this version of libgraphdb"),
-    )
 }
 
 /// Converts caller parameters to engine values; entities cannot be parameters.

@@ -1,4 +1,5 @@
-//! Opening a database: in memory, or a directory recovered from its log.
+//! Opening a database: in memory, or a directory recovered from its base image and logs;
+//! checkpoints (manual and automatic).
 
 use std::path::Path;
 use std::sync::{Arc, RwLock};
@@ -6,12 +7,13 @@ use std::time::Duration;
 
 use super::procedures::{engine_procedure, ProcedureCallback, ProcedureSignature};
 use super::{AccessMode, Connection, Options, Value};
+use crate::checkpoint::{self, AutoCheckpoint, Checkpointer};
 use crate::cypher::exec::Procedures;
 use crate::dir::DbDir;
 use crate::error::{Error, Result};
 use crate::storage::Graph;
 use crate::txn::{CommitSink, TxnManager};
-use crate::vfs::{Io, RealIo};
+use crate::vfs::{Io, OpenMode, RealIo};
 use crate::wal::{self, Wal};
 
 /// State shared by a database handle and all its connections.
@@ -21,8 +23,29 @@ pub(crate) struct DbShared {
     /// What CALL can run; replaced whole on registration, so a running statement keeps the
     /// set it started with.
     pub(crate) procedures: RwLock<Arc<Procedures>>,
-    /// Holds the directory's writer lock for as long as any handle or connection lives.
-    _dir: Option<DbDir>,
+    /// Read-write directory databases only.
+    checkpointer: Option<Arc<Checkpointer>>,
+    /// Dropped first (fields drop in order): stops and joins the checkpoint thread.
+    _auto: Option<AutoCheckpoint>,
+    /// Holds the directory's writer lock (or a reader's file locks) for as long as any
+    /// handle or connection lives.
+    _dir: Option<Arc<DbDir>>,
+}
+
+impl DbShared {
+    /// Runs a checkpoint now (see `Database::checkpoint`).
+    pub(crate) fn checkpoint(&self) -> Result<()> {
+        if self.options.access_mode == AccessMode::ReadOnly {
+            return Err(Error::read_only(
+                "CHECKPOINT needs a database opened read-write; this one is read-only",
+            ));
+        }
+        match &self.checkpointer {
+            Some(c) => c.run().map(|_| ()),
+            // In memory: nothing to fold, nothing to shorten.
+            None => Ok(()),
+        }
+    }
 }
 
 /// An open database. Cheap to clone; shared by any threads. Connections keep it alive.
@@ -53,52 +76,69 @@ impl Database {
                 "the database path is empty; give a directory, or \":memory:\"",
             ));
         }
-        let dir = DbDir::open(
+        let dir = Arc::new(DbDir::open(
             io,
             Path::new(path),
             options.access_mode,
             options.create,
             Duration::from_millis(options.busy_timeout_ms),
-        )?;
+        )?);
         let io = Arc::clone(dir.io());
-        let wal_path = dir.wal_path();
-        let recovered = wal::recover(&*io, &wal_path, !read_only)?;
         let graph = Arc::new(Graph::new());
-        let mut last_ts = 0;
-        {
-            let mut data = graph.write();
-            for (ts, changes) in &recovered.transactions {
-                data.apply(&graph.catalog, *ts, changes).map_err(|e| {
-                    Error::corrupt(format!(
-                        "replaying {} (commit {ts}): {}",
-                        wal_path.display(),
-                        e.message()
-                    ))
-                })?;
-                last_ts = *ts;
-            }
+        let (last_ts, tail) = recover(&dir, &graph, !read_only)?;
+        if read_only {
+            let txns = TxnManager::new(graph, None, last_ts, true)
+                .with_busy_timeout(Duration::from_millis(options.busy_timeout_ms));
+            return Ok(Database::from_parts(options, txns, Some(dir)));
         }
-        let sink: Option<Box<dyn CommitSink>> = if read_only {
-            None
-        } else {
-            Some(Box::new(Wal::open(
-                &*io,
-                &wal_path,
-                &recovered,
-                options.sync,
-            )?))
+        // Files a crash or a reader left behind (never ones the manifest names).
+        dir.remove_unneeded();
+        let wal = Arc::new(Wal::open_at(
+            &*io,
+            &dir.wal_path(),
+            tail.end,
+            tail.version,
+            last_ts,
+            options.sync,
+        )?);
+        let sink: Box<dyn CommitSink> = Box::new(Arc::clone(&wal));
+        let txns = Arc::new(
+            TxnManager::new(graph, Some(sink), last_ts, false)
+                .with_busy_timeout(Duration::from_millis(options.busy_timeout_ms)),
+        );
+        let ckpt = Arc::new(Checkpointer::new(Arc::clone(&dir), wal, Arc::clone(&txns)));
+        let auto = match options.checkpoint_wal_bytes {
+            0 => None,
+            n => Some(AutoCheckpoint::start(Arc::clone(&ckpt), n)?),
         };
-        let txns = TxnManager::new(graph, sink, last_ts, read_only)
-            .with_busy_timeout(Duration::from_millis(options.busy_timeout_ms));
-        Ok(Database::from_parts(options, txns, Some(dir)))
+        Ok(Database {
+            shared: Arc::new(DbShared {
+                options: options.clone(),
+                txns,
+                procedures: RwLock::new(Arc::new(Procedures::builtin())),
+                checkpointer: Some(ckpt),
+                _auto: auto,
+                _dir: Some(dir),
+            }),
+        })
     }
 
-    fn from_parts(options: &Options, txns: TxnManager, dir: Option<DbDir>) -> Database {
+    /// Writes a new base image holding every commit so far, switches the manifest to it and
+    /// a fresh log, and removes the files no longer needed (unless a read-only process still
+    /// holds them). Readers and writers keep running meanwhile; commits pause only for one
+    /// fsync. `ReadOnly` on a read-only database; a no-op in memory.
+    pub fn checkpoint(&self) -> Result<()> {
+        self.shared.checkpoint()
+    }
+
+    fn from_parts(options: &Options, txns: TxnManager, dir: Option<Arc<DbDir>>) -> Database {
         Database {
             shared: Arc::new(DbShared {
                 options: options.clone(),
                 txns: Arc::new(txns),
                 procedures: RwLock::new(Arc::new(Procedures::builtin())),
+                checkpointer: None,
+                _auto: None,
                 _dir: dir,
             }),
         }
@@ -151,12 +191,116 @@ impl Database {
 
     /// The counters as one JSON object (`graphdb_stats_json`).
     pub fn stats_json(&self) -> String {
-        let map: serde_json::Map<String, serde_json::Value> = self
+        let mut map: serde_json::Map<String, serde_json::Value> = self
             .stats()
             .entries()
             .into_iter()
             .map(|(k, v)| (k.to_owned(), serde_json::Value::from(v)))
             .collect();
+        if let Some(c) = &self.shared.checkpointer {
+            let (done, failed) = c.counts();
+            map.insert("checkpoints".into(), done.into());
+            map.insert("checkpoint_failures".into(), failed.into());
+        }
         serde_json::Value::Object(map).to_string()
+    }
+}
+
+/// Where appending continues after recovery: the last log's end and format.
+struct Tail {
+    end: u64,
+    version: u32,
+}
+
+/// Rebuilds `graph` from the directory's base image and logs; returns the newest commit
+/// timestamp and where the last log ends. With `truncate`, cuts a torn tail off the last log.
+fn recover(dir: &DbDir, graph: &Graph, truncate: bool) -> Result<(u64, Tail)> {
+    let io = dir.io();
+    let m = dir.manifest();
+    let mut base_ts = 0;
+    if let Some(name) = &m.base {
+        let path = dir.path(name);
+        let file = io
+            .open(&path, OpenMode::Read)
+            .map_err(|e| Error::io(format!("opening {}", path.display()), &e))?;
+        let t = std::time::Instant::now();
+        base_ts = checkpoint::load_base(&*file, &path, graph)?.ts;
+        trace(&format!("loaded {} in {:?}", path.display(), t.elapsed()));
+    }
+    let mut last_ts = base_ts;
+    let mut tail = Tail {
+        end: 0,
+        version: wal::FORMAT_VERSION,
+    };
+    // A torn tail is only possible in the newest log that has records: rotation syncs a log
+    // before the next one receives any.
+    let mut torn_in: Option<String> = None;
+    let mut data = graph.write();
+    for (i, name) in m.wals.iter().enumerate() {
+        let path = dir.path(name);
+        let is_last = i + 1 == m.wals.len();
+        let t = std::time::Instant::now();
+        let scanned = wal::recover_each(&**io, &path, truncate && is_last, |ts, changes| {
+            if ts <= base_ts {
+                // Already in the base image (committed between rotation and snapshot).
+                return Ok(());
+            }
+            // Commit timestamps are consecutive (a timestamp is handed out only with its
+            // record), so a gap means the manifest names the wrong files or one is lost.
+            if ts != last_ts + 1 {
+                return Err(Error::corrupt(format!(
+                    "{}: commit {ts} follows commit {last_ts} ({}); commits in between are \
+                     missing: {} names the wrong files or one was lost; restore the database \
+                     from a backup",
+                    path.display(),
+                    m.base
+                        .as_deref()
+                        .map_or("no base image".to_owned(), |b| format!(
+                            "the last in {b} or an earlier log"
+                        )),
+                    dir.path("graphdb.meta").display()
+                )));
+            }
+            data.apply(&graph.catalog, ts, &changes).map_err(|e| {
+                Error::corrupt(format!(
+                    "replaying {} (commit {ts}): {}",
+                    path.display(),
+                    e.message()
+                ))
+            })?;
+            last_ts = ts;
+            Ok(())
+        })?;
+        trace(&format!(
+            "replayed {} ({} records) in {:?}",
+            path.display(),
+            scanned.records,
+            t.elapsed()
+        ));
+        if scanned.records > 0 {
+            if let Some(earlier) = &torn_in {
+                return Err(Error::corrupt(format!(
+                    "{earlier} ends in a damaged record, yet the later log {} holds commits; \
+                     restore the database from a backup",
+                    path.display()
+                )));
+            }
+        }
+        if scanned.torn_bytes > 0 {
+            torn_in = Some(format!("{} (at offset {})", path.display(), scanned.end));
+        }
+        tail = Tail {
+            end: scanned.end,
+            version: scanned.version,
+        };
+    }
+    drop(data);
+    Ok((last_ts, tail))
+}
+
+/// Recovery timings on stderr when `GRAPHDB_TRACE_OPEN` is set (for the reopen benchmark).
+fn trace(what: &str) {
+    if std::env::var_os("GRAPHDB_TRACE_OPEN").is_some() {
+        eprintln!("graphdb open: {what}");
     }
 }

@@ -21,7 +21,8 @@ pub struct Options {
     /// Stop a query after this long; 0 = no limit.
     pub query_timeout_ms: u64,
     pub isolation: IsolationMode,
-    /// Checkpoint once the WAL passes this many bytes.
+    /// Checkpoint in the background once the current WAL file passes this many bytes
+    /// (default 64 MiB); 0 disables automatic checkpoints (`CHECKPOINT` still works).
     pub checkpoint_wal_bytes: u64,
 }
 
@@ -87,10 +88,9 @@ impl Options {
                 }
             }
             "checkpoint_wal_bytes" => {
-                self.checkpoint_wal_bytes = match value.parse::<u64>() {
-                    Ok(n) if n > 0 => n,
-                    _ => return Err(bad("a positive whole number of bytes")),
-                }
+                self.checkpoint_wal_bytes = value
+                    .parse::<u64>()
+                    .map_err(|_| bad("a whole number of bytes (0: no automatic checkpoints)"))?
             }
             _ => {
                 return Err(Error::invalid_argument(format!(

@@ -11,6 +11,7 @@
 //! SET, REMOVE, DELETE), `procs` (CALL), `compat` (value semantics and accumulators).
 
 mod compat;
+mod explain;
 mod load_csv;
 mod pattern;
 mod procs;
@@ -18,7 +19,7 @@ mod project;
 pub mod schema;
 mod write;
 
-use super::ast::{Clause, Expr, Query, SingleQuery};
+use super::ast::{Clause, Expr, ExprKind, Query, SingleQuery};
 use super::eval::{self, Bindings, EvalContext, SubqueryRunner};
 use super::{ExecControl, ParamMap, QueryOutput, QueryStats};
 use crate::error::{Error, Result};
@@ -49,19 +50,42 @@ pub fn run_query_with(
     control: &ExecControl,
     procs: &Procedures,
 ) -> Result<QueryOutput> {
-    // Every semantic error is found before anything runs, so a bad query changes nothing.
-    super::plan::check_query(query)?;
-    run_checked_query_with(query, tx, params, control, procs)
+    run_statement(query, tx, params, control, procs, RunMode::Run)
 }
 
-/// [`run_query_with`] for a query that already passed `plan::check_query` (a prepared
-/// statement checks once, when prepared): the per-call checks only.
-pub fn run_checked_query_with(
+/// How to run a query: for its result, or for its plan (EXPLAIN: nothing runs; PROFILE: it
+/// runs, its changes apply, and the plan comes back with rows and time per operator instead
+/// of the query's own rows). See `explain.rs` for the plan's columns.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RunMode {
+    Run,
+    Explain,
+    Profile,
+}
+
+/// Runs (or explains, or profiles) a query; see [`RunMode`].
+pub fn run_statement(
     query: &Query,
     tx: &mut Transaction,
     params: &ParamMap,
     control: &ExecControl,
     procs: &Procedures,
+    mode: RunMode,
+) -> Result<QueryOutput> {
+    // Every semantic error is found before anything runs, so a bad query changes nothing.
+    super::plan::check_query(query)?;
+    run_checked_statement(query, tx, params, control, procs, mode)
+}
+
+/// [`run_statement`] for a query that already passed `plan::check_query` (a prepared
+/// statement checks once, when prepared): the per-call checks only.
+pub fn run_checked_statement(
+    query: &Query,
+    tx: &mut Transaction,
+    params: &ParamMap,
+    control: &ExecControl,
+    procs: &Procedures,
+    mode: RunMode,
 ) -> Result<QueryOutput> {
     procs::check_calls(query, procs, params)?;
     PEAK_ROWS.with(|p| p.set(0));
@@ -70,31 +94,46 @@ pub fn run_checked_query_with(
         params,
         control,
         procs,
+        profile: (mode == RunMode::Profile).then(explain::ProfileStats::new),
         stats: QueryStats::default(),
     };
-    let mut columns: Vec<String> = Vec::new();
-    let mut rows: Vec<Vec<Value>> = Vec::new();
-    let mut seen: std::collections::HashSet<GroupKey> = std::collections::HashSet::new();
-    let dedupe = query.union_all.iter().any(|all| !all);
-    for part in &query.parts {
-        control.check()?;
-        let out = ex.run_single(part, Table::unit(), true)?;
-        if !out.returns {
-            continue;
-        }
-        columns = out.table.cols;
-        for row in out.table.rows {
-            if dedupe && !seen.insert(GroupKey::new(&Value::List(row.clone()))) {
+    if mode == RunMode::Explain {
+        return Ok(ex.plan_table(query, None));
+    }
+    let out = ex.run_parts(query)?;
+    if let Some(stats) = ex.profile.take() {
+        return Ok(ex.plan_table(query, Some(&stats)));
+    }
+    Ok(out)
+}
+
+impl Exec<'_> {
+    /// Runs every UNION part and combines their rows.
+    fn run_parts(&mut self, query: &Query) -> Result<QueryOutput> {
+        let mut columns: Vec<String> = Vec::new();
+        let mut rows: Vec<Vec<Value>> = Vec::new();
+        let mut seen: std::collections::HashSet<GroupKey> = std::collections::HashSet::new();
+        let dedupe = query.union_all.iter().any(|all| !all);
+        for part in &query.parts {
+            self.control.check()?;
+            let out = self.run_single(part, Table::unit(), true)?;
+            if !out.returns {
                 continue;
             }
-            rows.push(row);
+            columns = out.table.cols;
+            for row in out.table.rows {
+                if dedupe && !seen.insert(GroupKey::new(&Value::List(row.clone()))) {
+                    continue;
+                }
+                rows.push(row);
+            }
         }
+        Ok(QueryOutput {
+            columns,
+            rows,
+            stats: self.stats,
+        })
     }
-    Ok(QueryOutput {
-        columns,
-        rows,
-        stats: ex.stats,
-    })
 }
 
 thread_local! {
@@ -221,6 +260,8 @@ pub(crate) struct Exec<'a> {
     pub control: &'a ExecControl,
     /// What CALL can call.
     pub procs: &'a Procedures,
+    /// PROFILE: rows and time per clause.
+    pub profile: Option<explain::ProfileStats>,
     pub stats: QueryStats,
 }
 
@@ -291,8 +332,13 @@ impl Exec<'_> {
             self.control.check()?;
             let clause = &clauses[i];
             i += 1;
+            let started = self.profile.as_ref().map(|_| std::time::Instant::now());
+            let mut produced: Option<u64> = None;
             table = match clause {
-                Clause::Match(m) => match pattern::fused_count_star(m, clauses.get(i)) {
+                // PROFILE reports each clause: no fusing there.
+                Clause::Match(m) => match pattern::fused_count_star(m, clauses.get(i))
+                    .filter(|_| self.profile.is_none())
+                {
                     Some(column) => {
                         i += 1;
                         returns = true;
@@ -300,7 +346,23 @@ impl Exec<'_> {
                     }
                     None => self.run_match(table, m)?,
                 },
-                Clause::Unwind(u) => self.run_unwind(table, u)?,
+                Clause::Unwind(u) => {
+                    // `UNWIND list AS x` would copy `list` into every output row; when no
+                    // later clause reads it, it is moved out of the row instead (so a large
+                    // list unwinds in linear, not quadratic, time and memory). Only when
+                    // `clauses` is the whole query part, so "later" is known.
+                    let consumed = match &u.expr.kind {
+                        ExprKind::Variable(v)
+                            if top_level
+                                && *v != u.alias.name
+                                && !super::plan::clauses_mention(&clauses[i..], v) =>
+                        {
+                            table.cols.iter().position(|c| c == v)
+                        }
+                        _ => None,
+                    };
+                    self.run_unwind(table, u, consumed)?
+                }
                 Clause::With(w) => self.project(table, &w.projection, w.where_.as_ref())?,
                 Clause::Return(r) => {
                     returns = true;
@@ -323,12 +385,18 @@ impl Exec<'_> {
                     let end = i + load_csv::stream_end(&clauses[i..]);
                     let ends_query = end == n;
                     let keep = !ends_query || matches!(clauses.last(), Some(Clause::Return(_)));
-                    let (t, r) = self.run_load_csv(table, l, &clauses[i..end], keep)?;
+                    let (t, r, read) = self.run_load_csv(table, l, &clauses[i..end], keep)?;
                     returns = r;
                     i = end;
+                    produced = Some(read);
                     t
                 }
             };
+            if let (Some(p), Some(t0)) = (self.profile.as_mut(), started) {
+                let e = p.entry(explain::clause_key(clause)).or_default();
+                e.0 += produced.unwrap_or(table.rows.len() as u64);
+                e.1 += t0.elapsed();
+            }
             self.note_rows(table.rows.len());
         }
         Ok((table, returns))
@@ -339,33 +407,52 @@ impl Exec<'_> {
         PEAK_ROWS.with(|p| p.set(p.get().max(rows)));
     }
 
-    fn run_unwind(&mut self, table: Table, u: &super::ast::Unwind) -> Result<Table> {
+    /// UNWIND. `consumed`: the column holding the list, when no later clause reads it: the
+    /// list is then moved out of each input row (leaving null) rather than copied per element.
+    fn run_unwind(
+        &mut self,
+        table: Table,
+        u: &super::ast::Unwind,
+        consumed: Option<usize>,
+    ) -> Result<Table> {
         let mut cols = table.cols.clone();
         let replace = cols.iter().position(|c| *c == u.alias.name);
         if replace.is_none() {
             cols.push(u.alias.name.clone());
         }
         let mut rows = Vec::new();
-        for (i, row) in table.rows.iter().enumerate() {
+        for (i, mut row) in table.rows.into_iter().enumerate() {
             if i % 1024 == 0 {
                 self.control.check()?;
             }
-            let b = RowBindings {
-                cols: &table.cols,
-                vals: row,
-                outer: None,
+            let value = match consumed {
+                Some(c) if c < row.len() => std::mem::replace(&mut row[c], Value::Null),
+                _ => {
+                    let b = RowBindings {
+                        cols: &table.cols,
+                        vals: &row,
+                        outer: None,
+                    };
+                    self.eval(&u.expr, &b)?
+                }
             };
-            let items = match self.eval(&u.expr, &b)? {
+            let items = match value {
                 Value::Null => Vec::new(),
                 Value::List(items) => items,
                 other => vec![other],
             };
+            let n = items.len();
             for (j, item) in items.into_iter().enumerate() {
                 // One input row can expand into millions: stay interruptible inside it.
                 if j % 4096 == 4095 {
                     self.control.check()?;
                 }
-                let mut r = row.clone();
+                // The last element takes the row itself.
+                let mut r = if j + 1 == n {
+                    std::mem::take(&mut row)
+                } else {
+                    row.clone()
+                };
                 match replace {
                     Some(i) => r[i] = item,
                     None => r.push(item),
@@ -448,6 +535,7 @@ impl SubqueryRunner for Runner {
             params: ctx.params,
             control: ctx.control,
             procs: &NO_PROCEDURES,
+            profile: None,
             stats: QueryStats::default(),
         };
         ex.match_element_outer(pattern, path_variable, outer)
@@ -464,6 +552,7 @@ impl SubqueryRunner for Runner {
             params: ctx.params,
             control: ctx.control,
             procs: &NO_PROCEDURES,
+            profile: None,
             stats: QueryStats::default(),
         };
         let mut cols = Vec::new();
@@ -483,5 +572,79 @@ impl SubqueryRunner for Runner {
             false,
         )?;
         Ok(out.table.rows.len())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::cypher::ast::StatementKind;
+    use crate::storage::Graph;
+    use crate::txn::{Isolation, TxnKind, TxnManager};
+
+    /// Runs the first `upto` clauses of `text` as a whole query part and returns the table.
+    fn table_after(text: &str, upto: usize) -> Table {
+        let st = crate::cypher::parse(text).unwrap();
+        let StatementKind::Query(q) = st.kind else {
+            panic!("not a query: {text}")
+        };
+        let txns = Arc::new(TxnManager::new(Arc::new(Graph::new()), None, 0, false));
+        let mut tx = txns.begin(TxnKind::ReadWrite, Isolation::Serializable);
+        let (params, control, procs) = (
+            ParamMap::new(),
+            ExecControl::default(),
+            Procedures::builtin(),
+        );
+        let mut ex = Exec {
+            tx: Tx::Write(&mut tx),
+            params: &params,
+            control: &control,
+            procs: &procs,
+            profile: None,
+            stats: QueryStats::default(),
+        };
+        let clauses = &q.parts[0].clauses[..upto];
+        ex.run_clauses(clauses, Table::unit(), true).unwrap().0
+    }
+
+    fn column<'t>(t: &'t Table, name: &str) -> Vec<&'t Value> {
+        let i = t.cols.iter().position(|c| c == name).unwrap();
+        t.rows.iter().map(|r| &r[i]).collect()
+    }
+
+    #[test]
+    fn unwind_moves_a_list_no_later_clause_reads() {
+        let t = table_after("WITH [1, 2, 3] AS l UNWIND l AS x RETURN x", 2);
+        assert_eq!(
+            column(&t, "x"),
+            vec![&Value::Int(1), &Value::Int(2), &Value::Int(3)]
+        );
+        // Not copied into every row: `l` was moved out.
+        assert!(column(&t, "l").iter().all(|v| v.is_null()));
+    }
+
+    fn run_full(text: &str) -> QueryOutput {
+        let st = crate::cypher::parse(text).unwrap();
+        let StatementKind::Query(q) = st.kind else {
+            panic!("not a query: {text}")
+        };
+        let txns = Arc::new(TxnManager::new(Arc::new(Graph::new()), None, 0, false));
+        let mut tx = txns.begin(TxnKind::ReadWrite, Isolation::Serializable);
+        run_query(&q, &mut tx, &ParamMap::new(), &ExecControl::default()).unwrap()
+    }
+
+    #[test]
+    fn unwind_keeps_a_list_a_later_clause_reads() {
+        let list = Value::List(vec![Value::Int(1), Value::Int(2)]);
+        let out = run_full("WITH [1, 2] AS l UNWIND l AS x RETURN x, size(l) AS s");
+        assert!(out.rows.iter().all(|r| r[1] == Value::Int(2)), "{out:?}");
+        let out = run_full("WITH [1, 2] AS l UNWIND l AS x RETURN *");
+        assert!(out.rows.iter().all(|r| r[0] == list), "{out:?}");
+        let out = run_full("WITH [1, 2] AS l UNWIND l AS x WITH x WHERE x IN l RETURN x");
+        assert_eq!(out.rows.len(), 2, "{out:?}");
+        let out = run_full("WITH [1, 2] AS l UNWIND l AS x CREATE (n {v: l}) RETURN n.v AS v");
+        assert!(out.rows.iter().all(|r| r[0] == list), "{out:?}");
     }
 }

@@ -904,6 +904,7 @@ fn check_expr(e: &Expr, scope: &Scope, agg: Agg) -> Result<()> {
             inner.insert(variable.name.clone(), Kind::Any);
             if let Some(f) = filter {
                 check_expr(f, &inner, Agg::Forbidden("a quantifier"))?;
+                check_element_arithmetic(list, &variable.name, f)?;
             }
             Ok(())
         }
@@ -1018,6 +1019,52 @@ fn check_predicate(e: &Expr, scope: &Scope) -> Result<()> {
         Some(ty) => Err(err(
             format!("WHERE needs a boolean predicate, but this is {ty}"),
             e.span,
+        )),
+        None => Ok(()),
+    }
+}
+
+/// A list literal whose elements are all strings, or all booleans: the element type name.
+fn literal_list_type(list: &Expr) -> Option<&'static str> {
+    let ExprKind::List(items) = &list.kind else {
+        return None;
+    };
+    let ty = |e: &Expr| match &e.kind {
+        ExprKind::Literal(Literal::String(_)) => Some("a string"),
+        ExprKind::Literal(Literal::Bool(_)) => Some("a boolean"),
+        _ => None,
+    };
+    let first = ty(items.first()?)?;
+    items.iter().all(|i| ty(i) == Some(first)).then_some(first)
+}
+
+/// `all(x IN ['a'] WHERE x % 2 = 0)`: arithmetic on an element of a list literal that holds
+/// only strings (or only booleans) can never work (`+` on strings concatenates, so it is
+/// allowed there).
+fn check_element_arithmetic(list: &Expr, var: &str, body: &Expr) -> Result<()> {
+    let Some(ty) = literal_list_type(list) else {
+        return Ok(());
+    };
+    let mut bad: Option<Span> = None;
+    visit_expr(body, &mut |x| {
+        if let ExprKind::Binary(op, a, b) = &x.kind {
+            let arithmetic = match op {
+                BinaryOp::Sub | BinaryOp::Mul | BinaryOp::Div | BinaryOp::Mod | BinaryOp::Pow => {
+                    true
+                }
+                BinaryOp::Add => ty == "a boolean",
+                _ => false,
+            };
+            let is_var = |e: &Expr| matches!(&e.kind, ExprKind::Variable(v) if v == var);
+            if arithmetic && (is_var(a) || is_var(b)) && bad.is_none() {
+                bad = Some(x.span);
+            }
+        }
+    });
+    match bad {
+        Some(span) => Err(err(
+            format!("`{var}` is {ty} here (every element of the list is), so this arithmetic cannot apply to it"),
+            span,
         )),
         None => Ok(()),
     }
@@ -1338,6 +1385,149 @@ fn visit_names_in_expr(e: &Expr, f: &mut dyn FnMut(&str)) {
     });
 }
 
+fn visit_names_in_set_item(item: &SetItem, f: &mut dyn FnMut(&str)) {
+    match item {
+        SetItem::Property { target, value, .. } => {
+            visit_names_in_expr(target, f);
+            visit_names_in_expr(value, f);
+        }
+        SetItem::Replace {
+            variable, value, ..
+        }
+        | SetItem::MergeMap {
+            variable, value, ..
+        } => {
+            f(&variable.name);
+            visit_names_in_expr(value, f);
+        }
+        SetItem::Labels { variable, .. } => f(&variable.name),
+    }
+}
+
+/// Calls `f` with every top-level expression of a clause (projections, predicates,
+/// property maps, SET values, ...; FOREACH bodies included), not descending into them.
+pub(crate) fn visit_clause_exprs(c: &Clause, f: &mut dyn FnMut(&Expr)) {
+    fn element(e: &PatternElement, f: &mut dyn FnMut(&Expr)) {
+        let nodes = std::iter::once(&e.start).chain(e.chain.iter().map(|(_, n)| n));
+        for n in nodes {
+            if let Some(p) = &n.properties {
+                f(p);
+            }
+        }
+        for (r, _) in &e.chain {
+            if let Some(p) = &r.properties {
+                f(p);
+            }
+        }
+    }
+    fn set_item(item: &SetItem, f: &mut dyn FnMut(&Expr)) {
+        match item {
+            SetItem::Property { target, value, .. } => {
+                f(target);
+                f(value);
+            }
+            SetItem::Replace { value, .. } | SetItem::MergeMap { value, .. } => f(value),
+            SetItem::Labels { .. } => {}
+        }
+    }
+    fn projection(p: &Projection, f: &mut dyn FnMut(&Expr)) {
+        for i in &p.items {
+            f(&i.expr);
+        }
+        for o in &p.order_by {
+            f(&o.expr);
+        }
+        for x in p.skip.iter().chain(&p.limit) {
+            f(x);
+        }
+    }
+    match c {
+        Clause::Match(m) => {
+            for part in &m.pattern.parts {
+                element(&part.element, f);
+            }
+            if let Some(w) = &m.where_ {
+                f(w);
+            }
+        }
+        Clause::Unwind(u) => f(&u.expr),
+        Clause::With(w) => {
+            projection(&w.projection, f);
+            if let Some(x) = &w.where_ {
+                f(x);
+            }
+        }
+        Clause::Return(r) => projection(&r.projection, f),
+        Clause::Create(cr) => {
+            for part in &cr.pattern.parts {
+                element(&part.element, f);
+            }
+        }
+        Clause::Merge(m) => {
+            element(&m.part.element, f);
+            for item in m.on_create.iter().chain(&m.on_match) {
+                set_item(item, f);
+            }
+        }
+        Clause::Set(set) => set.items.iter().for_each(|i| set_item(i, f)),
+        Clause::Remove(r) => {
+            for item in &r.items {
+                if let RemoveItem::Property { target, .. } = item {
+                    f(target);
+                }
+            }
+        }
+        Clause::Delete(d) => d.exprs.iter().for_each(&mut *f),
+        Clause::Call(call) => {
+            call.args.iter().flatten().for_each(&mut *f);
+            if let Some(w) = &call.where_ {
+                f(w);
+            }
+        }
+        Clause::LoadCsv(l) => f(&l.url),
+        Clause::Foreach(fe) => {
+            f(&fe.list);
+            for c in &fe.clauses {
+                visit_clause_exprs(c, f);
+            }
+        }
+    }
+}
+
+/// Whether an expression matches graph patterns (pattern predicates and comprehensions,
+/// EXISTS and COUNT subqueries), i.e. may read rows other than its own.
+pub(crate) fn reads_graph(e: &Expr) -> bool {
+    let mut found = false;
+    visit_expr(e, &mut |x| {
+        found |= matches!(
+            x.kind,
+            ExprKind::PatternPredicate(_)
+                | ExprKind::PatternComprehension { .. }
+                | ExprKind::ExistsSubquery(_)
+                | ExprKind::CountSubquery(_)
+        );
+    });
+    found
+}
+
+/// Whether any of `clauses` may read the variable `name`: it is mentioned anywhere in them
+/// (expressions, patterns, subqueries), or a `*` projection carries every variable on.
+pub(crate) fn clauses_mention(clauses: &[Clause], name: &str) -> bool {
+    let star = |c: &Clause| match c {
+        Clause::With(w) => w.projection.star,
+        Clause::Return(r) => r.projection.star,
+        _ => false,
+    };
+    if clauses.iter().any(star) {
+        return true;
+    }
+    let mut found = false;
+    for c in clauses {
+        visit_names_in_clause(c, &mut |n: &str| found |= n == name);
+    }
+    found
+}
+
 fn visit_names_in_clause(c: &Clause, f: &mut dyn FnMut(&str)) {
     let ex = |e: &Expr, f: &mut dyn FnMut(&str)| visit_names_in_expr(e, f);
     match c {
@@ -1374,9 +1564,38 @@ fn visit_names_in_clause(c: &Clause, f: &mut dyn FnMut(&str)) {
                 visit_names_in_element(&p.element, f);
             }
         }
-        Clause::Merge(m) => visit_names_in_element(&m.part.element, f),
-        Clause::Set(_) | Clause::Remove(_) | Clause::Delete(_) | Clause::LoadCsv(_) => {}
+        Clause::Merge(m) => {
+            visit_names_in_element(&m.part.element, f);
+            if let Some(v) = &m.part.variable {
+                f(&v.name);
+            }
+            for item in m.on_create.iter().chain(&m.on_match) {
+                visit_names_in_set_item(item, f);
+            }
+        }
+        Clause::Set(set) => {
+            for item in &set.items {
+                visit_names_in_set_item(item, f);
+            }
+        }
+        Clause::Remove(r) => {
+            for item in &r.items {
+                match item {
+                    RemoveItem::Property { target, .. } => ex(target, f),
+                    RemoveItem::Labels { variable, .. } => f(&variable.name),
+                }
+            }
+        }
+        Clause::Delete(d) => {
+            for e in &d.exprs {
+                ex(e, f);
+            }
+        }
+        Clause::LoadCsv(l) => ex(&l.url, f),
         Clause::Call(call) => {
+            for a in call.args.iter().flatten() {
+                ex(a, f);
+            }
             if let Some(w) = &call.where_ {
                 ex(w, f);
             }

@@ -1,17 +1,27 @@
 //! The database directory: which files make up the database, and who may write it.
 //!
 //! Files:
-//! - `graphdb.meta`: the manifest (JSON: format version and the current log's file name),
-//!   replaced atomically (write temp, fsync, rename, fsync directory).
-//! - `wal-NNNNNN.log`: the redo log named by the manifest.
+//! - `graphdb.meta`: the manifest (JSON: format version, the current base image if any, and
+//!   the log files to replay after it, oldest first), replaced atomically (write temp, fsync,
+//!   rename, fsync directory). It always describes a complete state: base + logs.
+//! - `base-NNNNNN.gdb`: a base image written by a checkpoint (see `checkpoint`).
+//! - `wal-NNNNNN.log`: redo logs; the last one named is the one being appended to. Numbers
+//!   only grow, so a name is never reused.
 //! - `LOCK`: holds the read-write process's exclusive lock (flock) and its pid, so a second
 //!   writer — another process, or another open in this one — is refused with `LOCKED` naming
-//!   the holder. Read-only openers take no lock and never write.
+//!   the holder.
+//!
+//! Read-only openers take no `LOCK`; instead they hold a shared lock on every base and log
+//! file they use, taken after reading the manifest and confirmed by reading it again (a
+//! checkpoint may switch it in between: then they retry). The writer deletes a file the
+//! manifest no longer names only if it can lock it exclusively at once; otherwise the file
+//! stays for a later checkpoint or open to remove.
 //!
 //! Every file operation goes through the I/O seam (`vfs::Io`).
 
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use crate::error::{Error, ErrorKind, Result};
@@ -21,8 +31,10 @@ const MANIFEST: &str = "graphdb.meta";
 const MANIFEST_TMP: &str = "graphdb.meta.tmp";
 const LOCK: &str = "LOCK";
 const FIRST_WAL: &str = "wal-000001.log";
-/// The directory format this build writes and reads.
-pub const FORMAT_VERSION: u64 = 1;
+/// The directory format this build writes; it reads this and format 1 (one log, no base).
+pub const FORMAT_VERSION: u64 = 2;
+/// How often a read-only open retries when a checkpoint switches files under it.
+const READER_RETRIES: usize = 200;
 /// A manifest longer than this is damage, not read.
 const MAX_MANIFEST: usize = 1 << 20;
 
@@ -34,13 +46,65 @@ pub enum AccessMode {
     ReadOnly,
 }
 
+/// The files that make up the database's state: a base image (if any) plus the logs to
+/// replay after it, oldest first. The last log is the one appended to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Manifest {
+    pub base: Option<String>,
+    pub wals: Vec<String>,
+}
+
+impl Manifest {
+    fn to_json(&self) -> String {
+        serde_json::json!({ "format": FORMAT_VERSION, "base": self.base, "wals": self.wals })
+            .to_string()
+    }
+
+    /// Every file this manifest names.
+    pub fn files(&self) -> impl Iterator<Item = &String> {
+        self.base.iter().chain(self.wals.iter())
+    }
+
+    /// The log being appended to.
+    pub fn current_wal(&self) -> &str {
+        self.wals.last().map_or(FIRST_WAL, String::as_str)
+    }
+}
+
+/// The log file with number `n`.
+pub fn wal_name(n: u64) -> String {
+    format!("wal-{n:06}.log")
+}
+
+/// The base image file with number `n`.
+pub fn base_name(n: u64) -> String {
+    format!("base-{n:06}.gdb")
+}
+
+/// The number in a log or base image file name (also of their temporary files).
+fn file_number(name: &str) -> Option<u64> {
+    let rest = name
+        .strip_prefix("wal-")
+        .or_else(|| name.strip_prefix("base-"))?;
+    let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
+    let tail = &rest[digits.len()..];
+    if digits.is_empty() || ![".log", ".gdb", ".gdb.tmp"].contains(&tail) {
+        return None;
+    }
+    digits.parse().ok()
+}
+
 /// An opened database directory; holds the writer lock (read-write) until dropped.
 pub struct DbDir {
     io: Arc<dyn Io>,
     root: PathBuf,
-    wal_name: String,
+    manifest: Mutex<Manifest>,
+    /// The next free file number.
+    next_number: AtomicU64,
     /// Kept open for its lock; closing the file releases the lock.
     _lock: Option<Box<dyn IoFile>>,
+    /// Read-only: the files of the manifest, each holding a shared lock.
+    _held: Vec<Box<dyn IoFile>>,
 }
 
 impl DbDir {
@@ -94,18 +158,34 @@ impl DbDir {
             }
             initialize(&*io, root)?;
         }
-        let wal_name = read_manifest(&*io, &manifest_path)?;
-        if !exists(&*io, &root.join(&wal_name))? {
-            return Err(Error::corrupt(format!(
-                "{} names the log {wal_name}, which is missing from {shown}",
-                manifest_path.display()
-            )));
+        let (manifest, held) = match mode {
+            AccessMode::ReadWrite => {
+                let m = read_manifest(&*io, &manifest_path)?;
+                for name in m.files() {
+                    if !exists(&*io, &root.join(name))? {
+                        return Err(missing(&manifest_path, name, root));
+                    }
+                }
+                (m, Vec::new())
+            }
+            AccessMode::ReadOnly => hold_for_reading(&*io, root, &manifest_path)?,
+        };
+        let mut next = 1;
+        let entries = io
+            .list_dir(root)
+            .map_err(|e| Error::io(format!("listing {shown}"), &e))?;
+        for name in &entries {
+            if let Some(n) = name.to_str().and_then(file_number) {
+                next = next.max(n + 1);
+            }
         }
         Ok(DbDir {
             io,
             root: root.to_owned(),
-            wal_name,
+            manifest: Mutex::new(manifest),
+            next_number: AtomicU64::new(next),
             _lock: lock,
+            _held: held,
         })
     }
 
@@ -118,9 +198,124 @@ impl DbDir {
         &self.io
     }
 
+    /// The current manifest.
+    pub fn manifest(&self) -> Manifest {
+        self.manifest
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    /// The path of a file of this database.
+    pub fn path(&self, name: &str) -> PathBuf {
+        self.root.join(name)
+    }
+
     /// The current log file.
     pub fn wal_path(&self) -> PathBuf {
-        self.root.join(&self.wal_name)
+        self.root.join(self.manifest().current_wal())
+    }
+
+    /// A file number no file of this directory has used.
+    pub fn take_number(&self) -> u64 {
+        self.next_number.fetch_add(1, Ordering::Relaxed)
+    }
+
+    /// Replaces the manifest durably (temp, fsync, rename, fsync directory). On error the
+    /// manifest on disk is the old one or the new one (both complete states); the in-memory
+    /// copy stays the old one.
+    pub fn install_manifest(&self, m: Manifest) -> Result<()> {
+        write_atomically(&*self.io, &self.root, MANIFEST, m.to_json().as_bytes())?;
+        *self.manifest.lock().unwrap_or_else(|e| e.into_inner()) = m;
+        Ok(())
+    }
+
+    /// Removes the base images and logs (and leftover temporary files) the manifest does not
+    /// name, each only if no reader holds it (an exclusive lock is free at once). Returns how
+    /// many files were removed and how many were left for later because a reader holds them.
+    /// Failures only leave files behind; they are never errors.
+    pub fn remove_unneeded(&self) -> (usize, usize) {
+        let m = self.manifest();
+        let Ok(entries) = self.io.list_dir(&self.root) else {
+            return (0, 0);
+        };
+        let (mut removed, mut kept) = (0, 0);
+        for name in entries.iter().filter_map(|n| n.to_str()) {
+            if file_number(name).is_none() || m.files().any(|f| f == name) {
+                continue;
+            }
+            let path = self.root.join(name);
+            let Ok(f) = self.io.open(&path, OpenMode::Read) else {
+                continue;
+            };
+            match f.try_lock_exclusive() {
+                Ok(true) => {
+                    if self.io.remove_file(&path).is_ok() {
+                        removed += 1;
+                    }
+                }
+                _ => kept += 1,
+            }
+        }
+        (removed, kept)
+    }
+}
+
+fn missing(manifest_path: &Path, name: &str, root: &Path) -> Error {
+    Error::corrupt(format!(
+        "{} names {name}, which is missing from {}; restore the database from a backup",
+        manifest_path.display(),
+        root.display()
+    ))
+}
+
+/// Read-only: takes a shared lock on every file the manifest names, confirming afterwards
+/// that the manifest still names them (a checkpoint in the writer may have switched it and
+/// removed them in between; then this retries).
+fn hold_for_reading(
+    io: &dyn Io,
+    root: &Path,
+    manifest_path: &Path,
+) -> Result<(Manifest, Vec<Box<dyn IoFile>>)> {
+    let mut last_missing = None;
+    for _ in 0..READER_RETRIES {
+        let m = read_manifest(io, manifest_path)?;
+        let mut held = Vec::new();
+        let mut complete = true;
+        for name in m.files() {
+            let path = root.join(name);
+            match io.open(&path, OpenMode::Read) {
+                Ok(f) => match f.try_lock_shared() {
+                    Ok(true) => held.push(f),
+                    // The writer is removing it right now.
+                    Ok(false) => complete = false,
+                    Err(e) => return Err(Error::io(format!("locking {}", path.display()), &e)),
+                },
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                    last_missing = Some(name.clone());
+                    complete = false;
+                }
+                Err(e) => return Err(Error::io(format!("opening {}", path.display()), &e)),
+            }
+            if !complete {
+                break;
+            }
+        }
+        if complete && read_manifest(io, manifest_path)? == m {
+            return Ok((m, held));
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    match last_missing {
+        Some(name) => Err(missing(manifest_path, &name, root)),
+        None => Err(Error::new(
+            ErrorKind::Busy,
+            format!(
+                "the files of the database at {} kept changing while opening it read-only; \
+                 retry",
+                root.display()
+            ),
+        )),
     }
 }
 
@@ -149,8 +344,11 @@ fn initialize(io: &dyn Io, root: &Path) -> Result<()> {
         }
     }
     crate::wal::create(io, &root.join(FIRST_WAL))?;
-    let manifest = serde_json::json!({ "format": FORMAT_VERSION, "wal": FIRST_WAL });
-    write_atomically(io, root, MANIFEST, manifest.to_string().as_bytes())
+    let manifest = Manifest {
+        base: None,
+        wals: vec![FIRST_WAL.to_owned()],
+    };
+    write_atomically(io, root, MANIFEST, manifest.to_json().as_bytes())
 }
 
 /// Replaces `root/name` with `bytes` so that a crash leaves either the old or the new file;
@@ -178,7 +376,7 @@ pub fn sync_dir(io: &dyn Io, root: &Path) -> Result<()> {
         .map_err(|e| Error::io(format!("syncing directory {}", root.display()), &e))
 }
 
-fn read_manifest(io: &dyn Io, path: &Path) -> Result<String> {
+fn read_manifest(io: &dyn Io, path: &Path) -> Result<Manifest> {
     let bytes = vfs::read_file(io, path)
         .map_err(|e| Error::io(format!("reading {}", path.display()), &e))?;
     let damaged = |what: &str| Error::corrupt(format!("{} is damaged: {what}", path.display()));
@@ -220,12 +418,42 @@ fn read_manifest(io: &dyn Io, path: &Path) -> Result<String> {
     if format == 0 {
         return Err(damaged("format version 0"));
     }
-    let wal = json
-        .get("wal")
-        .and_then(|v| v.as_str())
-        .filter(|w| !w.is_empty() && !w.contains(['/', '\\', '\0']) && *w != "." && *w != "..")
-        .ok_or_else(|| damaged("no valid log file name"))?;
-    Ok(wal.to_owned())
+    let valid_name =
+        |w: &&str| !w.is_empty() && !w.contains(['/', '\\', '\0']) && *w != "." && *w != "..";
+    if format == 1 {
+        let wal = json
+            .get("wal")
+            .and_then(|v| v.as_str())
+            .filter(valid_name)
+            .ok_or_else(|| damaged("no valid log file name"))?;
+        return Ok(Manifest {
+            base: None,
+            wals: vec![wal.to_owned()],
+        });
+    }
+    let base = match json.get("base") {
+        None | Some(serde_json::Value::Null) => None,
+        Some(v) => Some(
+            v.as_str()
+                .filter(valid_name)
+                .ok_or_else(|| damaged("no valid base image file name"))?
+                .to_owned(),
+        ),
+    };
+    let wals = json
+        .get("wals")
+        .and_then(|v| v.as_array())
+        .filter(|a| !a.is_empty())
+        .ok_or_else(|| damaged("no list of log files"))?
+        .iter()
+        .map(|w| {
+            w.as_str()
+                .filter(valid_name)
+                .map(str::to_owned)
+                .ok_or_else(|| damaged("an invalid log file name"))
+        })
+        .collect::<Result<Vec<String>>>()?;
+    Ok(Manifest { base, wals })
 }
 
 fn take_writer_lock(io: &dyn Io, root: &Path, busy_timeout: Duration) -> Result<Box<dyn IoFile>> {

@@ -39,7 +39,8 @@ pub unsafe extern "C" fn graphdb_options_new(
 
 /// Sets one option. Keys and values: access_mode = read_write | read_only; create = true |
 /// false; sync = full | normal | off; busy_timeout_ms = N; query_timeout_ms = N (0: none);
-/// isolation = serializable | snapshot; checkpoint_wal_bytes = N.
+/// isolation = serializable | snapshot; checkpoint_wal_bytes = N (automatic checkpoint once
+/// the log passes N bytes; default 67108864 = 64 MiB; 0 disables).
 /// An unknown key or value returns GRAPHDB_INVALID_ARGUMENT, and also makes `graphdb_open`
 /// with these options fail with the same message.
 #[no_mangle]
@@ -130,6 +131,21 @@ pub unsafe extern "C" fn graphdb_stats_json(
         let d = unsafe { handle(db, "db") }?;
         *need(o, "out")? = owned_c_string(&d.db.stats_json());
         Ok(())
+    })
+}
+
+/// Checkpoints now: writes a new base image holding every commit so far, switches to a fresh
+/// log and removes files no longer needed (those a read-only process still holds stay until
+/// a later checkpoint). Readers and writers keep running meanwhile. Returns
+/// GRAPHDB_READ_ONLY on a read-only database, GRAPHDB_IO_ERROR when a write fails (see
+/// docs/durability.md for which failures make the database refuse writes until reopened);
+/// does nothing on an in-memory database.
+#[no_mangle]
+pub unsafe extern "C" fn graphdb_checkpoint(db: *const graphdb_database) -> graphdb_status {
+    guard("graphdb_checkpoint", || {
+        // SAFETY: NULL or a live database handle.
+        let d = unsafe { handle(db, "db") }?;
+        d.db.checkpoint()
     })
 }
 

@@ -201,6 +201,15 @@ impl TxnManager {
         }
     }
 
+    /// Runs `f` while no commit can take a timestamp (the commit lock is held) and after
+    /// every timestamp handed out so far has published; `f` gets the newest one. A hook for
+    /// checkpoints: they rotate the log and fix their snapshot (data and schema) at one point.
+    pub fn quiesced<R>(&self, f: impl FnOnce(u64) -> R) -> R {
+        let last = lock(&self.commit_lock);
+        drop(self.wait_publish_turn(*last + 1));
+        f(*last)
+    }
+
     /// Blocks until every commit before `ts` has published; the caller publishes `ts` and
     /// then calls `end_publish_turn`.
     pub(super) fn wait_publish_turn(&self, ts: u64) -> std::sync::MutexGuard<'_, ()> {

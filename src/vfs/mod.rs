@@ -67,6 +67,15 @@ pub trait IoFile: Send + Sync {
     /// Takes an exclusive advisory lock without waiting; `false` if another holder has it.
     /// Released when the handle is dropped.
     fn try_lock_exclusive(&self) -> io::Result<bool>;
+    /// Takes a shared advisory lock without waiting; `false` if an exclusive holder has it.
+    /// Released when the handle is dropped. (Readers hold one on every file they use, so the
+    /// writer never deletes it under them.)
+    fn try_lock_shared(&self) -> io::Result<bool>;
+    /// The operating-system file behind this handle, when there is one (for memory-mapping
+    /// base images); `None` for simulated files, which are read instead.
+    fn as_std_file(&self) -> Option<&File> {
+        None
+    }
 }
 
 /// Writes all of `buf` at `offset`, continuing after short writes.
@@ -202,5 +211,11 @@ impl IoFile for RealFile {
     }
     fn try_lock_exclusive(&self) -> io::Result<bool> {
         fs4::fs_std::FileExt::try_lock_exclusive(&self.0)
+    }
+    fn try_lock_shared(&self) -> io::Result<bool> {
+        fs4::fs_std::FileExt::try_lock_shared(&self.0)
+    }
+    fn as_std_file(&self) -> Option<&File> {
+        Some(&self.0)
     }
 }

@@ -57,6 +57,8 @@ struct State {
     dirs: BTreeSet<PathBuf>,
     next_node: u64,
     locks: HashSet<u64>,
+    /// Shared lock holders per file.
+    shared_locks: BTreeMap<u64, usize>,
     ops: u64,
     syncs: u64,
     sync_delay: std::time::Duration,
@@ -318,6 +320,7 @@ impl Io for SimIo {
             id,
             writable: mode != OpenMode::Read,
             locked: Mutex::new(false),
+            shared: Mutex::new(false),
         }))
     }
 
@@ -400,6 +403,7 @@ struct SimFile {
     id: u64,
     writable: bool,
     locked: Mutex<bool>,
+    shared: Mutex<bool>,
 }
 
 impl SimFile {
@@ -501,9 +505,24 @@ impl IoFile for SimFile {
         if *mine {
             return Ok(true);
         }
-        if !s.locks.insert(self.id) {
+        if s.shared_locks.get(&self.id).is_some_and(|&n| n > 0) || !s.locks.insert(self.id) {
             return Ok(false);
         }
+        *mine = true;
+        Ok(true)
+    }
+
+    fn try_lock_shared(&self) -> io::Result<bool> {
+        let mut s = self.sim.lock();
+        check(&mut s)?;
+        let mut mine = self.shared.lock().unwrap_or_else(|e| e.into_inner());
+        if *mine {
+            return Ok(true);
+        }
+        if s.locks.contains(&self.id) {
+            return Ok(false);
+        }
+        *s.shared_locks.entry(self.id).or_default() += 1;
         *mine = true;
         Ok(true)
     }
@@ -513,6 +532,12 @@ impl Drop for SimFile {
     fn drop(&mut self) {
         if *self.locked.get_mut().unwrap_or_else(|e| e.into_inner()) {
             self.sim.lock().locks.remove(&self.id);
+        }
+        if *self.shared.get_mut().unwrap_or_else(|e| e.into_inner()) {
+            let mut s = self.sim.lock();
+            if let Some(n) = s.shared_locks.get_mut(&self.id) {
+                *n = n.saturating_sub(1);
+            }
         }
     }
 }

@@ -71,6 +71,24 @@ pub fn decode(payload: &[u8]) -> Result<(u64, Vec<Change>)> {
     Ok((ts, changes))
 }
 
+/// Appends `props` in the log's property-list encoding. Base images store property lists
+/// this way too, so there is one value encoding on disk.
+pub fn encode_props(buf: &mut Vec<u8>, props: &PropList) {
+    let mut e = Encoder {
+        buf: std::mem::take(buf),
+    };
+    e.props(props);
+    *buf = e.buf;
+}
+
+/// Decodes one property list (as written by `encode_props`) from the start of `bytes`;
+/// returns it and the number of bytes it took.
+pub fn decode_props(bytes: &[u8]) -> Result<(PropList, usize)> {
+    let mut d = Decoder { buf: bytes, pos: 0 };
+    let props = d.props()?;
+    Ok((props, d.pos))
+}
+
 struct Encoder {
     buf: Vec<u8>,
 }

@@ -18,6 +18,11 @@
 //! After any failed write or sync the log refuses further writes and fails every record the
 //! failed sync should have covered: the file may hold a torn record, which only a reopen
 //! (recovery) can cut away.
+//!
+//! Rotation (for checkpoints): the log moves on to a new, already created file; every record
+//! with a timestamp above the rotation point goes there. Rotation syncs the old file first, so
+//! a later file never holds records while an earlier one may still lose some. Offsets handed
+//! out as tickets are logical (they keep growing across files).
 
 pub mod codec;
 
@@ -28,6 +33,7 @@ use std::thread::JoinHandle;
 use std::time::Duration;
 
 use crossbeam_channel::{bounded, Sender};
+use std::sync::OnceLock;
 
 use crate::error::{Error, ErrorKind, Result};
 use crate::storage::Change;
@@ -63,6 +69,18 @@ pub struct Recovered {
     pub torn_bytes: u64,
     /// The log's format version: appends must use it.
     pub version: u32,
+    /// The newest commit timestamp in the log (0 when empty).
+    pub last_ts: u64,
+}
+
+/// What recovery found in one log when records are handed to a callback (`recover_each`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Scanned {
+    pub records: u64,
+    pub end: u64,
+    pub torn_bytes: u64,
+    pub version: u32,
+    pub last_ts: u64,
 }
 
 /// Creates an empty log (header only), durably. The caller syncs the directory.
@@ -128,6 +146,28 @@ fn parse_record(bytes: &[u8], version: u32) -> Option<std::result::Result<Parsed
 
 /// Reads every intact record of the log at `path`; with `truncate`, cuts a torn tail off.
 pub fn recover(io: &dyn Io, path: &Path, truncate: bool) -> Result<Recovered> {
+    let mut transactions = Vec::new();
+    let s = recover_each(io, path, truncate, |ts, changes| {
+        transactions.push((ts, changes));
+        Ok(())
+    })?;
+    Ok(Recovered {
+        transactions,
+        end: s.end,
+        torn_bytes: s.torn_bytes,
+        version: s.version,
+        last_ts: s.last_ts,
+    })
+}
+
+/// Like `recover`, handing each intact record to `apply` as it is read (so a long log is
+/// never held in memory whole). An error from `apply` stops recovery and is returned.
+pub fn recover_each(
+    io: &dyn Io,
+    path: &Path,
+    truncate: bool,
+    mut apply: impl FnMut(u64, Vec<Change>) -> Result<()>,
+) -> Result<Scanned> {
     let mode = if truncate {
         OpenMode::ReadWrite
     } else {
@@ -140,7 +180,8 @@ pub fn recover(io: &dyn Io, path: &Path, truncate: bool) -> Result<Recovered> {
         .size()
         .map_err(|e| Error::io(format!("reading {}", path.display()), &e))?;
     let read_err = |e: std::io::Error| Error::io(format!("reading {}", path.display()), &e);
-    let mut r = BufReader::with_capacity(1 << 20, FileReader::new(&*file, 0));
+    // A writer may be appending (read-only opens): read only what existed at the start.
+    let mut r = BufReader::with_capacity(1 << 20, FileReader::new(&*file, 0).take(file_len));
     let mut header = [0u8; HEADER_LEN as usize];
     let n = read_up_to(&mut r, &mut header).map_err(read_err)?;
     if n < header.len() {
@@ -178,38 +219,66 @@ pub fn recover(io: &dyn Io, path: &Path, truncate: bool) -> Result<Recovered> {
             path.display()
         ))
     };
-    let mut transactions = Vec::new();
-    let mut end = HEADER_LEN;
-    let mut last_ts = 0u64;
-    loop {
-        let mut frame = [0u8; 8];
-        if read_up_to(&mut r, &mut frame).map_err(read_err)? < 8 {
-            break;
+    // Reading and decoding run on their own thread, one record ahead of `apply` (which
+    // builds the in-memory store): recovery of a long log uses two cores.
+    let (tx, rx) = bounded::<(u64, Vec<Change>)>(64);
+    let (records, end, last_ts) = std::thread::scope(|s| -> Result<(u64, u64, u64)> {
+        let reader = s.spawn(move || -> Result<(u64, u64)> {
+            let mut end = HEADER_LEN;
+            let mut last_ts = 0u64;
+            loop {
+                let mut frame = [0u8; 8];
+                if read_up_to(&mut r, &mut frame).map_err(read_err)? < 8 {
+                    break;
+                }
+                let len = u32::from_le_bytes([frame[0], frame[1], frame[2], frame[3]]);
+                if len > MAX_RECORD || u64::from(len) > file_len.saturating_sub(end + 8) {
+                    break;
+                }
+                let mut record = vec![0u8; 8 + len as usize];
+                record[..8].copy_from_slice(&frame);
+                if read_up_to(&mut r, &mut record[8..]).map_err(read_err)? < len as usize {
+                    break;
+                }
+                let Some(parsed) = parse_record(&record, version) else {
+                    break;
+                };
+                let p = parsed.map_err(|why| bad_content(end, &why))?;
+                if p.ts <= last_ts {
+                    return Err(bad_content(
+                        end,
+                        &format!("commit timestamp {} does not follow {last_ts}", p.ts),
+                    ));
+                }
+                last_ts = p.ts;
+                if tx.send((p.ts, p.changes)).is_err() {
+                    // The applier stopped with an error; it reports it.
+                    break;
+                }
+                end += p.len;
+            }
+            Ok((end, last_ts))
+        });
+        let mut records = 0u64;
+        let mut applied = Ok(());
+        for (ts, changes) in rx.iter() {
+            if let Err(e) = apply(ts, changes) {
+                applied = Err(e);
+                break;
+            }
+            records += 1;
         }
-        let len = u32::from_le_bytes([frame[0], frame[1], frame[2], frame[3]]);
-        if len > MAX_RECORD || u64::from(len) > file_len - end - 8 {
-            break;
-        }
-        let mut record = vec![0u8; 8 + len as usize];
-        record[..8].copy_from_slice(&frame);
-        if read_up_to(&mut r, &mut record[8..]).map_err(read_err)? < len as usize {
-            break;
-        }
-        let Some(parsed) = parse_record(&record, version) else {
-            break;
-        };
-        let p = parsed.map_err(|why| bad_content(end, &why))?;
-        if p.ts <= last_ts {
-            return Err(bad_content(
-                end,
-                &format!("commit timestamp {} does not follow {last_ts}", p.ts),
-            ));
-        }
-        last_ts = p.ts;
-        transactions.push((p.ts, p.changes));
-        end += p.len;
-    }
-    drop(r);
+        drop(rx);
+        let read = reader.join().unwrap_or_else(|_| {
+            Err(Error::new(
+                ErrorKind::Internal,
+                format!("the thread reading {} panicked", path.display()),
+            ))
+        });
+        applied?;
+        let (end, last_ts) = read?;
+        Ok((records, end, last_ts))
+    })?;
     let torn_bytes = file_len - end;
     if torn_bytes > 0 {
         check_tail_is_torn(&*file, path, end, file_len, version, last_ts)?;
@@ -224,11 +293,12 @@ pub fn recover(io: &dyn Io, path: &Path, truncate: bool) -> Result<Recovered> {
                 })?;
         }
     }
-    Ok(Recovered {
-        transactions,
+    Ok(Scanned {
+        records,
         end,
         torn_bytes,
         version,
+        last_ts,
     })
 }
 
@@ -295,7 +365,8 @@ fn check_tail_is_torn(
     Ok(())
 }
 
-/// Progress of writes and syncs; guarded by one mutex.
+/// Progress of writes and syncs; guarded by one mutex. Offsets are logical: the current
+/// file's byte `x` is at logical offset `base + x`.
 struct State {
     /// Offset where the next record goes.
     end: u64,
@@ -305,13 +376,18 @@ struct State {
     syncing: bool,
     /// Set by a failed write or sync; every later write and unsynced wait fails with it.
     failed: Option<String>,
+    /// The file being appended to.
+    file: Arc<dyn IoFile>,
+    path: PathBuf,
+    /// Format of that file (1: no synced-before marker).
+    version: u32,
+    /// Logical offset of the file's first byte.
+    base: u64,
+    /// Newest commit timestamp written to any file.
+    last_ts: u64,
 }
 
 struct Shared {
-    file: Box<dyn IoFile>,
-    /// Format of the file being appended to (1: no synced-before marker).
-    version: u32,
-    path: PathBuf,
     state: Mutex<State>,
     synced_cv: Condvar,
 }
@@ -321,6 +397,9 @@ pub struct Wal {
     sync: SyncMode,
     shared: Arc<Shared>,
     syncer: Option<(Sender<()>, JoinHandle<()>)>,
+    /// Automatic checkpoints: once the current file passes this many bytes, a write signals
+    /// the checkpoint thread (never waiting for it).
+    auto_checkpoint: OnceLock<(u64, Sender<()>)>,
 }
 
 fn lock(m: &Mutex<State>) -> std::sync::MutexGuard<'_, State> {
@@ -340,15 +419,17 @@ impl Shared {
         }
         g.syncing = true;
         let target = g.end;
+        // Rotation waits for `syncing` to clear, so this stays the current file.
+        let file = Arc::clone(&g.file);
         drop(g);
-        let result = self.file.sync_data();
+        let result = file.sync_data();
         let mut g = lock(&self.state);
         g.syncing = false;
         match result {
             Ok(()) => g.synced = g.synced.max(target),
             Err(e) => {
                 if g.failed.is_none() {
-                    g.failed = Some(format!("fsync of {} failed: {e}", self.path.display()));
+                    g.failed = Some(format!("fsync of {} failed: {e}", g.path.display()));
                 }
             }
         }
@@ -358,22 +439,43 @@ impl Shared {
 }
 
 impl Wal {
-    /// Opens the log for appending at `end` (from `recover`, so everything before it is
-    /// durable).
+    /// Opens the log for appending at `recovered.end` (from `recover`, so everything before
+    /// it is durable). `recovered.last_ts` must be the newest timestamp of every log.
     pub fn open(io: &dyn Io, path: &Path, recovered: &Recovered, sync: SyncMode) -> Result<Wal> {
-        let end = recovered.end;
+        Wal::open_at(
+            io,
+            path,
+            recovered.end,
+            recovered.version,
+            recovered.last_ts,
+            sync,
+        )
+    }
+
+    /// Opens the log at `path` for appending at `end`, in format `version`, after commit
+    /// `last_ts`.
+    pub fn open_at(
+        io: &dyn Io,
+        path: &Path,
+        end: u64,
+        version: u32,
+        last_ts: u64,
+        sync: SyncMode,
+    ) -> Result<Wal> {
         let file = io
             .open(path, OpenMode::ReadWrite)
             .map_err(|e| Error::io(format!("opening {}", path.display()), &e))?;
         let shared = Arc::new(Shared {
-            file,
-            version: recovered.version,
-            path: path.to_owned(),
             state: Mutex::new(State {
                 end,
                 synced: end,
                 syncing: false,
                 failed: None,
+                file: Arc::from(file),
+                path: path.to_owned(),
+                version,
+                base: 0,
+                last_ts,
             }),
             synced_cv: Condvar::new(),
         });
@@ -396,19 +498,83 @@ impl Wal {
             sync,
             shared,
             syncer,
+            auto_checkpoint: OnceLock::new(),
         })
+    }
+
+    /// Signals `trigger` (without blocking) after any write that leaves the current file at
+    /// `threshold` bytes or more. Set once.
+    pub fn set_auto_checkpoint(&self, threshold: u64, trigger: Sender<()>) {
+        let _ = self.auto_checkpoint.set((threshold, trigger));
+    }
+
+    /// Bytes in the file being appended to.
+    pub fn current_bytes(&self) -> u64 {
+        let g = lock(&self.shared.state);
+        g.end - g.base
+    }
+
+    /// Refuses every later write with `why` (a checkpoint step whose failure leaves the
+    /// durable state uncertain).
+    pub fn fail(&self, why: &str) {
+        let mut g = lock(&self.shared.state);
+        if g.failed.is_none() {
+            g.failed = Some(why.to_owned());
+        }
+        self.shared.synced_cv.notify_all();
+    }
+
+    /// Moves appending to the log at `path`, which must exist with its header durable
+    /// (`create`) and be named by the manifest. Syncs the current file first, holding the
+    /// log (so commits wait) for that one sync. Returns the newest commit timestamp in the
+    /// earlier files: every later commit goes to the new file.
+    pub fn rotate(&self, io: &dyn Io, path: &Path) -> Result<u64> {
+        let file = io
+            .open(path, OpenMode::ReadWrite)
+            .map_err(|e| Error::io(format!("opening {}", path.display()), &e))?;
+        let len = file
+            .size()
+            .map_err(|e| Error::io(format!("reading {}", path.display()), &e))?;
+        if len != HEADER_LEN {
+            return Err(Error::new(
+                ErrorKind::Internal,
+                format!("{} is not a fresh log ({len} bytes)", path.display()),
+            ));
+        }
+        let sh = &self.shared;
+        let mut g = lock(&sh.state);
+        while g.syncing {
+            g = sh.synced_cv.wait(g).unwrap_or_else(|e| e.into_inner());
+        }
+        if let Some(why) = &g.failed {
+            return Err(Error::new(ErrorKind::Io, why.clone()));
+        }
+        if g.synced < g.end {
+            if let Err(e) = g.file.sync_data() {
+                let err = Error::io(format!("fsync of {}", g.path.display()), &e);
+                g.failed = Some(err.message().to_owned());
+                sh.synced_cv.notify_all();
+                return Err(err);
+            }
+            g.synced = g.end;
+        }
+        g.file = Arc::from(file);
+        g.path = path.to_owned();
+        g.version = FORMAT_VERSION;
+        g.base = g.end - HEADER_LEN;
+        sh.synced_cv.notify_all();
+        Ok(g.last_ts)
     }
 }
 
 impl CommitSink for Wal {
     fn log_bytes(&self) -> u64 {
-        lock(&self.shared.state).end
+        self.current_bytes()
     }
 
     fn write(&self, ts: u64, changes: &[Change]) -> Result<u64> {
         let payload = codec::encode(ts, changes);
-        let marker = if self.shared.version >= 2 { 8 } else { 0 };
-        let len = u32::try_from(payload.len() + marker)
+        u32::try_from(payload.len() + 8)
             .ok()
             .filter(|&l| l <= MAX_RECORD)
             .ok_or_else(|| {
@@ -423,22 +589,33 @@ impl CommitSink for Wal {
         if let Some(why) = &g.failed {
             return Err(Error::new(ErrorKind::Io, why.clone()));
         }
+        let marker = if g.version >= 2 { 8 } else { 0 };
         let mut body = Vec::with_capacity(payload.len() + marker);
         if marker > 0 {
-            body.extend_from_slice(&g.synced.to_le_bytes());
+            // Physical offset within this file (rotation syncs the previous one).
+            body.extend_from_slice(&g.synced.saturating_sub(g.base).to_le_bytes());
         }
         body.extend_from_slice(&payload);
         let mut record = Vec::with_capacity(body.len() + 8);
-        record.extend_from_slice(&len.to_le_bytes());
+        record.extend_from_slice(&(body.len() as u32).to_le_bytes());
         record.extend_from_slice(&crc32c::crc32c(&body).to_le_bytes());
         record.extend_from_slice(&body);
-        match vfs::write_all_at(&*sh.file, &record, g.end) {
+        match vfs::write_all_at(&*g.file, &record, g.end - g.base) {
             Ok(()) => {
                 g.end += record.len() as u64;
-                Ok(g.end)
+                g.last_ts = ts;
+                let ticket = g.end;
+                let size = g.end - g.base;
+                drop(g);
+                if let Some((threshold, trigger)) = self.auto_checkpoint.get() {
+                    if size >= *threshold {
+                        let _ = trigger.try_send(());
+                    }
+                }
+                Ok(ticket)
             }
             Err(e) => {
-                let err = Error::io(format!("writing the log {}", sh.path.display()), &e);
+                let err = Error::io(format!("writing the log {}", g.path.display()), &e);
                 g.failed = Some(err.message().to_owned());
                 sh.synced_cv.notify_all();
                 Err(err)
@@ -465,6 +642,19 @@ impl CommitSink for Wal {
                 g = sh.sync_once(g);
             }
         }
+    }
+}
+
+/// The transaction manager owns its sink; the checkpointer shares the log to rotate it.
+impl CommitSink for Arc<Wal> {
+    fn write(&self, ts: u64, changes: &[Change]) -> Result<u64> {
+        (**self).write(ts, changes)
+    }
+    fn wait_durable(&self, ticket: u64) -> Result<()> {
+        (**self).wait_durable(ticket)
+    }
+    fn log_bytes(&self) -> u64 {
+        (**self).log_bytes()
     }
 }
 

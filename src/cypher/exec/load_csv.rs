@@ -16,7 +16,7 @@ use std::io::BufReader;
 
 use super::{Exec, RowBindings, Table};
 use crate::cypher::ast::{Clause, LoadCsv, Projection};
-use crate::cypher::plan::contains_aggregate;
+use crate::cypher::plan::{contains_aggregate, reads_graph, visit_clause_exprs};
 use crate::error::{Error, ErrorKind, Result};
 use crate::value::Value;
 
@@ -25,7 +25,8 @@ pub(crate) const BATCH_ROWS: usize = 1000;
 
 /// How many clauses after a LOAD CSV can run batch by batch: they stop before the first
 /// clause that needs all rows (aggregation, DISTINCT, ORDER BY, SKIP, LIMIT) and before a
-/// reading clause that follows an updating one.
+/// clause that reads the graph (a reading clause, or an expression matching patterns) after
+/// an updating one.
 pub(crate) fn stream_end(rest: &[Clause]) -> usize {
     let needs_all = |p: &Projection| {
         p.distinct
@@ -41,13 +42,19 @@ pub(crate) fn stream_end(rest: &[Clause]) -> usize {
             Clause::Return(r) => needs_all(&r.projection),
             Clause::Match(_) | Clause::Merge(_) | Clause::Call(_) | Clause::LoadCsv(_) => wrote,
             _ => false,
-        };
+        } || (wrote && clause_reads_graph(c));
         if stop {
             return i;
         }
         wrote |= c.is_updating();
     }
     rest.len()
+}
+
+fn clause_reads_graph(c: &Clause) -> bool {
+    let mut found = false;
+    visit_clause_exprs(c, &mut |e| found |= reads_graph(e));
+    found
 }
 
 /// An open CSV file being read row by row.
@@ -223,15 +230,16 @@ impl CsvSource {
 impl Exec<'_> {
     /// Runs LOAD CSV and the `rest` clauses after it batch by batch. `keep`: whether the rows
     /// coming out of `rest` are needed (by a later clause or as the result). Returns the
-    /// table after `rest` and whether it is the query's result.
+    /// table after `rest`, whether it is the query's result, and how many rows were read.
     pub(crate) fn run_load_csv(
         &mut self,
         table: Table,
         l: &LoadCsv,
         rest: &[Clause],
         keep: bool,
-    ) -> Result<(Table, bool)> {
+    ) -> Result<(Table, bool, u64)> {
         let mut cols = table.cols.clone();
+        let mut read: u64 = 0;
         let slot = match cols.iter().position(|c| *c == l.alias.name) {
             Some(i) => i,
             None => {
@@ -274,6 +282,7 @@ impl Exec<'_> {
                 if batch.is_empty() {
                     break;
                 }
+                read += batch.len() as u64;
                 let (t, r) = self.run_clauses(
                     rest,
                     Table {
@@ -294,16 +303,16 @@ impl Exec<'_> {
             }
         }
         match out {
-            Some(t) => Ok((t, returns)),
+            Some(t) => Ok((t, returns, read)),
             // No rows at all: run the rest once on nothing to get its columns.
-            None => self.run_clauses(
-                rest,
-                Table {
+            None => {
+                let empty = Table {
                     cols,
                     rows: Vec::new(),
-                },
-                false,
-            ),
+                };
+                let (t, r) = self.run_clauses(rest, empty, false)?;
+                Ok((t, r, 0))
+            }
         }
     }
 }

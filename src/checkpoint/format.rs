@@ -1,0 +1,150 @@
+//! The base image file format (`base-NNNNNN.gdb`): the committed graph at one timestamp.
+//!
+//! All integers are little-endian. Layout:
+//!
+//! ```text
+//! 0   magic "GDBBASE\0"           8 bytes
+//! 8   format version              u32
+//! 12  section count               u32
+//! 16  checkpoint timestamp C      u64   every commit <= C is in the image, none after it
+//! 24  node slots                  u64   = the next node id (ids are never reused)
+//! 32  relationship slots          u64   = the next relationship id
+//! 40  live nodes                  u64
+//! 48  live relationships          u64
+//! 56  header checksum             u32   CRC32C of bytes 0..56 and the section table
+//! 60  reserved (0)                u32
+//! 64  section table: count entries of 32 bytes
+//!       kind u32 | reserved u32 | offset u64 | length u64 | CRC32C of the section u32 | 0 u32
+//! ... sections, each starting at a multiple of 8
+//! ```
+//!
+//! Sections (every one present once; columns are indexed by entity id, so a reader can
+//! find entity `i` without a search, and a later zero-copy reader can use them in place):
+//! - `CATALOG`: labels, relationship types, property keys (and whatever schema definitions
+//!   exist) as a list of `Change`s in the WAL codec (`wal::codec::encode` with timestamp C).
+//! - `NODE_FLAGS`: one byte per node slot, 1 = live at C, 0 = never committed or deleted.
+//! - `NODE_LABEL_OFFSETS` (u64 × slots+1) into `NODE_LABELS` (u32 label ids, sorted per node).
+//! - `NODE_PROP_OFFSETS` (u64 × slots+1) into `NODE_PROPS`, the node property heap: each
+//!   node's property list in the WAL codec's encoding (strings inline).
+//! - `REL_FLAGS` (u8), `REL_START` (u64), `REL_END` (u64), `REL_TYPE` (u32): per slot.
+//! - `REL_PROP_OFFSETS` (u64 × slots+1) into `REL_PROPS`, the relationship property heap.
+//! - `OUT_OFFSETS` (u64 × node slots+1) into `OUT_RELS` (u64 relationship ids), and
+//!   `IN_OFFSETS` / `IN_RELS`: CSR adjacency in both directions, each node's relationships
+//!   grouped by type (sorted by type, then id).
+
+/// Identifies a base image.
+pub const MAGIC: &[u8; 8] = b"GDBBASE\0";
+/// The base format this build writes and reads.
+pub const FORMAT_VERSION: u32 = 1;
+pub const HEADER_LEN: usize = 64;
+pub const ENTRY_LEN: usize = 32;
+/// Offset of the header checksum.
+pub const CRC_AT: usize = 56;
+
+/// Section kinds, in the order the writer emits them.
+pub mod kind {
+    pub const CATALOG: u32 = 1;
+    pub const NODE_FLAGS: u32 = 2;
+    pub const NODE_LABEL_OFFSETS: u32 = 3;
+    pub const NODE_LABELS: u32 = 4;
+    pub const NODE_PROP_OFFSETS: u32 = 5;
+    pub const NODE_PROPS: u32 = 6;
+    pub const REL_FLAGS: u32 = 7;
+    pub const REL_START: u32 = 8;
+    pub const REL_END: u32 = 9;
+    pub const REL_TYPE: u32 = 10;
+    pub const REL_PROP_OFFSETS: u32 = 11;
+    pub const REL_PROPS: u32 = 12;
+    pub const OUT_OFFSETS: u32 = 13;
+    pub const OUT_RELS: u32 = 14;
+    pub const IN_OFFSETS: u32 = 15;
+    pub const IN_RELS: u32 = 16;
+    /// One past the last kind.
+    pub const END: u32 = 17;
+}
+
+/// A section's name, for error messages.
+pub fn kind_name(k: u32) -> &'static str {
+    match k {
+        kind::CATALOG => "catalog",
+        kind::NODE_FLAGS => "node flags",
+        kind::NODE_LABEL_OFFSETS => "node label offsets",
+        kind::NODE_LABELS => "node labels",
+        kind::NODE_PROP_OFFSETS => "node property offsets",
+        kind::NODE_PROPS => "node properties",
+        kind::REL_FLAGS => "relationship flags",
+        kind::REL_START => "relationship start nodes",
+        kind::REL_END => "relationship end nodes",
+        kind::REL_TYPE => "relationship types",
+        kind::REL_PROP_OFFSETS => "relationship property offsets",
+        kind::REL_PROPS => "relationship properties",
+        kind::OUT_OFFSETS => "outgoing adjacency offsets",
+        kind::OUT_RELS => "outgoing adjacency",
+        kind::IN_OFFSETS => "incoming adjacency offsets",
+        kind::IN_RELS => "incoming adjacency",
+        _ => "unknown",
+    }
+}
+
+/// The fixed header fields.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Header {
+    pub ts: u64,
+    pub node_slots: u64,
+    pub rel_slots: u64,
+    pub live_nodes: u64,
+    pub live_rels: u64,
+}
+
+/// One section table entry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Section {
+    pub kind: u32,
+    pub offset: u64,
+    pub len: u64,
+    pub crc: u32,
+}
+
+/// The header and section table as bytes (checksum included).
+pub fn encode_header(h: &Header, sections: &[Section]) -> Vec<u8> {
+    let mut b = Vec::with_capacity(HEADER_LEN + sections.len() * ENTRY_LEN);
+    b.extend_from_slice(MAGIC);
+    b.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
+    b.extend_from_slice(&(sections.len() as u32).to_le_bytes());
+    for v in [h.ts, h.node_slots, h.rel_slots, h.live_nodes, h.live_rels] {
+        b.extend_from_slice(&v.to_le_bytes());
+    }
+    b.extend_from_slice(&[0u8; 8]);
+    for s in sections {
+        b.extend_from_slice(&s.kind.to_le_bytes());
+        b.extend_from_slice(&0u32.to_le_bytes());
+        b.extend_from_slice(&s.offset.to_le_bytes());
+        b.extend_from_slice(&s.len.to_le_bytes());
+        b.extend_from_slice(&s.crc.to_le_bytes());
+        b.extend_from_slice(&0u32.to_le_bytes());
+    }
+    let crc = header_crc(&b);
+    b[CRC_AT..CRC_AT + 4].copy_from_slice(&crc.to_le_bytes());
+    b
+}
+
+/// The checksum over the header (minus its checksum field) and the section table.
+pub fn header_crc(header_and_table: &[u8]) -> u32 {
+    let c = crc32c::crc32c(&header_and_table[..CRC_AT]);
+    crc32c::crc32c_append(
+        c,
+        &header_and_table[HEADER_LEN.min(header_and_table.len())..],
+    )
+}
+
+pub fn u32_at(b: &[u8], at: usize) -> u32 {
+    let mut a = [0u8; 4];
+    a.copy_from_slice(&b[at..at + 4]);
+    u32::from_le_bytes(a)
+}
+
+pub fn u64_at(b: &[u8], at: usize) -> u64 {
+    let mut a = [0u8; 8];
+    a.copy_from_slice(&b[at..at + 8]);
+    u64::from_le_bytes(a)
+}

@@ -1,0 +1,46 @@
+//! The bytes of a base image: memory-mapped from a real file, or read whole from a simulated
+//! one. The only `unsafe` outside `ffi` (ARCHITECTURE: "the mmap'd base reader").
+
+use std::io;
+use std::ops::Deref;
+
+use crate::vfs::{self, IoFile};
+
+pub enum BaseBytes {
+    Mapped(memmap2::Mmap),
+    Read(Vec<u8>),
+}
+
+impl Deref for BaseBytes {
+    type Target = [u8];
+    fn deref(&self) -> &[u8] {
+        match self {
+            BaseBytes::Mapped(m) => m,
+            BaseBytes::Read(v) => v,
+        }
+    }
+}
+
+/// Maps `file` read-only (pre-faulted: opening reads all of it at once) when it is an
+/// operating-system file, else reads all of it.
+pub fn map(file: &dyn IoFile) -> io::Result<BaseBytes> {
+    if let Some(f) = file.as_std_file() {
+        if f.metadata()?.len() > 0 {
+            // SAFETY: a mapping is undefined behaviour if the file changes underneath it. Base
+            // images never do: the checkpoint writes one under a temporary name, syncs it and
+            // renames it into place, and nothing opens it for writing afterwards. The writer
+            // deletes an old image only while holding an exclusive lock that no reader holds
+            // (readers keep a shared lock on the images they use), and unlinking leaves an
+            // existing mapping intact anyway. An outside process truncating the file would
+            // break this (SIGBUS), as it would for any mmap-based database.
+            let m = unsafe { memmap2::MmapOptions::new().populate().map(f)? };
+            return Ok(BaseBytes::Mapped(m));
+        }
+    }
+    let len = usize::try_from(file.size()?)
+        .map_err(|_| io::Error::new(io::ErrorKind::InvalidData, "file too large"))?;
+    let mut buf = vec![0u8; len];
+    let n = vfs::read_full_at(file, &mut buf, 0)?;
+    buf.truncate(n);
+    Ok(BaseBytes::Read(buf))
+}

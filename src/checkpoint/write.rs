@@ -1,0 +1,411 @@
+//! Writing a base image of the graph as a snapshot sees it (see `format`).
+//!
+//! The writer runs beside readers and writers: it walks the graph in chunks, holding the
+//! graph latch (shared) only while copying one chunk, and writes outside it. What it reads is
+//! stable because the caller holds a registered read transaction at the snapshot: version GC
+//! keeps every version that snapshot sees, and later commits only add versions it does not.
+//! Each section is streamed once, with its checksum computed on the way; the header and the
+//! section table go in last, at the front.
+
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use super::format::{self, kind, Header, Section};
+use crate::error::{Error, ErrorKind, Result};
+use crate::storage::graph::{GraphData, Visibility, UNCOMMITTED};
+use crate::storage::{Change, Graph, TypeId};
+use crate::vfs::{self, Io, IoFile, OpenMode};
+use crate::wal::codec;
+
+/// Entities copied per latch hold.
+const CHUNK: usize = 8 * 1024;
+const BUF: usize = 1 << 20;
+/// Room for the header and a section table of up to this many entries.
+const MAX_SECTIONS: usize = 32;
+
+/// What a written base image holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Written {
+    pub header: Header,
+    pub bytes: u64,
+}
+
+/// Writes the graph as of `snapshot` to `dest` (via a temporary file, synced, renamed, and
+/// the directory synced). `catalog` is the definition list (`definition_changes`). Stops with
+/// an error when `cancel` is set.
+pub fn write_base(
+    io: &dyn Io,
+    dest: &Path,
+    graph: &Graph,
+    snapshot: u64,
+    catalog: &[Change],
+    cancel: &AtomicBool,
+) -> Result<Written> {
+    let tmp = dest.with_extension("gdb.tmp");
+    let file = io
+        .open(&tmp, OpenMode::CreateTruncate)
+        .map_err(|e| Error::io(format!("creating {}", tmp.display()), &e))?;
+    let outcome = write_into(&*file, &tmp, graph, snapshot, catalog, cancel).and_then(|w| {
+        file.sync_all()
+            .map_err(|e| Error::io(format!("syncing {}", tmp.display()), &e))?;
+        drop(file);
+        io.rename(&tmp, dest)
+            .map_err(|e| Error::io(format!("renaming {} into place", dest.display()), &e))?;
+        if let Some(dir) = dest.parent() {
+            crate::dir::sync_dir(io, dir)?;
+        }
+        Ok(w)
+    });
+    if outcome.is_err() {
+        // Nothing refers to the temporary file; a failure to remove it is cleaned up later.
+        let _ = io.remove_file(&tmp);
+    }
+    outcome
+}
+
+struct Out<'a> {
+    file: &'a dyn IoFile,
+    path: &'a Path,
+    /// Logical end: bytes written plus buffered.
+    pos: u64,
+    buf: Vec<u8>,
+    sections: Vec<Section>,
+    /// The open section: kind, start, running checksum.
+    open: Option<(u32, u64, u32)>,
+}
+
+impl Out<'_> {
+    fn flush(&mut self) -> Result<()> {
+        let at = self.pos - self.buf.len() as u64;
+        vfs::write_all_at(self.file, &self.buf, at)
+            .map_err(|e| Error::io(format!("writing {}", self.path.display()), &e))?;
+        self.buf.clear();
+        Ok(())
+    }
+
+    fn raw(&mut self, bytes: &[u8]) -> Result<()> {
+        self.buf.extend_from_slice(bytes);
+        self.pos += bytes.len() as u64;
+        if self.buf.len() >= BUF {
+            self.flush()?;
+        }
+        Ok(())
+    }
+
+    fn begin(&mut self, k: u32) -> Result<()> {
+        let pad = (8 - self.pos % 8) % 8;
+        self.raw(&[0u8; 8][..pad as usize])?;
+        self.open = Some((k, self.pos, 0));
+        Ok(())
+    }
+
+    fn put(&mut self, bytes: &[u8]) -> Result<()> {
+        if let Some((_, _, crc)) = &mut self.open {
+            *crc = crc32c::crc32c_append(*crc, bytes);
+        }
+        self.raw(bytes)
+    }
+
+    fn end(&mut self) {
+        if let Some((kind, start, crc)) = self.open.take() {
+            self.sections.push(Section {
+                kind,
+                offset: start,
+                len: self.pos - start,
+                crc,
+            });
+        }
+    }
+}
+
+/// Runs `f` on every id in `0..total`, a chunk at a time under the shared graph latch; `f`
+/// appends bytes to the chunk buffer, which is written to section `k` after the latch is
+/// released.
+fn pass(
+    out: &mut Out,
+    k: u32,
+    graph: &Graph,
+    total: u64,
+    cancel: &AtomicBool,
+    mut f: impl FnMut(&GraphData, u64, &mut Vec<u8>),
+) -> Result<()> {
+    out.begin(k)?;
+    let mut chunk = Vec::new();
+    let mut i = 0u64;
+    while i < total {
+        if cancel.load(Ordering::Relaxed) {
+            return Err(Error::new(
+                ErrorKind::Interrupted,
+                "the checkpoint was cancelled because the database is closing",
+            ));
+        }
+        let end = (i + CHUNK as u64).min(total);
+        {
+            let g = graph.read();
+            for id in i..end {
+                f(&g, id, &mut chunk);
+            }
+        }
+        out.put(&chunk)?;
+        chunk.clear();
+        i = end;
+    }
+    out.end();
+    Ok(())
+}
+
+/// Writes one whole section from `bytes`.
+fn section(out: &mut Out, k: u32, bytes: &[u8]) -> Result<()> {
+    out.begin(k)?;
+    out.put(bytes)?;
+    out.end();
+    Ok(())
+}
+
+fn write_into(
+    file: &dyn IoFile,
+    path: &Path,
+    graph: &Graph,
+    snapshot: u64,
+    catalog: &[Change],
+    cancel: &AtomicBool,
+) -> Result<Written> {
+    // Txn id 0 is never handed out, so this sees exactly the commits at or below `snapshot`.
+    let vis = Visibility {
+        snapshot,
+        own: UNCOMMITTED,
+    };
+    let (node_slots, rel_slots) = {
+        let g = graph.read();
+        (g.nodes.len() as u64, g.rels.len() as u64)
+    };
+    let mut out = Out {
+        file,
+        path,
+        pos: (format::HEADER_LEN + MAX_SECTIONS * format::ENTRY_LEN) as u64,
+        buf: Vec::with_capacity(BUF + CHUNK * 64),
+        sections: Vec::new(),
+        open: None,
+    };
+    let mut h = Header {
+        ts: snapshot,
+        node_slots,
+        rel_slots,
+        ..Header::default()
+    };
+    section(&mut out, kind::CATALOG, &codec::encode(snapshot, catalog))?;
+
+    let mut live = 0u64;
+    pass(
+        &mut out,
+        kind::NODE_FLAGS,
+        graph,
+        node_slots,
+        cancel,
+        |g, id, b| {
+            let l = g.node(id, vis).is_some();
+            live += u64::from(l);
+            b.push(u8::from(l));
+        },
+    )?;
+    h.live_nodes = live;
+    let mut at = 0u64;
+    pass(
+        &mut out,
+        kind::NODE_LABEL_OFFSETS,
+        graph,
+        node_slots,
+        cancel,
+        |g, id, b| {
+            b.extend_from_slice(&at.to_le_bytes());
+            at += g.node(id, vis).map_or(0, |n| n.labels.len() as u64);
+        },
+    )?;
+    close_offsets(&mut out, at)?;
+    pass(
+        &mut out,
+        kind::NODE_LABELS,
+        graph,
+        node_slots,
+        cancel,
+        |g, id, b| {
+            if let Some(n) = g.node(id, vis) {
+                for l in &n.labels {
+                    b.extend_from_slice(&l.to_le_bytes());
+                }
+            }
+        },
+    )?;
+    let mut scratch = Vec::new();
+    let mut at = 0u64;
+    pass(
+        &mut out,
+        kind::NODE_PROP_OFFSETS,
+        graph,
+        node_slots,
+        cancel,
+        |g, id, b| {
+            b.extend_from_slice(&at.to_le_bytes());
+            if let Some(n) = g.node(id, vis) {
+                scratch.clear();
+                codec::encode_props(&mut scratch, &n.props);
+                at += scratch.len() as u64;
+            }
+        },
+    )?;
+    close_offsets(&mut out, at)?;
+    pass(
+        &mut out,
+        kind::NODE_PROPS,
+        graph,
+        node_slots,
+        cancel,
+        |g, id, b| {
+            if let Some(n) = g.node(id, vis) {
+                codec::encode_props(b, &n.props);
+            }
+        },
+    )?;
+
+    let mut live = 0u64;
+    pass(
+        &mut out,
+        kind::REL_FLAGS,
+        graph,
+        rel_slots,
+        cancel,
+        |g, id, b| {
+            let l = g.rel(id, vis).is_some();
+            live += u64::from(l);
+            b.push(u8::from(l));
+        },
+    )?;
+    h.live_rels = live;
+    pass(
+        &mut out,
+        kind::REL_START,
+        graph,
+        rel_slots,
+        cancel,
+        |g, id, b| {
+            let v = g.rel(id, vis).map_or(0, |(e, _)| e.start);
+            b.extend_from_slice(&v.to_le_bytes());
+        },
+    )?;
+    pass(
+        &mut out,
+        kind::REL_END,
+        graph,
+        rel_slots,
+        cancel,
+        |g, id, b| {
+            let v = g.rel(id, vis).map_or(0, |(e, _)| e.end);
+            b.extend_from_slice(&v.to_le_bytes());
+        },
+    )?;
+    pass(
+        &mut out,
+        kind::REL_TYPE,
+        graph,
+        rel_slots,
+        cancel,
+        |g, id, b| {
+            let v = g.rel(id, vis).map_or(0, |(e, _)| e.rel_type);
+            b.extend_from_slice(&v.to_le_bytes());
+        },
+    )?;
+    let mut at = 0u64;
+    pass(
+        &mut out,
+        kind::REL_PROP_OFFSETS,
+        graph,
+        rel_slots,
+        cancel,
+        |g, id, b| {
+            b.extend_from_slice(&at.to_le_bytes());
+            if let Some((_, r)) = g.rel(id, vis) {
+                scratch.clear();
+                codec::encode_props(&mut scratch, &r.props);
+                at += scratch.len() as u64;
+            }
+        },
+    )?;
+    close_offsets(&mut out, at)?;
+    pass(
+        &mut out,
+        kind::REL_PROPS,
+        graph,
+        rel_slots,
+        cancel,
+        |g, id, b| {
+            if let Some((_, r)) = g.rel(id, vis) {
+                codec::encode_props(b, &r.props);
+            }
+        },
+    )?;
+
+    for (offsets_kind, rels_kind, outgoing) in [
+        (kind::OUT_OFFSETS, kind::OUT_RELS, true),
+        (kind::IN_OFFSETS, kind::IN_RELS, false),
+    ] {
+        let mut list: Vec<(TypeId, u64)> = Vec::new();
+        let adjacent = |g: &GraphData, id: u64, list: &mut Vec<(TypeId, u64)>| {
+            list.clear();
+            if let Some(e) = g.node_entry(id) {
+                let ids = if outgoing { &e.out } else { &e.inc };
+                list.extend(
+                    ids.iter()
+                        .filter_map(|&r| g.rel(r, vis).map(|(re, _)| (re.rel_type, r))),
+                );
+                list.sort_unstable();
+            }
+        };
+        let mut at = 0u64;
+        pass(
+            &mut out,
+            offsets_kind,
+            graph,
+            node_slots,
+            cancel,
+            |g, id, b| {
+                b.extend_from_slice(&at.to_le_bytes());
+                adjacent(g, id, &mut list);
+                at += list.len() as u64;
+            },
+        )?;
+        close_offsets(&mut out, at)?;
+        pass(
+            &mut out,
+            rels_kind,
+            graph,
+            node_slots,
+            cancel,
+            |g, id, b| {
+                adjacent(g, id, &mut list);
+                for (_, r) in &list {
+                    b.extend_from_slice(&r.to_le_bytes());
+                }
+            },
+        )?;
+    }
+
+    out.flush()?;
+    let header = format::encode_header(&h, &out.sections);
+    vfs::write_all_at(file, &header, 0)
+        .map_err(|e| Error::io(format!("writing {}", path.display()), &e))?;
+    Ok(Written {
+        header: h,
+        bytes: out.pos,
+    })
+}
+
+/// Appends the closing offset (total length) to the offsets section just ended.
+fn close_offsets(out: &mut Out, total: u64) -> Result<()> {
+    let bytes = total.to_le_bytes();
+    out.raw(&bytes)?;
+    if let Some(s) = out.sections.last_mut() {
+        s.len += 8;
+        s.crc = crc32c::crc32c_append(s.crc, &bytes);
+    }
+    Ok(())
+}

@@ -1,0 +1,510 @@
+//! Checkpoints: base images, log rotation, the manifest switch, file removal under readers,
+//! automatic triggering, and damaged or foreign base images. Each test prints what it
+//! checked.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use graphdb::api::Value;
+use graphdb::vfs::sim::SimIo;
+use graphdb::{Database, ErrorKind, Options, Params};
+
+fn opts(pairs: &[(&str, &str)]) -> Options {
+    let mut o = Options::new();
+    o.set("sync", "off").unwrap();
+    for (k, v) in pairs {
+        o.set(k, v).unwrap();
+    }
+    o
+}
+
+fn run(db: &Database, q: &str) {
+    db.connect()
+        .query(q, &Params::new())
+        .unwrap_or_else(|e| panic!("{q}: {e}"));
+}
+
+fn int(k: &str, v: i64) -> Params {
+    [(k.to_string(), Value::Int(v))].into_iter().collect()
+}
+
+/// Everything in the graph, canonically ordered.
+fn dump(db: &Database) -> String {
+    let mut c = db.connect();
+    let nodes = c
+        .query(
+            "MATCH (n) RETURN id(n) AS i, labels(n) AS l, properties(n) AS p ORDER BY i",
+            &Params::new(),
+        )
+        .unwrap();
+    let rels = c
+        .query(
+            "MATCH (a)-[r]->(b) RETURN id(r) AS i, id(a) AS a, type(r) AS t, id(b) AS b, \
+             properties(r) AS p ORDER BY i",
+            &Params::new(),
+        )
+        .unwrap();
+    format!("{:?}\n{:?}", nodes.rows, rels.rows)
+}
+
+/// Files of the database directory by kind.
+fn files(dir: &Path, prefix: &str) -> Vec<String> {
+    let mut v: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with(prefix))
+        .collect();
+    v.sort();
+    v
+}
+
+/// A mixed workload: labels, every property type, relationships, updates and deletions.
+fn populate(db: &Database, from: i64, to: i64) {
+    let mut c = db.connect();
+    for i in from..to {
+        c.query(
+            "CREATE (a:A:B {i: $i, f: 1.5, s: 'text ' + toString($i), b: true, \
+             l: [1, 2, 3], ls: ['two', 'three'], fl: [3.0], n: null})-[:R {w: $i}]->(:C {i: $i})",
+            &int("i", i),
+        )
+        .unwrap();
+        if i % 3 == 0 {
+            c.query(
+                "MATCH (a:A {i: $i}) SET a.s = 'changed', a:D REMOVE a:B",
+                &int("i", i),
+            )
+            .unwrap();
+        }
+        if i % 4 == 1 {
+            c.query("MATCH (c:C {i: $i}) DETACH DELETE c", &int("i", i - 1))
+                .unwrap();
+        }
+        if i % 5 == 2 {
+            c.query(
+                "MATCH (a:A {i: $i}), (b:A {i: $j}) CREATE (a)-[:S]->(b), (b)-[:S {x: 1}]->(b)",
+                &[
+                    ("i".to_string(), Value::Int(i)),
+                    ("j".to_string(), Value::Int(i - 1)),
+                ]
+                .into_iter()
+                .collect(),
+            )
+            .unwrap();
+        }
+    }
+}
+
+#[test]
+fn checkpoint_then_reopen_holds_exactly_the_committed_graph() {
+    let t = tempfile::tempdir().unwrap();
+    let dir = t.path().join("db");
+    let path = dir.to_str().unwrap();
+    let o = opts(&[("checkpoint_wal_bytes", "0")]);
+    let db = Database::open(path, &o).unwrap();
+    populate(&db, 0, 60);
+    let before = dump(&db);
+    run(&db, "CHECKPOINT");
+    assert_eq!(dump(&db), before, "a checkpoint changes nothing visible");
+    assert_eq!(files(&dir, "base-").len(), 1, "{:?}", files(&dir, ""));
+    assert_eq!(files(&dir, "wal-").len(), 1, "the old log was removed");
+    populate(&db, 60, 90);
+    let expected = dump(&db);
+    drop(db);
+    let db = Database::open(path, &o).unwrap();
+    assert_eq!(dump(&db), expected, "base + log after it");
+    // Ids are never reused after a reopen from a base image.
+    let mut c = db.connect();
+    let r = c
+        .query("CREATE (n:New) RETURN id(n) AS i", &Params::new())
+        .unwrap();
+    let Value::Int(new_id) = r.rows[0][0] else {
+        panic!()
+    };
+    let max = c
+        .query(
+            "MATCH (n) WHERE NOT n:New RETURN max(id(n)) AS m",
+            &Params::new(),
+        )
+        .unwrap();
+    let Value::Int(max) = max.rows[0][0] else {
+        panic!()
+    };
+    assert!(new_id > max);
+    // A second checkpoint on the reopened database, then a reopen from it alone.
+    drop(c);
+    db.checkpoint().unwrap();
+    let expected = dump(&db);
+    drop(db);
+    let db = Database::open(path, &o).unwrap();
+    assert_eq!(dump(&db), expected);
+    assert_eq!(files(&dir, "base-").len(), 1);
+    println!(
+        "checkpoint/reopen: {} bytes of graph dump identical across 2 checkpoints and 3 opens",
+        expected.len()
+    );
+}
+
+#[test]
+fn checkpoint_is_refused_inside_a_transaction_and_on_a_read_only_database() {
+    let t = tempfile::tempdir().unwrap();
+    let path = t.path().join("db");
+    let path = path.to_str().unwrap();
+    let db = Database::open(path, &opts(&[])).unwrap();
+    populate(&db, 0, 3);
+    let mut c = db.connect();
+    c.query("BEGIN", &Params::new()).unwrap();
+    let e = c.query("CHECKPOINT", &Params::new()).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::TransactionState, "{e}");
+    c.query("ROLLBACK", &Params::new()).unwrap();
+    c.query("CHECKPOINT", &Params::new()).unwrap();
+    let ro = Database::open(path, &opts(&[("access_mode", "read_only")])).unwrap();
+    let e = ro
+        .connect()
+        .query("CHECKPOINT", &Params::new())
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::ReadOnly, "{e}");
+    assert_eq!(dump(&ro), dump(&db));
+    let mem = Database::open(":memory:", &Options::new()).unwrap();
+    mem.checkpoint().unwrap();
+    println!("CHECKPOINT: refused in a transaction and read-only, a no-op in memory");
+}
+
+/// Total bytes of the logs in `dir`.
+fn wal_bytes(dir: &Path) -> u64 {
+    files(dir, "wal-")
+        .iter()
+        .map(|n| std::fs::metadata(dir.join(n)).map_or(0, |m| m.len()))
+        .sum()
+}
+
+#[test]
+fn the_log_stops_growing_under_steady_writes_with_a_long_lived_reader() {
+    let t = tempfile::tempdir().unwrap();
+    let dir = t.path().join("db");
+    let path = dir.to_str().unwrap();
+    let threshold = 64 * 1024;
+    let db = Database::open(
+        path,
+        &opts(&[("checkpoint_wal_bytes", &threshold.to_string())]),
+    )
+    .unwrap();
+    run(&db, "CREATE (:Counter {n: 0})");
+    // A reader that stays open through everything.
+    let mut reader = db.connect();
+    reader.query("BEGIN READ ONLY", &Params::new()).unwrap();
+    let seen = reader
+        .query("MATCH (c:Counter) RETURN c.n AS n", &Params::new())
+        .unwrap()
+        .rows;
+    let mut c = db.connect();
+    let mut peak = 0;
+    let mut written = 0u64;
+    let pad = "p".repeat(200);
+    for i in 0..6000 {
+        c.query(
+            "MATCH (c:Counter) SET c.n = $i, c.pad = $pad",
+            &[
+                ("i".to_string(), Value::Int(i)),
+                ("pad".to_string(), Value::String(pad.clone())),
+            ]
+            .into_iter()
+            .collect(),
+        )
+        .unwrap();
+        written += 250;
+        // A steady load (about a megabyte of log a second), not a burst.
+        std::thread::sleep(std::time::Duration::from_micros(200));
+        if i % 100 == 0 {
+            peak = peak.max(wal_bytes(&dir));
+        }
+    }
+    // Let a checkpoint in progress finish (and the one the last commits may trigger).
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    let stats: serde_json::Value = serde_json::from_str(&db.stats_json()).unwrap();
+    let done = stats["checkpoints"].as_u64().unwrap();
+    assert!(done >= 3, "automatic checkpoints ran: {stats}");
+    // Bounded by the threshold plus what commits write while one checkpoint runs (its
+    // fsyncs, slower when the machine is busy), not by what was written in all; and once
+    // writes stop, the logs are back under the threshold.
+    assert!(
+        peak < written / 2,
+        "the logs stayed bounded: peak {peak} bytes for ~{written} bytes written"
+    );
+    let settled = wal_bytes(&dir);
+    assert!(
+        settled < 2 * threshold,
+        "{settled} log bytes left after the writes"
+    );
+    assert!(files(&dir, "wal-").len() <= 3, "{:?}", files(&dir, ""));
+    // The long reader still sees its snapshot.
+    let again = reader
+        .query("MATCH (c:Counter) RETURN c.n AS n", &Params::new())
+        .unwrap()
+        .rows;
+    assert_eq!(seen, again);
+    reader.query("COMMIT", &Params::new()).unwrap();
+    let expected = dump(&db);
+    drop((reader, c, db));
+    let db = Database::open(path, &opts(&[])).unwrap();
+    assert_eq!(dump(&db), expected);
+    println!(
+        "steady writes with a long reader: ~{written} log bytes written, {done} automatic \
+         checkpoints, peak log size {peak} bytes (threshold {threshold})"
+    );
+}
+
+#[test]
+fn a_reader_holds_its_files_until_it_closes() {
+    let t = tempfile::tempdir().unwrap();
+    let dir = t.path().join("db");
+    let path = dir.to_str().unwrap();
+    let o = opts(&[("checkpoint_wal_bytes", "0")]);
+    let db = Database::open(path, &o).unwrap();
+    populate(&db, 0, 10);
+    db.checkpoint().unwrap();
+    populate(&db, 10, 20);
+    // A read-only open: its own file descriptions, so its shared locks conflict with the
+    // writer's exclusive attempts as another process's would (flock).
+    let ro = Database::open(path, &opts(&[("access_mode", "read_only")])).unwrap();
+    let ro_view = dump(&ro);
+    assert_eq!(ro_view, dump(&db));
+    let held: Vec<String> = [files(&dir, "base-"), files(&dir, "wal-")].concat();
+    populate(&db, 20, 30);
+    db.checkpoint().unwrap();
+    for f in &held {
+        assert!(dir.join(f).exists(), "{f} removed while a reader holds it");
+    }
+    assert_eq!(dump(&ro), ro_view);
+    // A reader opening now gets the new files.
+    let ro2 = Database::open(path, &opts(&[("access_mode", "read_only")])).unwrap();
+    assert_eq!(dump(&ro2), dump(&db));
+    drop(ro);
+    populate(&db, 30, 32);
+    db.checkpoint().unwrap();
+    for f in &held {
+        assert!(
+            !dir.join(f).exists(),
+            "{f} left behind after the reader closed"
+        );
+    }
+    assert_eq!(files(&dir, "base-").len(), 2, "ro2 still holds its base");
+    drop(ro2);
+    println!(
+        "reader locks: {} files kept while a reader held them, removed after it closed",
+        held.len()
+    );
+}
+
+#[test]
+fn read_only_opens_during_checkpoints_always_see_a_complete_state() {
+    let t = tempfile::tempdir().unwrap();
+    let dir = t.path().join("db");
+    let path = dir.to_str().unwrap().to_owned();
+    let db = Database::open(&path, &opts(&[("checkpoint_wal_bytes", "0")])).unwrap();
+    populate(&db, 0, 5);
+    let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let mut opens = 0;
+    std::thread::scope(|s| {
+        let writer = {
+            let db = db.clone();
+            let stop = Arc::clone(&stop);
+            s.spawn(move || {
+                let mut i = 5;
+                while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                    populate(&db, i, i + 1);
+                    if i % 2 == 0 {
+                        db.checkpoint().unwrap();
+                    }
+                    i += 1;
+                }
+            })
+        };
+        let started = std::time::Instant::now();
+        while started.elapsed() < std::time::Duration::from_secs(3) {
+            let ro = Database::open(&path, &opts(&[("access_mode", "read_only")]))
+                .unwrap_or_else(|e| panic!("read-only open during checkpoints: {e}"));
+            // Every node created by the workload has its partner (one transaction each).
+            let r = ro
+                .connect()
+                .query(
+                    "MATCH (a:A) OPTIONAL MATCH (a)-[:R]->(c:C) RETURN count(a) AS a, \
+                     count(c) AS c",
+                    &Params::new(),
+                )
+                .unwrap();
+            assert!(!r.rows.is_empty());
+            opens += 1;
+        }
+        stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        writer.join().unwrap();
+    });
+    println!("read-only opens racing checkpoints: {opens} opens, all complete");
+}
+
+fn write_manifest(dir: &Path, json: &str) {
+    std::fs::write(dir.join("graphdb.meta"), json).unwrap();
+}
+
+#[test]
+fn bad_base_images_and_manifests_are_refused_clearly() {
+    let t = tempfile::tempdir().unwrap();
+    let dir: PathBuf = t.path().join("db");
+    let path = dir.to_str().unwrap();
+    let o = opts(&[("checkpoint_wal_bytes", "0")]);
+    let db = Database::open(path, &o).unwrap();
+    populate(&db, 0, 10);
+    db.checkpoint().unwrap();
+    drop(db);
+    let base = files(&dir, "base-").remove(0);
+    let wal = files(&dir, "wal-").remove(0);
+    let pristine_base = std::fs::read(dir.join(&base)).unwrap();
+    let manifest = std::fs::read_to_string(dir.join("graphdb.meta")).unwrap();
+    // A manifest naming a missing base.
+    write_manifest(
+        &dir,
+        &format!(r#"{{"format": 2, "base": "base-000099.gdb", "wals": ["{wal}"]}}"#),
+    );
+    let e = Database::open(path, &o).err().unwrap();
+    assert_eq!(e.kind(), ErrorKind::Corrupt, "{e}");
+    assert!(e.message().contains("base-000099.gdb"), "{e}");
+    write_manifest(&dir, &manifest);
+    // A base of a newer format version.
+    let mut newer = pristine_base.clone();
+    newer[8..12].copy_from_slice(&9u32.to_le_bytes());
+    std::fs::write(dir.join(&base), &newer).unwrap();
+    let e = Database::open(path, &o).err().unwrap();
+    assert!(e.message().contains("newer libgraphdb"), "{e}");
+    assert!(e.message().contains(&base), "{e}");
+    // Garbage in place of the base.
+    std::fs::write(
+        dir.join(&base),
+        b"this is not a base image at all, just words",
+    )
+    .unwrap();
+    let e = Database::open(path, &o).err().unwrap();
+    assert_eq!(e.kind(), ErrorKind::Corrupt, "{e}");
+    assert!(
+        e.message().contains(&base) && e.message().contains("offset"),
+        "{e}"
+    );
+    std::fs::write(dir.join(&base), b"").unwrap();
+    let e = Database::open(path, &o).err().unwrap();
+    assert_eq!(e.kind(), ErrorKind::Corrupt, "{e}");
+    // Restored, it opens again: refusals changed nothing.
+    std::fs::write(dir.join(&base), &pristine_base).unwrap();
+    Database::open(path, &o).unwrap();
+    println!("bad input: missing base, newer base format, garbage and empty base all refused");
+}
+
+#[test]
+fn bit_flips_in_a_base_image_give_corrupt_or_the_right_data() {
+    let sim = SimIo::new();
+    let root = "/sim/db";
+    let o = opts(&[("checkpoint_wal_bytes", "0")]);
+    let db = Database::open_with_io(root, &o, Arc::new(sim.clone())).unwrap();
+    populate(&db, 0, 12);
+    db.checkpoint().unwrap();
+    let expected = dump(&db);
+    drop(db);
+    let base_path = sim_files(&sim, root, "base-").remove(0);
+    let pristine = sim.contents(&base_path).unwrap();
+    let flips = if std::env::var_os("GRAPHDB_SOAK").is_some() {
+        20_000
+    } else {
+        1500
+    };
+    let (mut ok, mut corrupt, mut newer) = (0, 0, 0);
+    let mut x = 0x1234_5678_9ABC_DEF1u64;
+    for i in 0..flips {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        let view = sim.after_process_crash();
+        let mut bytes = pristine.clone();
+        // Half the flips in the header and section table, where damage is subtlest.
+        let pos = if i % 2 == 0 {
+            (x % 600.min(bytes.len() as u64)) as usize
+        } else {
+            (x % bytes.len() as u64) as usize
+        };
+        bytes[pos] ^= 1 << ((x >> 40) % 8);
+        view.replace_contents(&base_path, &bytes);
+        let what = format!("flip at byte {pos} of {}", base_path.display());
+        match Database::open_with_io(root, &o, Arc::new(view)) {
+            Ok(db) => {
+                assert_eq!(dump(&db), expected, "{what}: opened with wrong data");
+                ok += 1;
+            }
+            Err(e) if e.kind() == ErrorKind::Corrupt => {
+                assert!(
+                    e.message().contains(&base_path.display().to_string())
+                        && e.message().contains("offset"),
+                    "{what}: {e}"
+                );
+                corrupt += 1;
+            }
+            Err(e) if e.message().contains("newer libgraphdb") => newer += 1,
+            Err(e) => panic!("{what}: unexpected error {e}"),
+        }
+    }
+    assert!(corrupt > flips / 2, "most flips must be caught ({corrupt})");
+    println!(
+        "base image bit flips: {flips} images: {corrupt} CORRUPT naming file and offset, \
+         {ok} opened with the right data (unchecked padding), {newer} newer format"
+    );
+}
+
+fn sim_files(sim: &SimIo, root: &str, prefix: &str) -> Vec<PathBuf> {
+    use graphdb::vfs::Io;
+    let mut v: Vec<PathBuf> = sim
+        .list_dir(Path::new(root))
+        .unwrap()
+        .into_iter()
+        .filter(|n| n.to_string_lossy().starts_with(prefix))
+        .map(|n| Path::new(root).join(n))
+        .collect();
+    v.sort();
+    v
+}
+
+#[test]
+fn indexes_and_constraints_survive_a_checkpoint_and_reopen() {
+    let t = tempfile::tempdir().unwrap();
+    let path = t.path().join("db");
+    let path = path.to_str().unwrap();
+    let o = opts(&[("checkpoint_wal_bytes", "0")]);
+    let db = Database::open(path, &o).unwrap();
+    run(&db, "CREATE INDEX a_i FOR (a:A) ON (a.i)");
+    run(&db, "CREATE CONSTRAINT c_i FOR (c:C) REQUIRE c.i IS UNIQUE");
+    populate(&db, 0, 20);
+    run(&db, "CREATE INDEX gone FOR (a:A) ON (a.f)");
+    db.checkpoint().unwrap();
+    run(&db, "DROP INDEX gone");
+    populate(&db, 20, 25);
+    let show = |db: &Database| {
+        let mut c = db.connect();
+        let i = c.query("SHOW INDEXES", &Params::new()).unwrap().rows;
+        let k = c.query("SHOW CONSTRAINTS", &Params::new()).unwrap().rows;
+        let seek = c
+            .query("MATCH (a:A {i: 7}) RETURN a.s AS s", &Params::new())
+            .unwrap()
+            .rows;
+        format!("{i:?} {k:?} {seek:?}")
+    };
+    let expected = (show(&db), dump(&db));
+    drop(db);
+    let db = Database::open(path, &o).unwrap();
+    assert_eq!((show(&db), dump(&db)), expected);
+    // The constraint is enforced after the reopen.
+    let e = db
+        .connect()
+        .query("CREATE (:C {i: 21})", &Params::new())
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::ConstraintViolation, "{e}");
+    db.checkpoint().unwrap();
+    drop(db);
+    let db = Database::open(path, &o).unwrap();
+    assert_eq!(show(&db), expected.0);
+    println!("schema: 2 indexes, 1 constraint and a dropped index survive checkpoints and reopens");
+}
