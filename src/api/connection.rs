@@ -38,6 +38,10 @@ impl InterruptHandle {
 pub struct PreparedStatement {
     text: String,
     statement: Statement,
+    /// The outcome of the static semantic check of a query statement, done once when
+    /// prepared (it depends only on the text); an error is reported by every execution,
+    /// exactly as an unprepared query reports it. `None` for other statements.
+    checked: Option<Result<()>>,
 }
 
 impl PreparedStatement {
@@ -76,14 +80,26 @@ impl Connection {
     }
 
     pub fn prepare(&mut self, cypher: &str) -> Result<PreparedStatement> {
+        let statement = cypher::parse(cypher)?;
+        let checked = match &statement.kind {
+            StatementKind::Query(q) => Some(cypher::plan::check_query(q)),
+            _ => None,
+        };
         Ok(PreparedStatement {
             text: cypher.to_owned(),
-            statement: cypher::parse(cypher)?,
+            statement,
+            checked,
         })
     }
 
     pub fn execute(&mut self, stmt: &PreparedStatement, params: &Params) -> Result<QueryResult> {
-        self.run(&stmt.statement, params)
+        match (&stmt.statement.kind, &stmt.checked) {
+            (StatementKind::Query(q), Some(checked)) => {
+                checked.clone()?;
+                self.run_query(q, params, RunMode::Run, Checked::Yes)
+            }
+            _ => self.run(&stmt.statement, params),
+        }
     }
 
     /// Begins an explicit transaction; `TransactionState` if one is open.
@@ -201,7 +217,7 @@ impl Connection {
 
     fn run(&mut self, statement: &Statement, params: &Params) -> Result<QueryResult> {
         match &statement.kind {
-            StatementKind::Query(q) => self.run_query(q, params, RunMode::Run),
+            StatementKind::Query(q) => self.run_query(q, params, RunMode::Run, Checked::No),
             StatementKind::Begin {
                 read_only,
                 isolation,
@@ -222,8 +238,8 @@ impl Connection {
             }
             StatementKind::Commit => self.commit().map(|_| QueryResult::default()),
             StatementKind::Rollback => self.rollback().map(|_| QueryResult::default()),
-            StatementKind::Explain(q) => self.run_query(q, params, RunMode::Explain),
-            StatementKind::Profile(q) => self.run_query(q, params, RunMode::Profile),
+            StatementKind::Explain(q) => self.run_query(q, params, RunMode::Explain, Checked::No),
+            StatementKind::Profile(q) => self.run_query(q, params, RunMode::Profile, Checked::No),
             StatementKind::Checkpoint => {
                 if self.open.is_some() {
                     return Err(Error::transaction_state(
@@ -314,7 +330,13 @@ impl Connection {
         }
     }
 
-    fn run_query(&mut self, query: &Query, params: &Params, mode: RunMode) -> Result<QueryResult> {
+    fn run_query(
+        &mut self,
+        query: &Query,
+        params: &Params,
+        mode: RunMode,
+        checked: Checked,
+    ) -> Result<QueryResult> {
         let params = engine_params(params)?;
         let procs = self.procedures();
         self.interrupt.store(false, Ordering::SeqCst);
@@ -329,7 +351,7 @@ impl Connection {
         };
         if let Some((tx, _)) = self.open.as_mut() {
             let savepoint = tx.savepoint();
-            let outcome = cypher::exec::run_statement(query, tx, &params, &control, &procs, mode)
+            let outcome = execute_query(query, checked, tx, &params, &control, &procs, mode)
                 .and_then(|out| materialize(out, tx));
             if let Err(e) = &outcome {
                 if e.kind() == ErrorKind::Conflict || tx.is_doomed() {
@@ -356,7 +378,7 @@ impl Connection {
         };
         // Dropping `tx` on any error path rolls it back.
         let mut tx = self.db.txns.begin(txn_mode, isolation);
-        let out = cypher::exec::run_statement(query, &mut tx, &params, &control, &procs, mode)?;
+        let out = execute_query(query, checked, &mut tx, &params, &control, &procs, mode)?;
         let result = materialize(out, &tx)?;
         tx.commit()?;
         Ok(result)
@@ -374,6 +396,30 @@ impl Connection {
                 .read()
                 .unwrap_or_else(|poisoned| poisoned.into_inner()),
         )
+    }
+}
+
+/// Whether a query already passed the static semantic check (when it was prepared).
+#[derive(Clone, Copy)]
+enum Checked {
+    Yes,
+    No,
+}
+
+fn execute_query(
+    query: &Query,
+    checked: Checked,
+    tx: &mut Transaction,
+    params: &ParamMap,
+    control: &ExecControl,
+    procs: &cypher::exec::Procedures,
+    mode: RunMode,
+) -> Result<QueryOutput> {
+    match checked {
+        Checked::Yes => {
+            cypher::exec::run_checked_statement(query, tx, params, control, procs, mode)
+        }
+        Checked::No => cypher::exec::run_statement(query, tx, params, control, procs, mode),
     }
 }
 
@@ -407,10 +453,13 @@ fn no_transaction(what: &str) -> Error {
 
 /// Converts caller parameters to engine values; entities cannot be parameters.
 fn engine_params(params: &Params) -> Result<ParamMap> {
-    params
-        .iter()
-        .map(|(k, v)| Ok((k.clone(), engine_value(v, k)?)))
-        .collect()
+    // Inserted one by one: `params` is already in key order, and collecting into a
+    // BTreeMap buffers and sorts first, which dominates for the usual one or two parameters.
+    let mut out = ParamMap::new();
+    for (k, v) in params {
+        out.insert(k.clone(), engine_value(v, k)?);
+    }
+    Ok(out)
 }
 
 pub(crate) fn engine_value(v: &Value, name: &str) -> Result<value::Value> {
@@ -530,7 +579,130 @@ fn relationship(id: RelId, tx: &Transaction) -> Relationship {
 #[cfg(test)]
 mod tests {
     use super::may_write;
+    use crate::api::{Database, Options, Params, Value};
     use crate::cypher::ast::StatementKind;
+    use crate::ErrorKind;
+
+    fn memory_db() -> Database {
+        let mut o = Options::new();
+        o.set("create", "true").unwrap();
+        Database::open(":memory:", &o).unwrap()
+    }
+
+    fn int_param(k: &str, v: i64) -> Params {
+        [(k.to_string(), Value::Int(v))].into_iter().collect()
+    }
+
+    /// A small graph: a chain 0->1->2->3 plus 0->2, 1->1 (self-loop), ages by id.
+    fn social(c: &mut super::Connection) {
+        c.query(
+            "UNWIND range(0, 3) AS i CREATE (:User {id: i, age: 20 + i})",
+            &Params::new(),
+        )
+        .unwrap();
+        c.query(
+            "UNWIND [[0, 1], [1, 2], [2, 3], [0, 2], [1, 1]] AS e \
+             MATCH (a:User {id: e[0]}), (b:User {id: e[1]}) CREATE (a)-[:FOLLOWS]->(b)",
+            &Params::new(),
+        )
+        .unwrap();
+    }
+
+    #[test]
+    fn a_prepared_statement_checked_once_fails_like_the_unprepared_query() {
+        let db = memory_db();
+        let mut c = db.connect();
+        let bad = "MATCH (n) RETURN m";
+        let direct = c.query(bad, &Params::new()).unwrap_err();
+        let stmt = c.prepare(bad).unwrap();
+        for _ in 0..2 {
+            let e = c.execute(&stmt, &Params::new()).unwrap_err();
+            assert_eq!(e.kind(), ErrorKind::Semantic);
+            assert_eq!(e, direct);
+        }
+        // A good statement still runs, with new parameters each time.
+        social(&mut c);
+        let stmt = c.prepare("MATCH (u:User {id: $id}) RETURN u.age").unwrap();
+        for id in 0..4 {
+            let r = c.execute(&stmt, &int_param("id", id)).unwrap();
+            assert_eq!(r.rows, vec![vec![Value::Int(20 + id)]]);
+        }
+    }
+
+    #[test]
+    fn counting_matches_directly_gives_what_projecting_them_gives() {
+        let db = memory_db();
+        let mut c = db.connect();
+        social(&mut c);
+        // Each pair: the fused `MATCH ... RETURN count(*)` and the same count through WITH.
+        for (m, params) in [
+            (
+                "MATCH (a:User {id: $id})-[:FOLLOWS]->()-[:FOLLOWS]->()",
+                int_param("id", 0),
+            ),
+            (
+                "MATCH (a:User {id: $id})-[:FOLLOWS]->()-[:FOLLOWS]->()",
+                int_param("id", 1),
+            ),
+            (
+                "MATCH (a:User {id: $id})-[:FOLLOWS]->()-[:FOLLOWS]->()",
+                int_param("id", 9),
+            ),
+            ("MATCH (a)-[r]-(b)", Params::new()),
+            (
+                "MATCH (a)-[:FOLLOWS*1..3]->(b) WHERE b.age > $id",
+                int_param("id", 21),
+            ),
+            (
+                "UNWIND [0, 1, 1] AS x MATCH (a:User {id: x})-->(b)",
+                Params::new(),
+            ),
+            ("MATCH (a:Nobody)", Params::new()),
+        ] {
+            let fused = c
+                .query(&format!("{m} RETURN count(*) AS n"), &params)
+                .unwrap();
+            let projected = c
+                .query(&format!("{m} WITH * RETURN count(*) AS n"), &params)
+                .unwrap();
+            assert_eq!(fused.columns, vec!["n".to_string()], "{m}");
+            assert_eq!(fused.rows, projected.rows, "{m}");
+        }
+        let r = c
+            .query(
+                "MATCH (a:User {id: 0})-[:FOLLOWS]->()-[:FOLLOWS]->() RETURN count(*)",
+                &Params::new(),
+            )
+            .unwrap();
+        // 0->1->2, 0->1->1, 0->2->3.
+        assert_eq!(r.columns, vec!["count(*)".to_string()]);
+        assert_eq!(r.rows, vec![vec![Value::Int(3)]]);
+    }
+
+    #[test]
+    fn literal_property_maps_match_every_key() {
+        let db = memory_db();
+        let mut c = db.connect();
+        social(&mut c);
+        let e = c
+            .query("MATCH (u:User {id: 1, id: 2}) RETURN u.age", &Params::new())
+            .unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::Semantic);
+        let r = c
+            .query(
+                "MATCH (u:User {age: 21, id: 1}) RETURN u.id",
+                &Params::new(),
+            )
+            .unwrap();
+        assert_eq!(r.rows, vec![vec![Value::Int(1)]]);
+        let r = c
+            .query(
+                "MATCH (u:User {age: 22, id: 1}) RETURN u.id",
+                &Params::new(),
+            )
+            .unwrap();
+        assert!(r.rows.is_empty());
+    }
 
     fn writes(q: &str) -> bool {
         match crate::cypher::parse(q).unwrap().kind {

@@ -74,6 +74,19 @@ pub fn run_statement(
 ) -> Result<QueryOutput> {
     // Every semantic error is found before anything runs, so a bad query changes nothing.
     super::plan::check_query(query)?;
+    run_checked_statement(query, tx, params, control, procs, mode)
+}
+
+/// [`run_statement`] for a query that already passed `plan::check_query` (a prepared
+/// statement checks once, when prepared): the per-call checks only.
+pub fn run_checked_statement(
+    query: &Query,
+    tx: &mut Transaction,
+    params: &ParamMap,
+    control: &ExecControl,
+    procs: &Procedures,
+    mode: RunMode,
+) -> Result<QueryOutput> {
     procs::check_calls(query, procs, params)?;
     PEAK_ROWS.with(|p| p.set(0));
     let mut ex = Exec {
@@ -322,7 +335,17 @@ impl Exec<'_> {
             let started = self.profile.as_ref().map(|_| std::time::Instant::now());
             let mut produced: Option<u64> = None;
             table = match clause {
-                Clause::Match(m) => self.run_match(table, m)?,
+                // PROFILE reports each clause: no fusing there.
+                Clause::Match(m) => match pattern::fused_count_star(m, clauses.get(i))
+                    .filter(|_| self.profile.is_none())
+                {
+                    Some(column) => {
+                        i += 1;
+                        returns = true;
+                        self.run_match_count(table, m, column)?
+                    }
+                    None => self.run_match(table, m)?,
+                },
                 Clause::Unwind(u) => {
                     // `UNWIND list AS x` would copy `list` into every output row; when no
                     // later clause reads it, it is moved out of the row instead (so a large

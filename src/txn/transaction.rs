@@ -270,14 +270,16 @@ impl TxnManager {
 }
 
 /// Running transactions, for deciding what old state must be kept.
+/// Fx hashing: the keys are our own sequential ids, not attacker-chosen, and every statement
+/// inserts and removes here.
 #[derive(Default)]
 struct Registry {
     /// Snapshot of each running transaction, by id.
-    snapshots: HashMap<u64, u64>,
+    snapshots: rustc_hash::FxHashMap<u64, u64>,
     /// Ids of running serializable read-write transactions (they validate against summaries).
-    validating: HashSet<u64>,
+    validating: rustc_hash::FxHashSet<u64>,
     /// What `SHOW TRANSACTIONS` lists.
-    info: HashMap<u64, TxnInfo>,
+    info: rustc_hash::FxHashMap<u64, TxnInfo>,
 }
 
 impl Registry {
@@ -732,7 +734,12 @@ impl Transaction {
             return Vec::new();
         };
         let wanted = |e: &RelEntry| types.is_empty() || types.contains(&e.rel_type);
-        let mut out = Vec::new();
+        // Sized for every adjacent relationship: one allocation, no regrowth.
+        let mut out = Vec::with_capacity(match dir {
+            Direction::Outgoing => entry.out.len(),
+            Direction::Incoming => entry.inc.len(),
+            Direction::Both => entry.out.len() + entry.inc.len(),
+        });
         if matches!(dir, Direction::Outgoing | Direction::Both) {
             for &r in &entry.out {
                 if let Some((e, _)) = g.rel(r, self.vis) {
@@ -1469,8 +1476,11 @@ impl Transaction {
             self.finished = true;
             self.mgr.active.fetch_sub(1, Ordering::Relaxed);
             lock(&self.mgr.registry).remove(self.id());
-            let _waits = lock(&self.mgr.waits);
-            self.mgr.ended.notify_all();
+            // Only a writer can hold a version others wait for (see `wait_for`).
+            if self.kind == TxnKind::ReadWrite {
+                let _waits = lock(&self.mgr.waits);
+                self.mgr.ended.notify_all();
+            }
         }
     }
 

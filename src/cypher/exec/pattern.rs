@@ -24,7 +24,7 @@ use std::rc::Rc;
 
 use super::{equals, Exec, RowBindings, SlotBindings, Table};
 use crate::cypher::ast::{
-    BinaryOp, Expr, ExprKind, Match, NodePattern, PathSelector, Pattern, PatternElement,
+    BinaryOp, Clause, Expr, ExprKind, Match, NodePattern, PathSelector, Pattern, PatternElement,
     PatternPart, RelDirection, RelPattern,
 };
 use crate::cypher::eval::Bindings;
@@ -67,7 +67,38 @@ pub(crate) struct ElemSpec<'q> {
 #[derive(Default)]
 pub(crate) struct ScanCache {
     /// Keyed by label; `None` is the scan of all nodes.
-    scans: RefCell<HashMap<Option<LabelId>, Rc<Vec<NodeId>>>>,
+    scans: RefCell<rustc_hash::FxHashMap<Option<LabelId>, Rc<Vec<NodeId>>>>,
+}
+
+/// Where a search puts its complete matches.
+enum Matches {
+    Rows(Vec<Vec<Value>>),
+    /// Only how many (each still passes the WHERE).
+    Count(u64),
+}
+
+/// The column name when `next`, the clause after a plain MATCH, is exactly `RETURN count(*)`
+/// (possibly aliased): then the matches only need counting. Counting rows is all that RETURN
+/// does (one row even from no input), so the result is the same.
+pub(crate) fn fused_count_star<'c>(m: &Match, next: Option<&'c Clause>) -> Option<&'c str> {
+    let Some(Clause::Return(r)) = next else {
+        return None;
+    };
+    let p = &r.projection;
+    match p.items.as_slice() {
+        [item]
+            if !m.optional
+                && !p.distinct
+                && !p.star
+                && p.order_by.is_empty()
+                && p.skip.is_none()
+                && p.limit.is_none()
+                && item.expr.kind == ExprKind::CountStar =>
+        {
+            Some(item.name())
+        }
+        _ => None,
+    }
 }
 
 /// What one relationship position matched.
@@ -209,6 +240,26 @@ impl Exec<'_> {
         scans: &ScanCache,
         filter: Option<&Expr>,
     ) -> Result<Vec<Vec<Value>>> {
+        let mut out = Matches::Rows(Vec::new());
+        self.search_into(cols, elems, slots, outer, scans, filter, &mut out)?;
+        Ok(match out {
+            Matches::Rows(rows) => rows,
+            Matches::Count(_) => Vec::new(),
+        })
+    }
+
+    /// [`Self::search`] into `out`: rows, or only how many.
+    #[allow(clippy::too_many_arguments)]
+    fn search_into(
+        &self,
+        cols: &[String],
+        elems: &[ElemSpec<'_>],
+        slots: Vec<Option<Value>>,
+        outer: Option<&dyn Bindings>,
+        scans: &ScanCache,
+        filter: Option<&Expr>,
+        out: &mut Matches,
+    ) -> Result<()> {
         let initially_bound: Vec<bool> = slots.iter().map(Option::is_some).collect();
         let s = Searcher {
             ex: self,
@@ -218,7 +269,7 @@ impl Exec<'_> {
             scans,
             filter,
             initially_bound,
-            prop_maps: RefCell::new(HashMap::new()),
+            prop_maps: RefCell::new(rustc_hash::FxHashMap::default()),
             steps: Cell::new(0),
         };
         let mut st = State {
@@ -227,9 +278,44 @@ impl Exec<'_> {
             nodes: elems.iter().map(|e| vec![None; e.nodes.len()]).collect(),
             rels: elems.iter().map(|e| vec![None; e.rels.len()]).collect(),
         };
-        let mut out = Vec::new();
-        s.elem(&mut st, 0, &mut out)?;
-        Ok(out)
+        s.elem(&mut st, 0, out)
+    }
+
+    /// `MATCH ... RETURN count(*)` (see [`fused_count_star`]): counts the matches over every
+    /// input row without building them, and returns the one-row table RETURN would give.
+    pub(crate) fn run_match_count(
+        &mut self,
+        table: Table,
+        m: &Match,
+        column: &str,
+    ) -> Result<Table> {
+        let mut cols = table.cols.clone();
+        let elems = self.compile_pattern(&m.pattern, &mut cols);
+        let extra = cols.len() - table.cols.len();
+        let scans = ScanCache::default();
+        let mut out = Matches::Count(0);
+        for row in table.rows {
+            self.control.check()?;
+            let mut slots: Vec<Option<Value>> = row.into_iter().map(Some).collect();
+            slots.extend(std::iter::repeat(None).take(extra));
+            self.search_into(
+                &cols,
+                &elems,
+                slots,
+                None,
+                &scans,
+                m.where_.as_ref(),
+                &mut out,
+            )?;
+        }
+        let n = match out {
+            Matches::Count(n) => i64::try_from(n).unwrap_or(i64::MAX),
+            Matches::Rows(rows) => i64::try_from(rows.len()).unwrap_or(i64::MAX),
+        };
+        Ok(Table {
+            cols: vec![column.to_owned()],
+            rows: vec![vec![Value::Int(n)]],
+        })
     }
 
     /// MATCH and OPTIONAL MATCH.
@@ -465,7 +551,7 @@ struct Searcher<'a, 'q> {
     initially_bound: Vec<bool>,
     /// Property maps that depend only on bindings fixed for the whole search, evaluated
     /// once and their keys resolved (keyed by the expression's address).
-    prop_maps: RefCell<HashMap<usize, Rc<PropPairs>>>,
+    prop_maps: RefCell<rustc_hash::FxHashMap<usize, Rc<PropPairs>>>,
     steps: Cell<u32>,
 }
 
@@ -525,6 +611,29 @@ impl Searcher<'_, '_> {
             outer: self.outer,
         };
         let tx = self.ex.tx.r();
+        if let ExprKind::Map(entries) = &props.kind {
+            // A literal map (the usual `{k: v}`): its values directly, without building the
+            // map value. With a repeated key the map keeps the last value: the general path.
+            if !entries
+                .iter()
+                .enumerate()
+                .any(|(i, (k, _))| entries[..i].iter().any(|(j, _)| j.name == k.name))
+            {
+                let mut vals = Vec::with_capacity(entries.len());
+                for (k, e) in entries {
+                    vals.push((k.name.as_str(), self.ex.eval(e, &b)?));
+                }
+                // The map's key order, as the general path sees it.
+                vals.sort_by(|x, y| x.0.cmp(y.0));
+                let pairs = Rc::new(Some(
+                    vals.into_iter().map(|(k, v)| (tx.key_id(k), v)).collect(),
+                ));
+                if self.bound_now(st, props).1 {
+                    self.prop_maps.borrow_mut().insert(addr, pairs.clone());
+                }
+                return Ok(pairs);
+            }
+        }
         let pairs = Rc::new(match self.ex.eval(props, &b)? {
             Value::Map(m) => Some(m.into_iter().map(|(k, v)| (tx.key_id(&k), v)).collect()),
             Value::Null => None,
@@ -765,8 +874,12 @@ impl Searcher<'_, '_> {
     }
 
     /// Matches element `ei` and everything after it.
-    fn elem(&self, st: &mut State, ei: usize, out: &mut Vec<Vec<Value>>) -> Result<()> {
+    fn elem(&self, st: &mut State, ei: usize, out: &mut Matches) -> Result<()> {
         if ei == self.elems.len() {
+            if let (Matches::Count(n), None) = (&mut *out, self.filter) {
+                *n += 1;
+                return Ok(());
+            }
             let row: Vec<Value> = st
                 .slots
                 .iter()
@@ -782,7 +895,10 @@ impl Searcher<'_, '_> {
                     return Ok(());
                 }
             }
-            out.push(row);
+            match out {
+                Matches::Rows(rows) => rows.push(row),
+                Matches::Count(n) => *n += 1,
+            }
             return Ok(());
         }
         let e = &self.elems[ei];
@@ -1078,7 +1194,7 @@ impl Searcher<'_, '_> {
 
     /// shortestPath / allShortestPaths: the matches of element `ei` with the fewest
     /// relationships for each pair of end nodes (one of them, or all).
-    fn shortest(&self, st: &mut State, ei: usize, out: &mut Vec<Vec<Value>>) -> Result<()> {
+    fn shortest(&self, st: &mut State, ei: usize, out: &mut Matches) -> Result<()> {
         let e = &self.elems[ei];
         let single = e.selector == PathSelector::Shortest;
         // Collect every match of this element as a snapshot of the state.

@@ -296,6 +296,11 @@ impl Exec<'_> {
                     keys.push(self.eval(&item.expr, &b)?);
                 }
             }
+            // Without grouping keys every row falls into the one group: no key to hash.
+            if keys.is_empty() && !groups.is_empty() {
+                self.accumulate(&mut groups[0].accs, aggs, &b)?;
+                continue;
+            }
             let gk = GroupKey::new(&Value::List(keys.clone()));
             let gi = match index.get(&gk) {
                 Some(gi) => *gi,
@@ -310,18 +315,7 @@ impl Exec<'_> {
                     groups.len() - 1
                 }
             };
-            for (a, spec) in groups[gi].accs.iter_mut().zip(aggs) {
-                match a {
-                    Acc::Star(c) => *c += 1,
-                    Acc::Func(f) => {
-                        let v = match spec.args.first() {
-                            Some(arg) => self.eval(arg, &b)?,
-                            None => Value::Null,
-                        };
-                        f.update(v)?;
-                    }
-                }
-            }
+            self.accumulate(&mut groups[gi].accs, aggs, &b)?;
         }
         // Aggregating with no grouping keys yields one row even from no input.
         if groups.is_empty() && is_agg.iter().all(|a| *a) {
@@ -396,6 +390,28 @@ impl Exec<'_> {
             });
         }
         Ok(outs)
+    }
+
+    /// Feeds one input row to a group's accumulators.
+    fn accumulate(
+        &self,
+        accs: &mut [Acc],
+        aggs: &[AggSpec],
+        b: &dyn crate::cypher::eval::Bindings,
+    ) -> Result<()> {
+        for (a, spec) in accs.iter_mut().zip(aggs) {
+            match a {
+                Acc::Star(c) => *c += 1,
+                Acc::Func(f) => {
+                    let v = match spec.args.first() {
+                        Some(arg) => self.eval(arg, b)?,
+                        None => Value::Null,
+                    };
+                    f.update(v)?;
+                }
+            }
+        }
+        Ok(())
     }
 
     fn new_accs(
