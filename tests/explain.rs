@@ -200,3 +200,43 @@ fn explain_shows_an_index_seek_when_an_index_exists_and_a_label_scan_when_none()
     let s = starts(&mut c, "EXPLAIN MATCH (u:User {x: 1}) RETURN u");
     assert_eq!(s[0].0, "NodeByLabelScan");
 }
+
+/// Inside a MATCH, PROFILE counts the rows of the start operator and of each expansion (their
+/// time is the clause's: the matcher interleaves them depth-first).
+#[test]
+fn profile_counts_rows_of_the_operators_inside_a_match() {
+    let mut c = conn();
+    q(
+        &mut c,
+        "CREATE (a:U {id: 1}), (b:U {id: 2}), (x:U {id: 3}), (:Other), \
+         (a)-[:F]->(b), (a)-[:F]->(x), (b)-[:F]->(x), (x)-[:G]->(a)",
+    );
+    let r = q(
+        &mut c,
+        "PROFILE MATCH (a:U)-[:F]->(b)-[:F]->(c) RETURN c.id",
+    );
+    let rows_of = |name: &str| -> Vec<Value> {
+        r.rows
+            .iter()
+            .filter(|row| text(&row[0]).trim() == name)
+            .map(|row| row[3].clone())
+            .collect()
+    };
+    // 3 U nodes start; 3 F relationships leave them; 1 two-hop path.
+    assert_eq!(
+        rows_of("NodeByLabelScan"),
+        vec![Value::Int(3)],
+        "{:?}",
+        r.rows
+    );
+    let mut expands = rows_of("Expand(All)");
+    expands.sort_by_key(|v| match v {
+        Value::Int(n) => *n,
+        _ => -1,
+    });
+    assert_eq!(expands, vec![Value::Int(1), Value::Int(3)], "{:?}", r.rows);
+    assert_eq!(rows_of("ProduceResults"), vec![Value::Int(1)]);
+    // EXPLAIN measures nothing.
+    let e = q(&mut c, "EXPLAIN MATCH (a:U)-[:F]->(b) RETURN b");
+    assert_eq!(e.columns.len(), 3);
+}

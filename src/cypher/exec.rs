@@ -95,6 +95,7 @@ pub fn run_checked_statement(
         control,
         procs,
         profile: (mode == RunMode::Profile).then(explain::ProfileStats::new),
+        pattern_rows: (mode == RunMode::Profile).then(explain::PatternRows::default),
         stats: QueryStats::default(),
     };
     if mode == RunMode::Explain {
@@ -262,6 +263,8 @@ pub(crate) struct Exec<'a> {
     pub procs: &'a Procedures,
     /// PROFILE: rows and time per clause.
     pub profile: Option<explain::ProfileStats>,
+    /// PROFILE: rows each pattern operator (start, expansions) produced.
+    pub pattern_rows: Option<explain::PatternRows>,
     pub stats: QueryStats,
 }
 
@@ -536,6 +539,7 @@ impl SubqueryRunner for Runner {
             control: ctx.control,
             procs: &NO_PROCEDURES,
             profile: None,
+            pattern_rows: None,
             stats: QueryStats::default(),
         };
         ex.match_element_outer(pattern, path_variable, outer)
@@ -553,6 +557,7 @@ impl SubqueryRunner for Runner {
             control: ctx.control,
             procs: &NO_PROCEDURES,
             profile: None,
+            pattern_rows: None,
             stats: QueryStats::default(),
         };
         let mut cols = Vec::new();
@@ -603,6 +608,7 @@ mod tests {
             control: &control,
             procs: &procs,
             profile: None,
+            pattern_rows: None,
             stats: QueryStats::default(),
         };
         let clauses = &q.parts[0].clauses[..upto];

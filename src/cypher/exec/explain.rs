@@ -27,6 +27,14 @@ use crate::value::Value;
 /// Rows produced and time spent per clause, keyed by the clause's address in the AST.
 pub(crate) type ProfileStats = HashMap<usize, (u64, Duration)>;
 
+/// PROFILE: rows produced inside pattern matching, keyed by (address of the pattern
+/// element, relationship position), or [`START`] for the start operator. Counted by the
+/// matcher; only allocated under PROFILE, so plain runs pay one `is_some` per binding.
+pub(crate) type PatternRows = std::cell::RefCell<HashMap<(usize, usize), u64>>;
+
+/// The key of a pattern's start operator (its scan, seek or argument) in [`PatternRows`].
+pub(crate) const START: usize = usize::MAX;
+
 pub(crate) fn clause_key(c: &Clause) -> usize {
     c as *const Clause as usize
 }
@@ -37,6 +45,9 @@ struct Op {
     details: String,
     /// Rows produced and time, when measured.
     measured: Option<(u64, Duration)>,
+    /// Rows alone: operators inside pattern matching, whose time is their clause's (the
+    /// matcher interleaves them depth-first, so a separate time would be meaningless).
+    rows: Option<u64>,
     children: Vec<Op>,
 }
 
@@ -46,6 +57,7 @@ impl Op {
             name: name.to_owned(),
             details: details.into(),
             measured: None,
+            rows: None,
             children: Vec::new(),
         }
     }
@@ -404,6 +416,11 @@ impl Exec<'_> {
             let before = cols.len();
             let spec = self.compile_part(part, cols);
             let el = &part.element;
+            let counted = |op: usize| {
+                self.pattern_rows
+                    .as_ref()
+                    .map(|r| r.borrow().get(&(spec.key, op)).copied().unwrap_or(0))
+            };
             let nodes: Vec<&NodePattern> = std::iter::once(&el.start)
                 .chain(el.chain.iter().map(|(_, n)| n))
                 .collect();
@@ -444,6 +461,8 @@ impl Exec<'_> {
                 f.children.push(op);
                 op = f;
             }
+            // The start operator (with its filter) counts the start nodes that passed.
+            op.rows = counted(START);
             // The matcher walks right from the start, then left.
             let steps = (start..el.chain.len())
                 .map(|j| (j, j, j + 1, false))
@@ -470,6 +489,7 @@ impl Exec<'_> {
                     show_node(nodes[to])
                 );
                 let mut e = Op::new(kind, details);
+                e.rows = counted(rel);
                 e.children.push(op);
                 op = e;
             }
@@ -688,7 +708,9 @@ fn flatten(op: &Op, depth: usize, profile: bool, out: &mut Vec<Vec<Value>>) {
                 row.push(Value::Float(time.as_secs_f64() * 1000.0));
             }
             None => {
-                row.push(Value::Null);
+                row.push(op.rows.map_or(Value::Null, |n| {
+                    Value::Int(i64::try_from(n).unwrap_or(i64::MAX))
+                }));
                 row.push(Value::Null);
             }
         }

@@ -56,6 +56,8 @@ pub(crate) struct RelSpec<'q> {
 }
 
 pub(crate) struct ElemSpec<'q> {
+    /// The AST element's address: names its operators in PROFILE's counts.
+    pub key: usize,
     pub nodes: Vec<NodeSpec<'q>>,
     pub rels: Vec<RelSpec<'q>>,
     pub path_slot: Option<usize>,
@@ -199,6 +201,7 @@ impl Exec<'_> {
             nodes.push(self.compile_node(n, cols));
         }
         ElemSpec {
+            key: e as *const PatternElement as usize,
             nodes,
             rels,
             path_slot: path_var.map(|p| slot_of(cols, p)),
@@ -556,6 +559,16 @@ struct Searcher<'a, 'q> {
 }
 
 impl Searcher<'_, '_> {
+    /// PROFILE: one more row out of operator `op` of element `ei`.
+    fn count_row(&self, ei: usize, op: usize) {
+        if let Some(rows) = &self.ex.pattern_rows {
+            *rows
+                .borrow_mut()
+                .entry((self.elems[ei].key, op))
+                .or_default() += 1;
+        }
+    }
+
     fn tick(&self) -> Result<()> {
         let n = self.steps.get().wrapping_add(1);
         self.steps.set(n);
@@ -978,6 +991,7 @@ impl Searcher<'_, '_> {
         for &id in candidates.iter() {
             self.tick()?;
             if let Some(fresh) = self.bind_node(st, ei, start, id)? {
+                self.count_row(ei, super::explain::START);
                 self.walk(st, ei, &steps, 0, k)?;
                 self.unbind_node(st, ei, start, fresh);
             }
@@ -1093,6 +1107,7 @@ impl Searcher<'_, '_> {
             }
             st.used.push(rid);
             st.rels[ei][step.rel] = Some(RelBind::One(rid));
+            self.count_row(ei, step.rel);
             let r = self.walk(st, ei, steps, i + 1, k);
             st.rels[ei][step.rel] = None;
             st.used.pop();
@@ -1158,6 +1173,7 @@ impl Searcher<'_, '_> {
                         }
                     }
                     st.rels[ei][step.rel] = Some(RelBind::Many(prs, pinner));
+                    self.count_row(ei, step.rel);
                     let r = self.walk(st, ei, steps, i + 1, k);
                     st.rels[ei][step.rel] = None;
                     if fresh_rel {
