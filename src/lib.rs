@@ -23,3 +23,14 @@ pub use api::{
     QueryResult, QueryStats, SyncMode, TxnMode,
 };
 pub use error::{Error, ErrorKind, Result};
+
+/// The allocator of the library's own memory. In the shared and static C libraries it serves
+/// only libgraphdb's Rust code: the host program's `malloc` is untouched, and no memory
+/// crosses the boundary between them (results are freed through `graphdb_*_free`). Why not
+/// the system allocator: the store holds millions of small, long-lived allocations, and under
+/// them glibc's malloc spent 20-35% of a point lookup in `_int_malloc` and
+/// `malloc_consolidate` (profiled with perf; see docs/performance.md). A Rust program that
+/// brings its own `#[global_allocator]` turns this off with `default-features = false`.
+#[cfg(feature = "mimalloc")]
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;

@@ -6,14 +6,14 @@
 //! logs the rest before any change that could use them (`take_undurable`, called under the
 //! commit lock so WAL order puts definitions first).
 
-use std::collections::HashMap;
 use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use crate::error::{Error, Result};
 
 #[derive(Default)]
 struct Names {
-    by_name: HashMap<Arc<str>, u32>,
+    /// Fx-hashed: looked up for every label, type and key a query names, on every run.
+    by_name: rustc_hash::FxHashMap<Arc<str>, u32>,
     names: Vec<Arc<str>>,
     durable: usize,
 }
