@@ -377,3 +377,45 @@ fn reads_of_names_not_yet_used_are_validated() {
         );
     }
 }
+
+/// Property keys written in a prepared statement are resolved once and cached in the
+/// statement; the cache is per database, so the same statement run against two databases
+/// whose catalogs number the key differently reads the right property in each, and a key
+/// that does not exist yet when the statement first runs is found once it does.
+#[test]
+fn prepared_statements_resolve_property_keys_per_database() {
+    let db1 = Database::open(":memory:", &Options::new()).unwrap();
+    let db2 = Database::open(":memory:", &Options::new()).unwrap();
+    let (mut c1, mut c2) = (db1.connect(), db2.connect());
+    // In db1 `age` is key 1, in db2 key 0.
+    c1.query("CREATE (:P {x: 'no', age: 41})", &Params::new())
+        .unwrap();
+    c2.query("CREATE (:P {age: 7, x: 'no'})", &Params::new())
+        .unwrap();
+    let st = c1
+        .prepare("MATCH (p:P) RETURN p.age AS a, p {.age} AS m")
+        .unwrap();
+    for _ in 0..2 {
+        let r1 = c1.execute(&st, &Params::new()).unwrap();
+        assert_eq!(r1.rows[0][0], Value::Int(41));
+        let r2 = c2.execute(&st, &Params::new()).unwrap();
+        assert_eq!(r2.rows[0][0], Value::Int(7));
+        assert!(
+            format!("{:?}", r2.rows[0][1]).contains('7'),
+            "{:?}",
+            r2.rows
+        );
+    }
+    // A key unknown at the first run.
+    let late = c1.prepare("MATCH (p:P) RETURN p.late AS l").unwrap();
+    assert_eq!(
+        c1.execute(&late, &Params::new()).unwrap().rows[0][0],
+        Value::Null
+    );
+    c1.query("MATCH (p:P) SET p.late = 5", &Params::new())
+        .unwrap();
+    assert_eq!(
+        c1.execute(&late, &Params::new()).unwrap().rows[0][0],
+        Value::Int(5)
+    );
+}

@@ -661,6 +661,7 @@ mod tests {
             variable: crate::cypher::ast::Ident {
                 name: "y".into(),
                 span: Span::default(),
+                cached: Default::default(),
             },
             list: Box::new(x()),
             filter: None,

@@ -20,6 +20,45 @@ pub struct Span {
 pub struct Ident {
     pub name: String,
     pub span: Span,
+    /// The catalog id this name resolved to, once it did (see [`IdCache`]).
+    pub cached: IdCache,
+}
+
+/// A catalog id resolved once for a name in the syntax tree, tagged with the catalog's uid.
+/// A name never changes id in a catalog, so the first successful lookup serves every later
+/// run of a prepared statement (and every row of one run) without taking the interner's
+/// lock; the uid keeps a statement run against another database from using it. A name not
+/// yet in the catalog is not cached: it is looked up (and recorded as an absent-name read)
+/// each time. Ignored by equality: two trees that differ only in what they cached are equal.
+#[derive(Default, Clone)]
+pub struct IdCache(std::sync::OnceLock<(u64, u32)>);
+
+impl IdCache {
+    /// The cached id for catalog `uid`, or `lookup`'s answer (cached when found).
+    pub fn get_or(&self, uid: u64, lookup: impl FnOnce() -> Option<u32>) -> Option<u32> {
+        if let Some(&(u, id)) = self.0.get() {
+            if u == uid {
+                return Some(id);
+            }
+        }
+        let id = lookup()?;
+        // Another thread may have cached the same answer (or one for another catalog)
+        // first: either way the answer here is right.
+        let _ = self.0.set((uid, id));
+        Some(id)
+    }
+}
+
+impl PartialEq for IdCache {
+    fn eq(&self, _: &IdCache) -> bool {
+        true
+    }
+}
+
+impl std::fmt::Debug for IdCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("IdCache")
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -18,7 +18,7 @@ use crate::error::{Error, Result};
 use crate::txn::Transaction;
 use crate::value::Value;
 
-pub(crate) use graph::{all_properties, deleted_entity, property_of};
+pub(crate) use graph::{all_properties, deleted_entity, property_of_ident};
 use scope::{RowScope, Scope};
 
 /// Variables in scope for an expression.
@@ -89,7 +89,7 @@ pub fn eval(expr: &Expr, bindings: &dyn Bindings, ctx: &EvalContext) -> Result<V
             Ok(Value::Map(m))
         }
         ExprKind::Property(target, key) => {
-            with_value(target, bindings, ctx, |v| property_of(ctx, v, &key.name))
+            with_value(target, bindings, ctx, |v| property_of_ident(ctx, v, key))
         }
         ExprKind::Index(target, index) => with_value(target, bindings, ctx, |v| {
             with_value(index, bindings, ctx, |i| graph::index(ctx, v, i))
@@ -533,7 +533,7 @@ fn map_projection(
     for item in items {
         match item {
             MapProjectionItem::Property(key) => {
-                out.insert(key.name.clone(), property_of(ctx, &base, &key.name)?);
+                out.insert(key.name.clone(), property_of_ident(ctx, &base, key)?);
             }
             MapProjectionItem::AllProperties => {
                 if let Some(props) = all_properties(ctx, &base) {

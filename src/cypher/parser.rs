@@ -304,7 +304,11 @@ impl<'a> Parser<'a> {
         };
         let span = t.span;
         self.advance();
-        Ok(Ident { name, span })
+        Ok(Ident {
+            name,
+            span,
+            cached: Default::default(),
+        })
     }
 
     /// A variable being introduced (`AS x`, `(x)`, `UNWIND .. AS x`).

@@ -115,11 +115,25 @@ pub struct Catalog {
     pub labels: Interner,
     pub rel_types: Interner,
     pub keys: Interner,
+    /// Unique in the process: ids resolved in this catalog and cached elsewhere (in a
+    /// prepared statement's syntax tree) are tagged with it, so that they are never used
+    /// against another catalog.
+    uid: u64,
+}
+
+/// The next catalog uid.
+static NEXT_UID: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+
+impl Catalog {
+    pub fn uid(&self) -> u64 {
+        self.uid
+    }
 }
 
 impl Default for Catalog {
     fn default() -> Catalog {
         Catalog {
+            uid: NEXT_UID.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
             labels: Interner::new("label"),
             rel_types: Interner::new("relationship type"),
             keys: Interner::new("property key"),

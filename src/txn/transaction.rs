@@ -494,6 +494,11 @@ impl Transaction {
         }
         id
     }
+    /// The uid of the catalog names resolve in (see `Catalog::uid`).
+    pub fn catalog_uid(&self) -> u64 {
+        self.mgr.graph.catalog.uid()
+    }
+
     pub fn key_id(&self, name: &str) -> Option<KeyId> {
         let id = self.mgr.graph.catalog.keys.get(name);
         if id.is_none() {

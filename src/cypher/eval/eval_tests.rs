@@ -18,6 +18,7 @@ fn id(name: &str) -> Ident {
     Ident {
         name: name.into(),
         span: Span::default(),
+        cached: Default::default(),
     }
 }
 fn int(i: i64) -> Expr {

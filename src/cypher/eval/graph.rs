@@ -13,13 +13,27 @@ use crate::value::Value;
 /// `v.key`: null for null and for missing properties/keys; a type error for values that
 /// have no properties.
 pub(crate) fn property_of(ctx: &EvalContext, v: &Value, key: &str) -> Result<Value> {
+    property_with(ctx, v, key, || ctx.tx.key_id(key))
+}
+
+/// `v.key` for a key written in the query: its id is resolved once per syntax tree.
+pub(crate) fn property_of_ident(ctx: &EvalContext, v: &Value, key: &Ident) -> Result<Value> {
+    property_with(ctx, v, &key.name, || {
+        key.cached
+            .get_or(ctx.tx.catalog_uid(), || ctx.tx.key_id(&key.name))
+    })
+}
+
+fn property_with(
+    ctx: &EvalContext,
+    v: &Value,
+    key: &str,
+    key_id: impl Fn() -> Option<u32>,
+) -> Result<Value> {
     match v {
         Value::Null => Ok(Value::Null),
         Value::Node(id) => {
-            let v = ctx
-                .tx
-                .key_id(key)
-                .map_or(Value::Null, |k| ctx.tx.node_property(*id, k));
+            let v = key_id().map_or(Value::Null, |k| ctx.tx.node_property(*id, k));
             // Only a missing value can mean a deleted node: the check stays off the hot path.
             if v.is_null() && ctx.tx.node_deleted_here(*id) {
                 return Err(deleted_entity("node", *id, &format!("property `{key}`")));
@@ -27,10 +41,7 @@ pub(crate) fn property_of(ctx: &EvalContext, v: &Value, key: &str) -> Result<Val
             Ok(v)
         }
         Value::Relationship(id) => {
-            let v = ctx
-                .tx
-                .key_id(key)
-                .map_or(Value::Null, |k| ctx.tx.rel_property(*id, k));
+            let v = key_id().map_or(Value::Null, |k| ctx.tx.rel_property(*id, k));
             if v.is_null() && ctx.tx.rel_deleted_here(*id) {
                 return Err(deleted_entity("relationship", *id, &format!("property `{key}`")));
             }

@@ -833,7 +833,8 @@ fn schema_statements() {
                     end: 22,
                     line: 1,
                     column: 12
-                }
+                },
+                cached: Default::default(),
             },
             if_exists: true
         }
