@@ -30,22 +30,34 @@ pub struct Ident {
 /// lock; the uid keeps a statement run against another database from using it. A name not
 /// yet in the catalog is not cached: it is looked up (and recorded as an absent-name read)
 /// each time. Ignored by equality: two trees that differ only in what they cached are equal.
-#[derive(Default, Clone)]
-pub struct IdCache(std::sync::OnceLock<(u64, u32)>);
+/// Packed in one word (`uid << 32 | id`; 0 = nothing cached, as uids start at 1).
+#[derive(Default)]
+pub struct IdCache(std::sync::atomic::AtomicU64);
 
 impl IdCache {
-    /// The cached id for catalog `uid`, or `lookup`'s answer (cached when found).
-    pub fn get_or(&self, uid: u64, lookup: impl FnOnce() -> Option<u32>) -> Option<u32> {
-        if let Some(&(u, id)) = self.0.get() {
-            if u == uid {
-                return Some(id);
-            }
+    /// The cached id for catalog `uid`, or `lookup`'s answer (cached when found). Uid 0
+    /// (a catalog that could not get one) never caches.
+    pub fn get_or(&self, uid: u32, lookup: impl FnOnce() -> Option<u32>) -> Option<u32> {
+        use std::sync::atomic::Ordering::Relaxed;
+        let packed = self.0.load(Relaxed);
+        if uid != 0 && (packed >> 32) as u32 == uid {
+            return Some(packed as u32);
         }
         let id = lookup()?;
-        // Another thread may have cached the same answer (or one for another catalog)
-        // first: either way the answer here is right.
-        let _ = self.0.set((uid, id));
+        if uid != 0 {
+            // A racing thread stores the same answer, or one for another catalog: either
+            // way every reader checks the uid before using it.
+            self.0.store(u64::from(uid) << 32 | u64::from(id), Relaxed);
+        }
         Some(id)
+    }
+}
+
+impl Clone for IdCache {
+    fn clone(&self) -> IdCache {
+        IdCache(std::sync::atomic::AtomicU64::new(
+            self.0.load(std::sync::atomic::Ordering::Relaxed),
+        ))
     }
 }
 

@@ -117,15 +117,15 @@ pub struct Catalog {
     pub keys: Interner,
     /// Unique in the process: ids resolved in this catalog and cached elsewhere (in a
     /// prepared statement's syntax tree) are tagged with it, so that they are never used
-    /// against another catalog.
-    uid: u64,
+    /// against another catalog. 0 once the process has made 2^32 - 1 catalogs: never cached.
+    uid: u32,
 }
 
-/// The next catalog uid.
-static NEXT_UID: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+/// The next catalog uid (never wraps: a reused uid could let a cached id be misused).
+static NEXT_UID: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(1);
 
 impl Catalog {
-    pub fn uid(&self) -> u64 {
+    pub fn uid(&self) -> u32 {
         self.uid
     }
 }
@@ -133,7 +133,13 @@ impl Catalog {
 impl Default for Catalog {
     fn default() -> Catalog {
         Catalog {
-            uid: NEXT_UID.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
+            uid: NEXT_UID
+                .fetch_update(
+                    std::sync::atomic::Ordering::Relaxed,
+                    std::sync::atomic::Ordering::Relaxed,
+                    |n| n.checked_add(1),
+                )
+                .unwrap_or(0),
             labels: Interner::new("label"),
             rel_types: Interner::new("relationship type"),
             keys: Interner::new("property key"),

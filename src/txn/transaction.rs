@@ -495,7 +495,7 @@ impl Transaction {
         id
     }
     /// The uid of the catalog names resolve in (see `Catalog::uid`).
-    pub fn catalog_uid(&self) -> u64 {
+    pub fn catalog_uid(&self) -> u32 {
         self.mgr.graph.catalog.uid()
     }
 
