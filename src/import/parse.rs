@@ -1,0 +1,515 @@
+//! Reading the CSV files into a batch of new nodes and relationships, checked and resolved,
+//! without touching the graph (only the catalog interns names, which is not transactional
+//! and harmless: a name nothing uses is invisible).
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use rustc_hash::FxHashMap;
+
+use super::header::{self, Column, PropType};
+use super::spec::{IdType, ImportSpec};
+use super::{Phase, Progress};
+use crate::error::{Error, Result};
+use crate::storage::graph::{prop_get, NodeData, Visibility};
+use crate::storage::{Graph, KeyId, LabelId, NodeId, PropList, TypeId};
+use crate::value::Value;
+
+/// Tags an endpoint that is the batch's node at this index (not a node already stored).
+pub const NEW: u64 = 1 << 63;
+
+/// A relationship to create; ends are node ids or `NEW | batch index`.
+pub struct NewRel {
+    pub start: u64,
+    pub end: u64,
+    pub rel_type: TypeId,
+    pub props: PropList,
+}
+
+/// Everything an import creates.
+#[derive(Default)]
+pub struct Batch {
+    pub nodes: Vec<NodeData>,
+    pub rels: Vec<NewRel>,
+    /// Labels that some new node carries (for the uniqueness-constraint check).
+    pub labels: Vec<LabelId>,
+}
+
+/// One id space's map from CSV id to endpoint.
+enum Ids {
+    Int(FxHashMap<i64, u64>),
+    Str(FxHashMap<Box<str>, u64>),
+}
+
+impl Ids {
+    fn new(t: IdType) -> Ids {
+        match t {
+            IdType::Int => Ids::Int(FxHashMap::default()),
+            IdType::String => Ids::Str(FxHashMap::default()),
+        }
+    }
+
+    fn get(&self, raw: &[u8]) -> Option<u64> {
+        match self {
+            Ids::Int(m) => parse_int(raw).and_then(|i| m.get(&i).copied()),
+            Ids::Str(m) => std::str::from_utf8(raw).ok().and_then(|s| m.get(s).copied()),
+        }
+    }
+}
+
+/// An id space: the ids this import's node files define, and (built on first need) the
+/// nodes already stored with the space's label, by their `id_property`.
+struct Space {
+    imported: Ids,
+    existing: Option<Ids>,
+}
+
+fn parse_int(raw: &[u8]) -> Option<i64> {
+    std::str::from_utf8(raw).ok()?.trim().parse().ok()
+}
+
+/// A property column, in key order.
+struct PropCol {
+    col: usize,
+    key: KeyId,
+    ty: PropType,
+}
+
+/// Reads CSV files with one reused record; knows the file's name for messages.
+struct Source<'a> {
+    name: String,
+    reader: csv::Reader<std::fs::File>,
+    record: csv::ByteRecord,
+    columns: Vec<Column>,
+    progress: &'a mut dyn FnMut(&Progress),
+    phase: Phase,
+    rows: u64,
+}
+
+const PROGRESS_EVERY: u64 = 1 << 16;
+
+impl<'a> Source<'a> {
+    fn open(
+        path: &Path,
+        given: Option<&[String]>,
+        spec: &ImportSpec,
+        phase: Phase,
+        progress: &'a mut dyn FnMut(&Progress),
+    ) -> Result<Source<'a>> {
+        let name = path.display().to_string();
+        let file = std::fs::File::open(path).map_err(|e| {
+            Error::invalid_argument(format!("cannot open the import file {name}: {e}"))
+        })?;
+        let mut reader = csv::ReaderBuilder::new()
+            .has_headers(false)
+            .flexible(true)
+            .delimiter(spec.delimiter)
+            .from_reader(file);
+        let mut record = csv::ByteRecord::new();
+        let fields: Vec<String> = match given {
+            Some(cols) => cols.to_vec(),
+            None => {
+                let got = reader.read_byte_record(&mut record).map_err(|e| csv_error(&name, &e))?;
+                if !got {
+                    return Err(Error::invalid_argument(format!(
+                        "{name} is empty: it needs a header row (or give \"columns\" in the spec)"
+                    )));
+                }
+                record
+                    .iter()
+                    .enumerate()
+                    .map(|(i, f)| {
+                        let f = if i == 0 {
+                            f.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(f)
+                        } else {
+                            f
+                        };
+                        String::from_utf8(f.to_vec()).map_err(|_| {
+                            Error::invalid_argument(format!("{name}:1: the header is not UTF-8"))
+                        })
+                    })
+                    .collect::<Result<_>>()?
+            }
+        };
+        let columns = fields
+            .iter()
+            .map(|f| header::column(f, &name))
+            .collect::<Result<Vec<_>>>()?;
+        Ok(Source {
+            name,
+            reader,
+            record,
+            columns,
+            progress,
+            phase,
+            rows: 0,
+        })
+    }
+
+    /// The next data row (in `self.record`); false at the end.
+    fn next(&mut self) -> Result<bool> {
+        let got = self
+            .reader
+            .read_byte_record(&mut self.record)
+            .map_err(|e| csv_error(&self.name, &e))?;
+        if !got {
+            (self.progress)(&Progress {
+                phase: self.phase,
+                file: &self.name,
+                rows: self.rows,
+                done: true,
+            });
+            return Ok(false);
+        }
+        if self.record.len() != self.columns.len() {
+            // A blank line reads as one empty field: skip it, as CSV readers do.
+            if self.record.len() == 1 && self.record[0].is_empty() {
+                return self.next();
+            }
+            return Err(self.row_error(&format!(
+                "{} fields where the header has {}",
+                self.record.len(),
+                self.columns.len()
+            )));
+        }
+        self.rows += 1;
+        if self.rows % PROGRESS_EVERY == 0 {
+            (self.progress)(&Progress {
+                phase: self.phase,
+                file: &self.name,
+                rows: self.rows,
+                done: false,
+            });
+        }
+        Ok(true)
+    }
+
+    fn line(&self) -> u64 {
+        self.record.position().map_or(0, |p| p.line())
+    }
+
+    fn row_error(&self, what: &str) -> Error {
+        Error::invalid_argument(format!(
+            "{}:{}: {what}; nothing was imported",
+            self.name,
+            self.line()
+        ))
+    }
+
+    /// The property columns (the named id column included), sorted by key id.
+    fn prop_cols(&self, graph: &Graph, id_type: IdType) -> Result<Vec<PropCol>> {
+        let mut cols = Vec::new();
+        let mut names: HashMap<&str, ()> = HashMap::new();
+        for (i, c) in self.columns.iter().enumerate() {
+            let (name, ty) = match c {
+                Column::Prop { name, ty } => (name, *ty),
+                Column::Id { name: Some(name), .. } => (
+                    name,
+                    match id_type {
+                        IdType::Int => PropType::Int,
+                        IdType::String => PropType::String,
+                    },
+                ),
+                _ => continue,
+            };
+            if names.insert(name, ()).is_some() {
+                return Err(Error::invalid_argument(format!(
+                    "{}: the header names property \"{name}\" twice",
+                    self.name
+                )));
+            }
+            cols.push(PropCol {
+                col: i,
+                key: graph.catalog.keys.intern(name),
+                ty,
+            });
+        }
+        cols.sort_by_key(|c| c.key);
+        Ok(cols)
+    }
+
+    /// The current row's properties; empty fields are absent (null).
+    fn props(&self, cols: &[PropCol]) -> Result<PropList> {
+        let mut props = Vec::with_capacity(cols.len());
+        for c in cols {
+            let raw = &self.record[c.col];
+            if raw.is_empty() {
+                continue;
+            }
+            let v = match c.ty {
+                PropType::String => Value::String(
+                    std::str::from_utf8(raw)
+                        .map_err(|_| self.row_error("a field is not valid UTF-8"))?
+                        .to_owned(),
+                ),
+                PropType::Int => Value::Int(parse_int(raw).ok_or_else(|| {
+                    self.row_error(&format!(
+                        "\"{}\" is not an integer (column {})",
+                        String::from_utf8_lossy(raw),
+                        c.col + 1
+                    ))
+                })?),
+                PropType::Float => Value::Float(
+                    std::str::from_utf8(raw)
+                        .ok()
+                        .and_then(|s| s.trim().parse::<f64>().ok())
+                        .ok_or_else(|| {
+                            self.row_error(&format!(
+                                "\"{}\" is not a number (column {})",
+                                String::from_utf8_lossy(raw),
+                                c.col + 1
+                            ))
+                        })?,
+                ),
+                PropType::Bool => {
+                    let s = String::from_utf8_lossy(raw);
+                    match s.trim().to_ascii_lowercase().as_str() {
+                        "true" => Value::Bool(true),
+                        "false" => Value::Bool(false),
+                        _ => {
+                            return Err(self.row_error(&format!(
+                                "\"{s}\" is not a boolean (true or false; column {})",
+                                c.col + 1
+                            )))
+                        }
+                    }
+                }
+            };
+            props.push((c.key, v));
+        }
+        Ok(props)
+    }
+}
+
+fn csv_error(name: &str, e: &csv::Error) -> Error {
+    let at = e
+        .position()
+        .map_or(String::new(), |p| format!(":{}", p.line()));
+    Error::invalid_argument(format!(
+        "{name}{at}: malformed CSV ({e}); nothing was imported"
+    ))
+}
+
+/// Reads every file of `spec` into a batch. `vis` is the snapshot existing nodes are looked
+/// up at (the installer re-checks them under the commit lock).
+pub fn read(
+    spec: &ImportSpec,
+    graph: &Graph,
+    vis: Visibility,
+    progress: &mut dyn FnMut(&Progress),
+) -> Result<Batch> {
+    let mut batch = Batch::default();
+    let mut spaces: HashMap<String, Space> = HashMap::new();
+    for nf in &spec.nodes {
+        let mut src = Source::open(
+            &nf.path,
+            nf.columns.as_deref(),
+            spec,
+            Phase::Nodes,
+            &mut *progress,
+        )?;
+        let mut id_col = None;
+        for (i, c) in src.columns.iter().enumerate() {
+            match c {
+                Column::Id { space, .. } if id_col.is_none() => {
+                    let space = space
+                        .clone()
+                        .or_else(|| nf.labels.first().cloned())
+                        .unwrap_or_default();
+                    id_col = Some((i, space));
+                }
+                Column::Id { .. } => {
+                    return Err(Error::invalid_argument(format!(
+                        "{}: the header has two :ID columns",
+                        src.name
+                    )))
+                }
+                Column::StartId { .. } | Column::EndId { .. } => {
+                    return Err(Error::invalid_argument(format!(
+                        "{}: a node file cannot have :START_ID or :END_ID columns",
+                        src.name
+                    )))
+                }
+                _ => {}
+            }
+        }
+        let mut labels: Vec<LabelId> = nf
+            .labels
+            .iter()
+            .map(|l| graph.catalog.labels.intern(l))
+            .collect();
+        labels.sort_unstable();
+        labels.dedup();
+        batch.labels.extend(&labels);
+        let cols = src.prop_cols(graph, spec.id_type)?;
+        let ids = match &id_col {
+            Some((_, space)) => Some(
+                &mut spaces
+                    .entry(space.clone())
+                    .or_insert_with(|| Space {
+                        imported: Ids::new(spec.id_type),
+                        existing: None,
+                    })
+                    .imported,
+            ),
+            None => None,
+        };
+        let mut ids = ids;
+        while src.next()? {
+            let index = batch.nodes.len() as u64 | NEW;
+            if let (Some((col, space)), Some(ids)) = (&id_col, ids.as_deref_mut()) {
+                let raw = &src.record[*col];
+                let fresh = match ids {
+                    Ids::Int(m) => {
+                        let i = parse_int(raw).ok_or_else(|| {
+                            src.row_error(&format!(
+                                "the id \"{}\" is not an integer (id_type is int)",
+                                String::from_utf8_lossy(raw)
+                            ))
+                        })?;
+                        m.insert(i, index).is_none()
+                    }
+                    Ids::Str(m) => {
+                        let s = std::str::from_utf8(raw)
+                            .map_err(|_| src.row_error("the id is not valid UTF-8"))?;
+                        if s.is_empty() {
+                            return Err(src.row_error("the id is empty"));
+                        }
+                        m.insert(Box::from(s), index).is_none()
+                    }
+                };
+                if !fresh {
+                    return Err(src.row_error(&format!(
+                        "duplicate node id \"{}\" in id space \"{space}\"",
+                        String::from_utf8_lossy(raw)
+                    )));
+                }
+            }
+            let props = src.props(&cols)?;
+            batch.nodes.push(NodeData {
+                labels: labels.clone(),
+                props,
+            });
+        }
+    }
+    let only_space = (spaces.len() == 1)
+        .then(|| spaces.keys().next().cloned())
+        .flatten();
+    for rf in &spec.relationships {
+        let mut src = Source::open(
+            &rf.path,
+            rf.columns.as_deref(),
+            spec,
+            Phase::Relationships,
+            &mut *progress,
+        )?;
+        let mut start = None;
+        let mut end = None;
+        for (i, c) in src.columns.iter().enumerate() {
+            let (slot, space, what) = match c {
+                Column::StartId { space } => (&mut start, space, ":START_ID"),
+                Column::EndId { space } => (&mut end, space, ":END_ID"),
+                Column::Id { .. } => {
+                    return Err(Error::invalid_argument(format!(
+                        "{}: a relationship file has :START_ID and :END_ID columns, not :ID",
+                        src.name
+                    )))
+                }
+                _ => continue,
+            };
+            if slot.is_some() {
+                return Err(Error::invalid_argument(format!(
+                    "{}: the header has two {what} columns",
+                    src.name
+                )));
+            }
+            let space = space.clone().or_else(|| only_space.clone()).ok_or_else(|| {
+                Error::invalid_argument(format!(
+                    "{}: name the id space of the {what} column, e.g. {what}(User) (this \
+                     import defines {} id spaces)",
+                    src.name,
+                    spaces.len()
+                ))
+            })?;
+            *slot = Some((i, space));
+        }
+        let (Some((start_col, start_space)), Some((end_col, end_space))) = (start, end) else {
+            return Err(Error::invalid_argument(format!(
+                "{}: a relationship file needs a :START_ID and an :END_ID column",
+                src.name
+            )));
+        };
+        let rel_type = graph.catalog.rel_types.intern(&rf.rel_type);
+        let cols = src.prop_cols(graph, spec.id_type)?;
+        for s in [&start_space, &end_space] {
+            let sp = spaces.entry(s.clone()).or_insert_with(|| Space {
+                imported: Ids::new(spec.id_type),
+                existing: None,
+            });
+            if sp.existing.is_none() {
+                sp.existing = Some(existing_ids(graph, vis, s, &spec.id_property, spec.id_type));
+            }
+        }
+        while src.next()? {
+            let mut ends = [0u64; 2];
+            for (slot, (col, space)) in [(start_col, &start_space), (end_col, &end_space)]
+                .into_iter()
+                .enumerate()
+            {
+                let raw = &src.record[col];
+                let sp = &spaces[space];
+                let found = sp
+                    .imported
+                    .get(raw)
+                    .or_else(|| sp.existing.as_ref().and_then(|e| e.get(raw)));
+                ends[slot] = found.ok_or_else(|| {
+                    src.row_error(&format!(
+                        "no node has id \"{}\" in id space \"{space}\" (the {} node)",
+                        String::from_utf8_lossy(raw),
+                        if slot == 0 { "start" } else { "end" }
+                    ))
+                })?;
+            }
+            let props = src.props(&cols)?;
+            batch.rels.push(NewRel {
+                start: ends[0],
+                end: ends[1],
+                rel_type,
+                props,
+            });
+        }
+    }
+    batch.labels.sort_unstable();
+    batch.labels.dedup();
+    Ok(batch)
+}
+
+/// The stored nodes with label `space` visible at `vis`, by their `key` property.
+fn existing_ids(graph: &Graph, vis: Visibility, space: &str, key: &str, t: IdType) -> Ids {
+    let mut ids = Ids::new(t);
+    let (Some(label), Some(key)) = (graph.catalog.labels.get(space), graph.catalog.keys.get(key))
+    else {
+        return ids;
+    };
+    let g = graph.read();
+    let Some(members) = g.by_label.get(&label) else {
+        return ids;
+    };
+    for &id in members {
+        let Some(n) = g.node(id, vis) else { continue };
+        if n.labels.binary_search(&label).is_err() {
+            continue;
+        }
+        // The lowest node id wins when stored nodes share an id value.
+        match (&mut ids, prop_get(&n.props, key)) {
+            (Ids::Int(m), Some(Value::Int(i))) => {
+                m.entry(*i).or_insert(id as NodeId);
+            }
+            (Ids::Str(m), Some(Value::String(s))) => {
+                m.entry(Box::from(s.as_str())).or_insert(id);
+            }
+            _ => {}
+        }
+    }
+    ids
+}
