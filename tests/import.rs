@@ -96,7 +96,8 @@ p3,\"two
 lines\",45,,TRUE
 ";
 const CITIES: &str = "id:ID(City),name\nc1,Oslo\nc2,Rome\n";
-const KNOWS: &str = ":START_ID(Person),:END_ID(Person),since:int\np1,p2,2001\np2,p3,\np3,p1,1999\np1,p3,2020\n";
+const KNOWS: &str =
+    ":START_ID(Person),:END_ID(Person),since:int\np1,p2,2001\np2,p3,\np3,p1,1999\np1,p3,2020\n";
 const LIVES: &str = ":START_ID(Person),:END_ID(City)\np1,c1\np2,c1\np3,c2\n";
 
 /// The same graph as PEOPLE, CITIES, KNOWS and LIVES, in the same creation order.
@@ -155,7 +156,10 @@ fn import_builds_the_same_graph_as_cypher_and_survives_reopen() {
     assert_eq!(dump(&db), expected);
     // Types as declared: int, float, boolean, string; an empty field is absent.
     assert_eq!(
-        run(&db, "MATCH (p:Person {id: 'p1'}) RETURN p.age, p.score, p.active, p.name"),
+        run(
+            &db,
+            "MATCH (p:Person {id: 'p1'}) RETURN p.age, p.score, p.active, p.name"
+        ),
         vec![vec![
             Value::Int(31),
             Value::Float(1.5),
@@ -175,7 +179,10 @@ fn import_builds_the_same_graph_as_cypher_and_survives_reopen() {
         .filter(|e| e.file_name().to_string_lossy().starts_with("wal-"))
         .map(|e| e.metadata().unwrap().len())
         .sum();
-    assert!(wal_bytes < 200, "the log holds {wal_bytes} bytes after the import");
+    assert!(
+        wal_bytes < 200,
+        "the log holds {wal_bytes} bytes after the import"
+    );
     run(&db, "MATCH (p:Person {id: 'p1'}) SET p.age = 32");
     run(&db, "CREATE (:City {id: 'c3', name: 'Lima'})");
     let after = dump(&db);
@@ -246,11 +253,17 @@ fn headerless_files_int_ids_and_a_second_import_into_a_loaded_database() {
             run(db, "MATCH (a:User {id: 0})<-[r:FOLLOWS]-(b) RETURN b.id"),
             vec![vec![Value::Int(2)]]
         );
-        assert_eq!(run(db, "MATCH (o:Other) RETURN o.x"), vec![vec![Value::Int(1)]]);
+        assert_eq!(
+            run(db, "MATCH (o:Other) RETURN o.x"),
+            vec![vec![Value::Int(1)]]
+        );
     };
     check(&db);
     let plan = run(&db, "EXPLAIN MATCH (u:User {id: 2}) RETURN u");
-    assert!(format!("{plan:?}").to_lowercase().contains("index"), "{plan:?}");
+    assert!(
+        format!("{plan:?}").to_lowercase().contains("index"),
+        "{plan:?}"
+    );
     drop(db);
     let db = Database::open(path, &opts()).unwrap();
     check(&db);
@@ -340,7 +353,10 @@ fn every_bad_input_is_refused_naming_file_and_line_and_changes_nothing() {
         (
             "duplicate id",
             ImportSpec {
-                nodes: vec![nodes(&f.write("dup.csv", "id:ID,name\na,1\nb,2\na,3\n"), &["D"])],
+                nodes: vec![nodes(
+                    &f.write("dup.csv", "id:ID,name\na,1\nb,2\na,3\n"),
+                    &["D"],
+                )],
                 ..ImportSpec::default()
             },
             ErrorKind::InvalidArgument,
@@ -362,7 +378,10 @@ fn every_bad_input_is_refused_naming_file_and_line_and_changes_nothing() {
         (
             "too few fields",
             ImportSpec {
-                nodes: vec![nodes(&f.write("short.csv", "id:ID,name,age:int\na,1,2\nb,2\n"), &["S"])],
+                nodes: vec![nodes(
+                    &f.write("short.csv", "id:ID,name,age:int\na,1,2\nb,2\n"),
+                    &["S"],
+                )],
                 ..ImportSpec::default()
             },
             ErrorKind::InvalidArgument,
@@ -371,7 +390,10 @@ fn every_bad_input_is_refused_naming_file_and_line_and_changes_nothing() {
         (
             "bad int",
             ImportSpec {
-                nodes: vec![nodes(&f.write("int.csv", "id:ID,age:int\na,1\nb,x2\n"), &["S"])],
+                nodes: vec![nodes(
+                    &f.write("int.csv", "id:ID,age:int\na,1\nb,x2\n"),
+                    &["S"],
+                )],
                 ..ImportSpec::default()
             },
             ErrorKind::InvalidArgument,
@@ -380,7 +402,10 @@ fn every_bad_input_is_refused_naming_file_and_line_and_changes_nothing() {
         (
             "bad boolean",
             ImportSpec {
-                nodes: vec![nodes(&f.write("b.csv", "id:ID,ok:boolean\na,yes\n"), &["S"])],
+                nodes: vec![nodes(
+                    &f.write("b.csv", "id:ID,ok:boolean\na,yes\n"),
+                    &["S"],
+                )],
                 ..ImportSpec::default()
             },
             ErrorKind::InvalidArgument,
@@ -445,7 +470,10 @@ fn every_bad_input_is_refused_naming_file_and_line_and_changes_nothing() {
         assert_eq!(files(path), files_before, "{what}: the files changed");
     }
     // A uniqueness constraint on an imported label is refused (import does not check it).
-    run(&db, "CREATE CONSTRAINT u_id FOR (u:U) REQUIRE u.id IS UNIQUE");
+    run(
+        &db,
+        "CREATE CONSTRAINT u_id FOR (u:U) REQUIRE u.id IS UNIQUE",
+    );
     let before = dump(&db);
     let e = db
         .import(&ImportSpec {
@@ -549,7 +577,10 @@ fn an_io_fault_at_any_step_leaves_the_state_before_or_after_never_between() {
             for view in [s.after_process_crash(), s.power_loss(n)] {
                 let db = Database::open_with_io(DB, &full(), Arc::new(view)).unwrap();
                 let got = dump(&db);
-                assert!(allowed.contains(&got), "op {n}: recovered the wrong state: {got}");
+                assert!(
+                    allowed.contains(&got),
+                    "op {n}: recovered the wrong state: {got}"
+                );
             }
             points += 1;
             n += 1;

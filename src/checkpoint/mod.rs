@@ -164,6 +164,7 @@ impl Checkpointer {
         let graph = Arc::clone(self.txns.graph());
         let defs = definition_changes(&graph);
         let base_name = dir::base_name(n);
+        let t = Instant::now();
         let written = write::write_base(
             &*io,
             &self.dir.path(&base_name),
@@ -172,6 +173,13 @@ impl Checkpointer {
             &defs,
             &self.cancel,
         )?;
+        if std::env::var_os("GRAPHDB_TRACE_IMPORT").is_some() {
+            eprintln!(
+                "graphdb import: base image of {} bytes written and synced in {:?}",
+                written.bytes,
+                t.elapsed()
+            );
+        }
         self.poison_on_error(self.dir.install_manifest(Manifest {
             base: Some(base_name.clone()),
             wals: vec![wal_name],

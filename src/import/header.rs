@@ -63,10 +63,15 @@ pub fn column(field: &str, file: &str) -> Result<Column> {
     let bad = |what: String| {
         Error::invalid_argument(format!("{file}: header column \"{field}\": {what}"))
     };
-    let space = space.map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned);
+    let space = space
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned);
     let Some(ty) = ty else {
         if name.is_empty() {
-            return Err(bad("an empty column name (name every column, or use :IGNORE)".into()));
+            return Err(bad(
+                "an empty column name (name every column, or use :IGNORE)".into(),
+            ));
         }
         return Ok(Column::Prop {
             name: name.to_owned(),
@@ -75,7 +80,9 @@ pub fn column(field: &str, file: &str) -> Result<Column> {
     };
     let kind = ty.trim().to_ascii_lowercase();
     if space.is_some() && !matches!(kind.as_str(), "id" | "start_id" | "end_id") {
-        return Err(bad("only :ID, :START_ID and :END_ID take an id space".into()));
+        return Err(bad(
+            "only :ID, :START_ID and :END_ID take an id space".into()
+        ));
     }
     match kind.as_str() {
         "id" => Ok(Column::Id {

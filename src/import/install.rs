@@ -28,6 +28,7 @@ pub fn install(
 ) -> Result<Placed> {
     let graph = std::sync::Arc::clone(txns.graph());
     txns.commit_external(|ts| {
+        let t = std::time::Instant::now();
         let (first_node, first_rel, nodes, rels) = {
             let mut g = graph.write();
             check(&g, &batch, ts)?;
@@ -35,6 +36,7 @@ pub fn install(
             let (first_node, first_rel) = place(&mut g, batch, ts);
             (first_node, first_rel, n, r)
         };
+        super::trace(&format!("installed in memory in {:?}", t.elapsed()));
         let image_bytes = match ckpt {
             Some((c, held)) => match c.image_at(held, ts) {
                 Ok(info) => info.bytes,
@@ -77,13 +79,19 @@ fn check(g: &GraphData, batch: &Batch, ts: u64) -> Result<()> {
         snapshot: ts - 1,
         own: crate::storage::graph::UNCOMMITTED,
     };
-    let mut last_checked = u64::MAX;
+    // Each stored endpoint once (a bit per node).
+    let mut checked = vec![0u64; g.nodes.len().div_ceil(64)];
     for r in &batch.rels {
         for end in [r.start, r.end] {
-            if end & NEW != 0 || end == last_checked {
+            if end & NEW != 0 {
                 continue;
             }
-            last_checked = end;
+            let (word, bit) = ((end / 64) as usize, 1u64 << (end % 64));
+            match checked.get_mut(word) {
+                Some(w) if *w & bit != 0 => continue,
+                Some(w) => *w |= bit,
+                None => {}
+            }
             let alive = g.node_entry(end).is_some_and(|e| {
                 visible(&e.versions, vis).is_some_and(|v| v.data.is_some())
                     && e.versions.last().is_some_and(|h| h.data.is_some())

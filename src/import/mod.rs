@@ -105,3 +105,10 @@ pub(crate) fn run(
         install_time: t.elapsed(),
     })
 }
+
+/// Import timings on stderr when `GRAPHDB_TRACE_IMPORT` is set (for profiling).
+fn trace(what: &str) {
+    if std::env::var_os("GRAPHDB_TRACE_IMPORT").is_some() {
+        eprintln!("graphdb import: {what}");
+    }
+}

@@ -39,7 +39,16 @@ pub struct Batch {
 enum Ids {
     Int(FxHashMap<i64, u64>),
     Str(FxHashMap<Box<str>, u64>),
+    /// Integer ids that mostly fill `from..from + slots.len()` (the common case of dense
+    /// numeric ids): a direct lookup, `ABSENT` where no node has the id. Much faster than
+    /// hashing when relationship files reference nodes in random order.
+    Dense {
+        from: i64,
+        slots: Vec<u64>,
+    },
 }
+
+const ABSENT: u64 = u64::MAX;
 
 impl Ids {
     fn new(t: IdType) -> Ids {
@@ -52,8 +61,32 @@ impl Ids {
     fn get(&self, raw: &[u8]) -> Option<u64> {
         match self {
             Ids::Int(m) => parse_int(raw).and_then(|i| m.get(&i).copied()),
-            Ids::Str(m) => std::str::from_utf8(raw).ok().and_then(|s| m.get(s).copied()),
+            Ids::Str(m) => std::str::from_utf8(raw)
+                .ok()
+                .and_then(|s| m.get(s).copied()),
+            Ids::Dense { from, slots } => {
+                let at = parse_int(raw)?.checked_sub(*from)?;
+                let v = *slots.get(usize::try_from(at).ok()?)?;
+                (v != ABSENT).then_some(v)
+            }
         }
+    }
+
+    /// Switches a map of mostly consecutive integer ids to the dense form.
+    fn compact(self) -> Ids {
+        let Ids::Int(m) = self else { return self };
+        let (Some(&min), Some(&max)) = (m.keys().min(), m.keys().max()) else {
+            return Ids::Int(m);
+        };
+        let span = (max as i128 - min as i128 + 1) as u128;
+        if span > (m.len() as u128) * 2 + 1024 {
+            return Ids::Int(m);
+        }
+        let mut slots = vec![ABSENT; span as usize];
+        for (k, v) in m {
+            slots[(k - min) as usize] = v;
+        }
+        Ids::Dense { from: min, slots }
     }
 }
 
@@ -64,8 +97,32 @@ struct Space {
     existing: Option<Ids>,
 }
 
+/// A decimal integer with optional sign and surrounding ASCII blanks; None if malformed or
+/// out of range.
 fn parse_int(raw: &[u8]) -> Option<i64> {
-    std::str::from_utf8(raw).ok()?.trim().parse().ok()
+    let raw = raw.trim_ascii();
+    let (neg, digits) = match raw.first()? {
+        b'-' => (true, &raw[1..]),
+        b'+' => (false, &raw[1..]),
+        _ => (false, raw),
+    };
+    if digits.is_empty() {
+        return None;
+    }
+    // Accumulate negatively so that i64::MIN parses.
+    let mut v: i64 = 0;
+    for &d in digits {
+        let d = d.wrapping_sub(b'0');
+        if d > 9 {
+            return None;
+        }
+        v = v.checked_mul(10)?.checked_sub(i64::from(d))?;
+    }
+    if neg {
+        Some(v)
+    } else {
+        v.checked_neg()
+    }
 }
 
 /// A property column, in key order.
@@ -109,7 +166,9 @@ impl<'a> Source<'a> {
         let fields: Vec<String> = match given {
             Some(cols) => cols.to_vec(),
             None => {
-                let got = reader.read_byte_record(&mut record).map_err(|e| csv_error(&name, &e))?;
+                let got = reader
+                    .read_byte_record(&mut record)
+                    .map_err(|e| csv_error(&name, &e))?;
                 if !got {
                     return Err(Error::invalid_argument(format!(
                         "{name} is empty: it needs a header row (or give \"columns\" in the spec)"
@@ -203,7 +262,9 @@ impl<'a> Source<'a> {
         for (i, c) in self.columns.iter().enumerate() {
             let (name, ty) = match c {
                 Column::Prop { name, ty } => (name, *ty),
-                Column::Id { name: Some(name), .. } => (
+                Column::Id {
+                    name: Some(name), ..
+                } => (
                     name,
                     match id_type {
                         IdType::Int => PropType::Int,
@@ -360,6 +421,7 @@ pub fn read(
             if let (Some((col, space)), Some(ids)) = (&id_col, ids.as_deref_mut()) {
                 let raw = &src.record[*col];
                 let fresh = match ids {
+                    Ids::Dense { .. } => unreachable!("maps are compacted after the node files"),
                     Ids::Int(m) => {
                         let i = parse_int(raw).ok_or_else(|| {
                             src.row_error(&format!(
@@ -392,6 +454,10 @@ pub fn read(
             });
         }
     }
+    for sp in spaces.values_mut() {
+        let ids = std::mem::replace(&mut sp.imported, Ids::Str(FxHashMap::default()));
+        sp.imported = ids.compact();
+    }
     let only_space = (spaces.len() == 1)
         .then(|| spaces.keys().next().cloned())
         .flatten();
@@ -423,14 +489,17 @@ pub fn read(
                     src.name
                 )));
             }
-            let space = space.clone().or_else(|| only_space.clone()).ok_or_else(|| {
-                Error::invalid_argument(format!(
-                    "{}: name the id space of the {what} column, e.g. {what}(User) (this \
+            let space = space
+                .clone()
+                .or_else(|| only_space.clone())
+                .ok_or_else(|| {
+                    Error::invalid_argument(format!(
+                        "{}: name the id space of the {what} column, e.g. {what}(User) (this \
                      import defines {} id spaces)",
-                    src.name,
-                    spaces.len()
-                ))
-            })?;
+                        src.name,
+                        spaces.len()
+                    ))
+                })?;
             *slot = Some((i, space));
         }
         let (Some((start_col, start_space)), Some((end_col, end_space))) = (start, end) else {
@@ -447,7 +516,8 @@ pub fn read(
                 existing: None,
             });
             if sp.existing.is_none() {
-                sp.existing = Some(existing_ids(graph, vis, s, &spec.id_property, spec.id_type));
+                sp.existing =
+                    Some(existing_ids(graph, vis, s, &spec.id_property, spec.id_type).compact());
             }
         }
         while src.next()? {
@@ -508,8 +578,53 @@ fn existing_ids(graph: &Graph, vis: Visibility, space: &str, key: &str, t: IdTyp
             (Ids::Str(m), Some(Value::String(s))) => {
                 m.entry(Box::from(s.as_str())).or_insert(id);
             }
+            (Ids::Dense { .. }, _) => {}
             _ => {}
         }
     }
     ids
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn integers_parse_strictly_and_over_the_whole_range() {
+        assert_eq!(parse_int(b" 42 "), Some(42));
+        assert_eq!(parse_int(b"-7"), Some(-7));
+        assert_eq!(parse_int(b"+7"), Some(7));
+        assert_eq!(parse_int(b"-9223372036854775808"), Some(i64::MIN));
+        assert_eq!(parse_int(b"9223372036854775807"), Some(i64::MAX));
+        for bad in [
+            &b""[..],
+            b"-",
+            b"9223372036854775808",
+            b"1.5",
+            b"1e3",
+            b"x",
+            b"1 2",
+        ] {
+            assert_eq!(parse_int(bad), None, "{:?}", String::from_utf8_lossy(bad));
+        }
+    }
+
+    #[test]
+    fn dense_ids_find_what_the_map_finds() {
+        let mut m = FxHashMap::default();
+        for i in [5i64, 6, 8, 9] {
+            m.insert(i, i as u64 * 10);
+        }
+        let d = Ids::Int(m).compact();
+        assert!(matches!(d, Ids::Dense { .. }));
+        assert_eq!(d.get(b"5"), Some(50));
+        assert_eq!(d.get(b"9"), Some(90));
+        for miss in [&b"7"[..], b"4", b"10", b"-1", b"x"] {
+            assert_eq!(d.get(miss), None);
+        }
+        let mut sparse = FxHashMap::default();
+        sparse.insert(0i64, 1u64);
+        sparse.insert(i64::MAX, 2);
+        assert!(matches!(Ids::Int(sparse).compact(), Ids::Int(_)));
+    }
 }

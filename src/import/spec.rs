@@ -107,7 +107,9 @@ impl ImportSpec {
     /// not silently import something else.
     pub fn from_json(text: &str) -> Result<ImportSpec> {
         let v: Json = serde_json::from_str(text).map_err(|e| bad(format!("not JSON ({e})")))?;
-        let o = v.as_object().ok_or_else(|| bad("it must be a JSON object"))?;
+        let o = v
+            .as_object()
+            .ok_or_else(|| bad("it must be a JSON object"))?;
         check_keys(
             o,
             &[
@@ -203,7 +205,10 @@ mod tests {
         )
         .unwrap();
         assert_eq!(s.nodes[0].labels, vec!["User"]);
-        assert_eq!(s.nodes[0].columns.as_deref(), Some(&["id:ID".to_owned()][..]));
+        assert_eq!(
+            s.nodes[0].columns.as_deref(),
+            Some(&["id:ID".to_owned()][..])
+        );
         assert_eq!(s.relationships[0].rel_type, "FOLLOWS");
         assert_eq!(s.id_type, IdType::Int);
         for bad in [
