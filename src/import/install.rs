@@ -6,7 +6,7 @@ use std::sync::MutexGuard;
 use super::parse::{Batch, NEW};
 use crate::checkpoint::Checkpointer;
 use crate::error::{Error, ErrorKind, Result};
-use crate::storage::graph::{visible, GraphData, NodeEntry, RelData, RelEntry, Version};
+use crate::storage::graph::{visible, GraphData, NodeEntry, Version};
 use crate::storage::NodeId;
 use crate::txn::TxnManager;
 
@@ -146,21 +146,21 @@ fn place(g: &mut GraphData, batch: Batch, ts: u64) -> (u64, u64) {
         e.inc.reserve(*i as usize);
     }
     drop((out_deg, in_deg));
-    g.rels.reserve(batch.rels.len());
-    for (i, r) in batch.rels.into_iter().enumerate() {
+    let mut rels = batch.rels;
+    for (i, r) in rels.iter_mut().enumerate() {
         let id = first_rel + i as u64;
-        let (start, end) = (resolve(r.start, first_node), resolve(r.end, first_node));
-        g.nodes[start as usize].out.push(id);
-        g.nodes[end as usize].inc.push(id);
-        g.rels.push(RelEntry {
-            start,
-            end,
-            rel_type: r.rel_type,
-            versions: vec![Version {
-                stamp: ts,
-                data: Some(RelData { props: r.props }),
-            }],
-        });
+        r.start = resolve(r.start, first_node);
+        r.end = resolve(r.end, first_node);
+        for v in &mut r.versions {
+            v.stamp = ts;
+        }
+        g.nodes[r.start as usize].out.push(id);
+        g.nodes[r.end as usize].inc.push(id);
+    }
+    if g.rels.is_empty() {
+        g.rels = rels;
+    } else {
+        g.rels.append(&mut rels);
     }
     (first_node, first_rel)
 }

@@ -4,6 +4,7 @@
 
 use std::collections::HashMap;
 use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use rustc_hash::FxHashMap;
 
@@ -11,26 +12,21 @@ use super::header::{self, Column, PropType};
 use super::spec::{IdType, ImportSpec};
 use super::{Phase, Progress};
 use crate::error::{Error, Result};
-use crate::storage::graph::{prop_get, NodeData, Visibility};
-use crate::storage::{Graph, KeyId, LabelId, NodeId, PropList, TypeId};
+use crate::storage::graph::{prop_get, NodeData, RelData, RelEntry, Version, Visibility};
+use crate::storage::{Graph, KeyId, LabelId, NodeId, PropList};
 use crate::value::Value;
 
 /// Tags an endpoint that is the batch's node at this index (not a node already stored).
 pub const NEW: u64 = 1 << 63;
 
-/// A relationship to create; ends are node ids or `NEW | batch index`.
-pub struct NewRel {
-    pub start: u64,
-    pub end: u64,
-    pub rel_type: TypeId,
-    pub props: PropList,
-}
-
 /// Everything an import creates.
 #[derive(Default)]
 pub struct Batch {
     pub nodes: Vec<NodeData>,
-    pub rels: Vec<NewRel>,
+    /// Built as the graph holds them (so installing moves rather than rebuilds them), with
+    /// ends that are node ids or `NEW | batch index` and one version stamped 0, both fixed
+    /// when installed.
+    pub rels: Vec<RelEntry>,
     /// Labels that some new node carries (for the uniqueness-constraint check).
     pub labels: Vec<LabelId>,
 }
@@ -132,36 +128,53 @@ struct PropCol {
     ty: PropType,
 }
 
-/// Reads CSV files with one reused record; knows the file's name for messages.
+/// Reads CSV files (or one part of one, for parallel parsing) with one reused record; knows
+/// the file's name for messages.
 struct Source<'a> {
     name: String,
     reader: csv::Reader<std::fs::File>,
     record: csv::ByteRecord,
     columns: Vec<Column>,
-    progress: &'a mut dyn FnMut(&Progress),
+    /// The part that reports progress (the first); the others only count into `others`.
+    progress: Option<&'a mut dyn FnMut(&Progress)>,
+    /// Rows the other parts of this file have read (approximately, for progress).
+    others: &'a AtomicU64,
     phase: Phase,
     rows: u64,
+    /// This part: the file offset its reader starts at, where the next part starts, and the
+    /// lines before it.
+    offset: u64,
+    stop: u64,
+    line_base: u64,
 }
 
 const PROGRESS_EVERY: u64 = 1 << 16;
 
+fn csv_reader(file: std::fs::File, spec: &ImportSpec) -> csv::Reader<std::fs::File> {
+    csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .delimiter(spec.delimiter)
+        .from_reader(file)
+}
+
+fn open_file(path: &Path, name: &str) -> Result<std::fs::File> {
+    std::fs::File::open(path)
+        .map_err(|e| Error::invalid_argument(format!("cannot open the import file {name}: {e}")))
+}
+
 impl<'a> Source<'a> {
+    /// The whole file from its start (reading its header unless `given`).
     fn open(
         path: &Path,
         given: Option<&[String]>,
         spec: &ImportSpec,
         phase: Phase,
         progress: &'a mut dyn FnMut(&Progress),
+        others: &'a AtomicU64,
     ) -> Result<Source<'a>> {
         let name = path.display().to_string();
-        let file = std::fs::File::open(path).map_err(|e| {
-            Error::invalid_argument(format!("cannot open the import file {name}: {e}"))
-        })?;
-        let mut reader = csv::ReaderBuilder::new()
-            .has_headers(false)
-            .flexible(true)
-            .delimiter(spec.delimiter)
-            .from_reader(file);
+        let mut reader = csv_reader(open_file(path, &name)?, spec);
         let mut record = csv::ByteRecord::new();
         let fields: Vec<String> = match given {
             Some(cols) => cols.to_vec(),
@@ -199,52 +212,104 @@ impl<'a> Source<'a> {
             reader,
             record,
             columns,
-            progress,
+            progress: Some(progress),
+            others,
             phase,
             rows: 0,
+            offset: 0,
+            stop: u64::MAX,
+            line_base: 0,
         })
     }
 
-    /// The next data row (in `self.record`); false at the end.
+    /// Where the data rows start (after the header, if read).
+    fn data_start(&self) -> u64 {
+        self.reader.position().byte()
+    }
+
+    /// A later part of the same file: rows starting in `part.start..part.end`.
+    /// `like` is the first part's `(name, columns, phase)`.
+    fn part(
+        path: &Path,
+        spec: &ImportSpec,
+        like: (&str, &[Column], Phase),
+        others: &'a AtomicU64,
+        part: Part,
+    ) -> Result<Source<'a>> {
+        use std::io::{Seek, SeekFrom};
+        let (name, columns, phase) = like;
+        let mut file = open_file(path, name)?;
+        file.seek(SeekFrom::Start(part.start))
+            .map_err(|e| Error::io(format!("reading {name}"), &e))?;
+        Ok(Source {
+            name: name.to_owned(),
+            reader: csv_reader(file, spec),
+            record: csv::ByteRecord::new(),
+            columns: columns.to_vec(),
+            progress: None,
+            others,
+            phase,
+            rows: 0,
+            offset: part.start,
+            stop: part.end,
+            line_base: part.lines_before,
+        })
+    }
+
+    /// The next data row (in `self.record`); false at the end of the part.
     fn next(&mut self) -> Result<bool> {
-        let got = self
-            .reader
-            .read_byte_record(&mut self.record)
-            .map_err(|e| csv_error(&self.name, &e))?;
-        if !got {
-            (self.progress)(&Progress {
+        loop {
+            let got = self
+                .reader
+                .read_byte_record(&mut self.record)
+                .map_err(|e| csv_error(&self.name, &e))?;
+            let at = self.offset + self.record.position().map_or(0, |p| p.byte());
+            if !got || at >= self.stop {
+                return Ok(false);
+            }
+            if self.record.len() != self.columns.len() {
+                // A blank line reads as one empty field: skip it, as CSV readers do.
+                if self.record.len() == 1 && self.record[0].is_empty() {
+                    continue;
+                }
+                return Err(self.row_error(&format!(
+                    "{} fields where the header has {}",
+                    self.record.len(),
+                    self.columns.len()
+                )));
+            }
+            self.rows += 1;
+            if self.rows % PROGRESS_EVERY == 0 {
+                match &mut self.progress {
+                    Some(report) => report(&Progress {
+                        phase: self.phase,
+                        file: &self.name,
+                        rows: self.rows + self.others.load(Ordering::Relaxed),
+                        done: false,
+                    }),
+                    None => {
+                        self.others.fetch_add(PROGRESS_EVERY, Ordering::Relaxed);
+                    }
+                }
+            }
+            return Ok(true);
+        }
+    }
+
+    /// Reports the end of the file, `rows` rows in all.
+    fn finish(&mut self, rows: u64) {
+        if let Some(report) = &mut self.progress {
+            report(&Progress {
                 phase: self.phase,
                 file: &self.name,
-                rows: self.rows,
+                rows,
                 done: true,
             });
-            return Ok(false);
         }
-        if self.record.len() != self.columns.len() {
-            // A blank line reads as one empty field: skip it, as CSV readers do.
-            if self.record.len() == 1 && self.record[0].is_empty() {
-                return self.next();
-            }
-            return Err(self.row_error(&format!(
-                "{} fields where the header has {}",
-                self.record.len(),
-                self.columns.len()
-            )));
-        }
-        self.rows += 1;
-        if self.rows % PROGRESS_EVERY == 0 {
-            (self.progress)(&Progress {
-                phase: self.phase,
-                file: &self.name,
-                rows: self.rows,
-                done: false,
-            });
-        }
-        Ok(true)
     }
 
     fn line(&self) -> u64 {
-        self.record.position().map_or(0, |p| p.line())
+        self.line_base + self.record.position().map_or(0, |p| p.line())
     }
 
     fn row_error(&self, what: &str) -> Error {
@@ -362,12 +427,14 @@ pub fn read(
     let mut batch = Batch::default();
     let mut spaces: HashMap<String, Space> = HashMap::new();
     for nf in &spec.nodes {
+        let others = AtomicU64::new(0);
         let mut src = Source::open(
             &nf.path,
             nf.columns.as_deref(),
             spec,
             Phase::Nodes,
             &mut *progress,
+            &others,
         )?;
         let mut id_col = None;
         for (i, c) in src.columns.iter().enumerate() {
@@ -453,6 +520,7 @@ pub fn read(
                 props,
             });
         }
+        src.finish(src.rows);
     }
     for sp in spaces.values_mut() {
         let ids = std::mem::replace(&mut sp.imported, Ids::Str(FxHashMap::default()));
@@ -462,12 +530,14 @@ pub fn read(
         .then(|| spaces.keys().next().cloned())
         .flatten();
     for rf in &spec.relationships {
+        let others = AtomicU64::new(0);
         let mut src = Source::open(
             &rf.path,
             rf.columns.as_deref(),
             spec,
             Phase::Relationships,
             &mut *progress,
+            &others,
         )?;
         let mut start = None;
         let mut end = None;
@@ -520,38 +590,177 @@ pub fn read(
                     Some(existing_ids(graph, vis, s, &spec.id_property, spec.id_type).compact());
             }
         }
-        while src.next()? {
-            let mut ends = [0u64; 2];
-            for (slot, (col, space)) in [(start_col, &start_space), (end_col, &end_space)]
-                .into_iter()
-                .enumerate()
-            {
-                let raw = &src.record[col];
-                let sp = &spaces[space];
-                let found = sp
-                    .imported
-                    .get(raw)
-                    .or_else(|| sp.existing.as_ref().and_then(|e| e.get(raw)));
-                ends[slot] = found.ok_or_else(|| {
-                    src.row_error(&format!(
-                        "no node has id \"{}\" in id space \"{space}\" (the {} node)",
-                        String::from_utf8_lossy(raw),
-                        if slot == 0 { "start" } else { "end" }
-                    ))
-                })?;
-            }
-            let props = src.props(&cols)?;
-            batch.rels.push(NewRel {
-                start: ends[0],
-                end: ends[1],
-                rel_type,
-                props,
+        let ctx = RelCtx {
+            ends: [(start_col, &start_space), (end_col, &end_space)],
+            spaces: &spaces,
+            cols: &cols,
+            rel_type,
+        };
+        let parts = split(&rf.path, src.data_start(), parallelism(), SPLIT_MIN_BYTES)
+            .map_err(|e| Error::io(format!("reading {}", src.name), &e))?;
+        let mut rows = 0;
+        if parts.len() <= 1 {
+            read_rels(&mut src, &ctx, &mut batch.rels)?;
+            rows += src.rows;
+        } else {
+            src.stop = parts[0].end;
+            let name = src.name.clone();
+            let columns = src.columns.clone();
+            let results = std::thread::scope(|scope| {
+                let handles: Vec<_> = parts[1..]
+                    .iter()
+                    .map(|&p| {
+                        let (ctx, name, columns, others) = (&ctx, &name, &columns, &others);
+                        let path = &rf.path;
+                        scope.spawn(move || {
+                            let like = (name.as_str(), &columns[..], Phase::Relationships);
+                            let mut part = Source::part(path, spec, like, others, p)?;
+                            let mut out = Vec::new();
+                            read_rels(&mut part, ctx, &mut out).map(|()| (out, part.rows))
+                        })
+                    })
+                    .collect();
+                let first = read_rels(&mut src, &ctx, &mut batch.rels).map(|()| src.rows);
+                let later: Vec<_> = handles
+                    .into_iter()
+                    .map(|h| {
+                        h.join().unwrap_or_else(|_| {
+                            Err(Error::new(
+                                crate::error::ErrorKind::Internal,
+                                "an import parser thread panicked",
+                            ))
+                        })
+                    })
+                    .collect();
+                (first, later)
             });
+            // The first error in file order wins.
+            rows += results.0?;
+            for r in results.1 {
+                let (mut out, n) = r?;
+                batch.rels.append(&mut out);
+                rows += n;
+            }
         }
+        src.finish(rows);
     }
     batch.labels.sort_unstable();
     batch.labels.dedup();
     Ok(batch)
+}
+
+/// What parsing a relationship file needs besides its rows.
+struct RelCtx<'a> {
+    /// Start and end id columns with their id spaces.
+    ends: [(usize, &'a String); 2],
+    spaces: &'a HashMap<String, Space>,
+    cols: &'a [PropCol],
+    rel_type: crate::storage::TypeId,
+}
+
+fn read_rels(src: &mut Source, ctx: &RelCtx, out: &mut Vec<RelEntry>) -> Result<()> {
+    while src.next()? {
+        let mut ends = [0u64; 2];
+        for (slot, (col, space)) in ctx.ends.into_iter().enumerate() {
+            let raw = &src.record[col];
+            let sp = &ctx.spaces[space];
+            let found = sp
+                .imported
+                .get(raw)
+                .or_else(|| sp.existing.as_ref().and_then(|e| e.get(raw)));
+            ends[slot] = found.ok_or_else(|| {
+                src.row_error(&format!(
+                    "no node has id \"{}\" in id space \"{space}\" (the {} node)",
+                    String::from_utf8_lossy(raw),
+                    if slot == 0 { "start" } else { "end" }
+                ))
+            })?;
+        }
+        let props = src.props(ctx.cols)?;
+        out.push(RelEntry {
+            start: ends[0],
+            end: ends[1],
+            rel_type: ctx.rel_type,
+            versions: vec![Version {
+                stamp: 0,
+                data: Some(RelData { props }),
+            }],
+        });
+    }
+    Ok(())
+}
+
+/// One independently parsable byte range of a file's data rows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Part {
+    start: u64,
+    end: u64,
+    /// Lines before `start` (for line numbers in messages).
+    lines_before: u64,
+}
+
+/// Files smaller than this are parsed by one thread.
+const SPLIT_MIN_BYTES: u64 = 4 << 20;
+
+fn parallelism() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get().min(4))
+}
+
+/// Splits the data rows of `path` (from byte `from`) into up to `parts` ranges that start at
+/// line starts, with the line count before each. Only a file without any quote character is
+/// split: there every newline ends a record, while inside quotes it may not.
+fn split(path: &Path, from: u64, parts: usize, min_bytes: u64) -> std::io::Result<Vec<Part>> {
+    use std::io::Read;
+    let len = std::fs::metadata(path)?.len();
+    let whole = vec![Part {
+        start: from,
+        end: u64::MAX,
+        lines_before: 0,
+    }];
+    if parts < 2 || len.saturating_sub(from) < min_bytes {
+        return Ok(whole);
+    }
+    let step = (len - from) / parts as u64;
+    let mut targets: Vec<u64> = (1..parts as u64).map(|k| from + k * step).collect();
+    targets.reverse();
+    let mut cuts = vec![(from, 0u64)];
+    let mut file = std::fs::File::open(path)?;
+    let mut buf = vec![0u8; 1 << 20];
+    let (mut at, mut lines) = (0u64, 0u64);
+    loop {
+        let n = file.read(&mut buf)?;
+        if n == 0 {
+            break;
+        }
+        let block = &buf[..n];
+        if block.contains(&b'"') {
+            return Ok(whole);
+        }
+        for (i, &b) in block.iter().enumerate() {
+            if b != b'\n' {
+                continue;
+            }
+            lines += 1;
+            let next = at + i as u64 + 1;
+            if targets.last().is_some_and(|&t| next > t && next > from) {
+                targets.pop();
+                if next < len {
+                    cuts.push((next, lines));
+                }
+            }
+        }
+        at += n as u64;
+    }
+    let mut out = Vec::with_capacity(cuts.len());
+    for (i, &(start, lines_before)) in cuts.iter().enumerate() {
+        let end = cuts.get(i + 1).map_or(u64::MAX, |c| c.0);
+        out.push(Part {
+            start,
+            end,
+            lines_before,
+        });
+    }
+    Ok(out)
 }
 
 /// The stored nodes with label `space` visible at `vis`, by their `key` property.
@@ -607,6 +816,38 @@ mod tests {
         ] {
             assert_eq!(parse_int(bad), None, "{:?}", String::from_utf8_lossy(bad));
         }
+    }
+
+    #[test]
+    fn splits_start_at_line_starts_count_lines_and_skip_quoted_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("r.csv");
+        let mut text = String::from("a,b\n");
+        for i in 0..1000 {
+            text.push_str(&format!("{i},{}\n", i * 7));
+        }
+        std::fs::write(&p, &text).unwrap();
+        let parts = split(&p, 4, 3, 0).unwrap();
+        assert_eq!(parts.len(), 3);
+        assert_eq!(parts[0].start, 4);
+        assert_eq!(parts.last().unwrap().end, u64::MAX);
+        for w in parts.windows(2) {
+            assert_eq!(w[0].end, w[1].start);
+            let s = w[1].start as usize;
+            assert_eq!(text.as_bytes()[s - 1], b'\n');
+            assert_eq!(text[..s].matches('\n').count() as u64, w[1].lines_before);
+        }
+        assert_eq!(
+            split(&p, 4, 3, 1 << 20).unwrap().len(),
+            1,
+            "small files stay whole"
+        );
+        std::fs::write(&p, text.replace("5,35", "\"5\",35")).unwrap();
+        assert_eq!(
+            split(&p, 4, 3, 0).unwrap().len(),
+            1,
+            "quoted files stay whole"
+        );
     }
 
     #[test]
