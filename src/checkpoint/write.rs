@@ -166,6 +166,76 @@ fn section(out: &mut Out, k: u32, bytes: &[u8]) -> Result<()> {
     Ok(())
 }
 
+/// Writes `N` fixed-width sections in one visit per entity: section `i` holds `widths[i]`
+/// bytes per entity, so its place in the file is known up front and each chunk of every
+/// column is written straight to it (`f` appends entity `id`'s value to each column).
+fn columns_pass<const N: usize>(
+    out: &mut Out,
+    kinds: [u32; N],
+    widths: [u64; N],
+    graph: &Graph,
+    total: u64,
+    cancel: &AtomicBool,
+    mut f: impl FnMut(&GraphData, u64, &mut [Vec<u8>; N]),
+) -> Result<()> {
+    out.flush()?;
+    let mut at = [0u64; N];
+    let mut crc = [0u32; N];
+    let mut end = out.pos;
+    for i in 0..N {
+        let start = end.div_ceil(8) * 8;
+        if start > end {
+            write_at(out, &[0u8; 8][..(start - end) as usize], end)?;
+        }
+        at[i] = start;
+        end = start + widths[i] * total;
+    }
+    let starts = at;
+    let mut bufs: [Vec<u8>; N] = std::array::from_fn(|_| Vec::new());
+    let mut i = 0u64;
+    while i < total {
+        if cancel.load(Ordering::Relaxed) {
+            return Err(cancelled());
+        }
+        let stop = (i + CHUNK as u64).min(total);
+        {
+            let g = graph.read();
+            for id in i..stop {
+                f(&g, id, &mut bufs);
+            }
+        }
+        for k in 0..N {
+            write_at(out, &bufs[k], at[k])?;
+            crc[k] = crc32c::crc32c_append(crc[k], &bufs[k]);
+            at[k] += bufs[k].len() as u64;
+            bufs[k].clear();
+        }
+        i = stop;
+    }
+    for k in 0..N {
+        out.sections.push(Section {
+            kind: kinds[k],
+            offset: starts[k],
+            len: at[k] - starts[k],
+            crc: crc[k],
+        });
+    }
+    out.pos = end;
+    Ok(())
+}
+
+fn write_at(out: &Out, bytes: &[u8], at: u64) -> Result<()> {
+    vfs::write_all_at(out.file, bytes, at)
+        .map_err(|e| Error::io(format!("writing {}", out.path.display()), &e))
+}
+
+fn cancelled() -> Error {
+    Error::new(
+        ErrorKind::Interrupted,
+        "the checkpoint was cancelled because the database is closing",
+    )
+}
+
 /// Writes a variable-length heap section `data_kind` (entity `id`'s bytes appended by `f`)
 /// in one pass, then its offsets section `offsets_kind` (u64 per entity, plus the total, in
 /// units of `unit` bytes: 1 for property heaps, the id width for label and adjacency lists) from
@@ -282,52 +352,30 @@ fn write_into(
     )?;
 
     let mut live = 0u64;
-    pass(
+    columns_pass(
         &mut out,
-        kind::REL_FLAGS,
+        [
+            kind::REL_FLAGS,
+            kind::REL_START,
+            kind::REL_END,
+            kind::REL_TYPE,
+        ],
+        [1, 8, 8, 4],
         graph,
         rel_slots,
         cancel,
-        |g, id, b| {
-            let l = g.rel(id, vis).is_some();
+        |g, id, [flags, starts, ends, types]| {
+            let (l, s, e, t) = g
+                .rel(id, vis)
+                .map_or((0u8, 0, 0, 0), |(r, _)| (1, r.start, r.end, r.rel_type));
             live += u64::from(l);
-            b.push(u8::from(l));
+            flags.push(l);
+            starts.extend_from_slice(&s.to_le_bytes());
+            ends.extend_from_slice(&e.to_le_bytes());
+            types.extend_from_slice(&t.to_le_bytes());
         },
     )?;
     h.live_rels = live;
-    pass(
-        &mut out,
-        kind::REL_START,
-        graph,
-        rel_slots,
-        cancel,
-        |g, id, b| {
-            let v = g.rel(id, vis).map_or(0, |(e, _)| e.start);
-            b.extend_from_slice(&v.to_le_bytes());
-        },
-    )?;
-    pass(
-        &mut out,
-        kind::REL_END,
-        graph,
-        rel_slots,
-        cancel,
-        |g, id, b| {
-            let v = g.rel(id, vis).map_or(0, |(e, _)| e.end);
-            b.extend_from_slice(&v.to_le_bytes());
-        },
-    )?;
-    pass(
-        &mut out,
-        kind::REL_TYPE,
-        graph,
-        rel_slots,
-        cancel,
-        |g, id, b| {
-            let v = g.rel(id, vis).map_or(0, |(e, _)| e.rel_type);
-            b.extend_from_slice(&v.to_le_bytes());
-        },
-    )?;
     heap_pass(
         &mut out,
         kind::REL_PROP_OFFSETS,

@@ -56,15 +56,29 @@ impl Ids {
 
     fn get(&self, raw: &[u8]) -> Option<u64> {
         match self {
-            Ids::Int(m) => parse_int(raw).and_then(|i| m.get(&i).copied()),
             Ids::Str(m) => std::str::from_utf8(raw)
                 .ok()
                 .and_then(|s| m.get(s).copied()),
+            _ => self.get_int(parse_int(raw)?),
+        }
+    }
+
+    fn get_int(&self, i: i64) -> Option<u64> {
+        match self {
+            Ids::Int(m) => m.get(&i).copied(),
+            Ids::Str(_) => None,
             Ids::Dense { from, slots } => {
-                let at = parse_int(raw)?.checked_sub(*from)?;
-                let v = *slots.get(usize::try_from(at).ok()?)?;
+                let v = *slots.get(usize::try_from(i.checked_sub(*from)?).ok()?)?;
                 (v != ABSENT).then_some(v)
             }
+        }
+    }
+
+    fn is_empty(&self) -> bool {
+        match self {
+            Ids::Int(m) => m.is_empty(),
+            Ids::Str(m) => m.is_empty(),
+            Ids::Dense { slots, .. } => slots.is_empty(),
         }
     }
 
@@ -91,6 +105,24 @@ impl Ids {
 struct Space {
     imported: Ids,
     existing: Option<Ids>,
+}
+
+impl Space {
+    /// The endpoint for a CSV id: this import's nodes first, then the stored ones. The id is
+    /// parsed once, and an empty map is not consulted (the usual case has one of the two).
+    fn get(&self, raw: &[u8]) -> Option<u64> {
+        let existing = self.existing.as_ref().filter(|e| !e.is_empty());
+        let imported = Some(&self.imported).filter(|e| !e.is_empty());
+        if matches!(self.imported, Ids::Str(_)) {
+            return imported
+                .and_then(|m| m.get(raw))
+                .or_else(|| existing.and_then(|m| m.get(raw)));
+        }
+        let i = parse_int(raw)?;
+        imported
+            .and_then(|m| m.get_int(i))
+            .or_else(|| existing.and_then(|m| m.get_int(i)))
+    }
 }
 
 /// A decimal integer with optional sign and surrounding ASCII blanks; None if malformed or
@@ -664,10 +696,7 @@ fn read_rels(src: &mut Source, ctx: &RelCtx, out: &mut Vec<RelEntry>) -> Result<
         for (slot, (col, space)) in ctx.ends.into_iter().enumerate() {
             let raw = &src.record[col];
             let sp = &ctx.spaces[space];
-            let found = sp
-                .imported
-                .get(raw)
-                .or_else(|| sp.existing.as_ref().and_then(|e| e.get(raw)));
+            let found = sp.get(raw);
             ends[slot] = found.ok_or_else(|| {
                 src.row_error(&format!(
                     "no node has id \"{}\" in id space \"{space}\" (the {} node)",
