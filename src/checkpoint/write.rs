@@ -243,8 +243,7 @@ fn cancelled() -> Error {
 /// loader finds sections through the table, so their order in the file is free.
 fn heap_pass(
     out: &mut Out,
-    offsets_kind: u32,
-    data_kind: u32,
+    (offsets_kind, data_kind): (u32, u32),
     graph: &Graph,
     total: u64,
     unit: u64,
@@ -322,8 +321,7 @@ fn write_into(
     h.live_nodes = live;
     heap_pass(
         &mut out,
-        kind::NODE_LABEL_OFFSETS,
-        kind::NODE_LABELS,
+        (kind::NODE_LABEL_OFFSETS, kind::NODE_LABELS),
         graph,
         node_slots,
         4,
@@ -338,8 +336,7 @@ fn write_into(
     )?;
     heap_pass(
         &mut out,
-        kind::NODE_PROP_OFFSETS,
-        kind::NODE_PROPS,
+        (kind::NODE_PROP_OFFSETS, kind::NODE_PROPS),
         graph,
         node_slots,
         1,
@@ -378,8 +375,7 @@ fn write_into(
     h.live_rels = live;
     heap_pass(
         &mut out,
-        kind::REL_PROP_OFFSETS,
-        kind::REL_PROPS,
+        (kind::REL_PROP_OFFSETS, kind::REL_PROPS),
         graph,
         rel_slots,
         1,
@@ -409,8 +405,7 @@ fn write_into(
         };
         heap_pass(
             &mut out,
-            offsets_kind,
-            rels_kind,
+            (offsets_kind, rels_kind),
             graph,
             node_slots,
             8,

@@ -502,18 +502,15 @@ pub fn read(
         labels.dedup();
         batch.labels.extend(&labels);
         let cols = src.prop_cols(graph, spec.id_type)?;
-        let ids = match &id_col {
-            Some((_, space)) => Some(
-                &mut spaces
-                    .entry(space.clone())
-                    .or_insert_with(|| Space {
-                        imported: Ids::new(spec.id_type),
-                        existing: None,
-                    })
-                    .imported,
-            ),
-            None => None,
-        };
+        let ids = id_col.as_ref().map(|(_, space)| {
+            &mut spaces
+                .entry(space.clone())
+                .or_insert_with(|| Space {
+                    imported: Ids::new(spec.id_type),
+                    existing: None,
+                })
+                .imported
+        });
         let mut ids = ids;
         while src.next()? {
             let index = batch.nodes.len() as u64 | NEW;
