@@ -517,7 +517,13 @@ pub fn read(
             if let (Some((col, space)), Some(ids)) = (&id_col, ids.as_deref_mut()) {
                 let raw = &src.record[*col];
                 let fresh = match ids {
-                    Ids::Dense { .. } => unreachable!("maps are compacted after the node files"),
+                    // Maps are compacted only after the last node file.
+                    Ids::Dense { .. } => {
+                        return Err(Error::new(
+                            crate::error::ErrorKind::Internal,
+                            "import: an id map was compacted before its node files were read",
+                        ))
+                    }
                     Ids::Int(m) => {
                         let i = parse_int(raw).ok_or_else(|| {
                             src.row_error(&format!(
