@@ -231,6 +231,22 @@ graphdb_status graphdb_checkpoint(const graphdb_database *db);
 // alive until they disconnect.
 void graphdb_close(graphdb_database *db);
 
+// Imports node and relationship CSV files as one commit, durable when this returns (written
+// as a new base image, not through the log). `spec_json` is the import spec as JSON, e.g.
+// `{"nodes": [{"file": "users.csv", "labels": ["User"]}], "relationships": [{"file":
+// "follows.csv", "type": "FOLLOWS"}], "id_type": "int"}` (docs/import.md has every key and
+// the CSV header convention). On success `*stats_json_out` (if not NULL) receives an owned
+// JSON object: nodes, relationships, first_node_id, first_relationship_id, commit_ts,
+// image_bytes, parse_ms, install_ms. On failure nothing is imported, `*stats_json_out` is
+// NULL, and `*error_out` (if not NULL) receives an owned message naming the file and line
+// at fault; free both with `graphdb_string_free`. Bad spec, missing file or bad row:
+// GRAPHDB_INVALID_ARGUMENT; read-only database: GRAPHDB_READ_ONLY; uniqueness constraint
+// on an imported label: GRAPHDB_CONSTRAINT_VIOLATION; write failure: GRAPHDB_IO_ERROR.
+graphdb_status graphdb_import(const graphdb_database *db,
+                              const char *spec_json,
+                              char **stats_json_out,
+                              char **error_out);
+
 // Creates an empty parameter set.
 graphdb_status graphdb_params_new(graphdb_params **out_params);
 

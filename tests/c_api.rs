@@ -199,3 +199,10 @@ fn checkpoint_keeps_data_and_is_refused_where_it_cannot_run() {
     let out = build_and_run("checkpoint", &[db.to_str().expect("utf-8 temp path")]);
     assert!(String::from_utf8_lossy(&out.stdout).contains("checkpoint: ok"));
 }
+
+#[test]
+fn import_loads_csv_files_and_refuses_bad_input_with_a_message() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = build_and_run("import", &[dir.path().to_str().expect("utf-8 temp path")]);
+    assert!(String::from_utf8_lossy(&out.stdout).contains("import: ok"));
+}

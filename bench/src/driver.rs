@@ -50,6 +50,11 @@ pub fn run(eng: &mut dyn Engine, cfg: &Config) -> Res<Report> {
         t.elapsed().as_secs_f64()
     );
     let db_dir = cfg.work_dir.join(format!("{}-db", eng.name()));
+    eng.prepare_files(
+        &cfg.work_dir.join(format!("{}-csv", eng.name())),
+        cfg.nodes,
+        cfg.seed,
+    )?;
 
     // Bulk loads, each repetition into a fresh database; the last one stays for the rest.
     for r in 0..cfg.load_reps.max(1) {

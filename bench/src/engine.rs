@@ -19,6 +19,11 @@ pub trait Engine: Sync {
     /// Opens the existing database at `dir`.
     fn open(&mut self, dir: &Path) -> Res<()>;
     fn close(&mut self);
+    /// Called once before the loads with a directory for files the loads may read (the
+    /// generated graph as CSV, untimed, as for Kuzu's COPY FROM).
+    fn prepare_files(&mut self, _dir: &Path, _nodes: usize, _seed: u64) -> Res<()> {
+        Ok(())
+    }
     fn load_nodes(&mut self, users: &[User], batch: usize) -> Res<()>;
     /// Returns notes on how the load was done.
     fn load_rels(&mut self, follows: &[Follow], batch: usize) -> Res<Vec<String>>;

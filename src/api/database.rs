@@ -131,6 +131,33 @@ impl Database {
         self.shared.checkpoint()
     }
 
+    /// Imports node and relationship CSV files (see docs/import.md) as one commit, written
+    /// as a new base image (a database directory) so that it is durable when this returns,
+    /// without going through the log. Any error (a bad row, a duplicate or unknown id, a
+    /// missing file) changes nothing and names the file and line.
+    pub fn import(&self, spec: &crate::import::ImportSpec) -> Result<crate::import::ImportStats> {
+        self.import_with_progress(spec, &mut |_| {})
+    }
+
+    /// `import`, calling `progress` every 65,536 rows and at the end of each file.
+    pub fn import_with_progress(
+        &self,
+        spec: &crate::import::ImportSpec,
+        progress: &mut dyn FnMut(&crate::import::Progress),
+    ) -> Result<crate::import::ImportStats> {
+        if self.shared.options.access_mode == AccessMode::ReadOnly {
+            return Err(Error::read_only(
+                "import needs a database opened read-write; this one is read-only",
+            ));
+        }
+        crate::import::run(
+            &self.shared.txns,
+            self.shared.checkpointer.as_deref(),
+            spec,
+            progress,
+        )
+    }
+
     fn from_parts(options: &Options, txns: TxnManager, dir: Option<Arc<DbDir>>) -> Database {
         Database {
             shared: Arc::new(DbShared {

@@ -41,7 +41,8 @@ pub const ENTRY_LEN: usize = 32;
 /// Offset of the header checksum.
 pub const CRC_AT: usize = 56;
 
-/// Section kinds, in the order the writer emits them.
+/// Section kinds. Readers find sections through the table, so the order in the file is free
+/// (the writer emits each heap before its offsets).
 pub mod kind {
     pub const CATALOG: u32 = 1;
     pub const NODE_FLAGS: u32 = 2;

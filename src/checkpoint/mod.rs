@@ -133,6 +133,70 @@ impl Checkpointer {
         outcome
     }
 
+    /// Holds off checkpoints (for `image_at`). Take it before the commit lock, as `run` does.
+    pub fn exclusive(&self) -> std::sync::MutexGuard<'_, ()> {
+        self.busy.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Makes the graph as of `ts` the database's durable state without logging it (bulk
+    /// import): steps 1, 2, 4, 5 and 6 of a checkpoint at snapshot `ts`. The caller holds
+    /// `exclusive` and the commit lock, every commit up to `ts - 1` has published, and the
+    /// graph holds the versions of commit `ts` (stamped `ts`, not yet published). On `Err`
+    /// the commit is not durable (after a failed manifest switch, the database refuses writes
+    /// until reopened, and reopening finds the state before or after `ts`, both complete).
+    pub fn image_at(
+        &self,
+        _exclusive: &std::sync::MutexGuard<'_, ()>,
+        ts: u64,
+    ) -> Result<CheckpointInfo> {
+        let started = Instant::now();
+        let io = Arc::clone(self.dir.io());
+        let n = self.dir.take_number();
+        let wal_name = dir::wal_name(n);
+        let wal_path = self.dir.path(&wal_name);
+        wal::create(&*io, &wal_path)?;
+        dir::sync_dir(&*io, self.dir.root())?;
+        let mut with_new = self.dir.manifest();
+        with_new.wals.push(wal_name.clone());
+        self.poison_on_error(self.dir.install_manifest(with_new))?;
+        // Commits after `ts` go to the new log; every earlier one is in the earlier logs.
+        self.wal.rotate(&*io, &wal_path)?;
+        let graph = Arc::clone(self.txns.graph());
+        let defs = definition_changes(&graph);
+        let base_name = dir::base_name(n);
+        let t = Instant::now();
+        let written = write::write_base(
+            &*io,
+            &self.dir.path(&base_name),
+            &graph,
+            ts,
+            &defs,
+            &self.cancel,
+        )?;
+        if std::env::var_os("GRAPHDB_TRACE_IMPORT").is_some() {
+            eprintln!(
+                "graphdb import: base image of {} bytes written and synced in {:?}",
+                written.bytes,
+                t.elapsed()
+            );
+        }
+        self.poison_on_error(self.dir.install_manifest(Manifest {
+            base: Some(base_name.clone()),
+            wals: vec![wal_name],
+        }))?;
+        let (removed, kept) = self.dir.remove_unneeded();
+        Ok(CheckpointInfo {
+            ts,
+            base: base_name,
+            bytes: written.bytes,
+            nodes: written.header.live_nodes,
+            relationships: written.header.live_rels,
+            removed,
+            kept,
+            took: started.elapsed(),
+        })
+    }
+
     /// A step whose failure leaves the durable manifest uncertain: refuse writes.
     fn poison_on_error<T>(&self, r: Result<T>) -> Result<T> {
         r.map_err(|e| {

@@ -46,8 +46,12 @@ pub fn write_base(
         .open(&tmp, OpenMode::CreateTruncate)
         .map_err(|e| Error::io(format!("creating {}", tmp.display()), &e))?;
     let outcome = write_into(&*file, &tmp, graph, snapshot, catalog, cancel).and_then(|w| {
+        let t = std::time::Instant::now();
         file.sync_all()
             .map_err(|e| Error::io(format!("syncing {}", tmp.display()), &e))?;
+        if std::env::var_os("GRAPHDB_TRACE_IMPORT").is_some() {
+            eprintln!("graphdb import: base image fsync took {:?}", t.elapsed());
+        }
         drop(file);
         io.rename(&tmp, dest)
             .map_err(|e| Error::io(format!("renaming {} into place", dest.display()), &e))?;
@@ -162,6 +166,112 @@ fn section(out: &mut Out, k: u32, bytes: &[u8]) -> Result<()> {
     Ok(())
 }
 
+/// Writes `N` fixed-width sections in one visit per entity: section `i` holds `widths[i]`
+/// bytes per entity, so its place in the file is known up front and each chunk of every
+/// column is written straight to it (`f` appends entity `id`'s value to each column).
+fn columns_pass<const N: usize>(
+    out: &mut Out,
+    kinds: [u32; N],
+    widths: [u64; N],
+    graph: &Graph,
+    total: u64,
+    cancel: &AtomicBool,
+    mut f: impl FnMut(&GraphData, u64, &mut [Vec<u8>; N]),
+) -> Result<()> {
+    out.flush()?;
+    let mut at = [0u64; N];
+    let mut crc = [0u32; N];
+    let mut end = out.pos;
+    for i in 0..N {
+        let start = end.div_ceil(8) * 8;
+        if start > end {
+            write_at(out, &[0u8; 8][..(start - end) as usize], end)?;
+        }
+        at[i] = start;
+        end = start + widths[i] * total;
+    }
+    let starts = at;
+    let mut bufs: [Vec<u8>; N] = std::array::from_fn(|_| Vec::new());
+    let mut i = 0u64;
+    while i < total {
+        if cancel.load(Ordering::Relaxed) {
+            return Err(cancelled());
+        }
+        let stop = (i + CHUNK as u64).min(total);
+        {
+            let g = graph.read();
+            for id in i..stop {
+                f(&g, id, &mut bufs);
+            }
+        }
+        for k in 0..N {
+            write_at(out, &bufs[k], at[k])?;
+            crc[k] = crc32c::crc32c_append(crc[k], &bufs[k]);
+            at[k] += bufs[k].len() as u64;
+            bufs[k].clear();
+        }
+        i = stop;
+    }
+    for k in 0..N {
+        out.sections.push(Section {
+            kind: kinds[k],
+            offset: starts[k],
+            len: at[k] - starts[k],
+            crc: crc[k],
+        });
+    }
+    out.pos = end;
+    Ok(())
+}
+
+fn write_at(out: &Out, bytes: &[u8], at: u64) -> Result<()> {
+    vfs::write_all_at(out.file, bytes, at)
+        .map_err(|e| Error::io(format!("writing {}", out.path.display()), &e))
+}
+
+fn cancelled() -> Error {
+    Error::new(
+        ErrorKind::Interrupted,
+        "the checkpoint was cancelled because the database is closing",
+    )
+}
+
+/// Writes a variable-length heap section `data_kind` (entity `id`'s bytes appended by `f`)
+/// in one pass, then its offsets section `offsets_kind` (u64 per entity, plus the total, in
+/// units of `unit` bytes: 1 for property heaps, the id width for label and adjacency lists) from
+/// offsets collected on the way: each entity is visited once, not once per section. The
+/// loader finds sections through the table, so their order in the file is free.
+fn heap_pass(
+    out: &mut Out,
+    (offsets_kind, data_kind): (u32, u32),
+    graph: &Graph,
+    total: u64,
+    unit: u64,
+    cancel: &AtomicBool,
+    mut f: impl FnMut(&GraphData, u64, &mut Vec<u8>),
+) -> Result<()> {
+    let mut offsets = Vec::with_capacity(usize::try_from(total).unwrap_or(0).saturating_add(1));
+    let mut at = 0u64;
+    pass(out, data_kind, graph, total, cancel, |g, id, b| {
+        offsets.push(at);
+        let before = b.len();
+        f(g, id, b);
+        at += (b.len() - before) as u64 / unit;
+    })?;
+    offsets.push(at);
+    out.begin(offsets_kind)?;
+    let mut chunk = Vec::with_capacity(CHUNK * 8);
+    for part in offsets.chunks(CHUNK) {
+        chunk.clear();
+        for o in part {
+            chunk.extend_from_slice(&o.to_le_bytes());
+        }
+        out.put(&chunk)?;
+    }
+    out.end();
+    Ok(())
+}
+
 fn write_into(
     file: &dyn IoFile,
     path: &Path,
@@ -209,24 +319,12 @@ fn write_into(
         },
     )?;
     h.live_nodes = live;
-    let mut at = 0u64;
-    pass(
+    heap_pass(
         &mut out,
-        kind::NODE_LABEL_OFFSETS,
+        (kind::NODE_LABEL_OFFSETS, kind::NODE_LABELS),
         graph,
         node_slots,
-        cancel,
-        |g, id, b| {
-            b.extend_from_slice(&at.to_le_bytes());
-            at += g.node(id, vis).map_or(0, |n| n.labels.len() as u64);
-        },
-    )?;
-    close_offsets(&mut out, at)?;
-    pass(
-        &mut out,
-        kind::NODE_LABELS,
-        graph,
-        node_slots,
+        4,
         cancel,
         |g, id, b| {
             if let Some(n) = g.node(id, vis) {
@@ -236,29 +334,12 @@ fn write_into(
             }
         },
     )?;
-    let mut scratch = Vec::new();
-    let mut at = 0u64;
-    pass(
+    heap_pass(
         &mut out,
-        kind::NODE_PROP_OFFSETS,
+        (kind::NODE_PROP_OFFSETS, kind::NODE_PROPS),
         graph,
         node_slots,
-        cancel,
-        |g, id, b| {
-            b.extend_from_slice(&at.to_le_bytes());
-            if let Some(n) = g.node(id, vis) {
-                scratch.clear();
-                codec::encode_props(&mut scratch, &n.props);
-                at += scratch.len() as u64;
-            }
-        },
-    )?;
-    close_offsets(&mut out, at)?;
-    pass(
-        &mut out,
-        kind::NODE_PROPS,
-        graph,
-        node_slots,
+        1,
         cancel,
         |g, id, b| {
             if let Some(n) = g.node(id, vis) {
@@ -268,74 +349,36 @@ fn write_into(
     )?;
 
     let mut live = 0u64;
-    pass(
+    columns_pass(
         &mut out,
-        kind::REL_FLAGS,
+        [
+            kind::REL_FLAGS,
+            kind::REL_START,
+            kind::REL_END,
+            kind::REL_TYPE,
+        ],
+        [1, 8, 8, 4],
         graph,
         rel_slots,
         cancel,
-        |g, id, b| {
-            let l = g.rel(id, vis).is_some();
+        |g, id, [flags, starts, ends, types]| {
+            let (l, s, e, t) = g
+                .rel(id, vis)
+                .map_or((0u8, 0, 0, 0), |(r, _)| (1, r.start, r.end, r.rel_type));
             live += u64::from(l);
-            b.push(u8::from(l));
+            flags.push(l);
+            starts.extend_from_slice(&s.to_le_bytes());
+            ends.extend_from_slice(&e.to_le_bytes());
+            types.extend_from_slice(&t.to_le_bytes());
         },
     )?;
     h.live_rels = live;
-    pass(
+    heap_pass(
         &mut out,
-        kind::REL_START,
+        (kind::REL_PROP_OFFSETS, kind::REL_PROPS),
         graph,
         rel_slots,
-        cancel,
-        |g, id, b| {
-            let v = g.rel(id, vis).map_or(0, |(e, _)| e.start);
-            b.extend_from_slice(&v.to_le_bytes());
-        },
-    )?;
-    pass(
-        &mut out,
-        kind::REL_END,
-        graph,
-        rel_slots,
-        cancel,
-        |g, id, b| {
-            let v = g.rel(id, vis).map_or(0, |(e, _)| e.end);
-            b.extend_from_slice(&v.to_le_bytes());
-        },
-    )?;
-    pass(
-        &mut out,
-        kind::REL_TYPE,
-        graph,
-        rel_slots,
-        cancel,
-        |g, id, b| {
-            let v = g.rel(id, vis).map_or(0, |(e, _)| e.rel_type);
-            b.extend_from_slice(&v.to_le_bytes());
-        },
-    )?;
-    let mut at = 0u64;
-    pass(
-        &mut out,
-        kind::REL_PROP_OFFSETS,
-        graph,
-        rel_slots,
-        cancel,
-        |g, id, b| {
-            b.extend_from_slice(&at.to_le_bytes());
-            if let Some((_, r)) = g.rel(id, vis) {
-                scratch.clear();
-                codec::encode_props(&mut scratch, &r.props);
-                at += scratch.len() as u64;
-            }
-        },
-    )?;
-    close_offsets(&mut out, at)?;
-    pass(
-        &mut out,
-        kind::REL_PROPS,
-        graph,
-        rel_slots,
+        1,
         cancel,
         |g, id, b| {
             if let Some((_, r)) = g.rel(id, vis) {
@@ -360,25 +403,12 @@ fn write_into(
                 list.sort_unstable();
             }
         };
-        let mut at = 0u64;
-        pass(
+        heap_pass(
             &mut out,
-            offsets_kind,
+            (offsets_kind, rels_kind),
             graph,
             node_slots,
-            cancel,
-            |g, id, b| {
-                b.extend_from_slice(&at.to_le_bytes());
-                adjacent(g, id, &mut list);
-                at += list.len() as u64;
-            },
-        )?;
-        close_offsets(&mut out, at)?;
-        pass(
-            &mut out,
-            rels_kind,
-            graph,
-            node_slots,
+            8,
             cancel,
             |g, id, b| {
                 adjacent(g, id, &mut list);
@@ -397,15 +427,4 @@ fn write_into(
         header: h,
         bytes: out.pos,
     })
-}
-
-/// Appends the closing offset (total length) to the offsets section just ended.
-fn close_offsets(out: &mut Out, total: u64) -> Result<()> {
-    let bytes = total.to_le_bytes();
-    out.raw(&bytes)?;
-    if let Some(s) = out.sections.last_mut() {
-        s.len += 8;
-        s.crc = crc32c::crc32c_append(s.crc, &bytes);
-    }
-    Ok(())
 }

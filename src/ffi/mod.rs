@@ -19,6 +19,7 @@
 
 mod connection;
 mod database;
+mod import;
 mod params;
 mod result;
 mod shared;
@@ -31,6 +32,7 @@ use std::ffi::c_char;
 
 pub use connection::*;
 pub use database::*;
+pub use import::*;
 pub use params::*;
 pub use result::*;
 pub use status::graphdb_status;

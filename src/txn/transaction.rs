@@ -210,6 +210,49 @@ impl TxnManager {
         f(*last)
     }
 
+    /// A commit made outside any transaction (bulk import): runs `install(ts)` with the next
+    /// timestamp while no commit can take one and every earlier one has published. `install`
+    /// must put versions stamped `ts` in the graph (invisible until published) and make them
+    /// durable itself; on `Ok` the timestamp is taken and published with a summary that
+    /// conflicts with every serializable transaction that began before it (it may have read
+    /// anything), on `Err` nothing is taken and `install` must have left the graph as it was.
+    pub fn commit_external<R>(&self, install: impl FnOnce(u64) -> Result<R>) -> Result<R> {
+        if self.read_only {
+            return Err(Error::read_only(
+                "the database was opened read-only; reopen it with access_mode=read_write to \
+                 import",
+            ));
+        }
+        let mut last = lock(&self.commit_lock);
+        drop(self.wait_publish_turn(*last + 1));
+        if let Some(why) = self.poison_message() {
+            return Err(Error::new(
+                ErrorKind::Io,
+                format!(
+                    "the database refuses writes after an I/O failure ({why}); reopen the \
+                     database to recover"
+                ),
+            ));
+        }
+        let ts = *last + 1;
+        let r = install(ts)?;
+        *last = ts;
+        lock(&self.recent).push_back(CommitSummary {
+            ts,
+            bulk_import: true,
+            ..CommitSummary::default()
+        });
+        let turn = self.wait_publish_turn(ts);
+        {
+            let registry = lock(&self.registry);
+            self.published.store(ts, Ordering::Release);
+            let horizon = registry.oldest_validating().map_or(ts, |o| o.min(ts));
+            lock(&self.recent).retain(|s| s.ts > horizon);
+        }
+        self.end_publish_turn(turn);
+        Ok(r)
+    }
+
     /// Blocks until every commit before `ts` has published; the caller publishes `ts` and
     /// then calls `end_publish_turn`.
     pub(super) fn wait_publish_turn(&self, ts: u64) -> std::sync::MutexGuard<'_, ()> {

@@ -87,11 +87,16 @@ pub struct CommitSummary {
     pub rels_created_or_deleted: bool,
     /// `(label, key, value)` a node entered or left, for indexed pairs.
     pub index: Vec<(LabelId, KeyId, Value)>,
+    /// A bulk import: it may change anything read before it.
+    pub bulk_import: bool,
 }
 
 impl ReadSet {
     /// Why `summary` invalidates these reads, if it does.
     pub fn invalidated_by(&self, s: &CommitSummary) -> Option<String> {
+        if s.bulk_import {
+            return Some("the graph, which a bulk import changed".to_owned());
+        }
         if let Some(n) = s.nodes.iter().find(|n| self.nodes.contains(n)) {
             return Some(format!("node {n}, which it read"));
         }
@@ -146,6 +151,7 @@ mod tests {
             nodes_created_or_deleted: true,
             rels_created_or_deleted: true,
             index: vec![(7, 1, Value::Int(3))],
+            bulk_import: false,
         };
         r.index.push((7, 1, KeyRange::eq(Value::Int(5))));
         assert_eq!(r.invalidated_by(&unrelated), None);
@@ -164,6 +170,10 @@ mod tests {
             },
             CommitSummary {
                 index: vec![(7, 1, Value::Float(5.0))],
+                ..Default::default()
+            },
+            CommitSummary {
+                bulk_import: true,
                 ..Default::default()
             },
         ] {
