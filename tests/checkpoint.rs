@@ -397,6 +397,106 @@ fn bad_base_images_and_manifests_are_refused_clearly() {
     println!("bad input: missing base, newer base format, garbage and empty base all refused");
 }
 
+/// The section `kind` of a base image: its offset and length, and the offset of its table
+/// entry (format described in src/checkpoint/format.rs).
+fn section(img: &[u8], kind: u32) -> (usize, usize, usize) {
+    let u32_at = |at: usize| u32::from_le_bytes(img[at..at + 4].try_into().unwrap());
+    let u64_at = |at: usize| u64::from_le_bytes(img[at..at + 8].try_into().unwrap()) as usize;
+    let count = u32_at(12) as usize;
+    (0..count)
+        .map(|i| 64 + i * 32)
+        .find(|&e| u32_at(e) == kind)
+        .map(|e| (u64_at(e + 8), u64_at(e + 16), e))
+        .unwrap()
+}
+
+/// Re-seals a base image after an edit of section `kind`: its checksum, then the header's.
+fn reseal(img: &mut [u8], kind: u32) {
+    let (off, len, entry) = section(img, kind);
+    let crc = crc32c::crc32c(&img[off..off + len]);
+    img[entry + 24..entry + 28].copy_from_slice(&crc.to_le_bytes());
+    let count = u32::from_le_bytes(img[12..16].try_into().unwrap()) as usize;
+    let h = crc32c::crc32c_append(crc32c::crc32c(&img[..56]), &img[64..64 + count * 32]);
+    img[56..60].copy_from_slice(&h.to_le_bytes());
+}
+
+/// Adjacency comes from the image's CSR sections, which group a node's relationships by
+/// type: reopened, expansions still list them in creation order, and adjacency that does
+/// not match the relationship columns (with valid checksums) is CORRUPT, never wrong data.
+#[test]
+fn adjacency_from_the_base_image_keeps_creation_order_and_is_checked() {
+    const OUT_RELS: u32 = 14;
+    const IN_RELS: u32 = 16;
+    let t = tempfile::tempdir().unwrap();
+    let dir: PathBuf = t.path().join("db");
+    let path = dir.to_str().unwrap();
+    let o = opts(&[("checkpoint_wal_bytes", "0")]);
+    let order = |db: &Database| -> Vec<Value> {
+        let r = db
+            .connect()
+            .query("MATCH (a:Hub)-[r]->() RETURN id(r) AS r", &Params::new())
+            .unwrap();
+        r.rows.into_iter().map(|mut row| row.remove(0)).collect()
+    };
+    let db = Database::open(path, &o).unwrap();
+    // Types interned X (0) then W (1): on disk the hub's list is X 0, X 3, W 2, W 4.
+    run(&db, "CREATE (h:Hub)-[:X]->(:T), (h)<-[:X]-(:T)");
+    run(&db, "MATCH (h:Hub) CREATE (h)-[:W]->(:T)");
+    run(&db, "MATCH (h:Hub) CREATE (h)-[:X]->(:T)");
+    run(&db, "MATCH (h:Hub) CREATE (h)-[:W]->(:T)");
+    let before = order(&db);
+    assert_eq!(before.len(), 4);
+    db.checkpoint().unwrap();
+    let expected = dump(&db);
+    drop(db);
+    let db = Database::open(path, &o).unwrap();
+    assert_eq!(order(&db), before, "creation order after the reopen");
+    assert_eq!(dump(&db), expected);
+    drop(db);
+
+    let base = dir.join(files(&dir, "base-").remove(0));
+    let pristine = std::fs::read(&base).unwrap();
+    let (off, len, _) = section(&pristine, OUT_RELS);
+    // The hub (node 0) lists its four first, then the node of relationship 1 its one.
+    assert_eq!(len, 5 * 8, "five relationships");
+    let entry = |img: &mut Vec<u8>, kind: u32, i: usize, v: u64| {
+        let (off, _, _) = section(img, kind);
+        img[off + i * 8..off + i * 8 + 8].copy_from_slice(&v.to_le_bytes());
+        reseal(img, kind);
+    };
+    let first = u64::from_le_bytes(pristine[off..off + 8].try_into().unwrap());
+    let second = u64::from_le_bytes(pristine[off + 8..off + 16].try_into().unwrap());
+    let mut cases: Vec<(&str, Vec<u8>)> = Vec::new();
+    let mut img = pristine.clone();
+    entry(&mut img, OUT_RELS, 1, first);
+    cases.push(("a relationship listed twice", img));
+    let mut img = pristine.clone();
+    entry(&mut img, OUT_RELS, 0, 1_000_000);
+    cases.push(("a relationship id out of range", img));
+    let mut img = pristine.clone();
+    // The hub's incoming relationship (id 1) listed as outgoing in place of another.
+    entry(&mut img, OUT_RELS, 1, 1);
+    cases.push(("another node's relationship", img));
+    let mut img = pristine.clone();
+    entry(&mut img, IN_RELS, 0, second);
+    cases.push(("an incoming entry that is not the node's", img));
+    for (what, img) in cases {
+        std::fs::write(&base, &img).unwrap();
+        let e = Database::open(path, &o)
+            .err()
+            .unwrap_or_else(|| panic!("{what}: opened"));
+        assert_eq!(e.kind(), ErrorKind::Corrupt, "{what}: {e}");
+        assert!(
+            e.message().contains("adjacency") && e.message().contains("offset"),
+            "{what}: {e}"
+        );
+    }
+    std::fs::write(&base, &pristine).unwrap();
+    let db = Database::open(path, &o).unwrap();
+    assert_eq!(dump(&db), expected);
+    println!("adjacency: creation order kept; 4 inconsistent adjacency images refused");
+}
+
 #[test]
 fn bit_flips_in_a_base_image_give_corrupt_or_the_right_data() {
     let sim = SimIo::new();

@@ -288,7 +288,7 @@ fn recover(dir: &DbDir, graph: &Graph, truncate: bool) -> Result<(u64, Tail)> {
                     dir.path("graphdb.meta").display()
                 )));
             }
-            data.apply(&graph.catalog, ts, &changes).map_err(|e| {
+            data.apply(&graph.catalog, ts, changes).map_err(|e| {
                 Error::corrupt(format!(
                     "replaying {} (commit {ts}): {}",
                     path.display(),

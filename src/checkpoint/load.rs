@@ -6,13 +6,15 @@
 //! must respect. Damage gives `Corrupt` naming the file and the offset; a newer format gives
 //! a clear "newer libgraphdb" error; nothing panics.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::HashMap;
+use std::ops::Range;
 use std::path::Path;
 
 use super::format::{self, kind, kind_name, u32_at, u64_at, Header};
 use super::mmap;
 use crate::error::{Error, ErrorKind, Result};
-use crate::storage::graph::{NodeData, NodeEntry, RelData, RelEntry, Version};
+use crate::storage::graph::{NodeData, NodeEntry, RelData, RelEntry, Version, VersionChain};
+use crate::storage::id_set::IdSet;
 use crate::storage::{Change, Graph, LabelId, NodeId};
 use crate::vfs::IoFile;
 use crate::wal::codec;
@@ -49,8 +51,22 @@ struct Columns<'a> {
     labels: &'a [u8],
     noffs: &'a [u8],
     nprops: &'a [u8],
+    out_offs: &'a [u8],
+    out_rels: &'a [u8],
+    in_offs: &'a [u8],
+    in_rels: &'a [u8],
     labels_known: u64,
     types_known: u64,
+}
+
+/// What one chunk of node decoding found.
+#[derive(Default)]
+struct NodePart {
+    live: u64,
+    /// Outgoing and incoming adjacency entries.
+    out: u64,
+    inc: u64,
+    by_label: HashMap<LabelId, Vec<NodeId>>,
 }
 
 /// A checked view of an image's bytes.
@@ -193,6 +209,12 @@ impl<'a> Image<'a> {
                 _ => {}
             }
         }
+        // Adjacency entries are u64 relationship ids.
+        for k in [kind::OUT_RELS, kind::IN_RELS] {
+            if self.sections[k as usize].1 % 8 != 0 {
+                return Err(self.bad_in(k, "a ragged length"));
+            }
+        }
         Ok(())
     }
 
@@ -235,7 +257,7 @@ impl<'a> Image<'a> {
                 Change::DefineLabel(..) | Change::DefineRelType(..) | Change::DefineKey(..)
             )
         });
-        data.apply(&graph.catalog, ts, &names)
+        data.apply(&graph.catalog, ts, names)
             .map_err(|e| self.bad_in(kind::CATALOG, e.message()))?;
         let labels_known = graph.catalog.labels.names().len() as u64;
         let types_known = graph.catalog.rel_types.names().len() as u64;
@@ -252,17 +274,22 @@ impl<'a> Image<'a> {
             labels: self.sec(kind::NODE_LABELS),
             noffs: self.sec(kind::NODE_PROP_OFFSETS),
             nprops: self.sec(kind::NODE_PROPS),
+            out_offs: self.sec(kind::OUT_OFFSETS),
+            out_rels: self.sec(kind::OUT_RELS),
+            in_offs: self.sec(kind::IN_OFFSETS),
+            in_rels: self.sec(kind::IN_RELS),
             labels_known,
             types_known,
         };
-        // Relationships first: their endpoints give each node's adjacency capacity. Both
-        // entity kinds decode in parallel chunks, each thread filling its own slice.
+        // Relationships first (node decoding checks the adjacency sections against their
+        // columns' flags). Both entity kinds decode in parallel chunks, each thread filling
+        // its own slice; each node's adjacency comes from the CSR sections, sized exactly.
         let mut rels = Vec::new();
         rels.resize_with(rel_slots, || RelEntry {
             start: 0,
             end: 0,
             rel_type: 0,
-            versions: Vec::new(),
+            versions: VersionChain::Empty,
         });
         let live_rels: u64 = self
             .in_parallel(&mut rels, |first, part| {
@@ -270,24 +297,20 @@ impl<'a> Image<'a> {
             })?
             .into_iter()
             .sum();
-        let mut out_deg = vec![0u32; node_slots];
-        let mut in_deg = vec![0u32; node_slots];
-        for r in rels.iter().filter(|r| !r.versions.is_empty()) {
-            out_deg[r.start as usize] += 1;
-            in_deg[r.end as usize] += 1;
-        }
         let mut nodes = Vec::new();
         nodes.resize_with(node_slots, NodeEntry::default);
         let parts = self.in_parallel(&mut nodes, |first, part| {
-            self.decode_nodes(&cols, first, part, &out_deg, &in_deg)
+            self.decode_nodes(&cols, &rels, first, part)
         })?;
-        drop((out_deg, in_deg));
         let mut live_nodes = 0u64;
+        let mut adjacent = [0u64; 2];
         let mut by_label: HashMap<LabelId, Vec<NodeId>> = HashMap::new();
         // Chunks come in id order, so each label's ids stay ascending.
-        for (live, labelled) in parts {
-            live_nodes += live;
-            for (l, ids) in labelled {
+        for part in parts {
+            live_nodes += part.live;
+            adjacent[0] += part.out;
+            adjacent[1] += part.inc;
+            for (l, ids) in part.by_label {
                 by_label.entry(l).or_default().extend(ids);
             }
         }
@@ -298,20 +321,24 @@ impl<'a> Image<'a> {
                 "the live entity counts disagree with the flags",
             ));
         }
-        for (id, r) in rels.iter().enumerate() {
-            if !r.versions.is_empty() {
-                nodes[r.start as usize].out.push(id as u64);
-                nodes[r.end as usize].inc.push(id as u64);
+        // Each adjacency entry names a live relationship of its own node, at most once per
+        // node (`adjacency` checks both); so as many entries as live relationships means
+        // every relationship is listed exactly once in each direction.
+        for (k, n) in [(kind::OUT_RELS, adjacent[0]), (kind::IN_RELS, adjacent[1])] {
+            if n != live_rels {
+                return Err(self.bad_in(
+                    k,
+                    &format!("{n} entries for {live_rels} live relationships"),
+                ));
             }
         }
         data.nodes = nodes;
         data.rels = rels;
         for (l, ids) in by_label {
-            // Ids arrive ascending: the set is built in one linear pass.
-            data.by_label
-                .insert(l, ids.into_iter().collect::<BTreeSet<_>>());
+            // Ids arrive ascending: the set takes the list as it is.
+            data.by_label.insert(l, IdSet::from_ascending(ids));
         }
-        data.apply(&graph.catalog, ts, &schema)
+        data.apply(&graph.catalog, ts, schema)
             .map_err(|e| self.bad_in(kind::CATALOG, e.message()))?;
         Ok(())
     }
@@ -376,34 +403,39 @@ impl<'a> Image<'a> {
                 start,
                 end,
                 rel_type,
-                versions: vec![Version {
+                versions: VersionChain::one(Version {
                     stamp: ts,
                     data: Some(RelData { props }),
-                }],
+                }),
             };
         }
         Ok(live)
     }
 
-    /// Fills `part` (node slots from `first` on, adjacency lists sized from the degrees);
-    /// returns how many are live and the ids of each label, ascending.
+    /// Fills `part` (node slots from `first` on, with their adjacency); returns how many are
+    /// live, how many adjacency entries they have, and the ids of each label, ascending.
     fn decode_nodes(
         &self,
         c: &Columns,
+        rels: &[RelEntry],
         first: usize,
         part: &mut [NodeEntry],
-        out_deg: &[u32],
-        in_deg: &[u32],
-    ) -> Result<(u64, HashMap<LabelId, Vec<NodeId>>)> {
+    ) -> Result<NodePart> {
         let ts = self.header.ts;
-        let mut live = 0;
-        let mut by_label: HashMap<LabelId, Vec<NodeId>> = HashMap::new();
+        let mut p = NodePart::default();
         for (j, entry) in part.iter_mut().enumerate() {
             let i = first + j;
-            match c.nflags[i] {
-                0 => continue,
-                1 => {}
+            let live = match c.nflags[i] {
+                0 => false,
+                1 => true,
                 _ => return Err(self.bad_in(kind::NODE_FLAGS, &format!("node {i}: bad flag"))),
+            };
+            let out = self.adjacency(c, rels, i, true, live)?;
+            let inc = self.adjacency(c, rels, i, false, live)?;
+            p.out += out.len() as u64;
+            p.inc += inc.len() as u64;
+            if !live {
+                continue;
             }
             let (a, b) = self.range(
                 c.loffs,
@@ -421,19 +453,84 @@ impl<'a> Image<'a> {
                     ));
                 }
                 ls.push(l);
-                by_label.entry(l).or_default().push(i as NodeId);
+                p.by_label.entry(l).or_default().push(i as NodeId);
             }
             let (a, b) = self.range(c.noffs, kind::NODE_PROP_OFFSETS, i, c.nprops.len() as u64)?;
             let props = self.props(kind::NODE_PROPS, &c.nprops[a..b], i)?;
-            entry.versions.push(Version {
+            entry.versions = VersionChain::one(Version {
                 stamp: ts,
                 data: Some(NodeData { labels: ls, props }),
             });
-            entry.out = Vec::with_capacity(out_deg[i] as usize);
-            entry.inc = Vec::with_capacity(in_deg[i] as usize);
-            live += 1;
+            entry.out = out;
+            entry.inc = inc;
+            p.live += 1;
         }
-        Ok((live, by_label))
+        Ok(p)
+    }
+
+    /// Node `i`'s outgoing (or incoming) relationship ids from the CSR sections, ascending
+    /// (the order the store keeps: creation order). Every entry must be a live relationship
+    /// whose start (end) is `i`, none twice; a node that is not live has none.
+    /// `rels` are the decoded relationships (one memory access checks both liveness and the
+    /// endpoint).
+    fn adjacency(
+        &self,
+        c: &Columns,
+        rels: &[RelEntry],
+        i: usize,
+        outgoing: bool,
+        live: bool,
+    ) -> Result<Vec<u64>> {
+        let (offs, list, k) = if outgoing {
+            (c.out_offs, c.out_rels, kind::OUT_RELS)
+        } else {
+            (c.in_offs, c.in_rels, kind::IN_RELS)
+        };
+        let offs_kind = if outgoing {
+            kind::OUT_OFFSETS
+        } else {
+            kind::IN_OFFSETS
+        };
+        let Range { start: a, end: b } = {
+            let (a, b) = self.range(offs, offs_kind, i, list.len() as u64 / 8)?;
+            a..b
+        };
+        if a == b {
+            return Ok(Vec::new());
+        }
+        let bad = || {
+            self.bad_in(
+                k,
+                &format!("node {i} lists a relationship that is not its own, or one twice"),
+            )
+        };
+        if !live {
+            return Err(bad());
+        }
+        let mut ids = Vec::with_capacity(b - a);
+        for e in a..b {
+            let r = u64_at(list, e * 8);
+            let own = usize::try_from(r)
+                .ok()
+                .and_then(|r| rels.get(r))
+                .is_some_and(|re| {
+                    !re.versions.is_empty()
+                        && (if outgoing { re.start } else { re.end }) == i as u64
+                });
+            if !own {
+                return Err(bad());
+            }
+            ids.push(r);
+        }
+        // Grouped by type on disk; the store keeps id order. Strictly ascending after the
+        // sort means no relationship is listed twice.
+        if !ids.windows(2).all(|w| w[0] < w[1]) {
+            ids.sort_unstable();
+            if !ids.windows(2).all(|w| w[0] < w[1]) {
+                return Err(bad());
+            }
+        }
+        Ok(ids)
     }
 
     fn props(&self, k: u32, bytes: &[u8], i: usize) -> Result<crate::storage::PropList> {

@@ -9,11 +9,13 @@
 //! - Adjacency lists and the label index only grow; readers filter them by visibility, so
 //!   concurrent creators of relationships on one node never contend on a version.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::HashMap;
 use std::sync::{RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use super::catalog::Catalog;
+pub use super::chain::VersionChain;
 use super::change::{Change, PropList};
+use super::id_set::IdSet;
 use super::index::{IndexDef, KeyRange, Schema};
 use super::{KeyId, LabelId, NodeId, RelId, TypeId};
 use crate::error::{Error, Result};
@@ -56,7 +58,7 @@ pub struct Version<T> {
 
 #[derive(Debug, Default)]
 pub struct NodeEntry {
-    pub versions: Vec<Version<NodeData>>,
+    pub versions: VersionChain<NodeData>,
     /// Relationships starting here, in creation order.
     pub out: Vec<RelId>,
     /// Relationships ending here, in creation order.
@@ -68,7 +70,7 @@ pub struct RelEntry {
     pub start: NodeId,
     pub end: NodeId,
     pub rel_type: TypeId,
-    pub versions: Vec<Version<RelData>>,
+    pub versions: VersionChain<RelData>,
 }
 
 /// The version that `vis` sees in `chain`, if any (it may be a tombstone).
@@ -85,7 +87,7 @@ pub struct GraphData {
     pub nodes: Vec<NodeEntry>,
     pub rels: Vec<RelEntry>,
     /// Every node that has ever had the label in some version.
-    pub by_label: HashMap<LabelId, BTreeSet<NodeId>>,
+    pub by_label: HashMap<LabelId, IdSet>,
     /// Index and constraint definitions and index contents (see `index`).
     pub schema: Schema,
 }
@@ -168,27 +170,25 @@ impl GraphData {
         Ok(&mut self.nodes[idx])
     }
 
-    /// Recovery: applies one committed transaction's changes at timestamp `ts`.
-    pub fn apply(&mut self, catalog: &Catalog, ts: u64, changes: &[Change]) -> Result<()> {
+    /// Recovery: applies one committed transaction's changes at timestamp `ts`. Takes the
+    /// changes by value: their labels and properties move into the new versions uncopied.
+    pub fn apply(&mut self, catalog: &Catalog, ts: u64, changes: Vec<Change>) -> Result<()> {
         for change in changes {
             match change {
-                Change::DefineLabel(id, name) => catalog.labels.define(*id, name)?,
-                Change::DefineRelType(id, name) => catalog.rel_types.define(*id, name)?,
-                Change::DefineKey(id, name) => catalog.keys.define(*id, name)?,
+                Change::DefineLabel(id, name) => catalog.labels.define(id, &name)?,
+                Change::DefineRelType(id, name) => catalog.rel_types.define(id, &name)?,
+                Change::DefineKey(id, name) => catalog.keys.define(id, &name)?,
                 Change::PutNode { id, labels, props } => {
-                    let data = NodeData {
-                        labels: labels.clone(),
-                        props: props.clone(),
-                    };
-                    self.note_node(*id, &data);
-                    let e = self.ensure_node_slot(*id)?;
+                    let data = NodeData { labels, props };
+                    self.note_node(id, &data);
+                    let e = self.ensure_node_slot(id)?;
                     e.versions.push(Version {
                         stamp: ts,
                         data: Some(data),
                     });
                 }
                 Change::DeleteNode(id) => {
-                    let e = self.ensure_node_slot(*id)?;
+                    let e = self.ensure_node_slot(id)?;
                     e.versions.push(Version {
                         stamp: ts,
                         data: None,
@@ -201,14 +201,15 @@ impl GraphData {
                     end,
                     props,
                 } => {
-                    let idx = usize::try_from(*id).map_err(|_| {
+                    let idx = usize::try_from(id).map_err(|_| {
                         Error::corrupt(format!("relationship id {id} is out of range"))
                     })?;
-                    let data = Some(RelData {
-                        props: props.clone(),
-                    });
+                    let version = Version {
+                        stamp: ts,
+                        data: Some(RelData { props }),
+                    };
                     if idx < self.rels.len() && !self.rels[idx].versions.is_empty() {
-                        self.rels[idx].versions.push(Version { stamp: ts, data });
+                        self.rels[idx].versions.push(version);
                         continue;
                     }
                     if idx >= self.rels.len() {
@@ -216,17 +217,17 @@ impl GraphData {
                             start: 0,
                             end: 0,
                             rel_type: 0,
-                            versions: Vec::new(),
+                            versions: VersionChain::Empty,
                         });
                     }
                     self.rels[idx] = RelEntry {
-                        start: *start,
-                        end: *end,
-                        rel_type: *rel_type,
-                        versions: vec![Version { stamp: ts, data }],
+                        start,
+                        end,
+                        rel_type,
+                        versions: VersionChain::one(version),
                     };
-                    self.ensure_node_slot(*start)?.out.push(*id);
-                    self.ensure_node_slot(*end)?.inc.push(*id);
+                    self.ensure_node_slot(start)?.out.push(id);
+                    self.ensure_node_slot(end)?.inc.push(id);
                 }
                 Change::CreateIndex {
                     name,
@@ -235,8 +236,8 @@ impl GraphData {
                     unique,
                 } => {
                     // Replay is idempotent: the same definition again is a no-op.
-                    if let Some(d) = self.schema.def(name) {
-                        if (d.label, d.key, d.unique) == (*label, *key, *unique) {
+                    if let Some(d) = self.schema.def(&name) {
+                        if (d.label, d.key, d.unique) == (label, key, unique) {
                             continue;
                         }
                         return Err(Error::corrupt(format!(
@@ -244,19 +245,19 @@ impl GraphData {
                         )));
                     }
                     self.add_index(IndexDef {
-                        name: name.clone(),
-                        label: *label,
-                        key: *key,
-                        unique: *unique,
+                        name,
+                        label,
+                        key,
+                        unique,
                         created_ts: ts,
                     });
                 }
                 Change::DropIndex { name } => {
                     // Idempotent: dropping what is already gone is a no-op.
-                    self.schema.remove(name);
+                    self.schema.remove(&name);
                 }
                 Change::DeleteRel(id) => {
-                    let e = self.rel_entry_mut(*id).ok_or_else(|| {
+                    let e = self.rel_entry_mut(id).ok_or_else(|| {
                         Error::corrupt(format!(
                             "the log deletes relationship {id}, which it never created"
                         ))

@@ -5,8 +5,10 @@
 //! property keys are interned to small integers by the `catalog`.
 
 pub mod catalog;
+pub mod chain;
 pub mod change;
 pub mod graph;
+pub mod id_set;
 pub mod index;
 
 pub use catalog::Catalog;

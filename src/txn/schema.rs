@@ -137,7 +137,7 @@ impl TxnManager {
         }
         self.graph
             .write()
-            .apply(&self.graph.catalog, ts, std::slice::from_ref(&change))?;
+            .apply(&self.graph.catalog, ts, vec![change])?;
         self.published.store(ts, Ordering::Release);
         self.end_publish_turn(turn);
         drop(last_ts);
@@ -258,7 +258,7 @@ impl TxnManager {
     ) -> Result<()> {
         let mut seen: BTreeMap<IndexKey, Vec<NodeId>> = BTreeMap::new();
         if let Some(ids) = g.by_label.get(&l) {
-            for &id in ids {
+            for id in ids.iter() {
                 let Some(d) = committed(g, id) else { continue };
                 if d.labels.binary_search(&l).is_err() {
                     continue;

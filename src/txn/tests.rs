@@ -457,27 +457,61 @@ fn a_commit_that_panics_gives_up_its_turn_instead_of_hanging_later_commits() {
 /// `MATCH (c:Counter) SET c.v = c.v + 1` find no node and silently do nothing.
 #[test]
 fn version_gc_keeps_what_late_snapshots_see() {
-    use crate::storage::graph::{Version, UNCOMMITTED};
+    use crate::storage::graph::{Version, VersionChain, UNCOMMITTED};
     let v = |stamp: u64, data: i32| Version {
         stamp,
         data: Some(data),
     };
     // Committer at ts 10 saw no running snapshot; commits 11 and 12 followed, and a
     // transaction that began between them holds snapshot 11.
-    let mut chain = vec![v(4, 0), v(10, 1), v(11, 2), v(12, 3)];
+    let mut chain = VersionChain::from(vec![v(4, 0), v(10, 1), v(11, 2), v(12, 3)]);
     transaction::trim_chain(&mut chain, &[], 10);
     let stamps: Vec<u64> = chain.iter().map(|v| v.stamp).collect();
     assert_eq!(stamps, vec![10, 11, 12]);
     // A running snapshot below the floor keeps its version too; older ones go.
-    let mut chain = vec![v(2, 0), v(4, 1), v(6, 2), v(10, 3)];
+    let mut chain = VersionChain::from(vec![v(2, 0), v(4, 1), v(6, 2), v(10, 3)]);
     transaction::trim_chain(&mut chain, &[5], 10);
     let stamps: Vec<u64> = chain.iter().map(|v| v.stamp).collect();
     assert_eq!(stamps, vec![4, 10]);
     // An uncommitted head always stays.
-    let mut chain = vec![v(2, 0), v(3, 1), v(UNCOMMITTED | 9, 2)];
+    let mut chain = VersionChain::from(vec![v(2, 0), v(3, 1), v(UNCOMMITTED | 9, 2)]);
     transaction::trim_chain(&mut chain, &[], 3);
     let stamps: Vec<u64> = chain.iter().map(|v| v.stamp).collect();
     assert_eq!(stamps, vec![3, UNCOMMITTED | 9]);
+}
+
+/// GC over the inline chain's three forms: nothing to do on an empty chain, a lone committed
+/// version stays inline, a chain trimmed to one version goes back inline, and a deletion left
+/// alone drops the whole chain.
+#[test]
+fn version_gc_over_empty_single_and_many_version_chains() {
+    use crate::storage::graph::{Version, VersionChain, UNCOMMITTED};
+    let v = |stamp: u64, data: Option<i32>| Version { stamp, data };
+    let mut empty: VersionChain<i32> = VersionChain::Empty;
+    transaction::trim_chain(&mut empty, &[1], 5);
+    assert!(empty.is_empty());
+
+    let mut one = VersionChain::one(v(3, Some(1)));
+    transaction::trim_chain(&mut one, &[], 10);
+    assert!(matches!(one, VersionChain::One(_)));
+    assert_eq!(one[0].stamp, 3);
+
+    let mut many = VersionChain::from(vec![v(1, Some(0)), v(2, Some(1)), v(3, Some(2))]);
+    transaction::trim_chain(&mut many, &[], 10);
+    assert!(matches!(many, VersionChain::One(_)), "{many:?}");
+    assert_eq!(many[0].data, Some(2));
+    // A later update grows it again; an uncommitted head is never trimmed.
+    many.push(v(UNCOMMITTED | 4, Some(3)));
+    transaction::trim_chain(&mut many, &[], 10);
+    assert_eq!(many.len(), 2);
+
+    let mut deleted = VersionChain::from(vec![v(1, Some(0)), v(2, None)]);
+    transaction::trim_chain(&mut deleted, &[], 10);
+    assert!(matches!(deleted, VersionChain::Empty));
+    // A running snapshot that still sees the live version keeps both.
+    let mut deleted = VersionChain::from(vec![v(1, Some(0)), v(2, None)]);
+    transaction::trim_chain(&mut deleted, &[1], 10);
+    assert_eq!(deleted.len(), 2);
 }
 
 #[test]

@@ -24,8 +24,8 @@ use super::validation::{CommitSummary, NameKind, ReadSet};
 use super::{Isolation, TxnKind};
 use crate::error::{Error, ErrorKind, Result};
 use crate::storage::graph::{
-    prop_get, prop_set, visible, GraphData, NodeData, RelData, RelEntry, Version, Visibility,
-    UNCOMMITTED,
+    prop_get, prop_set, visible, GraphData, NodeData, RelData, RelEntry, Version, VersionChain,
+    Visibility, UNCOMMITTED,
 };
 use crate::storage::index::{key_cmp, show_value, KeyRange};
 use crate::storage::{Change, Direction, Graph, KeyId, LabelId, NodeId, PropList, RelId, TypeId};
@@ -347,7 +347,7 @@ impl Registry {
 /// committed ones). `floor` covers transactions that begin after `snapshots` was read: they
 /// take a snapshot of at least the timestamp published then, and `floor` must be that
 /// timestamp. A deletion that is the only thing left drops the whole chain.
-pub(super) fn trim_chain<T>(chain: &mut Vec<Version<T>>, snapshots: &[u64], floor: u64) {
+pub(super) fn trim_chain<T>(chain: &mut VersionChain<T>, snapshots: &[u64], floor: u64) {
     let committed = |v: &Version<T>| v.stamp < UNCOMMITTED;
     let mut keep: Vec<bool> = chain
         .iter()
@@ -618,7 +618,6 @@ impl Transaction {
         };
         candidates
             .iter()
-            .copied()
             .filter(|&id| {
                 g.node(id, self.vis)
                     .is_some_and(|n| n.labels.binary_search(&label).is_ok())
@@ -1208,10 +1207,10 @@ impl Transaction {
         self.check_unique_write(&g, id, None, &data)?;
         g.note_node(id, &data);
         g.nodes.push(crate::storage::graph::NodeEntry {
-            versions: vec![Version {
+            versions: VersionChain::one(Version {
                 stamp: self.vis.own,
                 data: Some(data),
-            }],
+            }),
             out: Vec::new(),
             inc: Vec::new(),
         });
@@ -1263,10 +1262,10 @@ impl Transaction {
             start,
             end,
             rel_type,
-            versions: vec![Version {
+            versions: VersionChain::one(Version {
                 stamp: self.vis.own,
                 data: Some(RelData { props }),
-            }],
+            }),
         });
         if let Some(e) = g.node_entry_mut(start) {
             e.out.push(id);
