@@ -6,6 +6,7 @@ use std::sync::MutexGuard;
 use super::parse::{Batch, NEW};
 use crate::checkpoint::Checkpointer;
 use crate::error::{Error, ErrorKind, Result};
+use crate::storage::chain::VersionChain;
 use crate::storage::graph::{visible, GraphData, NodeEntry, Version};
 use crate::storage::NodeId;
 use crate::txn::TxnManager;
@@ -126,10 +127,10 @@ fn place(g: &mut GraphData, batch: Batch, ts: u64) -> (u64, u64) {
         let id = first_node + i as u64;
         g.note_node(id, &d);
         g.nodes.push(NodeEntry {
-            versions: vec![Version {
+            versions: VersionChain::one(Version {
                 stamp: ts,
                 data: Some(d),
-            }],
+            }),
             out: Vec::new(),
             inc: Vec::new(),
         });
@@ -151,7 +152,7 @@ fn place(g: &mut GraphData, batch: Batch, ts: u64) -> (u64, u64) {
         let id = first_rel + i as u64;
         r.start = resolve(r.start, first_node);
         r.end = resolve(r.end, first_node);
-        for v in &mut r.versions {
+        for v in r.versions.iter_mut() {
             v.stamp = ts;
         }
         g.nodes[r.start as usize].out.push(id);

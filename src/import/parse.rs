@@ -12,6 +12,7 @@ use super::header::{self, Column, PropType};
 use super::spec::{IdType, ImportSpec};
 use super::{Phase, Progress};
 use crate::error::{Error, Result};
+use crate::storage::chain::VersionChain;
 use crate::storage::graph::{prop_get, NodeData, RelData, RelEntry, Version, Visibility};
 use crate::storage::{Graph, KeyId, LabelId, NodeId, PropList};
 use crate::value::Value;
@@ -713,10 +714,10 @@ fn read_rels(src: &mut Source, ctx: &RelCtx, out: &mut Vec<RelEntry>) -> Result<
             start: ends[0],
             end: ends[1],
             rel_type: ctx.rel_type,
-            versions: vec![Version {
+            versions: VersionChain::one(Version {
                 stamp: 0,
                 data: Some(RelData { props }),
-            }],
+            }),
         });
     }
     Ok(())
@@ -806,7 +807,7 @@ fn existing_ids(graph: &Graph, vis: Visibility, space: &str, key: &str, t: IdTyp
     let Some(members) = g.by_label.get(&label) else {
         return ids;
     };
-    for &id in members {
+    for id in members.iter() {
         let Some(n) = g.node(id, vis) else { continue };
         if n.labels.binary_search(&label).is_err() {
             continue;

@@ -342,10 +342,18 @@ impl PropIndex {
                 _ => groups.push((IndexKey(v.clone()), vec![id])),
             }
         }
-        // Keys arrive sorted and distinct: `collect` builds the map in one linear pass.
-        PropIndex {
-            map: groups.into_iter().collect(),
-        }
+        // Keys arrive sorted and distinct: `collect` builds the ordered set in one linear
+        // pass, and the hash map is sized once.
+        let mut ids = rustc_hash::FxHashMap::default();
+        ids.reserve(groups.len());
+        let order = groups
+            .into_iter()
+            .map(|(k, list)| {
+                ids.insert(EqKey(k.0.clone()), list);
+                k
+            })
+            .collect();
+        PropIndex { ids, order }
     }
 
     fn insert(&mut self, v: &Value, id: NodeId) {
