@@ -632,15 +632,20 @@ mod tests {
             by_insert.insert(v, *id);
         }
         let bulk = PropIndex::build(entries);
+        // Keys in index order with their ids (the ids through the hash map).
         let flat = |p: &PropIndex| -> Vec<(String, Vec<NodeId>)> {
-            p.map
+            p.order
                 .iter()
-                .map(|(k, ids)| (format!("{:?}", class(&k.0)), ids.clone()))
+                .map(|k| {
+                    let ids = p.ids.get(&EqKey(k.0.clone())).cloned().unwrap_or_default();
+                    (format!("{:?}", class(&k.0)), ids)
+                })
                 .collect()
         };
         assert_eq!(flat(&bulk), flat(&by_insert));
         assert_eq!(bulk.key_count(), by_insert.key_count());
-        for (a, b) in bulk.map.keys().zip(by_insert.map.keys()) {
+        assert_eq!(bulk.order.len(), bulk.ids.len());
+        for (a, b) in bulk.order.iter().zip(by_insert.order.iter()) {
             assert_eq!(key_cmp(&a.0, &b.0), Ordering::Equal);
         }
         let three = KeyRange {
