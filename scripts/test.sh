@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Every check and test suite of the project, in every language. For now: formatting, lints,
 # the release build, all Rust tests (unit, integration, the C API tests in tests/c, the header
-# check), the C quickstart, and the C examples built through the CMake package under CTest. Go, Java and C++ binding suites join here when they land.
+# check), the graphdb-import command line, the C quickstart, and the C examples built through the CMake package under CTest. Go, Java and C++ binding suites join here when they land.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -10,8 +10,8 @@ step() { printf '\n==> %s\n' "$*"; }
 step "cargo fmt --check"
 cargo fmt --check
 
-step "cargo clippy --all-targets -- -D warnings"
-cargo clippy --all-targets -- -D warnings
+step "cargo clippy --all-targets --all-features -- -D warnings"
+cargo clippy --all-targets --all-features -- -D warnings
 
 step "cargo build --release"
 cargo build --release
@@ -20,6 +20,24 @@ cargo build --release
 # (crash loops, concurrency) run far faster optimized, which keeps CI well inside its budget.
 step "cargo test --release"
 cargo test --release
+
+# The bulk-import command line (feature `cli`): a load that works, and one that must fail
+# naming the offending line, with nothing left half-imported.
+step "graphdb-import command line"
+cargo build --release --features cli --bin graphdb-import
+scratch="$(mktemp -d)"
+trap 'rm -rf "$scratch"' EXIT
+printf 'id:ID,name,age:int\n1,ann,31\n2,bob,42\n' >"$scratch/users.csv"
+printf ':START_ID,:END_ID,since:int\n1,2,2020\n2,1,2021\n' >"$scratch/follows.csv"
+target/release/graphdb-import "$scratch/db" --id-type int \
+    --nodes User="$scratch/users.csv" --relationships FOLLOWS="$scratch/follows.csv"
+printf ':START_ID,:END_ID\n1,3\n' >"$scratch/bad.csv"
+if target/release/graphdb-import "$scratch/db" --id-type int \
+    --relationships FOLLOWS="$scratch/bad.csv" 2>"$scratch/err.txt"; then
+    echo "graphdb-import accepted a relationship to an unknown node" >&2
+    exit 1
+fi
+grep -q 'bad.csv' "$scratch/err.txt" || { cat "$scratch/err.txt" >&2; exit 1; }
 
 step "C quickstart"
 scripts/quickstart.sh
