@@ -51,7 +51,16 @@ pub trait Io: Send + Sync {
     fn remove_file(&self, path: &Path) -> io::Result<()>;
     /// Makes creations, renames and removals in directory `path` durable.
     fn sync_dir(&self, path: &Path) -> io::Result<()>;
+    /// What identifies the file now at `path` and its content version (inode, size, change
+    /// times), so that a reader can tell with one `stat` whether a file replaced by rename
+    /// changed. `None`: unknown, assume it changed (the default).
+    fn stamp(&self, _path: &Path) -> io::Result<Option<FileStamp>> {
+        Ok(None)
+    }
 }
+
+/// See [`Io::stamp`]: equal stamps mean the same, unchanged file.
+pub type FileStamp = [i64; 6];
 
 /// One open file.
 pub trait IoFile: Send + Sync {
@@ -187,6 +196,21 @@ impl Io for RealIo {
 
     fn sync_dir(&self, path: &Path) -> io::Result<()> {
         File::open(path)?.sync_all()
+    }
+
+    fn stamp(&self, path: &Path) -> io::Result<Option<FileStamp>> {
+        use std::os::unix::fs::MetadataExt;
+        let m = fs::metadata(path)?;
+        // Inode numbers can be reused by a later replacement; the times and size make an
+        // exact repeat of all six practically impossible.
+        Ok(Some([
+            m.ino() as i64,
+            m.size() as i64,
+            m.mtime(),
+            m.mtime_nsec(),
+            m.ctime(),
+            m.ctime_nsec(),
+        ]))
     }
 }
 

@@ -25,6 +25,9 @@
 //! out as tickets are logical (they keep growing across files).
 
 pub mod codec;
+mod tail;
+
+pub use tail::LogTail;
 
 use std::io::{BufReader, Read};
 use std::path::{Path, PathBuf};
@@ -144,6 +147,82 @@ fn parse_record(bytes: &[u8], version: u32) -> Option<std::result::Result<Parsed
     )
 }
 
+/// Checks a log's header (`bytes`: as much of the first `HEADER_LEN` bytes as the file has);
+/// returns its format version.
+fn check_header(bytes: &[u8], path: &Path) -> Result<u32> {
+    if bytes.len() < HEADER_LEN as usize {
+        return Err(Error::corrupt(format!(
+            "{} is too short to be a libgraphdb log (no header)",
+            path.display()
+        )));
+    }
+    if &bytes[..8] != MAGIC {
+        return Err(Error::corrupt(format!(
+            "{} is not a libgraphdb log (bad magic bytes at offset 0)",
+            path.display()
+        )));
+    }
+    let version = u32::from_le_bytes([bytes[8], bytes[9], bytes[10], bytes[11]]);
+    if version == 0 {
+        return Err(Error::corrupt(format!(
+            "{} is damaged: format version 0 in its header at offset 8",
+            path.display()
+        )));
+    }
+    if version > FORMAT_VERSION {
+        return Err(Error::new(
+            ErrorKind::Error,
+            format!(
+                "{} was written by a newer libgraphdb (log format {version}; this build reads up \
+                 to {FORMAT_VERSION}); open it with a newer version",
+                path.display()
+            ),
+        ));
+    }
+    Ok(version)
+}
+
+/// A record whose checksum matched but whose content is invalid: damage, not a torn write.
+fn bad_content(path: &Path, at: u64, why: &str) -> Error {
+    Error::corrupt(format!(
+        "{} at offset {at}: {why} (the checksum matched, so this is not a torn write)",
+        path.display()
+    ))
+}
+
+/// Reads the record at offset `at` from `r` (positioned there), in a file of `file_len`
+/// bytes. `None` when it is incomplete, has an impossible length or fails its checksum (a
+/// torn or in-flight write, or damage: the caller decides which); `Corrupt` when its
+/// checksum matched but its content is invalid. Shared by recovery and by read-only
+/// processes following a log (`tail`).
+fn read_record(
+    r: &mut impl Read,
+    at: u64,
+    file_len: u64,
+    version: u32,
+    path: &Path,
+) -> Result<Option<Parsed>> {
+    let read_err = |e: std::io::Error| Error::io(format!("reading {}", path.display()), &e);
+    let mut frame = [0u8; 8];
+    if read_up_to(r, &mut frame).map_err(read_err)? < 8 {
+        return Ok(None);
+    }
+    let len = u32::from_le_bytes([frame[0], frame[1], frame[2], frame[3]]);
+    if len > MAX_RECORD || u64::from(len) > file_len.saturating_sub(at + 8) {
+        return Ok(None);
+    }
+    let mut record = vec![0u8; 8 + len as usize];
+    record[..8].copy_from_slice(&frame);
+    if read_up_to(r, &mut record[8..]).map_err(read_err)? < len as usize {
+        return Ok(None);
+    }
+    match parse_record(&record, version) {
+        None => Ok(None),
+        Some(Ok(p)) => Ok(Some(p)),
+        Some(Err(why)) => Err(bad_content(path, at, &why)),
+    }
+}
+
 /// Reads every intact record of the log at `path`; with `truncate`, cuts a torn tail off.
 pub fn recover(io: &dyn Io, path: &Path, truncate: bool) -> Result<Recovered> {
     let mut transactions = Vec::new();
@@ -184,41 +263,7 @@ pub fn recover_each(
     let mut r = BufReader::with_capacity(1 << 20, FileReader::new(&*file, 0).take(file_len));
     let mut header = [0u8; HEADER_LEN as usize];
     let n = read_up_to(&mut r, &mut header).map_err(read_err)?;
-    if n < header.len() {
-        return Err(Error::corrupt(format!(
-            "{} is too short to be a libgraphdb log (no header)",
-            path.display()
-        )));
-    }
-    if &header[..8] != MAGIC {
-        return Err(Error::corrupt(format!(
-            "{} is not a libgraphdb log (bad magic bytes at offset 0)",
-            path.display()
-        )));
-    }
-    let version = u32::from_le_bytes([header[8], header[9], header[10], header[11]]);
-    if version == 0 {
-        return Err(Error::corrupt(format!(
-            "{} is damaged: format version 0 in its header at offset 8",
-            path.display()
-        )));
-    }
-    if version > FORMAT_VERSION {
-        return Err(Error::new(
-            ErrorKind::Error,
-            format!(
-                "{} was written by a newer libgraphdb (log format {version}; this build reads up \
-                 to {FORMAT_VERSION}); open it with a newer version",
-                path.display()
-            ),
-        ));
-    }
-    let bad_content = |at: u64, why: &str| {
-        Error::corrupt(format!(
-            "{} at offset {at}: {why} (the checksum matched, so this is not a torn write)",
-            path.display()
-        ))
-    };
+    let version = check_header(&header[..n], path)?;
     // Reading and decoding run on their own thread, one record ahead of `apply` (which
     // builds the in-memory store): recovery of a long log uses two cores.
     let (tx, rx) = bounded::<(u64, Vec<Change>)>(64);
@@ -226,26 +271,10 @@ pub fn recover_each(
         let reader = s.spawn(move || -> Result<(u64, u64)> {
             let mut end = HEADER_LEN;
             let mut last_ts = 0u64;
-            loop {
-                let mut frame = [0u8; 8];
-                if read_up_to(&mut r, &mut frame).map_err(read_err)? < 8 {
-                    break;
-                }
-                let len = u32::from_le_bytes([frame[0], frame[1], frame[2], frame[3]]);
-                if len > MAX_RECORD || u64::from(len) > file_len.saturating_sub(end + 8) {
-                    break;
-                }
-                let mut record = vec![0u8; 8 + len as usize];
-                record[..8].copy_from_slice(&frame);
-                if read_up_to(&mut r, &mut record[8..]).map_err(read_err)? < len as usize {
-                    break;
-                }
-                let Some(parsed) = parse_record(&record, version) else {
-                    break;
-                };
-                let p = parsed.map_err(|why| bad_content(end, &why))?;
+            while let Some(p) = read_record(&mut r, end, file_len, version, path)? {
                 if p.ts <= last_ts {
                     return Err(bad_content(
+                        path,
                         end,
                         &format!("commit timestamp {} does not follow {last_ts}", p.ts),
                     ));
