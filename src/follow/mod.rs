@@ -14,9 +14,11 @@
 //! again, so the writer may remove them at its next checkpoint. A log is released as soon as
 //! the follower has moved past it.
 //!
-//! Moving on: the writer appends to a log only after rotating to it, and rotation first
-//! syncs the previous one, so once the next log has any byte after its header the current
-//! one is final; it is read to its end (what remains must be a torn tail, not damage) and
+//! Moving on: at rotation the writer marks the log it leaves final (`IoFile::mark_final`,
+//! seen in the fstat made anyway) before appending to the next one; and it appends to a log
+//! only after rotating to it, so also once the next log has any byte after its header the
+//! current one is final (this covers a writer that died between rotating and marking). A
+//! final log is read to its end (what remains must be a torn tail, not damage) and
 //! the next becomes current. When the manifest no longer names the current log at all, a
 //! checkpoint has completed: the current log is final, and the first log the manifest names
 //! follows it directly unless the base image holds commits this process never read (it was
@@ -26,13 +28,14 @@
 //! manager and swaps them in for new transactions (running ones keep theirs). Published
 //! timestamps only grow.
 //!
-//! Cost when nothing changed: one fstat of the current log, one stat of the manifest (read
-//! only when that stat differs from the last), and during a checkpoint one fstat of the next
-//! log. Damage (a record failing its checksum where a later valid record proves it had been
+//! Cost when nothing changed: one fstat of the current log (and during a checkpoint one of
+//! the next log); every `MANIFEST_POLL`, and at every begin while the log is marked final,
+//! one stat of the manifest, read only when that stat differs from the last. Damage (a record failing its checksum where a later valid record proves it had been
 //! synced, or a record whose content is invalid) is `Corrupt` naming the file and offset,
 //! reported by every later begin.
 
 use std::sync::{Arc, Mutex, RwLock};
+use std::time::{Duration, Instant};
 
 use crate::api::{recover, Recovered};
 use crate::checkpoint::load::read_base_ts;
@@ -61,7 +64,13 @@ struct State {
     manifest_stamp: Option<FileStamp>,
     /// Damage found in the log: every later begin reports it.
     failed: Option<Error>,
+    /// When the manifest was last looked at.
+    last_look: Instant,
 }
+
+/// How often the manifest is looked at while the current log is not marked final (in case
+/// the writer died between rotating and marking it).
+const MANIFEST_POLL: Duration = Duration::from_millis(2);
 
 /// What catching up found.
 #[derive(PartialEq, Eq)]
@@ -91,6 +100,7 @@ impl Follower {
                 next: None,
                 manifest_stamp: None,
                 failed: None,
+                last_look: Instant::now(),
             }),
         };
         Ok((txns, follower))
@@ -122,9 +132,20 @@ impl Follower {
             if read_log(&mut st.tail, txns)? == Outcome::Reload {
                 return Ok(Outcome::Reload);
             }
-            // Has the writer moved on to a later log?
-            let stamp = self.dir.manifest_stamp()?;
-            if stamp.is_none() || stamp != st.manifest_stamp {
+            // Has the writer moved on to a later log? It marks the log final when it does
+            // (seen in the fstat just made); the manifest is also polled now and then in case
+            // it died before marking it, and always when this build cannot tell.
+            let final_mark = st.tail.is_final();
+            let look = final_mark != Some(false) || st.last_look.elapsed() >= MANIFEST_POLL;
+            if look {
+                st.last_look = Instant::now();
+            }
+            let stamp = if look {
+                self.dir.manifest_stamp()?
+            } else {
+                st.manifest_stamp
+            };
+            if look && (stamp.is_none() || stamp != st.manifest_stamp) {
                 let m = self.dir.read_manifest()?;
                 st.manifest_stamp = stamp.filter(settled);
                 match m.wals.iter().position(|w| *w == st.tail_name) {
@@ -150,10 +171,10 @@ impl Follower {
             let Some((_, next)) = &st.next else {
                 return Ok(Outcome::Done);
             };
-            if !next.has_appends()? {
+            if final_mark != Some(true) && !next.has_appends()? {
                 return Ok(Outcome::Done);
             }
-            // The writer appends to the next log: the current one is final.
+            // Marked final, or the writer appends to the next log: the current one is final.
             if read_log(&mut st.tail, txns)? == Outcome::Reload {
                 return Ok(Outcome::Reload);
             }

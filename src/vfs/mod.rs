@@ -80,6 +80,17 @@ pub trait IoFile: Send + Sync {
     /// Released when the handle is dropped. (Readers hold one on every file they use, so the
     /// writer never deletes it under them.)
     fn try_lock_shared(&self) -> io::Result<bool>;
+    /// Marks a log the writer will never append to again (it rotated away from it), so that
+    /// read-only processes following it learn that from the fstat they make anyway
+    /// (`size_and_final`). Best effort: the default does nothing.
+    fn mark_final(&self) -> io::Result<()> {
+        Ok(())
+    }
+    /// The file's length and whether it is marked final (`mark_final`); `None` when this
+    /// implementation cannot tell (the default).
+    fn size_and_final(&self) -> io::Result<(u64, Option<bool>)> {
+        Ok((self.size()?, None))
+    }
     /// The operating-system file behind this handle, when there is one (for memory-mapping
     /// base images); `None` for simulated files, which are read instead.
     fn as_std_file(&self) -> Option<&File> {
@@ -241,5 +252,15 @@ impl IoFile for RealFile {
     }
     fn as_std_file(&self) -> Option<&File> {
         Some(&self.0)
+    }
+    /// Final = no write permission left (fchmod 0444): visible in every fstat.
+    fn mark_final(&self) -> io::Result<()> {
+        use std::os::unix::fs::PermissionsExt;
+        self.0.set_permissions(fs::Permissions::from_mode(0o444))
+    }
+    fn size_and_final(&self) -> io::Result<(u64, Option<bool>)> {
+        use std::os::unix::fs::PermissionsExt;
+        let m = self.0.metadata()?;
+        Ok((m.len(), Some(m.permissions().mode() & 0o222 == 0)))
     }
 }

@@ -21,7 +21,9 @@
 //!
 //! Rotation (for checkpoints): the log moves on to a new, already created file; every record
 //! with a timestamp above the rotation point goes there. Rotation syncs the old file first, so
-//! a later file never holds records while an earlier one may still lose some. Offsets handed
+//! a later file never holds records while an earlier one may still lose some, and marks it
+//! final (`IoFile::mark_final`: its write permission is removed) before any record goes to
+//! the new one, which read-only processes following it notice in the fstat they make anyway. Offsets handed
 //! out as tickets are logical (they keep growing across files).
 
 pub mod codec;
@@ -587,7 +589,10 @@ impl Wal {
             }
             g.synced = g.end;
         }
-        g.file = Arc::from(file);
+        let old = std::mem::replace(&mut g.file, Arc::from(file));
+        // Before any record goes to the new file: readers following the old one see at
+        // their next fstat that it is complete. Best effort (they also poll the manifest).
+        let _ = old.mark_final();
         g.path = path.to_owned();
         g.version = FORMAT_VERSION;
         g.base = g.end - HEADER_LEN;

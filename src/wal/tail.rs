@@ -28,6 +28,8 @@ pub struct LogTail {
     offset: u64,
     /// Newest commit timestamp read from this log (0: none yet).
     last_ts: u64,
+    /// See `is_final`.
+    final_mark: Option<bool>,
 }
 
 impl LogTail {
@@ -55,6 +57,7 @@ impl LogTail {
             version,
             offset: offset.max(HEADER_LEN),
             last_ts,
+            final_mark: None,
         }))
     }
 
@@ -74,6 +77,12 @@ impl LogTail {
             .map_err(|e| Error::io(format!("reading {}", self.path.display()), &e))
     }
 
+    /// Whether the writer marked this log final (it rotated away; `None`: cannot tell), as
+    /// of the last `read_new`, which read it from the same fstat as the length.
+    pub fn is_final(&self) -> Option<bool> {
+        self.final_mark
+    }
+
     /// Whether anything was ever appended after the header: the writer appends to a log only
     /// once it has rotated to it, so then every earlier log is final.
     pub fn has_appends(&self) -> Result<bool> {
@@ -87,7 +96,12 @@ impl LogTail {
         &mut self,
         mut apply: impl FnMut(u64, Vec<Change>) -> Result<()>,
     ) -> Result<u64> {
-        let len = self.file_len()?;
+        // One fstat gives both: a log seen final has its final length then.
+        let (len, final_mark) = self
+            .file
+            .size_and_final()
+            .map_err(|e| Error::io(format!("reading {}", self.path.display()), &e))?;
+        self.final_mark = final_mark;
         if len < self.offset {
             return Err(Error::corrupt(format!(
                 "{} shrank to {len} bytes below the {} already read; the writer cut records \
