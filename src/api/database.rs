@@ -127,6 +127,7 @@ impl Database {
         } = recover(&dir, &dir.manifest(), &graph, true)?;
         // Files a crash or a reader left behind (never ones the manifest names).
         dir.remove_unneeded();
+        mark_earlier_logs_final(&dir);
         let wal = Arc::new(Wal::open_at(
             &*io,
             &dir.wal_path(),
@@ -363,6 +364,18 @@ pub(crate) fn recover(
         newest: newest.unwrap_or_else(|| tail.clone()),
         last: tail,
     })
+}
+
+/// Appending continues in the last log the manifest names; the earlier ones are final. A
+/// writer that died during a checkpoint may not have marked them (see `wal` rotation), so
+/// this does, for read-only processes following them. Best effort.
+fn mark_earlier_logs_final(dir: &DbDir) {
+    let m = dir.manifest();
+    for name in m.wals.iter().take(m.wals.len().saturating_sub(1)) {
+        if let Ok(f) = dir.io().open(&dir.path(name), OpenMode::Read) {
+            let _ = f.mark_final();
+        }
+    }
 }
 
 /// Recovery timings on stderr when `GRAPHDB_TRACE_OPEN` is set (for the reopen benchmark).
