@@ -12,8 +12,9 @@
 //!   the holder.
 //!
 //! Read-only openers take no `LOCK`; instead they hold a shared lock on every base and log
-//! file they use, taken after reading the manifest and confirmed by reading it again (a
-//! checkpoint may switch it in between: then they retry). The writer deletes a file the
+//! file they load, taken after reading the manifest and confirmed by reading it again (a
+//! checkpoint may switch it in between: then they retry). Once loaded, only the log being
+//! followed stays locked (see `follow`). The writer deletes a file the
 //! manifest no longer names only if it can lock it exclusively at once; otherwise the file
 //! stays for a later checkpoint or open to remove.
 //!
