@@ -11,6 +11,7 @@ pub mod cypher;
 pub mod dir;
 pub mod error;
 pub mod ffi;
+mod follow;
 pub mod import;
 pub mod storage;
 pub mod temporal;

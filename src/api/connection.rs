@@ -133,9 +133,10 @@ impl Connection {
                 "a transaction is already open on this connection; commit or roll it back first",
             ));
         }
+        let tx = self.db.txns_for_begin()?.begin(mode, isolation);
         self.last_token += 1;
         let token = TxnToken(self.last_token);
-        self.open = Some((self.db.txns.begin(mode, isolation), token));
+        self.open = Some((tx, token));
         self.open_time = crate::temporal::clock::realtime();
         Ok(token)
     }
@@ -267,9 +268,10 @@ impl Connection {
                  back the open transaction first, then run this statement on its own",
             ));
         }
-        let out = cypher::exec::schema::run_schema(kind, &self.db.txns)?;
+        let txns = self.db.txns_for_begin()?;
+        let out = cypher::exec::schema::run_schema(kind, &txns)?;
         // Schema rows hold no graph entities; the conversion needs a transaction regardless.
-        let tx = self.db.txns.begin(TxnMode::ReadOnly, Isolation::Snapshot);
+        let tx = txns.begin(TxnMode::ReadOnly, Isolation::Snapshot);
         let result = materialize(out, &tx);
         tx.rollback();
         result
@@ -288,7 +290,7 @@ impl Connection {
         ];
         let rows = self
             .db
-            .txns
+            .txns()
             .running()
             .into_iter()
             .map(|t| {
@@ -377,7 +379,7 @@ impl Connection {
             TxnMode::ReadOnly
         };
         // Dropping `tx` on any error path rolls it back.
-        let mut tx = self.db.txns.begin(txn_mode, isolation);
+        let mut tx = self.db.txns_for_begin()?.begin(txn_mode, isolation);
         let out = execute_query(query, checked, &mut tx, &params, &control, &procs, mode)?;
         let result = materialize(out, &tx)?;
         tx.commit()?;

@@ -9,8 +9,9 @@ use super::procedures::{engine_procedure, ProcedureCallback, ProcedureSignature}
 use super::{AccessMode, Connection, Options, Value};
 use crate::checkpoint::{self, AutoCheckpoint, Checkpointer};
 use crate::cypher::exec::Procedures;
-use crate::dir::DbDir;
+use crate::dir::{DbDir, Manifest};
 use crate::error::{Error, Result};
+use crate::follow::Follower;
 use crate::storage::Graph;
 use crate::txn::{CommitSink, TxnManager};
 use crate::vfs::{Io, OpenMode, RealIo};
@@ -19,7 +20,11 @@ use crate::wal::{self, Wal};
 /// State shared by a database handle and all its connections.
 pub(crate) struct DbShared {
     pub(crate) options: Options,
-    pub(crate) txns: Arc<TxnManager>,
+    /// The manager new transactions begin on. Replaced only by a read-only database's
+    /// follower when it reloads (running transactions keep the one they began on).
+    txns: RwLock<Arc<TxnManager>>,
+    /// Read-only directory databases: catches up with the writer's log before each begin.
+    follower: Option<Follower>,
     /// What CALL can run; replaced whole on registration, so a running statement keeps the
     /// set it started with.
     pub(crate) procedures: RwLock<Arc<Procedures>>,
@@ -33,6 +38,22 @@ pub(crate) struct DbShared {
 }
 
 impl DbShared {
+    /// The manager the next transaction begins on (no catching up: for statistics).
+    pub(crate) fn txns(&self) -> Arc<TxnManager> {
+        Arc::clone(&self.txns.read().unwrap_or_else(|e| e.into_inner()))
+    }
+
+    /// The manager to begin a transaction on now. On a read-only database, first applies
+    /// every commit the writer has added to the log since (see `follow`), so the snapshot
+    /// taken next includes every commit complete on disk; `Corrupt` or `IoError` when the log
+    /// cannot be followed.
+    pub(crate) fn txns_for_begin(&self) -> Result<Arc<TxnManager>> {
+        if let Some(f) = &self.follower {
+            f.catch_up(&self.txns)?;
+        }
+        Ok(self.txns())
+    }
+
     /// Runs a checkpoint now (see `Database::checkpoint`).
     pub(crate) fn checkpoint(&self) -> Result<()> {
         if self.options.access_mode == AccessMode::ReadOnly {
@@ -84,15 +105,29 @@ impl Database {
             Duration::from_millis(options.busy_timeout_ms),
         )?);
         let io = Arc::clone(dir.io());
-        let graph = Arc::new(Graph::new());
-        let (last_ts, tail) = recover(&dir, &graph, !read_only)?;
         if read_only {
-            let txns = TxnManager::new(graph, None, last_ts, true)
-                .with_busy_timeout(Duration::from_millis(options.busy_timeout_ms));
-            return Ok(Database::from_parts(options, txns, Some(dir)));
+            let (txns, follower) = Follower::open(Arc::clone(&dir))?;
+            return Ok(Database {
+                shared: Arc::new(DbShared {
+                    options: options.clone(),
+                    txns: RwLock::new(txns),
+                    follower: Some(follower),
+                    procedures: RwLock::new(Arc::new(Procedures::builtin())),
+                    checkpointer: None,
+                    _auto: None,
+                    _dir: Some(dir),
+                }),
+            });
         }
+        let graph = Arc::new(Graph::new());
+        let Recovered {
+            last_ts,
+            last: tail,
+            ..
+        } = recover(&dir, &dir.manifest(), &graph, true)?;
         // Files a crash or a reader left behind (never ones the manifest names).
         dir.remove_unneeded();
+        mark_earlier_logs_final(&dir);
         let wal = Arc::new(Wal::open_at(
             &*io,
             &dir.wal_path(),
@@ -114,7 +149,8 @@ impl Database {
         Ok(Database {
             shared: Arc::new(DbShared {
                 options: options.clone(),
-                txns,
+                txns: RwLock::new(txns),
+                follower: None,
                 procedures: RwLock::new(Arc::new(Procedures::builtin())),
                 checkpointer: Some(ckpt),
                 _auto: auto,
@@ -151,7 +187,7 @@ impl Database {
             ));
         }
         crate::import::run(
-            &self.shared.txns,
+            &self.shared.txns(),
             self.shared.checkpointer.as_deref(),
             spec,
             progress,
@@ -162,7 +198,8 @@ impl Database {
         Database {
             shared: Arc::new(DbShared {
                 options: options.clone(),
-                txns: Arc::new(txns),
+                txns: RwLock::new(Arc::new(txns)),
+                follower: None,
                 procedures: RwLock::new(Arc::new(Procedures::builtin())),
                 checkpointer: None,
                 _auto: None,
@@ -213,7 +250,7 @@ impl Database {
 
     /// Transaction counters: commits, rollbacks, conflicts by cause, waits, retained versions.
     pub fn stats(&self) -> crate::txn::stats::TxnStats {
-        self.shared.txns.stats()
+        self.shared.txns().stats()
     }
 
     /// The counters as one JSON object (`graphdb_stats_json`).
@@ -233,17 +270,36 @@ impl Database {
     }
 }
 
-/// Where appending continues after recovery: the last log's end and format.
-struct Tail {
-    end: u64,
-    version: u32,
+/// Where a log's records end after recovery.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Tail {
+    pub(crate) name: String,
+    /// Just past the last good record.
+    pub(crate) end: u64,
+    pub(crate) version: u32,
+    /// The log's newest commit timestamp (0: none).
+    pub(crate) last_ts: u64,
 }
 
-/// Rebuilds `graph` from the directory's base image and logs; returns the newest commit
-/// timestamp and where the last log ends. With `truncate`, cuts a torn tail off the last log.
-fn recover(dir: &DbDir, graph: &Graph, truncate: bool) -> Result<(u64, Tail)> {
+/// What recovery rebuilt.
+pub(crate) struct Recovered {
+    /// The newest commit timestamp.
+    pub(crate) last_ts: u64,
+    /// The last log: where appending continues.
+    pub(crate) last: Tail,
+    /// The newest log holding records (else the first): where a reader follows on.
+    pub(crate) newest: Tail,
+}
+
+/// Rebuilds `graph` from the base image and logs `m` names in directory `dir`. With
+/// `truncate`, cuts a torn tail off the last log.
+pub(crate) fn recover(
+    dir: &DbDir,
+    m: &Manifest,
+    graph: &Graph,
+    truncate: bool,
+) -> Result<Recovered> {
     let io = dir.io();
-    let m = dir.manifest();
     let mut base_ts = 0;
     if let Some(name) = &m.base {
         let path = dir.path(name);
@@ -256,9 +312,12 @@ fn recover(dir: &DbDir, graph: &Graph, truncate: bool) -> Result<(u64, Tail)> {
     }
     let mut last_ts = base_ts;
     let mut tail = Tail {
+        name: String::new(),
         end: 0,
         version: wal::FORMAT_VERSION,
+        last_ts: 0,
     };
+    let mut newest: Option<Tail> = None;
     // A torn tail is only possible in the newest log that has records: rotation syncs a log
     // before the next one receives any.
     let mut torn_in: Option<String> = None;
@@ -317,12 +376,33 @@ fn recover(dir: &DbDir, graph: &Graph, truncate: bool) -> Result<(u64, Tail)> {
             torn_in = Some(format!("{} (at offset {})", path.display(), scanned.end));
         }
         tail = Tail {
+            name: name.clone(),
             end: scanned.end,
             version: scanned.version,
+            last_ts: scanned.last_ts,
         };
+        if scanned.records > 0 || newest.is_none() {
+            newest = Some(tail.clone());
+        }
     }
     drop(data);
-    Ok((last_ts, tail))
+    Ok(Recovered {
+        last_ts,
+        newest: newest.unwrap_or_else(|| tail.clone()),
+        last: tail,
+    })
+}
+
+/// Appending continues in the last log the manifest names; the earlier ones are final. A
+/// writer that died during a checkpoint may not have marked them (see `wal` rotation), so
+/// this does, for read-only processes following them. Best effort.
+fn mark_earlier_logs_final(dir: &DbDir) {
+    let m = dir.manifest();
+    for name in m.wals.iter().take(m.wals.len().saturating_sub(1)) {
+        if let Ok(f) = dir.io().open(&dir.path(name), OpenMode::Read) {
+            let _ = f.mark_final();
+        }
+    }
 }
 
 /// Recovery timings on stderr when `GRAPHDB_TRACE_OPEN` is set (for the reopen benchmark).

@@ -12,6 +12,7 @@ mod result;
 pub(crate) use connection::backoff;
 pub use connection::{Connection, InterruptHandle, PreparedStatement, TxnToken};
 pub use database::Database;
+pub(crate) use database::{recover, Recovered};
 pub use options::{AccessMode, IsolationMode, Options, SyncMode};
 pub use procedures::{ProcedureCallback, ProcedureField, ProcedureSignature, ProcedureType};
 pub use result::{Node, Path, QueryResult, Relationship, Value};

@@ -38,6 +38,34 @@ pub fn load_base(file: &dyn IoFile, path: &Path, graph: &Graph) -> Result<Header
     Ok(img.header)
 }
 
+/// The timestamp C of the base image in `file` (named `path`), from its header and section
+/// table alone (checked against their checksum): every commit <= C is in the image. Cheap:
+/// read-only processes use it to tell whether a checkpoint folded commits they never read.
+pub fn read_base_ts(file: &dyn IoFile, path: &Path) -> Result<u64> {
+    let bad = |at: u64, what: &str| Image::damaged(path, at, what);
+    let io_err = |e: std::io::Error| Error::io(format!("reading {}", path.display()), &e);
+    let mut head = vec![0u8; format::HEADER_LEN];
+    let n = crate::vfs::read_full_at(file, &mut head, 0).map_err(io_err)?;
+    if n < format::HEADER_LEN || &head[..8] != format::MAGIC {
+        return Err(bad(0, "not a libgraphdb base image"));
+    }
+    let count = u32_at(&head, 12) as usize;
+    if count > 64 {
+        return Err(bad(12, "the section count is impossible"));
+    }
+    head.resize(format::HEADER_LEN + count * format::ENTRY_LEN, 0);
+    let n = crate::vfs::read_full_at(
+        file,
+        &mut head[format::HEADER_LEN..],
+        format::HEADER_LEN as u64,
+    )
+    .map_err(io_err)?;
+    if n < count * format::ENTRY_LEN || format::header_crc(&head) != u32_at(&head, format::CRC_AT) {
+        return Err(bad(0, "the header or section table fails its checksum"));
+    }
+    Ok(u64_at(&head, 16))
+}
+
 /// The sections entity decoding reads.
 struct Columns<'a> {
     rflags: &'a [u8],

@@ -12,8 +12,9 @@
 //!   the holder.
 //!
 //! Read-only openers take no `LOCK`; instead they hold a shared lock on every base and log
-//! file they use, taken after reading the manifest and confirmed by reading it again (a
-//! checkpoint may switch it in between: then they retry). The writer deletes a file the
+//! file they load, taken after reading the manifest and confirmed by reading it again (a
+//! checkpoint may switch it in between: then they retry). Once loaded, only the log being
+//! followed stays locked (see `follow`). The writer deletes a file the
 //! manifest no longer names only if it can lock it exclusively at once; otherwise the file
 //! stays for a later checkpoint or open to remove.
 //!
@@ -82,7 +83,7 @@ pub fn base_name(n: u64) -> String {
 }
 
 /// The number in a log or base image file name (also of their temporary files).
-fn file_number(name: &str) -> Option<u64> {
+pub fn file_number(name: &str) -> Option<u64> {
     let rest = name
         .strip_prefix("wal-")
         .or_else(|| name.strip_prefix("base-"))?;
@@ -103,8 +104,9 @@ pub struct DbDir {
     next_number: AtomicU64,
     /// Kept open for its lock; closing the file releases the lock.
     _lock: Option<Box<dyn IoFile>>,
-    /// Read-only: the files of the manifest, each holding a shared lock.
-    _held: Vec<Box<dyn IoFile>>,
+    /// Read-only: the files of the manifest, each holding a shared lock, until the follower
+    /// has loaded them and holds the log it reads (`release_held`).
+    held: Mutex<Vec<Box<dyn IoFile>>>,
 }
 
 impl DbDir {
@@ -185,7 +187,7 @@ impl DbDir {
             manifest: Mutex::new(manifest),
             next_number: AtomicU64::new(next),
             _lock: lock,
-            _held: held,
+            held: Mutex::new(held),
         })
     }
 
@@ -204,6 +206,31 @@ impl DbDir {
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .clone()
+    }
+
+    /// Read-only: lets go of the files held since open (the state they hold is in memory and
+    /// the follower holds the log it reads), so that the writer can remove them.
+    pub fn release_held(&self) {
+        self.held.lock().unwrap_or_else(|e| e.into_inner()).clear();
+    }
+
+    /// Read-only: reads the current manifest and share-locks every file it names (retrying
+    /// while a checkpoint switches them); the files stay until the returned handles drop.
+    pub fn hold(&self) -> Result<(Manifest, Vec<Box<dyn IoFile>>)> {
+        hold_for_reading(&*self.io, &self.root, &self.root.join(MANIFEST))
+    }
+
+    /// The manifest as it is on disk now (read-only processes follow it).
+    pub fn read_manifest(&self) -> Result<Manifest> {
+        read_manifest(&*self.io, &self.root.join(MANIFEST))
+    }
+
+    /// Identifies the manifest on disk now (see `Io::stamp`); `None` when unknown.
+    pub fn manifest_stamp(&self) -> Result<Option<vfs::FileStamp>> {
+        let path = self.root.join(MANIFEST);
+        self.io
+            .stamp(&path)
+            .map_err(|e| Error::io(format!("inspecting {}", path.display()), &e))
     }
 
     /// The path of a file of this database.

@@ -271,6 +271,41 @@ impl TxnManager {
         self.published_cv.notify_all();
     }
 
+    /// A read-only process following the writer's log: applies commit `ts`, which must be
+    /// the one after the last published, and publishes it. Running transactions keep their
+    /// snapshot (the new versions carry `ts`, which they cannot see); the versions the commit
+    /// superseded are trimmed as a local commit trims them, so memory stays bounded however
+    /// long the process follows. On error nothing is published: the versions applied so far
+    /// carry an unpublished timestamp and stay invisible.
+    pub fn apply_logged(&self, ts: u64, changes: Vec<Change>) -> Result<()> {
+        let published = self.published.load(Ordering::Acquire);
+        if !self.read_only || ts != published + 1 {
+            return Err(Error::new(
+                ErrorKind::Internal,
+                format!("commit {ts} applied out of order (published {published})"),
+            ));
+        }
+        // The changes move into the store; what they touched is noted first, for the trim.
+        let touched: Vec<Entity> = changes
+            .iter()
+            .filter_map(|c| match c {
+                Change::PutNode { id, .. } | Change::DeleteNode(id) => Some(Entity::Node(*id)),
+                Change::PutRel { id, .. } | Change::DeleteRel(id) => Some(Entity::Rel(*id)),
+                _ => None,
+            })
+            .collect();
+        self.graph.write().apply(&self.graph.catalog, ts, changes)?;
+        *lock(&self.commit_lock) = ts;
+        let running = {
+            // Under the registration lock, as a commit publishes (see `begin`).
+            let registry = lock(&self.registry);
+            self.published.store(ts, Ordering::Release);
+            registry.snapshots.values().copied().collect::<Vec<u64>>()
+        };
+        trim_entities(&mut self.graph.write(), &touched, &running, ts);
+        Ok(())
+    }
+
     pub fn begin(self: &Arc<Self>, kind: TxnKind, isolation: Isolation) -> Transaction {
         let id = self.next_txn.fetch_add(1, Ordering::Relaxed);
         self.active.fetch_add(1, Ordering::Relaxed);
@@ -365,6 +400,27 @@ pub(super) fn trim_chain<T>(chain: &mut VersionChain<T>, snapshots: &[u64], floo
     });
     if chain.len() == 1 && chain[0].data.is_none() && committed(&chain[0]) {
         chain.clear();
+    }
+}
+
+/// Version GC for `entities` (see `trim_chain`), keeping node index entries in step.
+fn trim_entities(g: &mut GraphData, entities: &[Entity], running: &[u64], floor: u64) {
+    for &e in entities {
+        match e {
+            Entity::Node(id) => {
+                if let Some(n) = g.nodes.get_mut(id as usize) {
+                    // Also drops entries of values our own version replaced in place.
+                    let before = g.schema.entries(&n.versions);
+                    trim_chain(&mut n.versions, running, floor);
+                    g.schema.prune(id, before, &n.versions);
+                }
+            }
+            Entity::Rel(id) => {
+                if let Some(r) = g.rel_entry_mut(id) {
+                    trim_chain(&mut r.versions, running, floor);
+                }
+            }
+        }
     }
 }
 
@@ -1553,25 +1609,7 @@ impl Transaction {
     /// bounded without a background sweep, and a long-running reader pins one version per
     /// entity, not the history since it began.
     fn collect_versions(&self, running: &[u64], floor: u64) {
-        let mut g = self.mgr.graph.write();
-        for &e in &self.touched {
-            match e {
-                Entity::Node(id) => {
-                    let g = &mut *g;
-                    if let Some(n) = g.nodes.get_mut(id as usize) {
-                        // Also drops entries of values our own version replaced in place.
-                        let before = g.schema.entries(&n.versions);
-                        trim_chain(&mut n.versions, running, floor);
-                        g.schema.prune(id, before, &n.versions);
-                    }
-                }
-                Entity::Rel(id) => {
-                    if let Some(r) = g.rel_entry_mut(id) {
-                        trim_chain(&mut r.versions, running, floor);
-                    }
-                }
-            }
-        }
+        trim_entities(&mut self.mgr.graph.write(), &self.touched, running, floor);
     }
 
     /// Serializable validation: fails if a transaction that committed after our snapshot

@@ -51,7 +51,16 @@ pub trait Io: Send + Sync {
     fn remove_file(&self, path: &Path) -> io::Result<()>;
     /// Makes creations, renames and removals in directory `path` durable.
     fn sync_dir(&self, path: &Path) -> io::Result<()>;
+    /// What identifies the file now at `path` and its content version (inode, size, change
+    /// times), so that a reader can tell with one `stat` whether a file replaced by rename
+    /// changed. `None`: unknown, assume it changed (the default).
+    fn stamp(&self, _path: &Path) -> io::Result<Option<FileStamp>> {
+        Ok(None)
+    }
 }
+
+/// See [`Io::stamp`]: equal stamps mean the same, unchanged file.
+pub type FileStamp = [i64; 6];
 
 /// One open file.
 pub trait IoFile: Send + Sync {
@@ -71,6 +80,17 @@ pub trait IoFile: Send + Sync {
     /// Released when the handle is dropped. (Readers hold one on every file they use, so the
     /// writer never deletes it under them.)
     fn try_lock_shared(&self) -> io::Result<bool>;
+    /// Marks a log the writer will never append to again (it rotated away from it), so that
+    /// read-only processes following it learn that from the fstat they make anyway
+    /// (`size_and_final`). Best effort: the default does nothing.
+    fn mark_final(&self) -> io::Result<()> {
+        Ok(())
+    }
+    /// The file's length and whether it is marked final (`mark_final`); `None` when this
+    /// implementation cannot tell (the default).
+    fn size_and_final(&self) -> io::Result<(u64, Option<bool>)> {
+        Ok((self.size()?, None))
+    }
     /// The operating-system file behind this handle, when there is one (for memory-mapping
     /// base images); `None` for simulated files, which are read instead.
     fn as_std_file(&self) -> Option<&File> {
@@ -188,6 +208,21 @@ impl Io for RealIo {
     fn sync_dir(&self, path: &Path) -> io::Result<()> {
         File::open(path)?.sync_all()
     }
+
+    fn stamp(&self, path: &Path) -> io::Result<Option<FileStamp>> {
+        use std::os::unix::fs::MetadataExt;
+        let m = fs::metadata(path)?;
+        // Inode numbers can be reused by a later replacement; the times and size make an
+        // exact repeat of all six practically impossible.
+        Ok(Some([
+            m.ino() as i64,
+            m.size() as i64,
+            m.mtime(),
+            m.mtime_nsec(),
+            m.ctime(),
+            m.ctime_nsec(),
+        ]))
+    }
 }
 
 impl IoFile for RealFile {
@@ -217,5 +252,15 @@ impl IoFile for RealFile {
     }
     fn as_std_file(&self) -> Option<&File> {
         Some(&self.0)
+    }
+    /// Final = no write permission left (fchmod 0444): visible in every fstat.
+    fn mark_final(&self) -> io::Result<()> {
+        use std::os::unix::fs::PermissionsExt;
+        self.0.set_permissions(fs::Permissions::from_mode(0o444))
+    }
+    fn size_and_final(&self) -> io::Result<(u64, Option<bool>)> {
+        use std::os::unix::fs::PermissionsExt;
+        let m = self.0.metadata()?;
+        Ok((m.len(), Some(m.permissions().mode() & 0o222 == 0)))
     }
 }

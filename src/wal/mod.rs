@@ -21,10 +21,15 @@
 //!
 //! Rotation (for checkpoints): the log moves on to a new, already created file; every record
 //! with a timestamp above the rotation point goes there. Rotation syncs the old file first, so
-//! a later file never holds records while an earlier one may still lose some. Offsets handed
+//! a later file never holds records while an earlier one may still lose some, and marks it
+//! final (`IoFile::mark_final`: its write permission is removed) before any record goes to
+//! the new one, which read-only processes following it notice in the fstat they make anyway. Offsets handed
 //! out as tickets are logical (they keep growing across files).
 
 pub mod codec;
+mod tail;
+
+pub use tail::LogTail;
 
 use std::io::{BufReader, Read};
 use std::path::{Path, PathBuf};
@@ -174,6 +179,94 @@ enum Pending {
 /// applier decoding every third record itself evens out the two threads.
 const DEFER_EVERY: u64 = 3;
 
+/// Checks a log's header (`bytes`: as much of the first `HEADER_LEN` bytes as the file has);
+/// returns its format version.
+fn check_header(bytes: &[u8], path: &Path) -> Result<u32> {
+    if bytes.len() < HEADER_LEN as usize {
+        return Err(Error::corrupt(format!(
+            "{} is too short to be a libgraphdb log (no header)",
+            path.display()
+        )));
+    }
+    if &bytes[..8] != MAGIC {
+        return Err(Error::corrupt(format!(
+            "{} is not a libgraphdb log (bad magic bytes at offset 0)",
+            path.display()
+        )));
+    }
+    let version = u32::from_le_bytes([bytes[8], bytes[9], bytes[10], bytes[11]]);
+    if version == 0 {
+        return Err(Error::corrupt(format!(
+            "{} is damaged: format version 0 in its header at offset 8",
+            path.display()
+        )));
+    }
+    if version > FORMAT_VERSION {
+        return Err(Error::new(
+            ErrorKind::Error,
+            format!(
+                "{} was written by a newer libgraphdb (log format {version}; this build reads up \
+                 to {FORMAT_VERSION}); open it with a newer version",
+                path.display()
+            ),
+        ));
+    }
+    Ok(version)
+}
+
+/// A record whose checksum matched but whose content is invalid: damage, not a torn write.
+fn bad_content(path: &Path, at: u64, why: &str) -> Error {
+    Error::corrupt(format!(
+        "{} at offset {at}: {why} (the checksum matched, so this is not a torn write)",
+        path.display()
+    ))
+}
+
+/// Reads the record at offset `at` from `r` (positioned there), in a file of `file_len`
+/// bytes. `None` when it is incomplete, has an impossible length or fails its checksum (a
+/// torn or in-flight write, or damage: the caller decides which); `Corrupt` when its
+/// checksum matched but its content is invalid. Shared by recovery and by read-only
+/// processes following a log (`tail`).
+fn read_record(
+    r: &mut impl Read,
+    at: u64,
+    file_len: u64,
+    version: u32,
+    path: &Path,
+) -> Result<Option<Record>> {
+    let read_err = |e: std::io::Error| Error::io(format!("reading {}", path.display()), &e);
+    let mut frame = [0u8; 8];
+    if read_up_to(r, &mut frame).map_err(read_err)? < 8 {
+        return Ok(None);
+    }
+    let len = u32::from_le_bytes([frame[0], frame[1], frame[2], frame[3]]);
+    if len > MAX_RECORD || u64::from(len) > file_len.saturating_sub(at + 8) {
+        return Ok(None);
+    }
+    let mut record = vec![0u8; 8 + len as usize];
+    record[..8].copy_from_slice(&frame);
+    if read_up_to(r, &mut record[8..]).map_err(read_err)? < len as usize {
+        return Ok(None);
+    }
+    let Some(framed) = frame_record(&record, version) else {
+        return Ok(None);
+    };
+    let f = framed.map_err(|why| bad_content(path, at, &why))?;
+    let (ts, changes) = codec::decode(f.payload).map_err(|e| bad_content(path, at, e.message()))?;
+    Ok(Some(Record {
+        ts,
+        changes,
+        len: f.len,
+    }))
+}
+
+/// A whole record, decoded (what `read_record` returns).
+struct Record {
+    ts: u64,
+    changes: Vec<Change>,
+    len: u64,
+}
+
 /// Reads every intact record of the log at `path`; with `truncate`, cuts a torn tail off.
 pub fn recover(io: &dyn Io, path: &Path, truncate: bool) -> Result<Recovered> {
     let mut transactions = Vec::new();
@@ -214,41 +307,7 @@ pub fn recover_each(
     let mut r = BufReader::with_capacity(1 << 20, FileReader::new(&*file, 0).take(file_len));
     let mut header = [0u8; HEADER_LEN as usize];
     let n = read_up_to(&mut r, &mut header).map_err(read_err)?;
-    if n < header.len() {
-        return Err(Error::corrupt(format!(
-            "{} is too short to be a libgraphdb log (no header)",
-            path.display()
-        )));
-    }
-    if &header[..8] != MAGIC {
-        return Err(Error::corrupt(format!(
-            "{} is not a libgraphdb log (bad magic bytes at offset 0)",
-            path.display()
-        )));
-    }
-    let version = u32::from_le_bytes([header[8], header[9], header[10], header[11]]);
-    if version == 0 {
-        return Err(Error::corrupt(format!(
-            "{} is damaged: format version 0 in its header at offset 8",
-            path.display()
-        )));
-    }
-    if version > FORMAT_VERSION {
-        return Err(Error::new(
-            ErrorKind::Error,
-            format!(
-                "{} was written by a newer libgraphdb (log format {version}; this build reads up \
-                 to {FORMAT_VERSION}); open it with a newer version",
-                path.display()
-            ),
-        ));
-    }
-    let bad_content = |at: u64, why: &str| {
-        Error::corrupt(format!(
-            "{} at offset {at}: {why} (the checksum matched, so this is not a torn write)",
-            path.display()
-        ))
-    };
+    let version = check_header(&header[..n], path)?;
     // Reading and decoding run on their own thread, one record ahead of `apply` (which
     // builds the in-memory store): recovery of a long log uses two cores.
     let (tx, rx) = bounded::<(u64, Pending)>(64);
@@ -274,7 +333,7 @@ pub fn recover_each(
                 let Some(framed) = frame_record(&record, version) else {
                     break;
                 };
-                let f = framed.map_err(|why| bad_content(end, &why))?;
+                let f = framed.map_err(|why| bad_content(path, end, &why))?;
                 let rec_len = f.len;
                 n += 1;
                 // The timestamp leads the payload; a payload too short to hold one is decoded
@@ -292,13 +351,14 @@ pub fn recover_each(
                         (u64::from_le_bytes(t), raw)
                     }
                     _ => {
-                        let (ts, changes) =
-                            codec::decode(f.payload).map_err(|e| bad_content(end, e.message()))?;
+                        let (ts, changes) = codec::decode(f.payload)
+                            .map_err(|e| bad_content(path, end, e.message()))?;
                         (ts, Pending::Decoded(changes))
                     }
                 };
                 if ts <= last_ts {
                     return Err(bad_content(
+                        path,
                         end,
                         &format!("commit timestamp {ts} does not follow {last_ts}"),
                     ));
@@ -324,7 +384,7 @@ pub fn recover_each(
                 } => match codec::decode(&record[payload_at..]) {
                     Ok((_, changes)) => changes,
                     Err(e) => {
-                        applied = Err(bad_content(at, e.message()));
+                        applied = Err(bad_content(path, at, e.message()));
                         break;
                     }
                 },
@@ -625,7 +685,10 @@ impl Wal {
             }
             g.synced = g.end;
         }
-        g.file = Arc::from(file);
+        let old = std::mem::replace(&mut g.file, Arc::from(file));
+        // Before any record goes to the new file: readers following the old one see at
+        // their next fstat that it is complete. Best effort (they also poll the manifest).
+        let _ = old.mark_final();
         g.path = path.to_owned();
         g.version = FORMAT_VERSION;
         g.base = g.end - HEADER_LEN;
