@@ -151,14 +151,7 @@ impl Checkpointer {
     ) -> Result<CheckpointInfo> {
         let started = Instant::now();
         let io = Arc::clone(self.dir.io());
-        let n = self.dir.take_number();
-        let wal_name = dir::wal_name(n);
-        let wal_path = self.dir.path(&wal_name);
-        wal::create(&*io, &wal_path)?;
-        dir::sync_dir(&*io, self.dir.root())?;
-        let mut with_new = self.dir.manifest();
-        with_new.wals.push(wal_name.clone());
-        self.poison_on_error(self.dir.install_manifest(with_new))?;
+        let (n, wal_name, wal_path) = self.announce_log(&*io)?;
         // Commits after `ts` go to the new log; every earlier one is in the earlier logs.
         self.wal.rotate(&*io, &wal_path)?;
         let graph = Arc::clone(self.txns.graph());
@@ -180,6 +173,34 @@ impl Checkpointer {
                 t.elapsed()
             );
         }
+        self.switch_to(base_name, wal_name, ts, written, started)
+    }
+
+    /// Step 1 of a checkpoint: creates the next log (header and directory synced) and
+    /// installs a manifest naming it beside the current files, so a crash from here on finds
+    /// it. Returns its file number, name and path.
+    fn announce_log(&self, io: &dyn crate::vfs::Io) -> Result<(u64, String, std::path::PathBuf)> {
+        let n = self.dir.take_number();
+        let wal_name = dir::wal_name(n);
+        let wal_path = self.dir.path(&wal_name);
+        wal::create(io, &wal_path)?;
+        dir::sync_dir(io, self.dir.root())?;
+        let mut with_new = self.dir.manifest();
+        with_new.wals.push(wal_name.clone());
+        self.poison_on_error(self.dir.install_manifest(with_new))?;
+        Ok((n, wal_name, wal_path))
+    }
+
+    /// Steps 5 and 6: switches the manifest to the written image `base_name` (holding every
+    /// commit up to `ts`) and the log `wal_name`, then removes what no reader holds.
+    fn switch_to(
+        &self,
+        base_name: String,
+        wal_name: String,
+        ts: u64,
+        written: write::Written,
+        started: Instant,
+    ) -> Result<CheckpointInfo> {
         self.poison_on_error(self.dir.install_manifest(Manifest {
             base: Some(base_name.clone()),
             wals: vec![wal_name],
@@ -213,16 +234,8 @@ impl Checkpointer {
     fn run_locked(&self) -> Result<CheckpointInfo> {
         let started = Instant::now();
         let io = Arc::clone(self.dir.io());
-        let n = self.dir.take_number();
-        let wal_name = dir::wal_name(n);
-        let wal_path = self.dir.path(&wal_name);
         // 1. The next log, named by the manifest before anything is written to it.
-        wal::create(&*io, &wal_path)?;
-        dir::sync_dir(&*io, self.dir.root())?;
-        let old = self.dir.manifest();
-        let mut with_new = old.clone();
-        with_new.wals.push(wal_name.clone());
-        self.poison_on_error(self.dir.install_manifest(with_new))?;
+        let (n, wal_name, wal_path) = self.announce_log(&*io)?;
         // 2 and 3. Rotate and take the snapshot at one point: with no commit taking a
         //    timestamp and every earlier one published, the snapshot is exactly the commits
         //    of the earlier logs, and the schema definitions read now are the ones it sees.
@@ -255,23 +268,8 @@ impl Checkpointer {
         );
         drop(tx);
         let written = written?;
-        // 5. Switch.
-        self.poison_on_error(self.dir.install_manifest(Manifest {
-            base: Some(base_name.clone()),
-            wals: vec![wal_name],
-        }))?;
-        // 6. Clean up what no reader holds.
-        let (removed, kept) = self.dir.remove_unneeded();
-        Ok(CheckpointInfo {
-            ts: snapshot,
-            base: base_name,
-            bytes: written.bytes,
-            nodes: written.header.live_nodes,
-            relationships: written.header.live_rels,
-            removed,
-            kept,
-            took: started.elapsed(),
-        })
+        // 5 and 6. Switch, and clean up what no reader holds.
+        self.switch_to(base_name, wal_name, snapshot, written, started)
     }
 }
 
