@@ -219,11 +219,18 @@ impl Engine for GraphDb {
             let db = self.db.as_ref().ok_or("graphdb: no database is open")?;
             let s = db.import(&import_spec(Some(users_csv), None)).map_err(e)?;
             if s.nodes != users.len() as u64 {
-                return Err(format!("graphdb: imported {} nodes, expected {}", s.nodes, users.len()));
+                return Err(format!(
+                    "graphdb: imported {} nodes, expected {}",
+                    s.nodes,
+                    users.len()
+                ));
             }
             // Part of the node load: point lookups, 2-hop starts and create-rel endpoints seek it.
             self.conn()?
-                .query("CREATE INDEX user_id IF NOT EXISTS FOR (u:User) ON (u.id)", &Params::new())
+                .query(
+                    "CREATE INDEX user_id IF NOT EXISTS FOR (u:User) ON (u.id)",
+                    &Params::new(),
+                )
                 .map_err(e)?;
             return Ok(());
         }
@@ -244,15 +251,20 @@ impl Engine for GraphDb {
                 .map_err(e)?;
         }
         // Part of the node load: point lookups, 2-hop starts and create-rel endpoints seek it.
-        c.query("CREATE INDEX user_id IF NOT EXISTS FOR (u:User) ON (u.id)", &Params::new())
-            .map_err(e)?;
+        c.query(
+            "CREATE INDEX user_id IF NOT EXISTS FOR (u:User) ON (u.id)",
+            &Params::new(),
+        )
+        .map_err(e)?;
         Ok(())
     }
 
     fn load_rels(&mut self, follows: &[Follow], batch: usize) -> Res<Vec<String>> {
         if let Some((_, follows_csv)) = &self.csv {
             let db = self.db.as_ref().ok_or("graphdb: no database is open")?;
-            let s = db.import(&import_spec(None, Some(follows_csv))).map_err(e)?;
+            let s = db
+                .import(&import_spec(None, Some(follows_csv)))
+                .map_err(e)?;
             if s.relationships != follows.len() as u64 {
                 return Err(format!(
                     "graphdb: imported {} relationships, expected {}",
