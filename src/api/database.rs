@@ -20,11 +20,8 @@ use crate::wal::{self, Wal};
 /// State shared by a database handle and all its connections.
 pub(crate) struct DbShared {
     pub(crate) options: Options,
-    /// The manager new transactions begin on. Replaced only by a read-only database's
-    /// follower when it reloads (running transactions keep the one they began on).
-    txns: RwLock<Arc<TxnManager>>,
-    /// Read-only directory databases: catches up with the writer's log before each begin.
-    follower: Option<Follower>,
+    /// The manager new transactions begin on (see `Managers`).
+    txns: Managers,
     /// What CALL can run; replaced whole on registration, so a running statement keeps the
     /// set it started with.
     pub(crate) procedures: RwLock<Arc<Procedures>>,
@@ -37,10 +34,27 @@ pub(crate) struct DbShared {
     _dir: Option<Arc<DbDir>>,
 }
 
+/// Where transactions begin. A read-write or in-memory database has one manager for its
+/// whole life, so beginning takes no lock; a read-only directory database swaps in a fresh
+/// one when its follower reloads (running transactions keep the one they began on).
+enum Managers {
+    Fixed(Arc<TxnManager>),
+    Following {
+        current: RwLock<Arc<TxnManager>>,
+        /// Catches up with the writer's log before each begin (boxed: one per database).
+        follower: Box<Follower>,
+    },
+}
+
 impl DbShared {
     /// The manager the next transaction begins on (no catching up: for statistics).
     pub(crate) fn txns(&self) -> Arc<TxnManager> {
-        Arc::clone(&self.txns.read().unwrap_or_else(|e| e.into_inner()))
+        match &self.txns {
+            Managers::Fixed(m) => Arc::clone(m),
+            Managers::Following { current, .. } => {
+                Arc::clone(&current.read().unwrap_or_else(|e| e.into_inner()))
+            }
+        }
     }
 
     /// The manager to begin a transaction on now. On a read-only database, first applies
@@ -48,8 +62,8 @@ impl DbShared {
     /// taken next includes every commit complete on disk; `Corrupt` or `IoError` when the log
     /// cannot be followed.
     pub(crate) fn txns_for_begin(&self) -> Result<Arc<TxnManager>> {
-        if let Some(f) = &self.follower {
-            f.catch_up(&self.txns)?;
+        if let Managers::Following { current, follower } = &self.txns {
+            follower.catch_up(current)?;
         }
         Ok(self.txns())
     }
@@ -110,8 +124,10 @@ impl Database {
             return Ok(Database {
                 shared: Arc::new(DbShared {
                     options: options.clone(),
-                    txns: RwLock::new(txns),
-                    follower: Some(follower),
+                    txns: Managers::Following {
+                        current: RwLock::new(txns),
+                        follower: Box::new(follower),
+                    },
                     procedures: RwLock::new(Arc::new(Procedures::builtin())),
                     checkpointer: None,
                     _auto: None,
@@ -149,8 +165,7 @@ impl Database {
         Ok(Database {
             shared: Arc::new(DbShared {
                 options: options.clone(),
-                txns: RwLock::new(txns),
-                follower: None,
+                txns: Managers::Fixed(txns),
                 procedures: RwLock::new(Arc::new(Procedures::builtin())),
                 checkpointer: Some(ckpt),
                 _auto: auto,
@@ -198,8 +213,7 @@ impl Database {
         Database {
             shared: Arc::new(DbShared {
                 options: options.clone(),
-                txns: RwLock::new(Arc::new(txns)),
-                follower: None,
+                txns: Managers::Fixed(Arc::new(txns)),
                 procedures: RwLock::new(Arc::new(Procedures::builtin())),
                 checkpointer: None,
                 _auto: None,

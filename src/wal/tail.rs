@@ -154,14 +154,7 @@ impl LogTail {
         if self.offset + 8 + claimed > len && claimed <= u64::from(super::MAX_RECORD) {
             return Ok(());
         }
-        let verdict = check_tail_is_torn(
-            &*self.file,
-            &self.path,
-            self.offset,
-            len,
-            self.version,
-            self.last_ts,
-        );
+        let verdict = self.torn_after_offset(len);
         if verdict.is_ok() {
             return Ok(());
         }
@@ -172,19 +165,25 @@ impl LogTail {
         }
     }
 
+    /// Ok when the bytes from the offset to `len` are a torn tail; `Corrupt` when a later
+    /// valid record proves they had been synced (see `check_tail_is_torn`).
+    fn torn_after_offset(&self, len: u64) -> Result<()> {
+        check_tail_is_torn(
+            &*self.file,
+            &self.path,
+            self.offset,
+            len,
+            self.version,
+            self.last_ts,
+        )
+    }
+
     /// For a log the writer will never append to again (a later one has records): whatever
     /// follows the last complete record must be a torn tail, not damage.
     pub fn check_final(&self) -> Result<()> {
         let len = self.file_len()?;
         if len > self.offset {
-            check_tail_is_torn(
-                &*self.file,
-                &self.path,
-                self.offset,
-                len,
-                self.version,
-                self.last_ts,
-            )?;
+            self.torn_after_offset(len)?;
         }
         Ok(())
     }
