@@ -22,6 +22,12 @@
 // or meaning in the C API.
 #define GRAPHDB_ABI_VERSION 1
 
+// What an import progress report is about.
+typedef enum {
+    GRAPHDB_IMPORT_NODES = 0,
+    GRAPHDB_IMPORT_RELATIONSHIPS = 1,
+} graphdb_import_phase;
+
 // `isolation` values of `graphdb_begin_with` (passed as uint32_t).
 typedef enum {
     // The database's `isolation` option (serializable unless set otherwise).
@@ -122,6 +128,16 @@ typedef struct graphdb_transaction graphdb_transaction;
 
 // A borrowed, read-only view of one value.
 typedef struct graphdb_value graphdb_value;
+
+// An import progress callback: `rows` data rows of `file` read so far (`done` at the end of
+// the file). Called on the thread that called `graphdb_import_with_progress`, every 65,536
+// rows and at the end of each file; `file` is valid only during the call. Return 0 to go
+// on, anything else to cancel the import.
+typedef int32_t (*graphdb_import_progress_fn)(void *user_data,
+                                              const char *file,
+                                              graphdb_import_phase phase,
+                                              uint64_t rows,
+                                              bool done);
 
 // The work `graphdb_transact` runs inside a transaction: it runs its statements on `conn`
 // (the same connection) and returns GRAPHDB_OK, or the status of the call that failed. It
@@ -246,6 +262,18 @@ graphdb_status graphdb_import(const graphdb_database *db,
                               const char *spec_json,
                               char **stats_json_out,
                               char **error_out);
+
+// `graphdb_import`, reporting progress to `progress` (NULL for none) with `user_data`.
+// When the callback returns nonzero the import stops while its files are still being read,
+// changes nothing and returns GRAPHDB_INTERRUPTED (once every file is read it runs to its
+// end). For a relationship file read in parts on several threads, the counts are those of
+// the calling thread's part plus an estimate of the others'.
+graphdb_status graphdb_import_with_progress(const graphdb_database *db,
+                                            const char *spec_json,
+                                            graphdb_import_progress_fn progress,
+                                            void *user_data,
+                                            char **stats_json_out,
+                                            char **error_out);
 
 // Creates an empty parameter set.
 graphdb_status graphdb_params_new(graphdb_params **out_params);

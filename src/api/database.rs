@@ -187,14 +187,17 @@ impl Database {
     /// without going through the log. Any error (a bad row, a duplicate or unknown id, a
     /// missing file) changes nothing and names the file and line.
     pub fn import(&self, spec: &crate::import::ImportSpec) -> Result<crate::import::ImportStats> {
-        self.import_with_progress(spec, &mut |_| {})
+        self.import_with_progress(spec, &mut |_| std::ops::ControlFlow::Continue(()))
     }
 
-    /// `import`, calling `progress` every 65,536 rows and at the end of each file.
+    /// `import`, calling `progress` every 65,536 rows and at the end of each file (of the
+    /// rows read by the calling thread, for a file read in parts on several threads). When
+    /// `progress` returns `Break`, the import stops, changes nothing and fails with
+    /// `Interrupted`; once every file is read it can no longer be cancelled.
     pub fn import_with_progress(
         &self,
         spec: &crate::import::ImportSpec,
-        progress: &mut dyn FnMut(&crate::import::Progress),
+        progress: &mut crate::import::ProgressFn<'_>,
     ) -> Result<crate::import::ImportStats> {
         if self.shared.options.access_mode == AccessMode::ReadOnly {
             return Err(Error::read_only(

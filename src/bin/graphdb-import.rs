@@ -6,6 +6,7 @@
 //! graphdb-import DB --spec import.json
 //! ```
 
+use std::ops::ControlFlow;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
@@ -113,6 +114,7 @@ fn run(cli: &Cli) -> Result<(), String> {
             if p.done {
                 bar.println(format!("{} {what} read from {}", p.rows, p.file));
             }
+            ControlFlow::Continue(())
         })
         .map_err(|e| e.to_string())?;
     bar.finish_and_clear();

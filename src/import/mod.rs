@@ -11,6 +11,7 @@ mod install;
 mod parse;
 pub mod spec;
 
+use std::ops::ControlFlow;
 use std::time::{Duration, Instant};
 
 pub use spec::{IdType, ImportSpec, NodeFile, RelFile};
@@ -36,6 +37,11 @@ pub struct Progress<'a> {
     pub rows: u64,
     pub done: bool,
 }
+
+/// The progress callback: `ControlFlow::Break(())` cancels the import, which then changes
+/// nothing and fails with `Interrupted`. It is called while the files are read, on the
+/// importing thread; once they are read the import runs to its end.
+pub type ProgressFn<'a> = dyn FnMut(&Progress) -> ControlFlow<()> + 'a;
 
 /// What an import did.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -76,7 +82,7 @@ pub(crate) fn run(
     txns: &TxnManager,
     ckpt: Option<&Checkpointer>,
     spec: &ImportSpec,
-    progress: &mut dyn FnMut(&Progress),
+    progress: &mut ProgressFn<'_>,
 ) -> Result<ImportStats> {
     let t = Instant::now();
     let vis = Visibility {

@@ -4,14 +4,14 @@
 
 use std::collections::HashMap;
 use std::path::Path;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use rustc_hash::FxHashMap;
 
 use super::header::{self, Column, PropType};
 use super::spec::{IdType, ImportSpec};
-use super::{Phase, Progress};
-use crate::error::{Error, Result};
+use super::{Phase, Progress, ProgressFn};
+use crate::error::{Error, ErrorKind, Result};
 use crate::storage::chain::VersionChain;
 use crate::storage::graph::{prop_get, NodeData, RelData, RelEntry, Version, Visibility};
 use crate::storage::{Graph, KeyId, LabelId, NodeId, PropList};
@@ -163,15 +163,16 @@ struct PropCol {
 
 /// Reads CSV files (or one part of one, for parallel parsing) with one reused record; knows
 /// the file's name for messages.
-struct Source<'a> {
+struct Source<'a, 'b> {
     name: String,
     reader: csv::Reader<std::fs::File>,
     record: csv::ByteRecord,
     columns: Vec<Column>,
     /// The part that reports progress (the first); the others only count into `others`.
-    progress: Option<&'a mut dyn FnMut(&Progress)>,
-    /// Rows the other parts of this file have read (approximately, for progress).
-    others: &'a AtomicU64,
+    progress: Option<&'a mut ProgressFn<'b>>,
+    /// What the parts of this file share: the other parts' row count, and whether the
+    /// progress callback asked to stop.
+    others: &'a Parts,
     phase: Phase,
     rows: u64,
     /// This part: the file offset its reader starts at, where the next part starts, and the
@@ -182,6 +183,22 @@ struct Source<'a> {
 }
 
 const PROGRESS_EVERY: u64 = 1 << 16;
+
+/// What the parts of one file, read on several threads, share.
+#[derive(Default)]
+pub(super) struct Parts {
+    /// Rows the parts other than the reporting one have read (approximately, for progress).
+    rows: AtomicU64,
+    /// Set when the progress callback asked to stop: every part stops at its next report.
+    cancelled: AtomicBool,
+}
+
+fn cancelled() -> Error {
+    Error::new(
+        ErrorKind::Interrupted,
+        "the import was cancelled by its progress callback; nothing was imported",
+    )
+}
 
 fn csv_reader(file: std::fs::File, spec: &ImportSpec) -> csv::Reader<std::fs::File> {
     csv::ReaderBuilder::new()
@@ -196,16 +213,16 @@ fn open_file(path: &Path, name: &str) -> Result<std::fs::File> {
         .map_err(|e| Error::invalid_argument(format!("cannot open the import file {name}: {e}")))
 }
 
-impl<'a> Source<'a> {
+impl<'a, 'b> Source<'a, 'b> {
     /// The whole file from its start (reading its header unless `given`).
     fn open(
         path: &Path,
         given: Option<&[String]>,
         spec: &ImportSpec,
         phase: Phase,
-        progress: &'a mut dyn FnMut(&Progress),
-        others: &'a AtomicU64,
-    ) -> Result<Source<'a>> {
+        progress: &'a mut ProgressFn<'b>,
+        others: &'a Parts,
+    ) -> Result<Source<'a, 'b>> {
         let name = path.display().to_string();
         let mut reader = csv_reader(open_file(path, &name)?, spec);
         let mut record = csv::ByteRecord::new();
@@ -266,9 +283,9 @@ impl<'a> Source<'a> {
         path: &Path,
         spec: &ImportSpec,
         like: (&str, &[Column], Phase),
-        others: &'a AtomicU64,
+        others: &'a Parts,
         part: Part,
-    ) -> Result<Source<'a>> {
+    ) -> Result<Source<'a, 'b>> {
         use std::io::{Seek, SeekFrom};
         let (name, columns, phase) = like;
         let mut file = open_file(path, name)?;
@@ -313,32 +330,43 @@ impl<'a> Source<'a> {
             }
             self.rows += 1;
             if self.rows % PROGRESS_EVERY == 0 {
-                match &mut self.progress {
-                    Some(report) => report(&Progress {
-                        phase: self.phase,
-                        file: &self.name,
-                        rows: self.rows + self.others.load(Ordering::Relaxed),
-                        done: false,
-                    }),
-                    None => {
-                        self.others.fetch_add(PROGRESS_EVERY, Ordering::Relaxed);
-                    }
-                }
+                let rows = self.rows + self.others.rows.load(Ordering::Relaxed);
+                self.report(rows, false)?;
             }
             return Ok(true);
         }
     }
 
-    /// Reports the end of the file, `rows` rows in all.
-    fn finish(&mut self, rows: u64) {
-        if let Some(report) = &mut self.progress {
-            report(&Progress {
-                phase: self.phase,
-                file: &self.name,
-                rows,
-                done: true,
-            });
+    /// Reports `rows` read so far (the reporting part), or counts this part's last
+    /// `PROGRESS_EVERY` rows (the others); either way, stops when the callback asked to.
+    fn report(&mut self, rows: u64, done: bool) -> Result<()> {
+        match &mut self.progress {
+            Some(report) => {
+                let progress = Progress {
+                    phase: self.phase,
+                    file: &self.name,
+                    rows,
+                    done,
+                };
+                if report(&progress).is_break() {
+                    self.others.cancelled.store(true, Ordering::Relaxed);
+                }
+            }
+            None => {
+                self.others
+                    .rows
+                    .fetch_add(PROGRESS_EVERY, Ordering::Relaxed);
+            }
         }
+        if self.others.cancelled.load(Ordering::Relaxed) {
+            return Err(cancelled());
+        }
+        Ok(())
+    }
+
+    /// Reports the end of the file, `rows` rows in all.
+    fn finish(&mut self, rows: u64) -> Result<()> {
+        self.report(rows, true)
     }
 
     fn line(&self) -> u64 {
@@ -455,12 +483,12 @@ pub fn read(
     spec: &ImportSpec,
     graph: &Graph,
     vis: Visibility,
-    progress: &mut dyn FnMut(&Progress),
+    progress: &mut ProgressFn<'_>,
 ) -> Result<Batch> {
     let mut batch = Batch::default();
     let mut spaces: HashMap<String, Space> = HashMap::new();
     for nf in &spec.nodes {
-        let others = AtomicU64::new(0);
+        let others = Parts::default();
         let mut src = Source::open(
             &nf.path,
             nf.columns.as_deref(),
@@ -556,7 +584,7 @@ pub fn read(
                 props,
             });
         }
-        src.finish(src.rows);
+        src.finish(src.rows)?;
     }
     for sp in spaces.values_mut() {
         let ids = std::mem::replace(&mut sp.imported, Ids::Str(FxHashMap::default()));
@@ -566,7 +594,7 @@ pub fn read(
         .then(|| spaces.keys().next().cloned())
         .flatten();
     for rf in &spec.relationships {
-        let others = AtomicU64::new(0);
+        let others = Parts::default();
         let mut src = Source::open(
             &rf.path,
             rf.columns.as_deref(),
@@ -678,7 +706,7 @@ pub fn read(
                 rows += n;
             }
         }
-        src.finish(rows);
+        src.finish(rows)?;
     }
     batch.labels.sort_unstable();
     batch.labels.dedup();
