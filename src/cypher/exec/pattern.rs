@@ -314,7 +314,7 @@ impl Exec<'_> {
             scans,
             filter,
             initially_bound,
-            prop_maps: RefCell::new(rustc_hash::FxHashMap::default()),
+            prop_maps: RefCell::new(Vec::new()),
             steps: Cell::new(0),
             count_leaves: matches!(out, Matches::Count(_))
                 && filter.is_none()
@@ -609,7 +609,9 @@ struct Searcher<'a, 'q> {
     initially_bound: Vec<bool>,
     /// Property maps that depend only on bindings fixed for the whole search, evaluated
     /// once and their keys resolved (keyed by the expression's address).
-    prop_maps: RefCell<rustc_hash::FxHashMap<usize, Rc<PropPairs>>>,
+    /// A pattern has a few property maps at most: a list searched linearly costs less than
+    /// a hash table per search.
+    prop_maps: RefCell<Vec<(usize, Rc<PropPairs>)>>,
     steps: Cell<u32>,
     /// Only counting complete matches (no WHERE, no path, not PROFILE): the last hop of the
     /// last element, when it leads to an unconstrained node, is counted without binding
@@ -676,7 +678,7 @@ impl Searcher<'_, '_> {
     /// only uses bindings that were fixed before the search.
     fn prop_pairs(&self, st: &State, props: &Expr) -> Result<Rc<PropPairs>> {
         let addr = props as *const Expr as usize;
-        if let Some(v) = self.prop_maps.borrow().get(&addr) {
+        if let Some((_, v)) = self.prop_maps.borrow().iter().find(|(a, _)| *a == addr) {
             return Ok(v.clone());
         }
         let b = SlotBindings {
@@ -708,7 +710,7 @@ impl Searcher<'_, '_> {
                         .collect(),
                 ));
                 if self.bound_now(st, props).1 {
-                    self.prop_maps.borrow_mut().insert(addr, pairs.clone());
+                    self.prop_maps.borrow_mut().push((addr, pairs.clone()));
                 }
                 return Ok(pairs);
             }
@@ -725,7 +727,7 @@ impl Searcher<'_, '_> {
             }
         });
         if self.bound_now(st, props).1 {
-            self.prop_maps.borrow_mut().insert(addr, pairs.clone());
+            self.prop_maps.borrow_mut().push((addr, pairs.clone()));
         }
         Ok(pairs)
     }
