@@ -8,7 +8,8 @@
 //!
 //! Submodules, one job each: `pattern` (graph pattern matching, also for subqueries),
 //! `project` (WITH/RETURN: grouping, aggregation, ordering, paging), `write` (CREATE, MERGE,
-//! SET, REMOVE, DELETE), `procs` (CALL), `compat` (value semantics and accumulators).
+//! SET, REMOVE, DELETE), `procs` (CALL), `compat` (value semantics and accumulators),
+//! `prepared` (plans compiled once per prepared statement, which stream their matches).
 
 mod compat;
 mod explain;

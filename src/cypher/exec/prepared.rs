@@ -295,3 +295,42 @@ pub fn may_read_clock(query: &Query) -> bool {
     }
     found
 }
+
+#[cfg(test)]
+mod tests {
+    use super::may_read_clock;
+    use crate::cypher::ast::StatementKind;
+
+    fn reads_clock(q: &str) -> bool {
+        match crate::cypher::parse(q).unwrap().kind {
+            StatementKind::Query(q) => may_read_clock(&q),
+            other => panic!("not a query: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn only_statements_without_calls_are_known_not_to_read_the_clock() {
+        for q in [
+            "MATCH (u:User {id: $id}) RETURN u.age",
+            "MATCH (a)-[:R*1..2]->(b) WHERE a.x < b.x + 1 RETURN count(*)",
+            "UNWIND [1, 2] AS x CREATE (:N {v: x})",
+        ] {
+            assert!(!reads_clock(q), "{q}");
+        }
+        for q in [
+            "RETURN datetime() AS now",
+            "MATCH (n) WHERE n.t < timestamp() RETURN n",
+            "MATCH (n {t: date()}) RETURN n",
+            "MATCH (n) SET n.t = localtime()",
+            "MATCH (n) RETURN size([x IN range(1, 2) | x])",
+            "MATCH (n) WHERE EXISTS { MATCH (n)-->() } RETURN n",
+            "MATCH (n) RETURN COUNT { MATCH (n)-->() } AS c",
+            "MATCH (n) WHERE (n)-->() RETURN n",
+            "MATCH (n) RETURN [(n)-->(m) | m.t] AS ts",
+            "CALL db.labels()",
+            "UNWIND [1] AS x FOREACH (y IN [x] | CREATE (:N {t: datetime()}))",
+        ] {
+            assert!(reads_clock(q), "{q}");
+        }
+    }
+}
