@@ -9,6 +9,7 @@
 //!     GRAPHDB_TCK_REPORT=1 cargo test --test tck -- --nocapture
 //! Run a subset: GRAPHDB_TCK_FILTER=clauses/match cargo test --test tck -- --nocapture
 //! Use another TCK checkout: GRAPHDB_TCK_DIR=/path/to/tck (the folder holding features/).
+//! Run every query as a prepared statement (compiled plans): GRAPHDB_TCK_PREPARED=1.
 
 #[path = "tck/gherkin.rs"]
 mod gherkin;

@@ -346,8 +346,9 @@ impl Engine for GraphDb {
         vec![
             "graphdb: whole graph in memory; `CREATE INDEX FOR (u:User) ON (u.id)` runs after the \
              node load (its time is part of the load), so `{id: $id}` lookups are index seeks; \
-             durable commits (sync=full) fsync the WAL; prepared statements are parsed once but \
-             not planned ahead"
+             durable commits (sync=full) fsync the WAL; prepared statements are parsed once, and \
+             `MATCH ... RETURN` ones are compiled once per database (the index seek is still \
+             chosen per run)"
                 .into(),
             if cypher_load() {
                 "graphdb: bulk loads through Cypher (GRAPHDB_BENCH_LOAD=cypher): UNWIND batches of \

@@ -42,6 +42,12 @@ pub struct PreparedStatement {
     /// prepared (it depends only on the text); an error is reported by every execution,
     /// exactly as an unprepared query reports it. `None` for other statements.
     checked: Option<Result<()>>,
+    /// The query's plan, compiled at its first run against a database (see
+    /// `cypher::exec::prepared`).
+    plan: cypher::exec::PlanCache,
+    /// Whether running it may read the statement clock (else the clock is not read when it
+    /// starts: see `cypher::exec::may_read_clock`).
+    reads_clock: bool,
 }
 
 impl PreparedStatement {
@@ -85,10 +91,16 @@ impl Connection {
             StatementKind::Query(q) => Some(cypher::plan::check_query(q)),
             _ => None,
         };
+        let reads_clock = match &statement.kind {
+            StatementKind::Query(q) => cypher::exec::may_read_clock(q),
+            _ => true,
+        };
         Ok(PreparedStatement {
             text: cypher.to_owned(),
             statement,
             checked,
+            plan: cypher::exec::PlanCache::default(),
+            reads_clock,
         })
     }
 
@@ -96,7 +108,11 @@ impl Connection {
         match (&stmt.statement.kind, &stmt.checked) {
             (StatementKind::Query(q), Some(checked)) => {
                 checked.clone()?;
-                self.run_query(q, params, RunMode::Run, Checked::Yes)
+                let checked = Checked::Yes {
+                    plan: &stmt.plan,
+                    reads_clock: stmt.reads_clock,
+                };
+                self.run_query(q, params, RunMode::Run, checked)
             }
             _ => self.run(&stmt.statement, params),
         }
@@ -337,7 +353,7 @@ impl Connection {
         query: &Query,
         params: &Params,
         mode: RunMode,
-        checked: Checked,
+        checked: Checked<'_>,
     ) -> Result<QueryResult> {
         let params = engine_params(params)?;
         let procs = self.procedures();
@@ -348,7 +364,14 @@ impl Connection {
                 0 => None,
                 ms => Some(Instant::now() + Duration::from_millis(ms)),
             },
-            clock: crate::temporal::clock::StatementClock::started_now(),
+            clock: match checked {
+                // Read on first use (never, for such a statement): the time read is the
+                // same for the whole statement either way.
+                Checked::Yes {
+                    reads_clock: false, ..
+                } => Default::default(),
+                _ => crate::temporal::clock::StatementClock::started_now(),
+            },
             transaction_time: self.open.as_ref().map(|_| self.open_time),
         };
         if let Some((tx, _)) = self.open.as_mut() {
@@ -401,16 +424,20 @@ impl Connection {
     }
 }
 
-/// Whether a query already passed the static semantic check (when it was prepared).
+/// Whether a query already passed the static semantic check (when it was prepared, and
+/// then it has a plan cache).
 #[derive(Clone, Copy)]
-enum Checked {
-    Yes,
+enum Checked<'p> {
+    Yes {
+        plan: &'p cypher::exec::PlanCache,
+        reads_clock: bool,
+    },
     No,
 }
 
 fn execute_query(
     query: &Query,
-    checked: Checked,
+    checked: Checked<'_>,
     tx: &mut Transaction,
     params: &ParamMap,
     control: &ExecControl,
@@ -418,7 +445,11 @@ fn execute_query(
     mode: RunMode,
 ) -> Result<QueryOutput> {
     match checked {
-        Checked::Yes => {
+        Checked::Yes { plan, .. } if mode == RunMode::Run => match plan.plan(query, tx) {
+            Some(plan) => cypher::exec::run_compiled(&plan, query, tx, params, control, procs),
+            None => cypher::exec::run_checked_statement(query, tx, params, control, procs, mode),
+        },
+        Checked::Yes { .. } => {
             cypher::exec::run_checked_statement(query, tx, params, control, procs, mode)
         }
         Checked::No => cypher::exec::run_statement(query, tx, params, control, procs, mode),

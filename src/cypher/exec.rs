@@ -8,12 +8,14 @@
 //!
 //! Submodules, one job each: `pattern` (graph pattern matching, also for subqueries),
 //! `project` (WITH/RETURN: grouping, aggregation, ordering, paging), `write` (CREATE, MERGE,
-//! SET, REMOVE, DELETE), `procs` (CALL), `compat` (value semantics and accumulators).
+//! SET, REMOVE, DELETE), `procs` (CALL), `compat` (value semantics and accumulators),
+//! `prepared` (plans compiled once per prepared statement, which stream their matches).
 
 mod compat;
 mod explain;
 mod load_csv;
 mod pattern;
+mod prepared;
 mod procs;
 mod project;
 pub mod schema;
@@ -28,6 +30,7 @@ use crate::value::Value;
 
 pub(crate) use compat::is_aggregate as compat_is_aggregate;
 pub(crate) use compat::{equals, GroupKey};
+pub use prepared::{compile, may_read_clock, run_compiled, CompiledQuery, PlanCache};
 pub use procs::{ProcBody, ProcField, ProcType, Procedure, Procedures};
 
 /// Runs a query (not BEGIN/COMMIT/schema statements, which the API layer handles) inside `tx`,

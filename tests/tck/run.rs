@@ -191,7 +191,14 @@ fn step_run(st: &mut State, step: &Step, env: &Env, notes: &mut Vec<String>) -> 
         } else {
             Some(snapshot(&mut st.conn)?)
         };
-        let res = st.conn.query(&q, &st.params);
+        // GRAPHDB_TCK_PREPARED=1: through a prepared statement (its compiled plan).
+        let res = if std::env::var("GRAPHDB_TCK_PREPARED").is_ok_and(|v| v == "1") {
+            st.conn
+                .prepare(&q)
+                .and_then(|stmt| st.conn.execute(&stmt, &st.params))
+        } else {
+            st.conn.query(&q, &st.params)
+        };
         st.effects = None;
         if let (Some(before), Ok(r)) = (&before, &res) {
             let after = snapshot(&mut st.conn)?;

@@ -18,6 +18,7 @@
 //! so a seek needs only to return a superset of the matching nodes. The smallest seek result
 //! wins; without one, the smallest label scan, else all nodes.
 
+use std::borrow::Cow;
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 use std::rc::Rc;
@@ -40,7 +41,8 @@ pub(crate) struct NodeSpec<'q> {
     pub slot: Option<usize>,
     /// `None` when a label was never interned: nothing can match.
     pub labels: Option<Vec<LabelId>>,
-    pub props: Option<&'q Expr>,
+    /// Borrowed from the syntax tree when compiled per run; owned by a compiled plan.
+    pub props: Option<Cow<'q, Expr>>,
 }
 
 /// One relationship position: joins node `j` and node `j + 1` of its part.
@@ -52,7 +54,7 @@ pub(crate) struct RelSpec<'q> {
     pub dir: Direction,
     /// `(min, max)` hops of a variable-length relationship.
     pub var: Option<(u64, Option<u64>)>,
-    pub props: Option<&'q Expr>,
+    pub props: Option<Cow<'q, Expr>>,
 }
 
 pub(crate) struct ElemSpec<'q> {
@@ -64,6 +66,37 @@ pub(crate) struct ElemSpec<'q> {
     pub selector: PathSelector,
 }
 
+impl ElemSpec<'_> {
+    /// The same spec owning its property-map expressions (a compiled plan keeps it).
+    pub fn into_owned(self) -> ElemSpec<'static> {
+        ElemSpec {
+            key: self.key,
+            nodes: self
+                .nodes
+                .into_iter()
+                .map(|n| NodeSpec {
+                    slot: n.slot,
+                    labels: n.labels,
+                    props: n.props.map(|p| Cow::Owned(p.into_owned())),
+                })
+                .collect(),
+            rels: self
+                .rels
+                .into_iter()
+                .map(|r| RelSpec {
+                    slot: r.slot,
+                    types: r.types,
+                    dir: r.dir,
+                    var: r.var,
+                    props: r.props.map(|p| Cow::Owned(p.into_owned())),
+                })
+                .collect(),
+            path_slot: self.path_slot,
+            selector: self.selector,
+        }
+    }
+}
+
 /// Node scans shared by every search of one clause execution. Valid only while the graph
 /// does not change: one MATCH clause (which only reads), or one MERGE row.
 #[derive(Default)]
@@ -73,10 +106,13 @@ pub(crate) struct ScanCache {
 }
 
 /// Where a search puts its complete matches.
-enum Matches {
+pub(crate) enum Matches<'p> {
     Rows(Vec<Vec<Value>>),
     /// Only how many (each still passes the WHERE).
     Count(u64),
+    /// Each match that passes the WHERE evaluated through these expressions (a RETURN's
+    /// items) as it is found: no match row is built.
+    Project(&'p [Expr], Vec<Vec<Value>>),
 }
 
 /// The column name when `next`, the clause after a plain MATCH, is exactly `RETURN count(*)`
@@ -157,20 +193,26 @@ pub(crate) fn rel_direction(d: RelDirection) -> Direction {
 impl Exec<'_> {
     fn compile_node<'q>(&self, n: &'q NodePattern, cols: &mut Vec<String>) -> NodeSpec<'q> {
         let tx = self.tx.r();
-        let labels: Option<Vec<LabelId>> = n.labels.iter().map(|l| tx.label_id(&l.name)).collect();
+        let uid = tx.catalog_uid();
+        let labels: Option<Vec<LabelId>> = n
+            .labels
+            .iter()
+            .map(|l| l.cached.get_or(uid, || tx.label_id(&l.name)))
+            .collect();
         NodeSpec {
             slot: n.variable.as_ref().map(|v| slot_of(cols, &v.name)),
             labels,
-            props: n.properties.as_ref(),
+            props: n.properties.as_ref().map(Cow::Borrowed),
         }
     }
 
     fn compile_rel<'q>(&self, r: &'q RelPattern, cols: &mut Vec<String>) -> RelSpec<'q> {
         let tx = self.tx.r();
+        let uid = tx.catalog_uid();
         let known: Vec<TypeId> = r
             .types
             .iter()
-            .filter_map(|t| tx.rel_type_id(&t.name))
+            .filter_map(|t| t.cached.get_or(uid, || tx.rel_type_id(&t.name)))
             .collect();
         let types = if !r.types.is_empty() && known.is_empty() {
             None
@@ -182,7 +224,7 @@ impl Exec<'_> {
             types,
             dir: rel_direction(r.direction),
             var: r.length.map(|l| (l.min.unwrap_or(1), l.max)),
-            props: r.properties.as_ref(),
+            props: r.properties.as_ref().map(Cow::Borrowed),
         }
     }
 
@@ -246,14 +288,14 @@ impl Exec<'_> {
         let mut out = Matches::Rows(Vec::new());
         self.search_into(cols, elems, slots, outer, scans, filter, &mut out)?;
         Ok(match out {
-            Matches::Rows(rows) => rows,
+            Matches::Rows(rows) | Matches::Project(_, rows) => rows,
             Matches::Count(_) => Vec::new(),
         })
     }
 
-    /// [`Self::search`] into `out`: rows, or only how many.
+    /// [`Self::search`] into `out`: rows, or only how many, or projected rows.
     #[allow(clippy::too_many_arguments)]
-    fn search_into(
+    pub(crate) fn search_into(
         &self,
         cols: &[String],
         elems: &[ElemSpec<'_>],
@@ -272,8 +314,15 @@ impl Exec<'_> {
             scans,
             filter,
             initially_bound,
-            prop_maps: RefCell::new(rustc_hash::FxHashMap::default()),
+            prop_maps: RefCell::new(Vec::new()),
             steps: Cell::new(0),
+            count_leaves: matches!(out, Matches::Count(_))
+                && filter.is_none()
+                && self.pattern_rows.is_none()
+                && elems
+                    .last()
+                    .is_some_and(|e| e.selector == PathSelector::All && e.path_slot.is_none()),
+            leaves: Cell::new(0),
         };
         let mut st = State {
             slots,
@@ -281,7 +330,11 @@ impl Exec<'_> {
             nodes: elems.iter().map(|e| vec![None; e.nodes.len()]).collect(),
             rels: elems.iter().map(|e| vec![None; e.rels.len()]).collect(),
         };
-        s.elem(&mut st, 0, out)
+        let r = s.elem(&mut st, 0, out);
+        if let Matches::Count(n) = out {
+            *n += s.leaves.get();
+        }
+        r
     }
 
     /// `MATCH ... RETURN count(*)` (see [`fused_count_star`]): counts the matches over every
@@ -313,7 +366,9 @@ impl Exec<'_> {
         }
         let n = match out {
             Matches::Count(n) => i64::try_from(n).unwrap_or(i64::MAX),
-            Matches::Rows(rows) => i64::try_from(rows.len()).unwrap_or(i64::MAX),
+            Matches::Rows(rows) | Matches::Project(_, rows) => {
+                i64::try_from(rows.len()).unwrap_or(i64::MAX)
+            }
         };
         Ok(Table {
             cols: vec![column.to_owned()],
@@ -554,8 +609,16 @@ struct Searcher<'a, 'q> {
     initially_bound: Vec<bool>,
     /// Property maps that depend only on bindings fixed for the whole search, evaluated
     /// once and their keys resolved (keyed by the expression's address).
-    prop_maps: RefCell<rustc_hash::FxHashMap<usize, Rc<PropPairs>>>,
+    /// A pattern has a few property maps at most: a list searched linearly costs less than
+    /// a hash table per search.
+    prop_maps: RefCell<Vec<(usize, Rc<PropPairs>)>>,
     steps: Cell<u32>,
+    /// Only counting complete matches (no WHERE, no path, not PROFILE): the last hop of the
+    /// last element, when it leads to an unconstrained node, is counted without binding
+    /// each relationship (see `walk`).
+    count_leaves: bool,
+    /// Matches counted that way.
+    leaves: Cell<u64>,
 }
 
 impl Searcher<'_, '_> {
@@ -615,7 +678,7 @@ impl Searcher<'_, '_> {
     /// only uses bindings that were fixed before the search.
     fn prop_pairs(&self, st: &State, props: &Expr) -> Result<Rc<PropPairs>> {
         let addr = props as *const Expr as usize;
-        if let Some(v) = self.prop_maps.borrow().get(&addr) {
+        if let Some((_, v)) = self.prop_maps.borrow().iter().find(|(a, _)| *a == addr) {
             return Ok(v.clone());
         }
         let b = SlotBindings {
@@ -634,15 +697,20 @@ impl Searcher<'_, '_> {
             {
                 let mut vals = Vec::with_capacity(entries.len());
                 for (k, e) in entries {
-                    vals.push((k.name.as_str(), self.ex.eval(e, &b)?));
+                    vals.push((k, self.ex.eval(e, &b)?));
                 }
                 // The map's key order, as the general path sees it.
-                vals.sort_by(|x, y| x.0.cmp(y.0));
+                if vals.len() > 1 {
+                    vals.sort_by(|x, y| x.0.name.cmp(&y.0.name));
+                }
+                let uid = tx.catalog_uid();
                 let pairs = Rc::new(Some(
-                    vals.into_iter().map(|(k, v)| (tx.key_id(k), v)).collect(),
+                    vals.into_iter()
+                        .map(|(k, v)| (k.cached.get_or(uid, || tx.key_id(&k.name)), v))
+                        .collect(),
                 ));
                 if self.bound_now(st, props).1 {
-                    self.prop_maps.borrow_mut().insert(addr, pairs.clone());
+                    self.prop_maps.borrow_mut().push((addr, pairs.clone()));
                 }
                 return Ok(pairs);
             }
@@ -659,7 +727,7 @@ impl Searcher<'_, '_> {
             }
         });
         if self.bound_now(st, props).1 {
-            self.prop_maps.borrow_mut().insert(addr, pairs.clone());
+            self.prop_maps.borrow_mut().push((addr, pairs.clone()));
         }
         Ok(pairs)
     }
@@ -695,6 +763,13 @@ impl Searcher<'_, '_> {
     /// Node ids with `label` whose `key` equals one of `values`, through an index.
     fn seek_values(&self, label: LabelId, key: KeyId, values: &[Value]) -> Option<Vec<NodeId>> {
         let tx = self.ex.tx.r();
+        if let [v] = values {
+            return if v.is_null() {
+                Some(Vec::new())
+            } else {
+                tx.index_seek(label, key, &KeyRange::eq(v.clone()))
+            };
+        }
         let mut out = Vec::new();
         for v in values {
             if v.is_null() {
@@ -710,18 +785,23 @@ impl Searcher<'_, '_> {
     }
 
     /// The best index seek for starting element `ei` (see the module comment): the node
-    /// position and its candidates.
-    fn index_start(&self, st: &State, ei: usize) -> Option<(usize, Vec<NodeId>)> {
+    /// position, its candidates, and whether they are exactly the nodes that match that
+    /// position (then binding them needs no check).
+    fn index_start(&self, st: &State, ei: usize) -> Option<(usize, Vec<NodeId>, bool)> {
         let tx = self.ex.tx.r();
         let e = &self.elems[ei];
         let mut conj = Vec::new();
         if let Some(f) = self.filter {
             sargs(f, &mut conj);
         }
-        let mut best: Option<(usize, Vec<NodeId>)> = None;
-        let mut consider = |pos: usize, ids: Vec<NodeId>| {
-            if best.as_ref().map_or(true, |(_, b)| ids.len() < b.len()) {
-                best = Some((pos, ids));
+        // A transaction that records its reads for validation must record the node read
+        // the check makes, so it always checks.
+        let unrecorded = tx.kind() == crate::txn::TxnKind::ReadOnly
+            || tx.isolation() == crate::txn::Isolation::Snapshot;
+        let mut best: Option<(usize, Vec<NodeId>, bool)> = None;
+        let mut consider_exact = |pos: usize, ids: Vec<NodeId>, exact: bool| {
+            if best.as_ref().map_or(true, |(_, b, _)| ids.len() < b.len()) {
+                best = Some((pos, ids, exact));
             }
         };
         for (pos, n) in e.nodes.iter().enumerate() {
@@ -729,10 +809,20 @@ impl Searcher<'_, '_> {
                 continue;
             };
             // From the property map.
-            if let Some(p) = n.props {
+            if let Some(p) = n.props.as_deref() {
                 if !has_subquery(p) && self.bound_now(st, p).0 {
                     if let Ok(pairs) = self.prop_pairs(st, p) {
                         if let Some(pairs) = &*pairs {
+                            // `index_seek` gives exactly the visible nodes with the label
+                            // whose value equals the key under index equality, which is
+                            // Cypher's `=` for integers and strings: with one label and one
+                            // key, the seek has done the whole check of this position.
+                            let exact = unrecorded
+                                && labels.len() == 1
+                                && pairs.len() == 1
+                                && pairs
+                                    .iter()
+                                    .all(|(_, v)| matches!(v, Value::Int(_) | Value::String(_)));
                             for (k, v) in pairs {
                                 let Some(k) = k else { continue };
                                 if !seekable(v) {
@@ -742,7 +832,7 @@ impl Searcher<'_, '_> {
                                     if let Some(ids) =
                                         self.seek_values(l, *k, std::slice::from_ref(v))
                                     {
-                                        consider(pos, ids);
+                                        consider_exact(pos, ids, exact);
                                     }
                                 }
                             }
@@ -750,6 +840,7 @@ impl Searcher<'_, '_> {
                     }
                 }
             }
+            let mut consider = |pos: usize, ids: Vec<NodeId>| consider_exact(pos, ids, false);
             // From the WHERE.
             let Some(var) = n.slot.map(|s| self.cols[s].as_str()) else {
                 continue;
@@ -825,6 +916,19 @@ impl Searcher<'_, '_> {
     /// Checks node `id` against position `pos` of element `ei` and binds it. Returns `None` when
     /// it does not match, else whether the variable slot was newly bound.
     fn bind_node(&self, st: &mut State, ei: usize, pos: usize, id: NodeId) -> Result<Option<bool>> {
+        self.bind_node_checked(st, ei, pos, id, true)
+    }
+
+    /// [`Self::bind_node`]; `check: false` when `id` is known to have the position's labels
+    /// and properties (an exact index seek found it).
+    fn bind_node_checked(
+        &self,
+        st: &mut State,
+        ei: usize,
+        pos: usize,
+        id: NodeId,
+        check: bool,
+    ) -> Result<Option<bool>> {
         let spec = &self.elems[ei].nodes[pos];
         let tx = self.ex.tx.r();
         let Some(ls) = &spec.labels else {
@@ -838,11 +942,11 @@ impl Searcher<'_, '_> {
                 None => fresh = true,
             }
         }
-        let pairs = match spec.props {
-            Some(p) => Some(self.prop_pairs(st, p)?),
-            None => None,
+        let pairs = match spec.props.as_deref() {
+            Some(p) if check => Some(self.prop_pairs(st, p)?),
+            _ => None,
         };
-        if !ls.is_empty() || pairs.is_some() {
+        if check && (!ls.is_empty() || pairs.is_some()) {
             // One latch and one recorded read for the labels and every property.
             let ok = tx.with_node(id, |n| {
                 ls.iter().all(|l| n.labels.binary_search(l).is_ok())
@@ -876,7 +980,7 @@ impl Searcher<'_, '_> {
     }
 
     fn rel_props_ok(&self, st: &State, spec: &RelSpec<'_>, id: RelId) -> Result<bool> {
-        match spec.props {
+        match spec.props.as_deref() {
             None => Ok(true),
             Some(p) => {
                 let tx = self.ex.tx.r();
@@ -891,6 +995,26 @@ impl Searcher<'_, '_> {
         if ei == self.elems.len() {
             if let (Matches::Count(n), None) = (&mut *out, self.filter) {
                 *n += 1;
+                return Ok(());
+            }
+            if let Matches::Project(items, rows) = out {
+                // Every slot is bound once the whole pattern matched, so these bindings
+                // see what a row built from them would show.
+                let b = SlotBindings {
+                    cols: self.cols,
+                    slots: &st.slots,
+                    outer: self.outer,
+                };
+                if let Some(pred) = self.filter {
+                    if !self.ex.holds(pred, &b)? {
+                        return Ok(());
+                    }
+                }
+                let mut row = Vec::with_capacity(items.len());
+                for e in items.iter() {
+                    row.push(self.ex.eval(e, &b)?);
+                }
+                rows.push(row);
                 return Ok(());
             }
             let row: Vec<Value> = st
@@ -909,7 +1033,7 @@ impl Searcher<'_, '_> {
                 }
             }
             match out {
-                Matches::Rows(rows) => rows.push(row),
+                Matches::Rows(rows) | Matches::Project(_, rows) => rows.push(row),
                 Matches::Count(n) => *n += 1,
             }
             return Ok(());
@@ -933,6 +1057,7 @@ impl Searcher<'_, '_> {
         let e = &self.elems[ei];
         let tx = self.ex.tx.r();
         // Start at a bound node when there is one, else the most selective label.
+        let mut verified = false;
         let bound = e
             .nodes
             .iter()
@@ -947,7 +1072,8 @@ impl Searcher<'_, '_> {
             }
             None if e.nodes.iter().any(|n| n.labels.is_none()) => return Ok(()),
             None => {
-                if let Some((pos, ids)) = self.index_start(st, ei) {
+                if let Some((pos, ids, exact)) = self.index_start(st, ei) {
+                    verified = exact;
                     (pos, Rc::new(ids))
                 } else {
                     let mut best: Option<(usize, Rc<Vec<NodeId>>)> = None;
@@ -990,7 +1116,7 @@ impl Searcher<'_, '_> {
         }
         for &id in candidates.iter() {
             self.tick()?;
-            if let Some(fresh) = self.bind_node(st, ei, start, id)? {
+            if let Some(fresh) = self.bind_node_checked(st, ei, start, id, !verified)? {
                 self.count_row(ei, super::explain::START);
                 self.walk(st, ei, &steps, 0, k)?;
                 self.unbind_node(st, ei, start, fresh);
@@ -1073,6 +1199,31 @@ impl Searcher<'_, '_> {
         } else {
             spec.dir
         };
+        if self.count_leaves
+            && ei + 1 == self.elems.len()
+            && i + 1 == steps.len()
+            && spec.var.is_none()
+            && spec.slot.is_none()
+            && spec.props.is_none()
+        {
+            let to = &self.elems[ei].nodes[step.to];
+            if to.slot.is_none()
+                && to.props.is_none()
+                && to.labels.as_ref().is_some_and(|l| l.is_empty())
+            {
+                // Each relationship not used yet completes one match (binding its other
+                // end checks nothing): count them.
+                self.tick()?;
+                let tx = self.ex.tx.r();
+                let n = tx
+                    .expand(from, dir, types)
+                    .iter()
+                    .filter(|(rid, _)| !st.used.contains(rid))
+                    .count();
+                self.leaves.set(self.leaves.get() + n as u64);
+                return Ok(());
+            }
+        }
         if let Some((min, max)) = spec.var {
             let mut rels = Vec::new();
             let mut inner = Vec::new();

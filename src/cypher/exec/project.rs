@@ -6,12 +6,13 @@
 //! starts with a NUL), its accumulator runs per group, and the rewritten item is evaluated
 //! with the placeholders bound to the results.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 
 use super::compat::{new_accumulator, order, Accumulator};
 use super::{Exec, GroupKey, NoBindings, Overlay, RowBindings, Table};
 use crate::cypher::ast::{Expr, ExprKind, Projection, ProjectionItem, SortItem};
-use crate::cypher::plan::{is_aggregate_call, map_children};
+use crate::cypher::plan::{contains_aggregate, is_aggregate_call, map_children};
 use crate::error::{Error, Result};
 use crate::value::Value;
 
@@ -92,36 +93,46 @@ impl Exec<'_> {
         p: &Projection,
         where_: Option<&Expr>,
     ) -> Result<Table> {
-        let mut items: Vec<ProjectionItem> = Vec::new();
+        let mut star_items: Vec<ProjectionItem> = Vec::new();
         if p.star {
             let mut names: Vec<&String> = table.cols.iter().collect();
             names.sort();
             for n in names {
-                items.push(ProjectionItem {
+                star_items.push(ProjectionItem {
                     expr: Expr::new(ExprKind::Variable(n.clone()), Default::default()),
                     alias: None,
                     text: n.clone(),
                 });
             }
         }
-        items.extend(p.items.iter().cloned());
+        let items: Vec<&ProjectionItem> = star_items.iter().chain(&p.items).collect();
         let names: Vec<String> = items.iter().map(|i| i.name().to_owned()).collect();
 
+        // Rewriting copies the expressions: only done when there is an aggregate.
+        let aggregating = items.iter().any(|i| contains_aggregate(&i.expr))
+            || p.order_by.iter().any(|s| contains_aggregate(&s.expr));
         let mut aggs = Vec::new();
-        let rewritten: Vec<Expr> = items
-            .iter()
-            .map(|i| extract_aggs(&i.expr, &mut aggs))
-            .collect();
-        let is_agg: Vec<bool> = items
-            .iter()
-            .zip(&rewritten)
-            .map(|(i, r)| *r != i.expr)
-            .collect();
-        let sort_exprs: Vec<Expr> = p
-            .order_by
-            .iter()
-            .map(|s| extract_aggs(&s.expr, &mut aggs))
-            .collect();
+        let (rewritten, is_agg, sort_exprs): (Vec<Expr>, Vec<bool>, Vec<Cow<'_, Expr>>) =
+            if aggregating {
+                let rewritten: Vec<Expr> = items
+                    .iter()
+                    .map(|i| extract_aggs(&i.expr, &mut aggs))
+                    .collect();
+                let is_agg = items
+                    .iter()
+                    .zip(&rewritten)
+                    .map(|(i, r)| *r != i.expr)
+                    .collect();
+                let sort_exprs = p
+                    .order_by
+                    .iter()
+                    .map(|s| Cow::Owned(extract_aggs(&s.expr, &mut aggs)))
+                    .collect();
+                (rewritten, is_agg, sort_exprs)
+            } else {
+                let sort_exprs = p.order_by.iter().map(|s| Cow::Borrowed(&s.expr)).collect();
+                (Vec::new(), vec![false; items.len()], sort_exprs)
+            };
         let agg_names: Vec<String> = (0..aggs.len()).map(placeholder).collect();
 
         let mut outs: Vec<Out> = if aggs.is_empty() {
@@ -267,7 +278,7 @@ impl Exec<'_> {
     fn aggregate(
         &mut self,
         table: &Table,
-        items: &[ProjectionItem],
+        items: &[&ProjectionItem],
         rewritten: &[Expr],
         is_agg: &[bool],
         aggs: &[AggSpec],
