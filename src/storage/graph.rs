@@ -555,8 +555,9 @@ impl GraphData {
         Some(out)
     }
 
-    /// The slot for node `id` during replay: a base node's materialized entry (a dead base
-    /// slot gets an empty one), or a new slot, grown to.
+    /// The slot for node `id` during replay: a base node's materialized entry, or a new slot,
+    /// grown to. A base slot that is not live gets an empty entry: its creator had the id
+    /// but had not committed at C, and the log creates it.
     fn ensure_node_slot(&mut self, id: NodeId) -> Result<&mut NodeEntry> {
         let b = self.base.node_slots();
         if id < b {
@@ -618,30 +619,32 @@ impl GraphData {
                             continue;
                         }
                     }
-                    let b = self.base.rel_slots();
-                    if id < b {
-                        return Err(Error::corrupt(format!(
-                            "the log re-creates relationship {id}, which the base image holds \
-                             as deleted"
-                        )));
-                    }
-                    let idx = usize::try_from(id - b).map_err(|_| {
-                        Error::corrupt(format!("relationship id {id} is out of range"))
-                    })?;
-                    if idx >= self.rels.len() {
-                        self.rels.resize_with(idx + 1, || RelEntry {
-                            start: 0,
-                            end: 0,
-                            rel_type: 0,
-                            versions: VersionChain::Empty,
-                        });
-                    }
-                    self.rels[idx] = RelEntry {
+                    let entry = RelEntry {
                         start,
                         end,
                         rel_type,
                         versions: VersionChain::one(version),
                     };
+                    let b = self.base.rel_slots();
+                    if id < b {
+                        // A slot the image holds as not live: its creator had the id but had
+                        // not committed at C (or rolled back); it committed after C.
+                        self.rel_marks.set(id);
+                        self.base_rels.insert(id, entry);
+                    } else {
+                        let idx = usize::try_from(id - b).map_err(|_| {
+                            Error::corrupt(format!("relationship id {id} is out of range"))
+                        })?;
+                        if idx >= self.rels.len() {
+                            self.rels.resize_with(idx + 1, || RelEntry {
+                                start: 0,
+                                end: 0,
+                                rel_type: 0,
+                                versions: VersionChain::Empty,
+                            });
+                        }
+                        self.rels[idx] = entry;
+                    }
                     self.ensure_node_slot(start)?.out.push(id);
                     self.ensure_node_slot(end)?.inc.push(id);
                 }
