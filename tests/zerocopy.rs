@@ -120,14 +120,18 @@ fn history(db: &Database) {
                 .unwrap();
         }
         if i % 7 == 3 {
-            c.query("MATCH (a:A {i: $i}) CREATE (a)-[:S {w: -1}]->(a)", &int("i", i))
-                .unwrap();
+            c.query(
+                "MATCH (a:A {i: $i}) CREATE (a)-[:S {w: -1}]->(a)",
+                &int("i", i),
+            )
+            .unwrap();
         }
     }
     c.begin(TxnMode::ReadWrite).unwrap();
     c.query("CREATE (:A {i: 999})-[:R]->(:C)", &p()).unwrap();
     c.rollback().unwrap();
-    c.query("CREATE INDEX a_i FOR (n:A) ON (n.i)", &p()).unwrap();
+    c.query("CREATE INDEX a_i FOR (n:A) ON (n.i)", &p())
+        .unwrap();
 }
 
 /// A file database with `history` in its base image (checkpointed and reopened), and an
@@ -206,7 +210,11 @@ fn writes_to_base_entities_and_their_rollback_match_the_model() {
     // A checkpoint writes base + delta as it stands; reopened, still the same.
     disk.checkpoint().unwrap();
     let disk = reopen(disk, t.path());
-    assert_same(&disk, &model, "after a checkpoint of the modified base and a reopen");
+    assert_same(
+        &disk,
+        &model,
+        "after a checkpoint of the modified base and a reopen",
+    );
     // And the log after a base replays onto base entities.
     for q in [
         "MATCH (a:A {i: 20}) SET a.s = 'logged'",
@@ -243,7 +251,8 @@ fn two_writers_of_one_base_node_conflict_and_old_snapshots_keep_the_base_version
     let mut d = disk.connect();
     c.begin(TxnMode::ReadWrite).unwrap();
     d.begin(TxnMode::ReadWrite).unwrap();
-    c.query("MATCH (:A {i: 8})-[r:R]->() SET r.w = 1", &p()).unwrap();
+    c.query("MATCH (:A {i: 8})-[r:R]->() SET r.w = 1", &p())
+        .unwrap();
     let e = d
         .query("MATCH (:A {i: 8})-[r:R]->() DELETE r", &p())
         .unwrap_err();
@@ -251,7 +260,9 @@ fn two_writers_of_one_base_node_conflict_and_old_snapshots_keep_the_base_version
     a.commit().unwrap();
     c.commit().unwrap();
     let s = |conn: &mut graphdb::Connection| {
-        conn.query("MATCH (n:A {i: 7}) RETURN n.s", &p()).unwrap().rows
+        conn.query("MATCH (n:A {i: 7}) RETURN n.s", &p())
+            .unwrap()
+            .rows
     };
     assert_eq!(s(&mut before), vec![vec![Value::String("text 7".into())]]);
     let w = |conn: &mut graphdb::Connection| {
@@ -269,7 +280,9 @@ fn two_writers_of_one_base_node_conflict_and_old_snapshots_keep_the_base_version
     let mut after = disk.connect();
     assert_eq!(s(&mut after), Vec::<Vec<Value>>::new());
     assert_eq!(w(&mut after), vec![vec![Value::Int(1)]]);
-    println!("base node and relationship: first writer wins; an old snapshot keeps the base version");
+    println!(
+        "base node and relationship: first writer wins; an old snapshot keeps the base version"
+    );
 }
 
 #[test]
@@ -284,9 +297,24 @@ fn constraints_and_indexes_cover_base_nodes() {
     both(&disk, &model, "MATCH (n:A {i: 7}) RETURN id(n)", &p());
     // A uniqueness constraint checks base nodes, both when created and on later writes.
     both(&disk, &model, "CREATE (:C {i: 1})", &p());
-    both(&disk, &model, "CREATE CONSTRAINT c_i FOR (n:C) REQUIRE n.i IS UNIQUE", &p());
-    both(&disk, &model, "MATCH (n:C {i: 1}) WITH n ORDER BY id(n) DESC LIMIT 1 DELETE n", &p());
-    both(&disk, &model, "CREATE CONSTRAINT c_i FOR (n:C) REQUIRE n.i IS UNIQUE", &p());
+    both(
+        &disk,
+        &model,
+        "CREATE CONSTRAINT c_i FOR (n:C) REQUIRE n.i IS UNIQUE",
+        &p(),
+    );
+    both(
+        &disk,
+        &model,
+        "MATCH (n:C {i: 1}) WITH n ORDER BY id(n) DESC LIMIT 1 DELETE n",
+        &p(),
+    );
+    both(
+        &disk,
+        &model,
+        "CREATE CONSTRAINT c_i FOR (n:C) REQUIRE n.i IS UNIQUE",
+        &p(),
+    );
     for (db, what) in [(&model, "model"), (&disk, "base")] {
         let e = db
             .connect()

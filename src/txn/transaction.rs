@@ -705,8 +705,17 @@ impl Transaction {
             .is_some()
     }
 
+    /// Calls `f` with the visible node `id` as the store holds it (one latch, one read
+    /// recorded): a node of the base image is read in place, decoding only what `f` asks for
+    /// (`NodeRef::has_label`, `NodeRef::prop`). `None` when the node is not visible.
+    pub fn with_node_ref<R>(&self, id: NodeId, f: impl FnOnce(NodeRef<'_>) -> R) -> Option<R> {
+        self.note_node(id);
+        self.mgr.graph.read().node(id, self.vis).map(f)
+    }
+
     /// Calls `f` with the visible version of node `id` (one latch, one read recorded);
-    /// `None` when the node is not visible.
+    /// `None` when the node is not visible. A base node is decoded whole for `f`; prefer
+    /// `with_node_ref` when only some labels or properties are needed.
     pub fn with_node<R>(&self, id: NodeId, f: impl FnOnce(&NodeData) -> R) -> Option<R> {
         self.note_node(id);
         self.mgr
