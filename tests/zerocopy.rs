@@ -362,3 +362,49 @@ fn creations_committed_after_the_checkpoint_snapshot_replay_into_base_slots() {
     assert_same(&db, &model, "creations committed after the checkpoint");
     println!("ids taken before a checkpoint and committed after it replay into base slots");
 }
+
+/// An import into a database opened on a base image attaches relationships to base nodes
+/// (found by property) as Cypher would; a refused import changes nothing.
+#[test]
+fn import_into_a_database_with_a_base_attaches_to_base_nodes() {
+    use graphdb::import::{IdType, ImportSpec, RelFile};
+    let t = tempfile::tempdir().unwrap();
+    let (disk, model) = pair(t.path());
+    let csv = t.path().join("f.csv");
+    let pairs = [(1, 2, 7), (2, 1, 8), (3, 3, 9), (5, 23, 10)];
+    let text: String = pairs.iter().map(|(a, b, w)| format!("{a},{b},{w}\n")).collect();
+    std::fs::write(&csv, text).unwrap();
+    let spec = |path: &Path| ImportSpec {
+        relationships: vec![RelFile {
+            path: path.to_owned(),
+            rel_type: "F".into(),
+            columns: Some(vec![
+                ":START_ID(A)".into(),
+                ":END_ID(A)".into(),
+                "w:int".into(),
+            ]),
+        }],
+        id_type: IdType::Int,
+        id_property: "i".into(),
+        ..ImportSpec::default()
+    };
+    // Refused (no node A {i: 777}): nothing changes.
+    let bad = t.path().join("bad.csv");
+    std::fs::write(&bad, "1,2,3\n1,777,4\n").unwrap();
+    disk.import(&spec(&bad)).unwrap_err();
+    assert_same(&disk, &model, "after a refused import");
+    assert_eq!(disk.import(&spec(&csv)).unwrap().relationships, 4);
+    for (a, b, w) in pairs {
+        model
+            .connect()
+            .query(
+                &format!("MATCH (a:A {{i: {a}}}), (b:A {{i: {b}}}) CREATE (a)-[:F {{w: {w}}}]->(b)"),
+                &p(),
+            )
+            .unwrap();
+    }
+    assert_same(&disk, &model, "after an import onto base nodes");
+    let disk = reopen(disk, t.path());
+    assert_same(&disk, &model, "after an import onto base nodes, reopened");
+    println!("import onto base nodes: as Cypher; a refused one changes nothing; durable");
+}
