@@ -40,12 +40,7 @@ pub fn load_base(file: &dyn IoFile, path: &Path, graph: &Graph) -> Result<Header
             img.check_checksums(&crcs).map(|()| t.elapsed())
         });
         let checked = img.check(graph);
-        let sums = sums.join().unwrap_or_else(|_| {
-            Err(Error::new(
-                ErrorKind::Internal,
-                "the thread checking base image checksums panicked",
-            ))
-        });
+        let sums = joined(sums.join(), "checksums");
         (sums, checked)
     });
     let summed = sums?;
@@ -114,6 +109,16 @@ pub fn read_base_ts(file: &dyn IoFile, path: &Path) -> Result<u64> {
         return Err(bad(0, "the header or section table fails its checksum"));
     }
     Ok(u64_at(&head, 16))
+}
+
+/// The result of a checking thread (a panic there is an internal error, not a crash).
+fn joined<T>(r: std::thread::Result<Result<T>>, what: &str) -> Result<T> {
+    r.unwrap_or_else(|_| {
+        Err(Error::new(
+            ErrorKind::Internal,
+            format!("the thread checking the base image's {what} panicked"),
+        ))
+    })
 }
 
 /// What checking an image produced for the graph.
@@ -432,31 +437,28 @@ impl<'a> Image<'a> {
             return Err(self.bad_in(kind::NODE_FLAGS, &format!("node {i}: bad flag")));
         }
         let live_nodes = nflags.iter().filter(|&&f| f == 1).count() as u64;
-        // Nodes on their own thread; relationships, then both adjacency directions, here.
+        // Nodes on their own thread; relationships here, then the two adjacency directions
+        // (independent of each other) on two.
         let (by_label, rels) = std::thread::scope(|s| {
             let nodes = s.spawn(|| self.check_nodes(&nflags, labels_known));
-            let rels =
-                self.check_rels(&nflags, types_known)
-                    .and_then(|(rel_live, live_rels, expect)| {
-                        if live_nodes != h.live_nodes || live_rels != h.live_rels {
-                            return Err(Image::damaged(
-                                self.path,
-                                40,
-                                "the live entity counts disagree with the flags",
-                            ));
-                        }
-                        for (outgoing, want) in [(true, expect[0]), (false, expect[1])] {
-                            self.check_adjacency(&nflags, &rel_live, live_rels, outgoing, want)?;
-                        }
-                        Ok(())
-                    });
-            let nodes = nodes.join().unwrap_or_else(|_| {
-                Err(Error::new(
-                    ErrorKind::Internal,
-                    "the thread checking base image nodes panicked",
-                ))
-            });
-            (nodes, rels)
+            let rels = self
+                .check_rels(&nflags, types_known)
+                .and_then(|(live, n, want)| {
+                    if live_nodes != h.live_nodes || n != h.live_rels {
+                        return Err(Image::damaged(
+                            self.path,
+                            40,
+                            "the live entity counts disagree with the flags",
+                        ));
+                    }
+                    std::thread::scope(|t| {
+                        let out =
+                            t.spawn(|| self.check_adjacency(&nflags, &live, n, true, want[0]));
+                        let inc = self.check_adjacency(&nflags, &live, n, false, want[1]);
+                        joined(out.join(), "outgoing adjacency").and(inc)
+                    })
+                });
+            (joined(nodes.join(), "nodes"), rels)
         });
         rels?;
         Ok(Checked {
