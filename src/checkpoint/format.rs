@@ -18,8 +18,8 @@
 //! ... sections, each starting at a multiple of 8
 //! ```
 //!
-//! Sections (every one present once; columns are indexed by entity id, so a reader can
-//! find entity `i` without a search, and a later zero-copy reader can use them in place):
+//! Sections (every one present once; columns are indexed by entity id, so a reader finds
+//! entity `i` without a search, and `storage::base` reads them in place):
 //! - `CATALOG`: labels, relationship types, property keys (and whatever schema definitions
 //!   exist) as a list of `Change`s in the WAL codec (`wal::codec::encode` with timestamp C).
 //! - `NODE_FLAGS`: one byte per node slot, 1 = live at C, 0 = never committed or deleted.
@@ -31,6 +31,16 @@
 //! - `OUT_OFFSETS` (u64 × node slots+1) into `OUT_RELS` (u64 relationship ids), and
 //!   `IN_OFFSETS` / `IN_RELS`: CSR adjacency in both directions, each node's relationships
 //!   grouped by type (sorted by type, then id).
+
+//!
+//! Reading in place: format 1 is read where it lies, unchanged (no version bump), so images
+//! written before the zero-copy reader open as they are. Every section starts at a multiple
+//! of 8 and the reader copies each integer out of its bytes (`from_le_bytes`), so it needs
+//! no alignment; columns indexed by id give a node's flag, label range, property range and
+//! adjacency range in O(1); a property list is the WAL codec's encoding, decoded one value at
+//! a time when a single property is asked for (`codec::decode_prop`). The label lists are
+//! gathered at open while the labels are checked (a per-label section would save that pass
+//! but needs a new format); adjacency grouped by type is read as a list and filtered.
 
 /// Identifies a base image.
 pub const MAGIC: &[u8; 8] = b"GDBBASE\0";

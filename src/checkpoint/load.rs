@@ -1,41 +1,86 @@
-//! Loading a base image into the in-memory store: every entity becomes one version stamped
-//! committed at the image's timestamp C, then the WAL after C is replayed on top.
+//! Opening a base image: checking all of it once, then handing the graph a view that reads
+//! it in place (`storage::base`). The WAL after C is replayed on top by the caller.
 //!
-//! Every byte is checked before it is used: the header and section table against their
-//! checksum, each section against its own, and every offset and id against the bounds it
-//! must respect. Damage gives `Corrupt` naming the file and the offset; a newer format gives
-//! a clear "newer libgraphdb" error; nothing panics.
+//! Every byte is checked before the view is built: the header and section table against
+//! their checksum, each section against its own, and every flag, offset, id, label, property
+//! encoding and adjacency entry against the bounds it must respect, so that in-place reads
+//! later can only meet well-formed data. Damage gives `Corrupt` naming the file and the
+//! offset; a newer format gives a clear "newer libgraphdb" error; nothing panics.
+//!
+//! The checks read the file with positioned reads into small reusable buffers, not through
+//! the mapping: the mapping's pages become resident only when queries touch them, so opening
+//! does not make the whole image part of the process's memory.
 
 use std::collections::HashMap;
-use std::ops::Range;
 use std::path::Path;
+use std::sync::Arc;
 
 use super::format::{self, kind, kind_name, u32_at, u64_at, Header};
 use super::mmap;
 use crate::error::{Error, ErrorKind, Result};
-use crate::storage::graph::{NodeData, NodeEntry, RelData, RelEntry, Version, VersionChain};
+use crate::storage::base::BaseView;
 use crate::storage::id_set::IdSet;
 use crate::storage::{Change, Graph, LabelId, NodeId};
 use crate::vfs::IoFile;
 use crate::wal::codec;
 
-/// Loads the base image in `file` (named `path`, for messages) into the empty `graph`;
-/// returns its header (its timestamp C is the newest commit it holds).
+/// Entities checked per buffer fill.
+const CHUNK: u64 = 1 << 16;
+
+/// Opens the base image in `file` (named `path`, for messages) as the base of the empty
+/// `graph`; returns its header (its timestamp C is the newest commit it holds).
 pub fn load_base(file: &dyn IoFile, path: &Path, graph: &Graph) -> Result<Header> {
+    let t = std::time::Instant::now();
+    let (img, crcs) = Image::parse(file, path)?;
+    // Checksums and structure on two threads (both only read the file). Damage usually
+    // fails both; the checksum's message is the one reported.
+    let (sums, checked) = std::thread::scope(|s| {
+        let sums = s.spawn(|| {
+            let t = std::time::Instant::now();
+            img.check_checksums(&crcs).map(|()| t.elapsed())
+        });
+        let checked = img.check(graph);
+        let sums = joined(sums.join(), "checksums");
+        (sums, checked)
+    });
+    let summed = sums?;
+    let checked = checked?;
+    let structure = t.elapsed();
     let bytes =
         mmap::map(file).map_err(|e| Error::io(format!("reading {}", path.display()), &e))?;
-    let t = std::time::Instant::now();
-    let img = Image::parse(&bytes, path)?;
-    let parsed = t.elapsed();
-    img.load(graph)?;
+    if bytes.len() as u64 != img.file_len {
+        return Err(Image::damaged(
+            path,
+            0,
+            "the file changed while it was being opened",
+        ));
+    }
+    let h = img.header;
+    let mut sections = [(0usize, 0usize); kind::END as usize];
+    for (slot, &(o, l)) in sections.iter_mut().zip(&img.sections) {
+        // Both fit: they lie inside a file that is mapped (or read) whole.
+        *slot = (o as usize, l as usize);
+    }
+    let view = BaseView::new(bytes, h.ts, h.node_slots, h.rel_slots, sections);
+    let mut data = graph.write();
+    data.set_base(Arc::new(view))?;
+    for (l, ids) in checked.by_label {
+        // Ids arrive ascending: the set takes the list as it is.
+        data.by_label.insert(l, IdSet::from_ascending(ids));
+    }
+    let mapped = t.elapsed() - structure;
+    // Schema definitions last: index contents are built from the base.
+    data.apply(&graph.catalog, h.ts, checked.schema)
+        .map_err(|e| img.bad_in(kind::CATALOG, e.message()))?;
     if std::env::var_os("GRAPHDB_TRACE_OPEN").is_some() {
         eprintln!(
-            "graphdb open: {} mapped and checksummed in {parsed:?}, decoded in {:?}",
+            "graphdb open: {}: checksums {summed:?} beside structure checks (both done at \
+             {structure:?}), mapped and label lists {mapped:?}, indexes {:?}",
             path.display(),
-            t.elapsed() - parsed
+            t.elapsed() - structure - mapped
         );
     }
-    Ok(img.header)
+    Ok(h)
 }
 
 /// The timestamp C of the base image in `file` (named `path`), from its header and section
@@ -66,41 +111,60 @@ pub fn read_base_ts(file: &dyn IoFile, path: &Path) -> Result<u64> {
     Ok(u64_at(&head, 16))
 }
 
-/// The sections entity decoding reads.
-struct Columns<'a> {
-    rflags: &'a [u8],
-    starts: &'a [u8],
-    ends: &'a [u8],
-    types: &'a [u8],
-    roffs: &'a [u8],
-    rprops: &'a [u8],
-    nflags: &'a [u8],
-    loffs: &'a [u8],
-    labels: &'a [u8],
-    noffs: &'a [u8],
-    nprops: &'a [u8],
-    out_offs: &'a [u8],
-    out_rels: &'a [u8],
-    in_offs: &'a [u8],
-    in_rels: &'a [u8],
-    labels_known: u64,
-    types_known: u64,
+/// The result of a checking thread (a panic there is an internal error, not a crash).
+fn joined<T>(r: std::thread::Result<Result<T>>, what: &str) -> Result<T> {
+    r.unwrap_or_else(|_| {
+        Err(Error::new(
+            ErrorKind::Internal,
+            format!("the thread checking the base image's {what} panicked"),
+        ))
+    })
 }
 
-/// What one chunk of node decoding found.
-#[derive(Default)]
-struct NodePart {
-    live: u64,
-    /// Outgoing and incoming adjacency entries.
-    out: u64,
-    inc: u64,
+/// What checking an image produced for the graph.
+struct Checked {
+    /// The ids of each label's nodes, ascending.
     by_label: HashMap<LabelId, Vec<NodeId>>,
+    /// Schema definitions from the catalog (applied once the base is in place).
+    schema: Vec<Change>,
 }
 
-/// A checked view of an image's bytes.
+/// A hash of "relationship `r` is listed at node `n`": the adjacency lists are checked by
+/// comparing the sum over their entries with the sum over the relationships' own endpoints
+/// (plus "each live relationship listed exactly once"), which needs no random access.
+fn pair_hash(r: u64, n: u64) -> u64 {
+    fn mix(mut z: u64) -> u64 {
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+    mix(r.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ mix(n))
+}
+
+/// A bit per id.
+struct Bits(Vec<u64>);
+
+impl Bits {
+    fn new(n: u64) -> Bits {
+        Bits(vec![0; n.div_ceil(64) as usize])
+    }
+    fn get(&self, i: u64) -> bool {
+        self.0
+            .get((i / 64) as usize)
+            .is_some_and(|w| w & (1 << (i % 64)) != 0)
+    }
+    fn set(&mut self, i: u64) {
+        if let Some(w) = self.0.get_mut((i / 64) as usize) {
+            *w |= 1 << (i % 64);
+        }
+    }
+}
+
+/// A checked header and section table.
 struct Image<'a> {
-    bytes: &'a [u8],
+    file: &'a dyn IoFile,
     path: &'a Path,
+    file_len: u64,
     header: Header,
     /// Offset and length of each section, by kind.
     sections: Vec<(u64, u64)>,
@@ -114,15 +178,24 @@ impl<'a> Image<'a> {
         ))
     }
 
-    fn parse(bytes: &'a [u8], path: &'a Path) -> Result<Image<'a>> {
+    fn io(&self, e: std::io::Error) -> Error {
+        Error::io(format!("reading {}", self.path.display()), &e)
+    }
+
+    /// The checked header and table, and each section's stored checksum (by kind).
+    fn parse(file: &'a dyn IoFile, path: &'a Path) -> Result<(Image<'a>, Vec<u32>)> {
         let bad = |at: u64, what: &str| Image::damaged(path, at, what);
-        if bytes.len() < format::HEADER_LEN {
+        let io = |e: std::io::Error| Error::io(format!("reading {}", path.display()), &e);
+        let file_len = file.size().map_err(io)?;
+        let mut head = vec![0u8; format::HEADER_LEN];
+        let n = crate::vfs::read_full_at(file, &mut head, 0).map_err(io)?;
+        if n < format::HEADER_LEN {
             return Err(bad(0, "too short to be a base image"));
         }
-        if &bytes[..8] != format::MAGIC {
+        if &head[..8] != format::MAGIC {
             return Err(bad(0, "not a libgraphdb base image (bad magic bytes)"));
         }
-        let version = u32_at(bytes, 8);
+        let version = u32_at(&head, 8);
         if version > format::FORMAT_VERSION {
             return Err(Error::new(
                 ErrorKind::Error,
@@ -137,44 +210,48 @@ impl<'a> Image<'a> {
         if version == 0 {
             return Err(bad(8, "format version 0"));
         }
-        let count = u32_at(bytes, 12) as usize;
+        let count = u32_at(&head, 12) as usize;
         let table_end = format::HEADER_LEN + count.saturating_mul(format::ENTRY_LEN);
-        if count > 64 || table_end > bytes.len() {
+        if count > 64 || table_end as u64 > file_len {
             return Err(bad(12, "the section count is impossible"));
         }
-        let stored = u32_at(bytes, format::CRC_AT);
-        if format::header_crc(&bytes[..table_end]) != stored {
+        head.resize(table_end, 0);
+        let n = crate::vfs::read_full_at(
+            file,
+            &mut head[format::HEADER_LEN..],
+            format::HEADER_LEN as u64,
+        )
+        .map_err(io)?;
+        if n < table_end - format::HEADER_LEN {
+            return Err(bad(12, "the section count is impossible"));
+        }
+        if format::header_crc(&head) != u32_at(&head, format::CRC_AT) {
             return Err(bad(0, "the header or section table fails its checksum"));
         }
         let header = Header {
-            ts: u64_at(bytes, 16),
-            node_slots: u64_at(bytes, 24),
-            rel_slots: u64_at(bytes, 32),
-            live_nodes: u64_at(bytes, 40),
-            live_rels: u64_at(bytes, 48),
+            ts: u64_at(&head, 16),
+            node_slots: u64_at(&head, 24),
+            rel_slots: u64_at(&head, 32),
+            live_nodes: u64_at(&head, 40),
+            live_rels: u64_at(&head, 48),
         };
         let mut sections = vec![(0u64, u64::MAX); kind::END as usize];
+        let mut crcs = vec![0u32; kind::END as usize];
         for i in 0..count {
             let e = format::HEADER_LEN + i * format::ENTRY_LEN;
-            let k = u32_at(bytes, e);
-            let (offset, len, crc) = (u64_at(bytes, e + 8), u64_at(bytes, e + 16), {
-                u32_at(bytes, e + 24)
-            });
-            let inside = offset
-                .checked_add(len)
-                .is_some_and(|end| end <= bytes.len() as u64);
-            if !inside {
+            let k = u32_at(&head, e);
+            let (offset, len, crc) = (
+                u64_at(&head, e + 8),
+                u64_at(&head, e + 16),
+                u32_at(&head, e + 24),
+            );
+            let inside = offset.checked_add(len).is_some_and(|end| end <= file_len);
+            if !inside || usize::try_from(offset + len).is_err() {
                 return Err(bad(e as u64, "a section lies outside the file"));
-            }
-            let body = &bytes[offset as usize..(offset + len) as usize];
-            if crc32c::crc32c(body) != crc {
-                return Err(bad(
-                    offset,
-                    &format!("the {} section fails its checksum", kind_name(k)),
-                ));
             }
             if let Some(slot) = sections.get_mut(k as usize) {
                 *slot = (offset, len);
+                crcs[k as usize] = crc;
             }
         }
         for k in kind::CATALOG..kind::END {
@@ -186,18 +263,83 @@ impl<'a> Image<'a> {
             }
         }
         let img = Image {
-            bytes,
+            file,
             path,
+            file_len,
             header,
             sections,
         };
         img.check_sizes()?;
-        Ok(img)
+        Ok((img, crcs))
     }
 
-    fn sec(&self, k: u32) -> &'a [u8] {
-        let (o, l) = self.sections[k as usize];
-        &self.bytes[o as usize..(o + l) as usize]
+    /// Every section against its checksum, streamed through one buffer.
+    fn check_checksums(&self, crcs: &[u32]) -> Result<()> {
+        let mut buf = Vec::new();
+        for k in kind::CATALOG..kind::END {
+            let (offset, len) = self.sections[k as usize];
+            let mut crc = 0u32;
+            let mut at = 0u64;
+            while at < len {
+                let n = (len - at).min(1 << 20);
+                self.read(k, at, n, &mut buf)?;
+                crc = crc32c::crc32c_append(crc, &buf);
+                at += n;
+            }
+            if crc != crcs[k as usize] {
+                return Err(Image::damaged(
+                    self.path,
+                    offset,
+                    &format!("the {} section fails its checksum", kind_name(k)),
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// Reads `len` bytes at `at` within section `k` into `buf` (replacing its contents).
+    fn read(&self, k: u32, at: u64, len: u64, buf: &mut Vec<u8>) -> Result<()> {
+        let (offset, sec_len) = self.sections[k as usize];
+        let inside = at.checked_add(len).is_some_and(|e| e <= sec_len);
+        let len = usize::try_from(len)
+            .ok()
+            .filter(|_| inside)
+            .ok_or_else(|| self.bad_in(k, "a read past its end"))?;
+        buf.clear();
+        buf.resize(len, 0);
+        let n = crate::vfs::read_full_at(self.file, buf, offset + at).map_err(|e| self.io(e))?;
+        if n < len {
+            return Err(Image::damaged(
+                self.path,
+                offset + at,
+                "the file ends early",
+            ));
+        }
+        Ok(())
+    }
+
+    /// Entries `[i0, i1]` (inclusive) of the u64 offsets column `k`, checked ascending and
+    /// at most `heap_len`.
+    fn offsets(
+        &self,
+        k: u32,
+        i0: u64,
+        i1: u64,
+        heap_len: u64,
+        buf: &mut Vec<u8>,
+    ) -> Result<Vec<u64>> {
+        self.read(k, i0 * 8, (i1 - i0 + 1) * 8, buf)?;
+        let offs: Vec<u64> = buf.chunks_exact(8).map(|c| u64_at(c, 0)).collect();
+        for (j, w) in offs.windows(2).enumerate() {
+            if w[0] > w[1] || w[1] > heap_len {
+                let i = i0 + j as u64;
+                return Err(self.bad_in(k, &format!("entry {i} points outside its data")));
+            }
+        }
+        if offs.first().is_some_and(|&o| o > heap_len) {
+            return Err(self.bad_in(k, &format!("entry {i0} points outside its data")));
+        }
+        Ok(offs)
     }
 
     fn bad_in(&self, k: u32, what: &str) -> Error {
@@ -208,27 +350,46 @@ impl<'a> Image<'a> {
         )
     }
 
+    fn len_of(&self, k: u32) -> u64 {
+        self.sections[k as usize].1
+    }
+
     /// Column lengths must match the slot counts.
     fn check_sizes(&self) -> Result<()> {
         let n = self.header.node_slots;
         let r = self.header.rel_slots;
         let expect: [(u32, Option<u64>); 13] = [
             (kind::NODE_FLAGS, Some(n)),
-            (kind::NODE_LABEL_OFFSETS, n.checked_add(1).map(|x| x * 8)),
-            (kind::NODE_PROP_OFFSETS, n.checked_add(1).map(|x| x * 8)),
+            (
+                kind::NODE_LABEL_OFFSETS,
+                n.checked_add(1).and_then(|x| x.checked_mul(8)),
+            ),
+            (
+                kind::NODE_PROP_OFFSETS,
+                n.checked_add(1).and_then(|x| x.checked_mul(8)),
+            ),
             (kind::REL_FLAGS, Some(r)),
             (kind::REL_START, r.checked_mul(8)),
             (kind::REL_END, r.checked_mul(8)),
             (kind::REL_TYPE, r.checked_mul(4)),
-            (kind::REL_PROP_OFFSETS, r.checked_add(1).map(|x| x * 8)),
-            (kind::OUT_OFFSETS, n.checked_add(1).map(|x| x * 8)),
-            (kind::IN_OFFSETS, n.checked_add(1).map(|x| x * 8)),
+            (
+                kind::REL_PROP_OFFSETS,
+                r.checked_add(1).and_then(|x| x.checked_mul(8)),
+            ),
+            (
+                kind::OUT_OFFSETS,
+                n.checked_add(1).and_then(|x| x.checked_mul(8)),
+            ),
+            (
+                kind::IN_OFFSETS,
+                n.checked_add(1).and_then(|x| x.checked_mul(8)),
+            ),
             (kind::NODE_LABELS, None),
             (kind::OUT_RELS, None),
             (kind::IN_RELS, None),
         ];
         for (k, want) in expect {
-            let got = self.sections[k as usize].1;
+            let got = self.len_of(k);
             match want {
                 Some(w) if w != got => {
                     return Err(self.bad_in(k, &format!("{got} bytes where the header implies {w}")))
@@ -239,337 +400,249 @@ impl<'a> Image<'a> {
         }
         // Adjacency entries are u64 relationship ids.
         for k in [kind::OUT_RELS, kind::IN_RELS] {
-            if self.sections[k as usize].1 % 8 != 0 {
+            if self.len_of(k) % 8 != 0 {
                 return Err(self.bad_in(k, "a ragged length"));
             }
         }
         Ok(())
     }
 
-    /// The `[start, end)` range of entity `i` in an offsets column, checked against the heap
-    /// length and monotonicity.
-    fn range(&self, offsets: &[u8], k: u32, i: usize, heap_len: u64) -> Result<(usize, usize)> {
-        let a = u64_at(offsets, i * 8);
-        let b = u64_at(offsets, i * 8 + 8);
-        if a > b || b > heap_len {
-            return Err(self.bad_in(k, &format!("entry {i} points outside its data")));
-        }
-        Ok((a as usize, b as usize))
-    }
-
-    fn load(&self, graph: &Graph) -> Result<()> {
+    /// Checks every entity and adjacency list; returns the label lists and the schema
+    /// definitions. Catalog names go into `graph`'s catalog.
+    fn check(&self, graph: &Graph) -> Result<Checked> {
         let h = self.header;
-        let ts = h.ts;
-        let node_slots = usize::try_from(h.node_slots)
-            .map_err(|_| self.bad_in(kind::NODE_FLAGS, "too many nodes"))?;
-        let rel_slots = usize::try_from(h.rel_slots)
-            .map_err(|_| self.bad_in(kind::REL_FLAGS, "too many relationships"))?;
-        let mut data = graph.write();
-        if !data.nodes.is_empty() || !data.rels.is_empty() {
-            return Err(Error::new(
-                ErrorKind::Internal,
-                "a base image can only be loaded into an empty graph",
-            ));
-        }
-        // Catalog (and schema) definitions, through the same path as the log's.
-        let (cts, defs) = codec::decode(self.sec(kind::CATALOG))
-            .map_err(|e| self.bad_in(kind::CATALOG, e.message()))?;
-        if cts != ts {
+        let mut buf = Vec::new();
+        self.read(kind::CATALOG, 0, self.len_of(kind::CATALOG), &mut buf)?;
+        let (cts, defs) =
+            codec::decode(&buf).map_err(|e| self.bad_in(kind::CATALOG, e.message()))?;
+        if cts != h.ts {
             return Err(self.bad_in(kind::CATALOG, "its timestamp differs from the header's"));
         }
-        // Names now; schema definitions once the entities are in place (index contents are
-        // built from them).
         let (names, schema): (Vec<Change>, Vec<Change>) = defs.into_iter().partition(|c| {
             matches!(
                 c,
                 Change::DefineLabel(..) | Change::DefineRelType(..) | Change::DefineKey(..)
             )
         });
-        data.apply(&graph.catalog, ts, names)
+        graph
+            .write()
+            .apply(&graph.catalog, h.ts, names)
             .map_err(|e| self.bad_in(kind::CATALOG, e.message()))?;
         let labels_known = graph.catalog.labels.names().len() as u64;
         let types_known = graph.catalog.rel_types.names().len() as u64;
 
-        let cols = Columns {
-            rflags: self.sec(kind::REL_FLAGS),
-            starts: self.sec(kind::REL_START),
-            ends: self.sec(kind::REL_END),
-            types: self.sec(kind::REL_TYPE),
-            roffs: self.sec(kind::REL_PROP_OFFSETS),
-            rprops: self.sec(kind::REL_PROPS),
-            nflags: self.sec(kind::NODE_FLAGS),
-            loffs: self.sec(kind::NODE_LABEL_OFFSETS),
-            labels: self.sec(kind::NODE_LABELS),
-            noffs: self.sec(kind::NODE_PROP_OFFSETS),
-            nprops: self.sec(kind::NODE_PROPS),
-            out_offs: self.sec(kind::OUT_OFFSETS),
-            out_rels: self.sec(kind::OUT_RELS),
-            in_offs: self.sec(kind::IN_OFFSETS),
-            in_rels: self.sec(kind::IN_RELS),
-            labels_known,
-            types_known,
-        };
-        // Relationships first (node decoding checks the adjacency sections against their
-        // columns' flags). Both entity kinds decode in parallel chunks, each thread filling
-        // its own slice; each node's adjacency comes from the CSR sections, sized exactly.
-        let mut rels = Vec::new();
-        rels.resize_with(rel_slots, || RelEntry {
-            start: 0,
-            end: 0,
-            rel_type: 0,
-            versions: VersionChain::Empty,
-        });
-        let live_rels: u64 = self
-            .in_parallel(&mut rels, |first, part| {
-                self.decode_rels(&cols, first, part)
-            })?
-            .into_iter()
-            .sum();
-        let mut nodes = Vec::new();
-        nodes.resize_with(node_slots, NodeEntry::default);
-        let parts = self.in_parallel(&mut nodes, |first, part| {
-            self.decode_nodes(&cols, &rels, first, part)
-        })?;
-        let mut live_nodes = 0u64;
-        let mut adjacent = [0u64; 2];
-        let mut by_label: HashMap<LabelId, Vec<NodeId>> = HashMap::new();
-        // Chunks come in id order, so each label's ids stay ascending.
-        for part in parts {
-            live_nodes += part.live;
-            adjacent[0] += part.out;
-            adjacent[1] += part.inc;
-            for (l, ids) in part.by_label {
-                by_label.entry(l).or_default().extend(ids);
-            }
+        let mut nflags = Vec::new();
+        self.read(kind::NODE_FLAGS, 0, h.node_slots, &mut nflags)?;
+        if let Some(i) = nflags.iter().position(|&f| f > 1) {
+            return Err(self.bad_in(kind::NODE_FLAGS, &format!("node {i}: bad flag")));
         }
-        if live_nodes != h.live_nodes || live_rels != h.live_rels {
-            return Err(Image::damaged(
-                self.path,
-                40,
-                "the live entity counts disagree with the flags",
-            ));
-        }
-        // Each adjacency entry names a live relationship of its own node, at most once per
-        // node (`adjacency` checks both); so as many entries as live relationships means
-        // every relationship is listed exactly once in each direction.
-        for (k, n) in [(kind::OUT_RELS, adjacent[0]), (kind::IN_RELS, adjacent[1])] {
-            if n != live_rels {
-                return Err(self.bad_in(
-                    k,
-                    &format!("{n} entries for {live_rels} live relationships"),
-                ));
-            }
-        }
-        data.nodes = nodes;
-        data.rels = rels;
-        for (l, ids) in by_label {
-            // Ids arrive ascending: the set takes the list as it is.
-            data.by_label.insert(l, IdSet::from_ascending(ids));
-        }
-        data.apply(&graph.catalog, ts, schema)
-            .map_err(|e| self.bad_in(kind::CATALOG, e.message()))?;
-        Ok(())
-    }
-
-    /// Runs `f` on consecutive chunks of `items` (one per core), each on its own thread;
-    /// `f` gets the index of its chunk's first item. Results come back in chunk order.
-    fn in_parallel<T: Send, R: Send>(
-        &self,
-        items: &mut [T],
-        f: impl Fn(usize, &mut [T]) -> Result<R> + Sync,
-    ) -> Result<Vec<R>> {
-        let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(8));
-        let chunk = items.len().div_ceil(threads).max(1 << 14);
-        let f = &f;
-        std::thread::scope(|s| {
-            let handles: Vec<_> = items
-                .chunks_mut(chunk)
-                .enumerate()
-                .map(|(c, part)| s.spawn(move || f(c * chunk, part)))
-                .collect();
-            handles
-                .into_iter()
-                .map(|h| {
-                    h.join().unwrap_or_else(|_| {
-                        Err(Error::new(
-                            ErrorKind::Internal,
-                            "a thread decoding the base image panicked",
-                        ))
+        let live_nodes = nflags.iter().filter(|&&f| f == 1).count() as u64;
+        // Nodes on their own thread; relationships here, then the two adjacency directions
+        // (independent of each other) on two.
+        let (by_label, rels) = std::thread::scope(|s| {
+            let nodes = s.spawn(|| self.check_nodes(&nflags, labels_known));
+            let rels = self
+                .check_rels(&nflags, types_known)
+                .and_then(|(live, n, want)| {
+                    if live_nodes != h.live_nodes || n != h.live_rels {
+                        return Err(Image::damaged(
+                            self.path,
+                            40,
+                            "the live entity counts disagree with the flags",
+                        ));
+                    }
+                    std::thread::scope(|t| {
+                        let out =
+                            t.spawn(|| self.check_adjacency(&nflags, &live, n, true, want[0]));
+                        let inc = self.check_adjacency(&nflags, &live, n, false, want[1]);
+                        joined(out.join(), "outgoing adjacency").and(inc)
                     })
-                })
-                .collect()
+                });
+            (joined(nodes.join(), "nodes"), rels)
+        });
+        rels?;
+        Ok(Checked {
+            by_label: by_label?,
+            schema,
         })
     }
 
-    /// Fills `part` (relationship slots from `first` on); returns how many are live.
-    fn decode_rels(&self, c: &Columns, first: usize, part: &mut [RelEntry]) -> Result<u64> {
-        let ts = self.header.ts;
-        let mut live = 0;
-        for (j, slot) in part.iter_mut().enumerate() {
-            let i = first + j;
-            let flag = c.rflags[i];
-            if flag == 0 {
-                continue;
-            }
-            let (start, end) = (u64_at(c.starts, i * 8), u64_at(c.ends, i * 8));
-            let rel_type = u32_at(c.types, i * 4);
-            let live_node = |n: u64| n < self.header.node_slots && c.nflags[n as usize] == 1;
-            if flag != 1
-                || !live_node(start)
-                || !live_node(end)
-                || u64::from(rel_type) >= c.types_known
-            {
-                return Err(self.bad_in(
-                    kind::REL_FLAGS,
-                    &format!("relationship {i} has an impossible type or endpoint"),
-                ));
-            }
-            let (a, b) = self.range(c.roffs, kind::REL_PROP_OFFSETS, i, c.rprops.len() as u64)?;
-            let props = self.props(kind::REL_PROPS, &c.rprops[a..b], i)?;
-            live += 1;
-            *slot = RelEntry {
-                start,
-                end,
-                rel_type,
-                versions: VersionChain::one(Version {
-                    stamp: ts,
-                    data: Some(RelData { props }),
-                }),
-            };
-        }
-        Ok(live)
-    }
-
-    /// Fills `part` (node slots from `first` on, with their adjacency); returns how many are
-    /// live, how many adjacency entries they have, and the ids of each label, ascending.
-    fn decode_nodes(
-        &self,
-        c: &Columns,
-        rels: &[RelEntry],
-        first: usize,
-        part: &mut [NodeEntry],
-    ) -> Result<NodePart> {
-        let ts = self.header.ts;
-        let mut p = NodePart::default();
-        for (j, entry) in part.iter_mut().enumerate() {
-            let i = first + j;
-            let live = match c.nflags[i] {
-                0 => false,
-                1 => true,
-                _ => return Err(self.bad_in(kind::NODE_FLAGS, &format!("node {i}: bad flag"))),
-            };
-            let out = self.adjacency(c, rels, i, true, live)?;
-            let inc = self.adjacency(c, rels, i, false, live)?;
-            p.out += out.len() as u64;
-            p.inc += inc.len() as u64;
-            if !live {
-                continue;
-            }
-            let (a, b) = self.range(
-                c.loffs,
-                kind::NODE_LABEL_OFFSETS,
-                i,
-                c.labels.len() as u64 / 4,
-            )?;
-            let mut ls = Vec::with_capacity(b - a);
-            for k in a..b {
-                let l = u32_at(c.labels, k * 4);
-                if u64::from(l) >= c.labels_known || ls.last().is_some_and(|&p| p >= l) {
+    /// Relationship flags, endpoints, types and properties; returns which are live, how
+    /// many, and the pair hashes of their starts and ends.
+    fn check_rels(&self, nflags: &[u8], types_known: u64) -> Result<(Bits, u64, [u64; 2])> {
+        let slots = self.header.rel_slots;
+        let heap_len = self.len_of(kind::REL_PROPS);
+        let mut live_bits = Bits::new(slots);
+        let (mut live, mut expect) = (0u64, [0u64; 2]);
+        let [mut flags, mut starts, mut ends, mut types, mut obuf, mut heap] =
+            std::array::from_fn(|_| Vec::new());
+        let live_node = |n: u64| usize::try_from(n).ok().and_then(|n| nflags.get(n)) == Some(&1);
+        let mut i0 = 0u64;
+        while i0 < slots {
+            let i1 = (i0 + CHUNK).min(slots);
+            let n = i1 - i0;
+            self.read(kind::REL_FLAGS, i0, n, &mut flags)?;
+            self.read(kind::REL_START, i0 * 8, n * 8, &mut starts)?;
+            self.read(kind::REL_END, i0 * 8, n * 8, &mut ends)?;
+            self.read(kind::REL_TYPE, i0 * 4, n * 4, &mut types)?;
+            let offs = self.offsets(kind::REL_PROP_OFFSETS, i0, i1, heap_len, &mut obuf)?;
+            let base = offs[0];
+            self.read(kind::REL_PROPS, base, offs[n as usize] - base, &mut heap)?;
+            for j in 0..n as usize {
+                let i = i0 + j as u64;
+                match flags[j] {
+                    0 => continue,
+                    1 => {}
+                    _ => {
+                        return Err(
+                            self.bad_in(kind::REL_FLAGS, &format!("relationship {i}: bad flag"))
+                        )
+                    }
+                }
+                let (s, e, t) = (
+                    u64_at(&starts, j * 8),
+                    u64_at(&ends, j * 8),
+                    u32_at(&types, j * 4),
+                );
+                if !live_node(s) || !live_node(e) || u64::from(t) >= types_known {
                     return Err(self.bad_in(
-                        kind::NODE_LABELS,
-                        &format!("node {i} has an unknown or unsorted label"),
+                        kind::REL_FLAGS,
+                        &format!("relationship {i} has an impossible type or endpoint"),
                     ));
                 }
-                ls.push(l);
-                p.by_label.entry(l).or_default().push(i as NodeId);
+                let (a, b) = ((offs[j] - base) as usize, (offs[j + 1] - base) as usize);
+                codec::check_props(&heap[a..b]).map_err(|e| {
+                    self.bad_in(kind::REL_PROPS, &format!("entity {i}: {}", e.message()))
+                })?;
+                live += 1;
+                live_bits.set(i);
+                expect[0] = expect[0].wrapping_add(pair_hash(i, s));
+                expect[1] = expect[1].wrapping_add(pair_hash(i, e));
             }
-            let (a, b) = self.range(c.noffs, kind::NODE_PROP_OFFSETS, i, c.nprops.len() as u64)?;
-            let props = self.props(kind::NODE_PROPS, &c.nprops[a..b], i)?;
-            entry.versions = VersionChain::one(Version {
-                stamp: ts,
-                data: Some(NodeData { labels: ls, props }),
-            });
-            entry.out = out;
-            entry.inc = inc;
-            p.live += 1;
+            i0 = i1;
         }
-        Ok(p)
+        Ok((live_bits, live, expect))
     }
 
-    /// Node `i`'s outgoing (or incoming) relationship ids from the CSR sections, ascending
-    /// (the order the store keeps: creation order). Every entry must be a live relationship
-    /// whose start (end) is `i`, none twice; a node that is not live has none.
-    /// `rels` are the decoded relationships (one memory access checks both liveness and the
-    /// endpoint).
-    fn adjacency(
+    /// Node labels (known, sorted) and properties; returns each label's nodes, ascending.
+    fn check_nodes(
         &self,
-        c: &Columns,
-        rels: &[RelEntry],
-        i: usize,
-        outgoing: bool,
-        live: bool,
-    ) -> Result<Vec<u64>> {
-        let (offs, list, k) = if outgoing {
-            (c.out_offs, c.out_rels, kind::OUT_RELS)
-        } else {
-            (c.in_offs, c.in_rels, kind::IN_RELS)
-        };
-        let offs_kind = if outgoing {
-            kind::OUT_OFFSETS
-        } else {
-            kind::IN_OFFSETS
-        };
-        let Range { start: a, end: b } = {
-            let (a, b) = self.range(offs, offs_kind, i, list.len() as u64 / 8)?;
-            a..b
-        };
-        if a == b {
-            return Ok(Vec::new());
-        }
-        let bad = || {
-            self.bad_in(
-                k,
-                &format!("node {i} lists a relationship that is not its own, or one twice"),
-            )
-        };
-        if !live {
-            return Err(bad());
-        }
-        let mut ids = Vec::with_capacity(b - a);
-        for e in a..b {
-            let r = u64_at(list, e * 8);
-            let own = usize::try_from(r)
-                .ok()
-                .and_then(|r| rels.get(r))
-                .is_some_and(|re| {
-                    !re.versions.is_empty()
-                        && (if outgoing { re.start } else { re.end }) == i as u64
-                });
-            if !own {
-                return Err(bad());
+        nflags: &[u8],
+        labels_known: u64,
+    ) -> Result<HashMap<LabelId, Vec<NodeId>>> {
+        let slots = self.header.node_slots;
+        let labels_len = self.len_of(kind::NODE_LABELS) / 4;
+        let heap_len = self.len_of(kind::NODE_PROPS);
+        let mut by_label: HashMap<LabelId, Vec<NodeId>> = HashMap::new();
+        let [mut obuf, mut labels, mut heap] = std::array::from_fn(|_| Vec::new());
+        let mut i0 = 0u64;
+        while i0 < slots {
+            let i1 = (i0 + CHUNK).min(slots);
+            let loffs = self.offsets(kind::NODE_LABEL_OFFSETS, i0, i1, labels_len, &mut obuf)?;
+            let lbase = loffs[0];
+            self.read(
+                kind::NODE_LABELS,
+                lbase * 4,
+                (loffs[loffs.len() - 1] - lbase) * 4,
+                &mut labels,
+            )?;
+            let poffs = self.offsets(kind::NODE_PROP_OFFSETS, i0, i1, heap_len, &mut obuf)?;
+            let pbase = poffs[0];
+            self.read(
+                kind::NODE_PROPS,
+                pbase,
+                poffs[poffs.len() - 1] - pbase,
+                &mut heap,
+            )?;
+            for j in 0..(i1 - i0) as usize {
+                let i = i0 + j as u64;
+                if nflags[i as usize] != 1 {
+                    continue;
+                }
+                let mut last: Option<u32> = None;
+                for k in (loffs[j] - lbase)..(loffs[j + 1] - lbase) {
+                    let l = u32_at(&labels, k as usize * 4);
+                    if u64::from(l) >= labels_known || last.is_some_and(|p| p >= l) {
+                        return Err(self.bad_in(
+                            kind::NODE_LABELS,
+                            &format!("node {i} has an unknown or unsorted label"),
+                        ));
+                    }
+                    last = Some(l);
+                    by_label.entry(l).or_default().push(i);
+                }
+                let (a, b) = ((poffs[j] - pbase) as usize, (poffs[j + 1] - pbase) as usize);
+                codec::check_props(&heap[a..b]).map_err(|e| {
+                    self.bad_in(kind::NODE_PROPS, &format!("entity {i}: {}", e.message()))
+                })?;
             }
-            ids.push(r);
+            i0 = i1;
         }
-        // Grouped by type on disk; the store keeps id order. Strictly ascending after the
-        // sort means no relationship is listed twice.
-        if !ids.windows(2).all(|w| w[0] < w[1]) {
-            ids.sort_unstable();
-            if !ids.windows(2).all(|w| w[0] < w[1]) {
-                return Err(bad());
-            }
-        }
-        Ok(ids)
+        Ok(by_label)
     }
 
-    fn props(&self, k: u32, bytes: &[u8], i: usize) -> Result<crate::storage::PropList> {
-        if bytes == [0] {
-            return Ok(Vec::new());
+    /// One direction's CSR lists: every entry a live relationship, listed at a live node,
+    /// each live relationship exactly once, and (by the pair hashes) at its own start (end).
+    fn check_adjacency(
+        &self,
+        nflags: &[u8],
+        rel_live: &Bits,
+        live_rels: u64,
+        outgoing: bool,
+        want: u64,
+    ) -> Result<()> {
+        let (offs_kind, k) = if outgoing {
+            (kind::OUT_OFFSETS, kind::OUT_RELS)
+        } else {
+            (kind::IN_OFFSETS, kind::IN_RELS)
+        };
+        let slots = self.header.node_slots;
+        let list_len = self.len_of(k) / 8;
+        let mut seen = Bits::new(self.header.rel_slots);
+        let (mut count, mut sum) = (0u64, 0u64);
+        let [mut obuf, mut list] = std::array::from_fn(|_| Vec::new());
+        let mut i0 = 0u64;
+        while i0 < slots {
+            let i1 = (i0 + CHUNK).min(slots);
+            let offs = self.offsets(offs_kind, i0, i1, list_len, &mut obuf)?;
+            let base = offs[0];
+            self.read(k, base * 8, (offs[offs.len() - 1] - base) * 8, &mut list)?;
+            for j in 0..(i1 - i0) as usize {
+                let i = i0 + j as u64;
+                let (a, b) = (offs[j] - base, offs[j + 1] - base);
+                if a == b {
+                    continue;
+                }
+                let bad = || {
+                    self.bad_in(
+                        k,
+                        &format!("node {i} lists a relationship that is not its own, or one twice"),
+                    )
+                };
+                if nflags[i as usize] != 1 {
+                    return Err(bad());
+                }
+                for e in a..b {
+                    let r = u64_at(&list, e as usize * 8);
+                    if !rel_live.get(r) || seen.get(r) {
+                        return Err(bad());
+                    }
+                    seen.set(r);
+                    count += 1;
+                    sum = sum.wrapping_add(pair_hash(r, i));
+                }
+            }
+            i0 = i1;
         }
-        let (props, used) = codec::decode_props(bytes)
-            .map_err(|e| self.bad_in(k, &format!("entity {i}: {}", e.message())))?;
-        if used != bytes.len() {
-            return Err(self.bad_in(k, &format!("entity {i}: trailing bytes")));
+        if count != live_rels {
+            return Err(self.bad_in(
+                k,
+                &format!("{count} entries for {live_rels} live relationships"),
+            ));
         }
-        Ok(props)
+        if sum != want {
+            return Err(self.bad_in(k, "a relationship is listed at a node that is not its own"));
+        }
+        Ok(())
     }
 }

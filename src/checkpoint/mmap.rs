@@ -1,5 +1,6 @@
 //! The bytes of a base image: memory-mapped from a real file, or read whole from a simulated
-//! one. The only `unsafe` outside `ffi` (ARCHITECTURE: "the mmap'd base reader").
+//! one. The only `unsafe` outside `ffi` (ARCHITECTURE: "the mmap'd base reader"); the
+//! reader over these bytes (`storage::base`) is safe code.
 
 use std::io;
 use std::ops::Deref;
@@ -21,8 +22,9 @@ impl Deref for BaseBytes {
     }
 }
 
-/// Maps `file` read-only (pre-faulted: opening reads all of it at once) when it is an
-/// operating-system file, else reads all of it.
+/// Maps `file` read-only when it is an operating-system file, else reads all of it. The
+/// mapping is not pre-faulted: pages become resident as queries touch them, and the
+/// operating system may drop them again under memory pressure (they are clean file pages).
 pub fn map(file: &dyn IoFile) -> io::Result<BaseBytes> {
     if let Some(f) = file.as_std_file() {
         if f.metadata()?.len() > 0 {
@@ -33,7 +35,7 @@ pub fn map(file: &dyn IoFile) -> io::Result<BaseBytes> {
             // (readers keep a shared lock on the images they use), and unlinking leaves an
             // existing mapping intact anyway. An outside process truncating the file would
             // break this (SIGBUS), as it would for any mmap-based database.
-            let m = unsafe { memmap2::MmapOptions::new().populate().map(f)? };
+            let m = unsafe { memmap2::MmapOptions::new().map(f)? };
             return Ok(BaseBytes::Mapped(m));
         }
     }

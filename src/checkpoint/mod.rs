@@ -27,7 +27,7 @@
 
 pub mod format;
 pub mod load;
-mod mmap;
+pub(crate) mod mmap;
 pub mod write;
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};

@@ -287,7 +287,7 @@ fn write_into(
     };
     let (node_slots, rel_slots) = {
         let g = graph.read();
-        (g.nodes.len() as u64, g.rels.len() as u64)
+        (g.node_slots(), g.rel_slots())
     };
     let mut out = Out {
         file,
@@ -328,7 +328,7 @@ fn write_into(
         cancel,
         |g, id, b| {
             if let Some(n) = g.node(id, vis) {
-                for l in &n.labels {
+                for l in n.labels().iter() {
                     b.extend_from_slice(&l.to_le_bytes());
                 }
             }
@@ -343,7 +343,8 @@ fn write_into(
         cancel,
         |g, id, b| {
             if let Some(n) = g.node(id, vis) {
-                codec::encode_props(b, &n.props);
+                // A base node's encoded list is copied as it is.
+                n.props().encode(b);
             }
         },
     )?;
@@ -364,7 +365,7 @@ fn write_into(
         |g, id, [flags, starts, ends, types]| {
             let (l, s, e, t) = g
                 .rel(id, vis)
-                .map_or((0u8, 0, 0, 0), |(r, _)| (1, r.start, r.end, r.rel_type));
+                .map_or((0u8, 0, 0, 0), |r| (1, r.start, r.end, r.rel_type));
             live += u64::from(l);
             flags.push(l);
             starts.extend_from_slice(&s.to_le_bytes());
@@ -381,8 +382,8 @@ fn write_into(
         1,
         cancel,
         |g, id, b| {
-            if let Some((_, r)) = g.rel(id, vis) {
-                codec::encode_props(b, &r.props);
+            if let Some(r) = g.rel(id, vis) {
+                r.props.encode(b);
             }
         },
     )?;
@@ -394,14 +395,11 @@ fn write_into(
         let mut list: Vec<(TypeId, u64)> = Vec::new();
         let adjacent = |g: &GraphData, id: u64, list: &mut Vec<(TypeId, u64)>| {
             list.clear();
-            if let Some(e) = g.node_entry(id) {
-                let ids = if outgoing { &e.out } else { &e.inc };
-                list.extend(
-                    ids.iter()
-                        .filter_map(|&r| g.rel(r, vis).map(|(re, _)| (re.rel_type, r))),
-                );
-                list.sort_unstable();
-            }
+            list.extend(
+                g.adjacent(id, outgoing)
+                    .filter_map(|r| g.rel_step(r, vis, outgoing).map(|(_, t)| (t, r))),
+            );
+            list.sort_unstable();
         };
         heap_pass(
             &mut out,

@@ -7,7 +7,7 @@ use super::parse::{Batch, NEW};
 use crate::checkpoint::Checkpointer;
 use crate::error::{Error, ErrorKind, Result};
 use crate::storage::chain::VersionChain;
-use crate::storage::graph::{visible, GraphData, NodeEntry, Version};
+use crate::storage::graph::{GraphData, NodeEntry, Version};
 use crate::storage::NodeId;
 use crate::txn::TxnManager;
 
@@ -81,7 +81,7 @@ fn check(g: &GraphData, batch: &Batch, ts: u64) -> Result<()> {
         own: crate::storage::graph::UNCOMMITTED,
     };
     // Each stored endpoint once (a bit per node).
-    let mut checked = vec![0u64; g.nodes.len().div_ceil(64)];
+    let mut checked = vec![0u64; (g.node_slots() as usize).div_ceil(64)];
     for r in &batch.rels {
         for end in [r.start, r.end] {
             if end & NEW != 0 {
@@ -93,10 +93,8 @@ fn check(g: &GraphData, batch: &Batch, ts: u64) -> Result<()> {
                 Some(w) => *w |= bit,
                 None => {}
             }
-            let alive = g.node_entry(end).is_some_and(|e| {
-                visible(&e.versions, vis).is_some_and(|v| v.data.is_some())
-                    && e.versions.last().is_some_and(|h| h.data.is_some())
-            });
+            let alive =
+                g.node(end, vis).is_some() && g.node_head(end).is_some_and(|(_, deleted)| !deleted);
             if !alive {
                 return Err(Error::conflict(format!(
                     "node {end}, which the import connects relationships to, was deleted (or \
@@ -118,15 +116,16 @@ fn resolve(end: u64, first_node: u64) -> NodeId {
 }
 
 /// Appends the batch's entities, stamped `ts`; returns the first new node and relationship
-/// ids. Nothing is visible before `ts` publishes.
+/// ids. Nothing is visible before `ts` publishes. Stored (base) endpoints get a delta entry
+/// holding their new adjacency.
 fn place(g: &mut GraphData, batch: Batch, ts: u64) -> (u64, u64) {
-    let first_node = g.nodes.len() as u64;
-    let first_rel = g.rels.len() as u64;
-    g.nodes.reserve(batch.nodes.len());
+    let first_node = g.node_slots();
+    let first_rel = g.rel_slots();
+    g.new_nodes_mut().reserve(batch.nodes.len());
     for (i, d) in batch.nodes.into_iter().enumerate() {
         let id = first_node + i as u64;
         g.note_node(id, &d);
-        g.nodes.push(NodeEntry {
+        g.new_nodes_mut().push(NodeEntry {
             versions: VersionChain::one(Version {
                 stamp: ts,
                 data: Some(d),
@@ -135,14 +134,27 @@ fn place(g: &mut GraphData, batch: Batch, ts: u64) -> (u64, u64) {
             inc: Vec::new(),
         });
     }
-    // Adjacency lists sized once: degrees first.
-    let mut out_deg = vec![0u32; g.nodes.len()];
-    let mut in_deg = vec![0u32; g.nodes.len()];
+    // Adjacency lists of the new nodes sized once: degrees first.
+    let new_nodes = g.new_nodes_mut().len();
+    let first_new = g.node_slots() - new_nodes as u64;
+    let mut out_deg = vec![0u32; new_nodes];
+    let mut in_deg = vec![0u32; new_nodes];
     for r in &batch.rels {
-        out_deg[resolve(r.start, first_node) as usize] += 1;
-        in_deg[resolve(r.end, first_node) as usize] += 1;
+        for (end, deg) in [(r.start, &mut out_deg), (r.end, &mut in_deg)] {
+            let id = resolve(end, first_node);
+            if let Some(d) = id
+                .checked_sub(first_new)
+                .and_then(|i| deg.get_mut(i as usize))
+            {
+                *d += 1;
+            }
+        }
     }
-    for (e, (o, i)) in g.nodes.iter_mut().zip(out_deg.iter().zip(&in_deg)) {
+    for (e, (o, i)) in g
+        .new_nodes_mut()
+        .iter_mut()
+        .zip(out_deg.iter().zip(&in_deg))
+    {
         e.out.reserve(*o as usize);
         e.inc.reserve(*i as usize);
     }
@@ -155,13 +167,19 @@ fn place(g: &mut GraphData, batch: Batch, ts: u64) -> (u64, u64) {
         for v in r.versions.iter_mut() {
             v.stamp = ts;
         }
-        g.nodes[r.start as usize].out.push(id);
-        g.nodes[r.end as usize].inc.push(id);
+        // `check` saw both endpoints alive.
+        if let Some(e) = g.materialize_node(r.start) {
+            e.out.push(id);
+        }
+        if let Some(e) = g.materialize_node(r.end) {
+            e.inc.push(id);
+        }
     }
-    if g.rels.is_empty() {
-        g.rels = rels;
+    let all = g.new_rels_mut();
+    if all.is_empty() {
+        *all = rels;
     } else {
-        g.rels.append(&mut rels);
+        all.append(&mut rels);
     }
     (first_node, first_rel)
 }
@@ -170,11 +188,10 @@ fn place(g: &mut GraphData, batch: Batch, ts: u64) -> (u64, u64) {
 /// back creation), their ids are never reused, and index entries are pruned.
 fn unplace(g: &mut GraphData, first_node: u64, nodes: usize, first_rel: u64, rels: usize) {
     for id in first_node..first_node + nodes as u64 {
-        let g = &mut *g;
-        if let Some(e) = g.nodes.get_mut(id as usize) {
-            let before = g.schema.entries(&e.versions);
+        if let Some((e, schema)) = g.node_and_schema_mut(id) {
+            let before = schema.entries(&e.versions);
             e.versions.clear();
-            g.schema.prune(id, before, &e.versions);
+            schema.prune(id, before, &e.versions);
         }
     }
     for id in first_rel..first_rel + rels as u64 {

@@ -13,7 +13,7 @@ use super::spec::{IdType, ImportSpec};
 use super::{Phase, Progress, ProgressFn};
 use crate::error::{Error, ErrorKind, Result};
 use crate::storage::chain::VersionChain;
-use crate::storage::graph::{prop_get, NodeData, RelData, RelEntry, Version, Visibility};
+use crate::storage::graph::{NodeData, RelData, RelEntry, Version, Visibility};
 use crate::storage::{Graph, KeyId, LabelId, NodeId, PropList};
 use crate::value::Value;
 
@@ -837,11 +837,11 @@ fn existing_ids(graph: &Graph, vis: Visibility, space: &str, key: &str, t: IdTyp
     };
     for id in members.iter() {
         let Some(n) = g.node(id, vis) else { continue };
-        if n.labels.binary_search(&label).is_err() {
+        if !n.has_label(label) {
             continue;
         }
         // The lowest node id wins when stored nodes share an id value.
-        match (&mut ids, prop_get(&n.props, key)) {
+        match (&mut ids, n.prop(key).as_deref()) {
             (Ids::Int(m), Some(Value::Int(i))) => {
                 m.entry(*i).or_insert(id as NodeId);
             }

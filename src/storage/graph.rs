@@ -1,16 +1,23 @@
-//! The versioned in-memory delta: every node and relationship as a chain of versions.
+//! The versioned in-memory delta over the base image: every node and relationship written
+//! since the base (or created since) as a chain of versions.
 //!
 //! Invariants (kept by `txn`, which is the only writer):
 //! - A chain lists versions oldest first. Committed versions carry their commit timestamp
 //!   (< `UNCOMMITTED`); at most one uncommitted version exists per chain, and it is the last.
 //! - A version whose `data` is `None` is a deletion (tombstone).
-//! - Node and relationship ids are their index in `nodes` / `rels`; an entry with no versions
-//!   was never committed (its creator rolled back) and is invisible to everyone.
+//! - Ids are dense and never reused. An entry with no versions was never committed (its
+//!   creator rolled back) or was collected after its deletion, and is invisible to everyone.
+//!   Entities of the base image need no entry until written (see `GraphData`).
 //! - Adjacency lists and the label index only grow; readers filter them by visibility, so
 //!   concurrent creators of relationships on one node never contend on a version.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
-use std::sync::{RwLock, RwLockReadGuard, RwLockWriteGuard};
+use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
+
+use rustc_hash::FxHashMap;
+
+use super::base::{BaseView, Props};
 
 use super::catalog::Catalog;
 pub use super::chain::VersionChain;
@@ -18,7 +25,7 @@ use super::change::{Change, PropList};
 use super::id_set::IdSet;
 use super::index::{IndexDef, KeyRange, Schema};
 use super::{KeyId, LabelId, NodeId, RelId, TypeId};
-use crate::error::{Error, Result};
+use crate::error::{Error, ErrorKind, Result};
 use crate::value::Value;
 
 /// Marks a stamp as "uncommitted, written by transaction `stamp & !UNCOMMITTED`".
@@ -82,41 +89,366 @@ fn visible_data<T>(chain: &[Version<T>], vis: Visibility) -> Option<&T> {
     visible(chain, vis).and_then(|v| v.data.as_ref())
 }
 
+/// A node as a reader sees it: a delta version, or a base entity read in place.
+#[derive(Debug, Clone, Copy)]
+pub enum NodeRef<'a> {
+    Delta(&'a NodeData),
+    Base(&'a BaseView, NodeId),
+}
+
+impl<'a> NodeRef<'a> {
+    pub fn has_label(&self, label: LabelId) -> bool {
+        match *self {
+            NodeRef::Delta(d) => d.labels.binary_search(&label).is_ok(),
+            NodeRef::Base(b, id) => b.has_label(id, label),
+        }
+    }
+
+    /// Sorted, unique.
+    pub fn labels(&self) -> Cow<'a, [LabelId]> {
+        match *self {
+            NodeRef::Delta(d) => Cow::Borrowed(&d.labels[..]),
+            NodeRef::Base(b, id) => Cow::Owned(b.labels(id).collect()),
+        }
+    }
+
+    pub fn props(&self) -> Props<'a> {
+        match *self {
+            NodeRef::Delta(d) => Props::List(&d.props),
+            NodeRef::Base(b, id) => b.node_props(id),
+        }
+    }
+
+    /// One property (from the base image, only that value is decoded).
+    pub fn prop(&self, key: KeyId) -> Option<Cow<'a, Value>> {
+        self.props().get(key)
+    }
+
+    /// The whole node (decoded when it lives in the base image).
+    pub fn data(&self) -> Cow<'a, NodeData> {
+        match *self {
+            NodeRef::Delta(d) => Cow::Borrowed(d),
+            NodeRef::Base(..) => Cow::Owned(NodeData {
+                labels: self.labels().into_owned(),
+                props: self.props().to_list().into_owned(),
+            }),
+        }
+    }
+}
+
+/// A relationship as a reader sees it.
+#[derive(Debug, Clone, Copy)]
+pub struct RelRef<'a> {
+    pub start: NodeId,
+    pub end: NodeId,
+    pub rel_type: TypeId,
+    pub props: Props<'a>,
+}
+
+impl<'a> RelRef<'a> {
+    pub fn prop(&self, key: KeyId) -> Option<Cow<'a, Value>> {
+        self.props.get(key)
+    }
+}
+
+/// A bit per base slot: whether the entity has a delta entry.
+#[derive(Debug, Default)]
+struct Marks(Vec<u64>);
+
+impl Marks {
+    fn get(&self, id: u64) -> bool {
+        self.0
+            .get((id / 64) as usize)
+            .is_some_and(|w| w & (1 << (id % 64)) != 0)
+    }
+
+    fn set(&mut self, id: u64) {
+        let w = (id / 64) as usize;
+        if w >= self.0.len() {
+            self.0.resize(w + 1, 0);
+        }
+        self.0[w] |= 1 << (id % 64);
+    }
+}
+
+/// The graph a snapshot reads: the base image (shared, read in place) plus the delta.
+///
+/// Invariants:
+/// - Ids below the base's slot counts are base entities. One with no delta entry (its mark
+///   unset) is exactly as the base says, committed at C, visible to every reader. The first
+///   write to it (or a replayed log change, or a new relationship attached to it)
+///   *materializes* it: a delta entry whose chain starts with the base version, stamped C,
+///   after which the ordinary MVCC rules (visibility, conflicts, rollback, GC) apply to the
+///   chain alone — an emptied chain means gone, never "see the base".
+/// - A materialized base node's `out` / `inc` hold only relationships created after the
+///   base; its full adjacency is the base CSR list followed by those.
+/// - Ids at or above the slot counts index `nodes` / `rels` from the slot count on.
 #[derive(Debug, Default)]
 pub struct GraphData {
-    pub nodes: Vec<NodeEntry>,
-    pub rels: Vec<RelEntry>,
-    /// Every node that has ever had the label in some version.
+    base: Arc<BaseView>,
+    node_marks: Marks,
+    base_nodes: FxHashMap<NodeId, NodeEntry>,
+    nodes: Vec<NodeEntry>,
+    rel_marks: Marks,
+    base_rels: FxHashMap<RelId, RelEntry>,
+    rels: Vec<RelEntry>,
+    /// Every node that has ever had the label in some version (base nodes included).
     pub by_label: HashMap<LabelId, IdSet>,
     /// Index and constraint definitions and index contents (see `index`).
     pub schema: Schema,
 }
 
 impl GraphData {
-    pub fn node(&self, id: NodeId, vis: Visibility) -> Option<&NodeData> {
-        let e = self.nodes.get(usize::try_from(id).ok()?)?;
-        visible_data(&e.versions, vis)
+    /// Starts the graph on `base` (only while nothing else is in it).
+    pub fn set_base(&mut self, base: Arc<BaseView>) -> Result<()> {
+        if self.node_slots() != 0 || self.rel_slots() != 0 {
+            return Err(Error::new(
+                ErrorKind::Internal,
+                "a base image can only be loaded into an empty graph",
+            ));
+        }
+        self.base = base;
+        Ok(())
     }
 
-    pub fn rel(&self, id: RelId, vis: Visibility) -> Option<(&RelEntry, &RelData)> {
-        let e = self.rels.get(usize::try_from(id).ok()?)?;
-        visible_data(&e.versions, vis).map(|d| (e, d))
+    pub fn base(&self) -> &Arc<BaseView> {
+        &self.base
     }
 
+    /// One past the largest node id ever handed out.
+    pub fn node_slots(&self) -> u64 {
+        self.base.node_slots() + self.nodes.len() as u64
+    }
+
+    pub fn rel_slots(&self) -> u64 {
+        self.base.rel_slots() + self.rels.len() as u64
+    }
+
+    /// Whether `id` is a base node without a delta entry (read straight from the image).
+    fn base_only_node(&self, id: NodeId) -> bool {
+        id < self.base.node_slots() && !self.node_marks.get(id)
+    }
+
+    fn base_only_rel(&self, id: RelId) -> bool {
+        id < self.base.rel_slots() && !self.rel_marks.get(id)
+    }
+
+    pub fn node(&self, id: NodeId, vis: Visibility) -> Option<NodeRef<'_>> {
+        if self.base_only_node(id) {
+            return self
+                .base
+                .node_live(id)
+                .then_some(NodeRef::Base(&self.base, id));
+        }
+        visible_data(&self.node_entry(id)?.versions, vis).map(NodeRef::Delta)
+    }
+
+    pub fn rel(&self, id: RelId, vis: Visibility) -> Option<RelRef<'_>> {
+        if self.base_only_rel(id) {
+            if !self.base.rel_live(id) {
+                return None;
+            }
+            let (start, end, rel_type) = self.base.rel_shape(id);
+            return Some(RelRef {
+                start,
+                end,
+                rel_type,
+                props: self.base.rel_props(id),
+            });
+        }
+        let e = self.rel_entry(id)?;
+        visible_data(&e.versions, vis).map(|d| RelRef {
+            start: e.start,
+            end: e.end,
+            rel_type: e.rel_type,
+            props: Props::List(&d.props),
+        })
+    }
+
+    /// For an expansion: the other end and the type of relationship `id` if `vis` sees it,
+    /// seen from its start (`outgoing`) or its end. Reads no properties.
+    pub fn rel_step(&self, id: RelId, vis: Visibility, outgoing: bool) -> Option<(NodeId, TypeId)> {
+        if self.base_only_rel(id) {
+            if !self.base.rel_live(id) {
+                return None;
+            }
+            let other = if outgoing {
+                self.base.rel_end(id)
+            } else {
+                self.base.rel_start(id)
+            };
+            return Some((other, self.base.rel_type(id)));
+        }
+        let e = self.rel_entry(id)?;
+        visible_data(&e.versions, vis)?;
+        Some((if outgoing { e.end } else { e.start }, e.rel_type))
+    }
+
+    /// A base node nobody has written since open, as the image has it (`None` for any
+    /// other id).
+    pub fn base_node(&self, id: NodeId) -> Option<NodeRef<'_>> {
+        (self.base_only_node(id) && self.base.node_live(id))
+            .then_some(NodeRef::Base(&self.base, id))
+    }
+
+    /// Node `id`'s delta entry together with the schema (to keep index entries in step with
+    /// a change to its versions).
+    pub fn node_and_schema_mut(&mut self, id: NodeId) -> Option<(&mut NodeEntry, &mut Schema)> {
+        let b = self.base.node_slots();
+        let e = if id < b {
+            self.base_nodes.get_mut(&id)
+        } else {
+            self.nodes.get_mut(usize::try_from(id - b).ok()?)
+        }?;
+        Some((e, &mut self.schema))
+    }
+
+    /// `(start, end, type)` of a relationship whatever its visibility (they never change).
+    pub fn rel_shape(&self, id: RelId) -> Option<(NodeId, NodeId, TypeId)> {
+        if self.base_only_rel(id) {
+            return self.base.rel_live(id).then(|| self.base.rel_shape(id));
+        }
+        self.rel_entry(id).map(|e| (e.start, e.end, e.rel_type))
+    }
+
+    /// The delta entry of node `id`, if it has one (base entities never written have none).
     pub fn node_entry(&self, id: NodeId) -> Option<&NodeEntry> {
-        self.nodes.get(usize::try_from(id).ok()?)
+        let b = self.base.node_slots();
+        if id < b {
+            return self.base_nodes.get(&id);
+        }
+        self.nodes.get(usize::try_from(id - b).ok()?)
     }
 
     pub fn node_entry_mut(&mut self, id: NodeId) -> Option<&mut NodeEntry> {
-        self.nodes.get_mut(usize::try_from(id).ok()?)
+        let b = self.base.node_slots();
+        if id < b {
+            return self.base_nodes.get_mut(&id);
+        }
+        self.nodes.get_mut(usize::try_from(id - b).ok()?)
     }
 
     pub fn rel_entry(&self, id: RelId) -> Option<&RelEntry> {
-        self.rels.get(usize::try_from(id).ok()?)
+        let b = self.base.rel_slots();
+        if id < b {
+            return self.base_rels.get(&id);
+        }
+        self.rels.get(usize::try_from(id - b).ok()?)
     }
 
     pub fn rel_entry_mut(&mut self, id: RelId) -> Option<&mut RelEntry> {
-        self.rels.get_mut(usize::try_from(id).ok()?)
+        let b = self.base.rel_slots();
+        if id < b {
+            return self.base_rels.get_mut(&id);
+        }
+        self.rels.get_mut(usize::try_from(id - b).ok()?)
+    }
+
+    /// The delta entry of node `id`, materializing a base node's on first use (see the
+    /// type's invariants); `None` for an id never handed out or a base slot that is not live.
+    pub fn materialize_node(&mut self, id: NodeId) -> Option<&mut NodeEntry> {
+        if self.base_only_node(id) {
+            if !self.base.node_live(id) {
+                return None;
+            }
+            let data = NodeRef::Base(&self.base, id).data().into_owned();
+            self.node_marks.set(id);
+            self.base_nodes.insert(
+                id,
+                NodeEntry {
+                    versions: VersionChain::one(Version {
+                        stamp: self.base.ts(),
+                        data: Some(data),
+                    }),
+                    out: Vec::new(),
+                    inc: Vec::new(),
+                },
+            );
+        }
+        self.node_entry_mut(id)
+    }
+
+    pub fn materialize_rel(&mut self, id: RelId) -> Option<&mut RelEntry> {
+        if self.base_only_rel(id) {
+            if !self.base.rel_live(id) {
+                return None;
+            }
+            let (start, end, rel_type) = self.base.rel_shape(id);
+            let props = self.base.rel_props(id).to_list().into_owned();
+            self.rel_marks.set(id);
+            self.base_rels.insert(
+                id,
+                RelEntry {
+                    start,
+                    end,
+                    rel_type,
+                    versions: VersionChain::one(Version {
+                        stamp: self.base.ts(),
+                        data: Some(RelData { props }),
+                    }),
+                },
+            );
+        }
+        self.rel_entry_mut(id)
+    }
+
+    /// The newest version's stamp and whether it is a deletion, for writers: a base-only
+    /// entity's head is its base version (stamp C). `None`: no such entity.
+    pub fn node_head(&self, id: NodeId) -> Option<(u64, bool)> {
+        if self.base_only_node(id) {
+            return self.base.node_live(id).then(|| (self.base.ts(), false));
+        }
+        self.node_entry(id)?
+            .versions
+            .last()
+            .map(|v| (v.stamp, v.data.is_none()))
+    }
+
+    pub fn rel_head(&self, id: RelId) -> Option<(u64, bool)> {
+        if self.base_only_rel(id) {
+            return self.base.rel_live(id).then(|| (self.base.ts(), false));
+        }
+        self.rel_entry(id)?
+            .versions
+            .last()
+            .map(|v| (v.stamp, v.data.is_none()))
+    }
+
+    /// Every relationship ever attached to `id` in one direction (visible or not): the base
+    /// CSR list (grouped by type), then those created since, in creation order.
+    pub fn adjacent(&self, id: NodeId, outgoing: bool) -> impl Iterator<Item = RelId> + '_ {
+        let base = (id < self.base.node_slots()).then(|| self.base.adjacent(id, outgoing));
+        let delta =
+            self.node_entry(id)
+                .map_or(&[][..], |e| if outgoing { &e.out[..] } else { &e.inc[..] });
+        base.into_iter().flatten().chain(delta.iter().copied())
+    }
+
+    /// An upper bound of `adjacent(id, outgoing).count()`, in O(1).
+    pub fn degree_bound(&self, id: NodeId, outgoing: bool) -> usize {
+        let base = if id < self.base.node_slots() {
+            self.base.degree(id, outgoing)
+        } else {
+            0
+        };
+        base + self
+            .node_entry(id)
+            .map_or(0, |e| if outgoing { e.out.len() } else { e.inc.len() })
+    }
+
+    /// Versions held in the delta (base-only entities hold none).
+    pub fn version_count(&self) -> usize {
+        self.base_nodes
+            .values()
+            .chain(self.nodes.iter())
+            .map(|n| n.versions.len())
+            .sum::<usize>()
+            + self
+                .base_rels
+                .values()
+                .chain(self.rels.iter())
+                .map(|r| r.versions.len())
+                .sum::<usize>()
     }
 
     pub fn note_labels(&mut self, id: NodeId, labels: &[LabelId]) {
@@ -131,14 +463,77 @@ impl GraphData {
         self.schema.note(id, d);
     }
 
-    /// Adds an index definition, building its contents from every version in memory.
+    /// Appends a node created since the base; returns its id.
+    pub fn push_node(&mut self, e: NodeEntry) -> NodeId {
+        let id = self.node_slots();
+        self.nodes.push(e);
+        id
+    }
+
+    /// Appends a relationship created since the base and lists it at both ends; returns its
+    /// id. Base endpoints are materialized (their new adjacency lives in the delta).
+    pub fn push_rel(&mut self, e: RelEntry) -> RelId {
+        let id = self.rel_slots();
+        let (start, end) = (e.start, e.end);
+        self.rels.push(e);
+        if let Some(n) = self.materialize_node(start) {
+            n.out.push(id);
+        }
+        if let Some(n) = self.materialize_node(end) {
+            n.inc.push(id);
+        }
+        id
+    }
+
+    /// Bulk import: appends nodes and relationships created since the base (ids from
+    /// `node_slots()` / `rel_slots()` on), the caller filing labels, indexes and adjacency.
+    pub fn new_nodes_mut(&mut self) -> &mut Vec<NodeEntry> {
+        &mut self.nodes
+    }
+
+    pub fn new_rels_mut(&mut self) -> &mut Vec<RelEntry> {
+        &mut self.rels
+    }
+
+    /// Index entries `(value, node)` of `(label, key)` over every version in memory and every
+    /// base-only node.
+    fn index_entries(&self, label: LabelId, key: KeyId) -> Vec<(Value, NodeId)> {
+        let mut out = Vec::new();
+        if let Some(ids) = self.by_label.get(&label) {
+            for id in ids.iter() {
+                if self.base_only_node(id) {
+                    let n = NodeRef::Base(&self.base, id);
+                    if self.base.node_live(id) && n.has_label(label) {
+                        if let Some(v) = n.prop(key) {
+                            out.push((v.into_owned(), id));
+                        }
+                    }
+                    continue;
+                }
+                let Some(e) = self.node_entry(id) else {
+                    continue;
+                };
+                for d in e.versions.iter().filter_map(|v| v.data.as_ref()) {
+                    if d.labels.binary_search(&label).is_ok() {
+                        if let Some(v) = prop_get(&d.props, key) {
+                            out.push((v.clone(), id));
+                        }
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    /// Adds an index definition, building its contents from every version in memory and the
+    /// base image.
     pub fn add_index(&mut self, def: IndexDef) {
-        let nodes = self
-            .nodes
-            .iter()
-            .enumerate()
-            .map(|(i, e)| (i as NodeId, &e.versions[..]));
-        self.schema.add(def, nodes);
+        let entries = if self.schema.contents(def.label, def.key).is_some() {
+            Vec::new()
+        } else {
+            self.index_entries(def.label, def.key)
+        };
+        self.schema.add(def, entries);
     }
 
     /// Nodes visible at `vis` with `label` whose `key` value lies in `range`, ascending id;
@@ -154,15 +549,28 @@ impl GraphData {
         let mut out = idx.candidates(range);
         out.retain(|&id| {
             self.node(id, vis).is_some_and(|n| {
-                n.labels.binary_search(&label).is_ok()
-                    && prop_get(&n.props, key).is_some_and(|v| range.contains(v))
+                n.has_label(label) && n.prop(key).is_some_and(|v| range.contains(&v))
             })
         });
         Some(out)
     }
 
+    /// The slot for node `id` during replay: a base node's materialized entry, or a new slot,
+    /// grown to. A base slot that is not live gets an empty entry: its creator had the id
+    /// but had not committed at C, and the log creates it.
     fn ensure_node_slot(&mut self, id: NodeId) -> Result<&mut NodeEntry> {
-        let idx = usize::try_from(id)
+        let b = self.base.node_slots();
+        if id < b {
+            if self.materialize_node(id).is_none() {
+                self.node_marks.set(id);
+                self.base_nodes.entry(id).or_default();
+            }
+            return self
+                .base_nodes
+                .get_mut(&id)
+                .ok_or_else(|| Error::new(ErrorKind::Internal, "a materialized node vanished"));
+        }
+        let idx = usize::try_from(id - b)
             .map_err(|_| Error::corrupt(format!("node id {id} is out of range")))?;
         if idx >= self.nodes.len() {
             self.nodes.resize_with(idx + 1, NodeEntry::default);
@@ -201,31 +609,42 @@ impl GraphData {
                     end,
                     props,
                 } => {
-                    let idx = usize::try_from(id).map_err(|_| {
-                        Error::corrupt(format!("relationship id {id} is out of range"))
-                    })?;
                     let version = Version {
                         stamp: ts,
                         data: Some(RelData { props }),
                     };
-                    if idx < self.rels.len() && !self.rels[idx].versions.is_empty() {
-                        self.rels[idx].versions.push(version);
-                        continue;
+                    if let Some(e) = self.materialize_rel(id) {
+                        if !e.versions.is_empty() {
+                            e.versions.push(version);
+                            continue;
+                        }
                     }
-                    if idx >= self.rels.len() {
-                        self.rels.resize_with(idx + 1, || RelEntry {
-                            start: 0,
-                            end: 0,
-                            rel_type: 0,
-                            versions: VersionChain::Empty,
-                        });
-                    }
-                    self.rels[idx] = RelEntry {
+                    let entry = RelEntry {
                         start,
                         end,
                         rel_type,
                         versions: VersionChain::one(version),
                     };
+                    let b = self.base.rel_slots();
+                    if id < b {
+                        // A slot the image holds as not live: its creator had the id but had
+                        // not committed at C (or rolled back); it committed after C.
+                        self.rel_marks.set(id);
+                        self.base_rels.insert(id, entry);
+                    } else {
+                        let idx = usize::try_from(id - b).map_err(|_| {
+                            Error::corrupt(format!("relationship id {id} is out of range"))
+                        })?;
+                        if idx >= self.rels.len() {
+                            self.rels.resize_with(idx + 1, || RelEntry {
+                                start: 0,
+                                end: 0,
+                                rel_type: 0,
+                                versions: VersionChain::Empty,
+                            });
+                        }
+                        self.rels[idx] = entry;
+                    }
                     self.ensure_node_slot(start)?.out.push(id);
                     self.ensure_node_slot(end)?.inc.push(id);
                 }
@@ -257,7 +676,7 @@ impl GraphData {
                     self.schema.remove(&name);
                 }
                 Change::DeleteRel(id) => {
-                    let e = self.rel_entry_mut(id).ok_or_else(|| {
+                    let e = self.materialize_rel(id).ok_or_else(|| {
                         Error::corrupt(format!(
                             "the log deletes relationship {id}, which it never created"
                         ))
@@ -327,11 +746,9 @@ impl Graph {
         self.data.write().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Total versions held in memory (for GC tests and statistics); walks everything.
+    /// Total versions held in memory (for GC tests and statistics); walks the delta.
     pub fn version_count(&self) -> usize {
-        let g = self.read();
-        g.nodes.iter().map(|n| n.versions.len()).sum::<usize>()
-            + g.rels.iter().map(|r| r.versions.len()).sum::<usize>()
+        self.read().version_count()
     }
 }
 

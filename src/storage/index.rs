@@ -490,13 +490,10 @@ impl Schema {
         &self.tracked
     }
 
-    /// Adds a definition. A new `(label, key)` gets its contents from `nodes` (every version
-    /// of every node, as `(id, versions)`).
-    pub fn add<'a>(
-        &mut self,
-        def: IndexDef,
-        nodes: impl Iterator<Item = (NodeId, &'a [super::graph::Version<NodeData>])>,
-    ) {
+    /// Adds a definition. A new `(label, key)` gets its contents from `entries` (every
+    /// `(value, node)` pair any version in memory or the base image carries); a pair that
+    /// already has contents ignores them.
+    pub fn add(&mut self, def: IndexDef, entries: Vec<(Value, NodeId)>) {
         let pair = (def.label, def.key);
         self.defs.push(def);
         self.tracked.insert(pair);
@@ -504,17 +501,7 @@ impl Schema {
             return;
         }
         self.keys_by_label.entry(pair.0).or_default().push(pair.1);
-        let mut entries: Vec<(&Value, NodeId)> = Vec::new();
-        for (id, versions) in nodes {
-            for d in versions.iter().filter_map(|v| v.data.as_ref()) {
-                if d.labels.binary_search(&pair.0).is_ok() {
-                    if let Some(v) = super::graph::prop_get(&d.props, pair.1) {
-                        entries.push((v, id));
-                    }
-                }
-            }
-        }
-        let idx = PropIndex::build(entries);
+        let idx = PropIndex::build(entries.iter().map(|(v, id)| (v, *id)).collect());
         self.contents.insert(pair, idx);
     }
 

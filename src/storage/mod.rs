@@ -1,9 +1,11 @@
-//! The graph store: an immutable base image (empty for now) plus a versioned in-memory delta.
+//! The graph store: an immutable base image read in place (`base`) plus a versioned in-memory
+//! delta (`graph`).
 //!
 //! Entities are kept as MVCC version chains (see `version`); what a given transaction sees is
 //! decided by `txn`, which owns timestamps and visibility. Labels, relationship types and
 //! property keys are interned to small integers by the `catalog`.
 
+pub mod base;
 pub mod catalog;
 pub mod chain;
 pub mod change;

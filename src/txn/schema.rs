@@ -12,7 +12,7 @@ use std::sync::atomic::Ordering;
 
 use super::transaction::{lock, TxnManager};
 use crate::error::{Error, ErrorKind, Result};
-use crate::storage::graph::{prop_get, GraphData, NodeData, UNCOMMITTED};
+use crate::storage::graph::{GraphData, NodeRef, UNCOMMITTED};
 use crate::storage::index::{show_value, IndexKey};
 use crate::storage::{Change, KeyId, LabelId, NodeId};
 
@@ -47,13 +47,17 @@ pub struct SchemaInfo {
 
 /// The newest committed version of a node (the caller has waited for every commit to
 /// publish, so no committed version is left unstamped).
-fn committed(g: &GraphData, id: NodeId) -> Option<&NodeData> {
-    g.node_entry(id)?
+fn committed(g: &GraphData, id: NodeId) -> Option<NodeRef<'_>> {
+    let Some(entry) = g.node_entry(id) else {
+        return g.base_node(id);
+    };
+    entry
         .versions
         .iter()
         .rev()
         .find(|v| v.stamp < UNCOMMITTED)
         .and_then(|v| v.data.as_ref())
+        .map(NodeRef::Delta)
 }
 
 impl TxnManager {
@@ -260,11 +264,11 @@ impl TxnManager {
         if let Some(ids) = g.by_label.get(&l) {
             for id in ids.iter() {
                 let Some(d) = committed(g, id) else { continue };
-                if d.labels.binary_search(&l).is_err() {
+                if !d.has_label(l) {
                     continue;
                 }
-                if let Some(v) = prop_get(&d.props, k) {
-                    seen.entry(IndexKey(v.clone())).or_default().push(id);
+                if let Some(v) = d.prop(k) {
+                    seen.entry(IndexKey(v.into_owned())).or_default().push(id);
                 }
             }
         }

@@ -13,6 +13,7 @@
 //!   visibility order, and a snapshot never sees half a transaction.
 //! - Rollback (and statement rollback to a savepoint) replays the undo log backwards.
 
+use std::borrow::Cow;
 use std::cell::RefCell;
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -24,8 +25,8 @@ use super::validation::{CommitSummary, NameKind, ReadSet};
 use super::{Isolation, TxnKind};
 use crate::error::{Error, ErrorKind, Result};
 use crate::storage::graph::{
-    prop_get, prop_set, visible, GraphData, NodeData, RelData, RelEntry, Version, VersionChain,
-    Visibility, UNCOMMITTED,
+    prop_get, prop_set, visible, GraphData, NodeData, NodeRef, RelData, RelEntry, Version,
+    VersionChain, Visibility, UNCOMMITTED,
 };
 use crate::storage::index::{key_cmp, show_value, KeyRange};
 use crate::storage::{Change, Direction, Graph, KeyId, LabelId, NodeId, PropList, RelId, TypeId};
@@ -408,11 +409,11 @@ fn trim_entities(g: &mut GraphData, entities: &[Entity], running: &[u64], floor:
     for &e in entities {
         match e {
             Entity::Node(id) => {
-                if let Some(n) = g.nodes.get_mut(id as usize) {
+                if let Some((n, schema)) = g.node_and_schema_mut(id) {
                     // Also drops entries of values our own version replaced in place.
-                    let before = g.schema.entries(&n.versions);
+                    let before = schema.entries(&n.versions);
                     trim_chain(&mut n.versions, running, floor);
-                    g.schema.prune(id, before, &n.versions);
+                    schema.prune(id, before, &n.versions);
                 }
             }
             Entity::Rel(id) => {
@@ -657,7 +658,7 @@ impl Transaction {
         self.mgr.counters.node_scan();
         self.note(|r| r.all_nodes = true);
         let g = self.mgr.graph.read();
-        (0..g.nodes.len() as NodeId)
+        (0..g.node_slots())
             .filter(|&id| g.node(id, self.vis).is_some())
             .collect()
     }
@@ -674,10 +675,7 @@ impl Transaction {
         };
         candidates
             .iter()
-            .filter(|&id| {
-                g.node(id, self.vis)
-                    .is_some_and(|n| n.labels.binary_search(&label).is_ok())
-            })
+            .filter(|&id| g.node(id, self.vis).is_some_and(|n| n.has_label(label)))
             .collect()
     }
 
@@ -707,19 +705,32 @@ impl Transaction {
             .is_some()
     }
 
-    /// Calls `f` with the visible version of node `id` (one latch, one read recorded);
-    /// `None` when the node is not visible.
-    pub fn with_node<R>(&self, id: NodeId, f: impl FnOnce(&NodeData) -> R) -> Option<R> {
+    /// Calls `f` with the visible node `id` as the store holds it (one latch, one read
+    /// recorded): a node of the base image is read in place, decoding only what `f` asks for
+    /// (`NodeRef::has_label`, `NodeRef::prop`). `None` when the node is not visible.
+    pub fn with_node_ref<R>(&self, id: NodeId, f: impl FnOnce(NodeRef<'_>) -> R) -> Option<R> {
         self.note_node(id);
         self.mgr.graph.read().node(id, self.vis).map(f)
+    }
+
+    /// Calls `f` with the visible version of node `id` (one latch, one read recorded);
+    /// `None` when the node is not visible. A base node is decoded whole for `f`; prefer
+    /// `with_node_ref` when only some labels or properties are needed.
+    pub fn with_node<R>(&self, id: NodeId, f: impl FnOnce(&NodeData) -> R) -> Option<R> {
+        self.note_node(id);
+        self.mgr
+            .graph
+            .read()
+            .node(id, self.vis)
+            .map(|n| f(&n.data()))
     }
 
     /// Every visible relationship, ascending id.
     pub fn scan_rels(&self) -> Vec<RelId> {
         self.note(|r| r.all_rels = true);
         let g = self.mgr.graph.read();
-        (0..g.rels.len() as RelId)
-            .filter(|&id| g.rel(id, self.vis).is_some())
+        (0..g.rel_slots())
+            .filter(|&id| g.rel_step(id, self.vis, true).is_some())
             .collect()
     }
 
@@ -730,7 +741,7 @@ impl Transaction {
             .graph
             .read()
             .node(id, self.vis)
-            .map(|n| n.labels.clone())
+            .map(|n| n.labels().into_owned())
             .unwrap_or_default()
     }
 
@@ -740,7 +751,7 @@ impl Transaction {
             .graph
             .read()
             .node(id, self.vis)
-            .is_some_and(|n| n.labels.binary_search(&label).is_ok())
+            .is_some_and(|n| n.has_label(label))
     }
 
     /// `Value::Null` when the node or the property does not exist.
@@ -750,7 +761,7 @@ impl Transaction {
             .graph
             .read()
             .node(id, self.vis)
-            .and_then(|n| prop_get(&n.props, key).cloned())
+            .and_then(|n| n.prop(key).map(Cow::into_owned))
             .unwrap_or(Value::Null)
     }
 
@@ -761,7 +772,7 @@ impl Transaction {
             .graph
             .read()
             .node(id, self.vis)
-            .map(|n| n.props.clone())
+            .map(|n| n.props().to_list().into_owned())
             .unwrap_or_default()
     }
 
@@ -770,8 +781,8 @@ impl Transaction {
     pub fn rel_type(&self, id: RelId) -> Option<TypeId> {
         self.note_rel(id);
         let g = self.mgr.graph.read();
-        match g.rel(id, self.vis) {
-            Some((e, _)) => Some(e.rel_type),
+        match g.rel_step(id, self.vis, true) {
+            Some((_, t)) => Some(t),
             None => g
                 .rel_entry(id)
                 .filter(|e| self.is_own_tombstone(e.versions.last()))
@@ -802,7 +813,7 @@ impl Transaction {
             .graph
             .read()
             .rel(id, self.vis)
-            .map(|(e, _)| (e.start, e.end))
+            .map(|r| (r.start, r.end))
     }
 
     pub fn rel_property(&self, id: RelId, key: KeyId) -> Value {
@@ -811,7 +822,7 @@ impl Transaction {
             .graph
             .read()
             .rel(id, self.vis)
-            .and_then(|(_, d)| prop_get(&d.props, key).cloned())
+            .and_then(|r| r.prop(key).map(Cow::into_owned))
             .unwrap_or(Value::Null)
     }
 
@@ -821,7 +832,7 @@ impl Transaction {
             .graph
             .read()
             .rel(id, self.vis)
-            .map(|(_, d)| d.props.clone())
+            .map(|r| r.props.to_list().into_owned())
             .unwrap_or_default()
     }
 
@@ -833,36 +844,35 @@ impl Transaction {
             r.adjacency.insert(node);
         });
         let g = self.mgr.graph.read();
-        let Some(entry) = g.node_entry(node) else {
-            return Vec::new();
-        };
-        let wanted = |e: &RelEntry| types.is_empty() || types.contains(&e.rel_type);
+        let wanted = |t: TypeId| types.is_empty() || types.contains(&t);
         // Sized for every adjacent relationship: one allocation, no regrowth.
         let mut out = Vec::with_capacity(match dir {
-            Direction::Outgoing => entry.out.len(),
-            Direction::Incoming => entry.inc.len(),
-            Direction::Both => entry.out.len() + entry.inc.len(),
+            Direction::Outgoing => g.degree_bound(node, true),
+            Direction::Incoming => g.degree_bound(node, false),
+            Direction::Both => g.degree_bound(node, true) + g.degree_bound(node, false),
         });
         if matches!(dir, Direction::Outgoing | Direction::Both) {
-            for &r in &entry.out {
-                if let Some((e, _)) = g.rel(r, self.vis) {
-                    if wanted(e) {
-                        out.push((r, e.end));
+            for r in g.adjacent(node, true) {
+                if let Some((other, t)) = g.rel_step(r, self.vis, true) {
+                    if wanted(t) {
+                        out.push((r, other));
                     }
                 }
             }
         }
         if matches!(dir, Direction::Incoming | Direction::Both) {
-            for &r in &entry.inc {
-                if let Some((e, _)) = g.rel(r, self.vis) {
-                    let self_loop_seen = dir == Direction::Both && e.start == e.end;
-                    if wanted(e) && !self_loop_seen {
-                        out.push((r, e.start));
+            for r in g.adjacent(node, false) {
+                if let Some((other, t)) = g.rel_step(r, self.vis, false) {
+                    // Seen from its end, a self-loop's other end is the node itself.
+                    let self_loop_seen = dir == Direction::Both && other == node;
+                    if wanted(t) && !self_loop_seen {
+                        out.push((r, other));
                     }
                 }
             }
         }
-        if dir == Direction::Both {
+        // Base lists are grouped by type, then id; callers get ascending ids.
+        if dir == Direction::Both || !out.windows(2).all(|w| w[0].0 < w[1].0) {
             out.sort_unstable_by_key(|&(r, _)| r);
         }
         out
@@ -949,19 +959,20 @@ impl Transaction {
         let what = e.to_string();
         let deadline = Instant::now() + self.mgr.busy_timeout;
         loop {
-            let g = graph.write();
+            let mut g = graph.write();
             let stamp = match e {
-                Entity::Node(id) => g
-                    .node_entry(id)
-                    .and_then(|n| n.versions.last())
-                    .map(|v| v.stamp),
-                Entity::Rel(id) => g
-                    .rel_entry(id)
-                    .and_then(|r| r.versions.last())
-                    .map(|v| v.stamp),
+                Entity::Node(id) => g.node_head(id).map(|(stamp, _)| stamp),
+                Entity::Rel(id) => g.rel_head(id).map(|(stamp, _)| stamp),
             };
             match self.classify_head(stamp, &what)? {
-                HeadCheck::Ready(head) => return Ok((g, head)),
+                HeadCheck::Ready(head) => {
+                    // A base entity gets its delta entry (base version first) to write to.
+                    match e {
+                        Entity::Node(id) => drop(g.materialize_node(id)),
+                        Entity::Rel(id) => drop(g.materialize_rel(id)),
+                    }
+                    return Ok((g, head));
+                }
                 HeadCheck::WaitFor(holder) => {
                     drop(g);
                     self.wait_for(holder, deadline, &what)?;
@@ -1068,9 +1079,9 @@ impl Transaction {
                         continue;
                     }
                     let clash = g.node(other, self.vis).is_some_and(|n| {
-                        n.labels.binary_search(&l).is_ok()
-                            && prop_get(&n.props, def.key)
-                                .is_some_and(|o| key_cmp(o, v) == std::cmp::Ordering::Equal)
+                        n.has_label(l)
+                            && n.prop(def.key)
+                                .is_some_and(|o| key_cmp(&o, v) == std::cmp::Ordering::Equal)
                     });
                     if clash {
                         return Err(self.unique_violation(&def.name, l, def.key, v, other));
@@ -1113,20 +1124,24 @@ impl Transaction {
             return Ok(());
         }
         let committing = lock(&self.mgr.committing);
-        let state = |id: NodeId| -> Option<&NodeData> {
-            let versions = &g.node_entry(id)?.versions;
+        let state = |id: NodeId| -> Option<NodeRef<'_>> {
+            let Some(entry) = g.node_entry(id) else {
+                return g.base_node(id);
+            };
+            let versions = &entry.versions;
             let head = versions.last()?;
             let settled = head.stamp == self.vis.own
                 || head.stamp < UNCOMMITTED
                 || committing.contains(&(head.stamp & !UNCOMMITTED));
             if settled {
-                head.data.as_ref()
+                head.data.as_ref().map(NodeRef::Delta)
             } else {
                 versions
                     .iter()
                     .rev()
                     .find(|v| v.stamp < UNCOMMITTED)
                     .and_then(|v| v.data.as_ref())
+                    .map(NodeRef::Delta)
             }
         };
         for &e in &self.touched {
@@ -1152,9 +1167,9 @@ impl Transaction {
                             continue;
                         }
                         let clash = state(other).is_some_and(|n| {
-                            n.labels.binary_search(&l).is_ok()
-                                && prop_get(&n.props, def.key)
-                                    .is_some_and(|o| key_cmp(o, v) == std::cmp::Ordering::Equal)
+                            n.has_label(l)
+                                && n.prop(def.key)
+                                    .is_some_and(|o| key_cmp(&o, v) == std::cmp::Ordering::Equal)
                         });
                         if clash {
                             return Err(self.unique_violation(&def.name, l, def.key, v, other));
@@ -1186,20 +1201,16 @@ impl Transaction {
         }
         self.check_unique_write(&g, id, Some(&current), &next)?;
         g.note_node(id, &next);
-        let g = &mut *g;
-        let entry = g
-            .nodes
-            .get_mut(id as usize)
-            .ok_or_else(|| node_missing(id))?;
+        let (entry, schema) = g.node_and_schema_mut(id).ok_or_else(|| node_missing(id))?;
         match state {
             Head::Own => {
                 // Our version is replaced in place: its entries go unless another version
                 // carries them (undo files them again).
-                let before = g.schema.entries(&entry.versions);
+                let before = schema.entries(&entry.versions);
                 if let Some(v) = entry.versions.last_mut() {
                     v.data = Some(next);
                 }
-                g.schema.prune(id, before, &entry.versions);
+                schema.prune(id, before, &entry.versions);
                 self.undo.push(Undo::RestoreNode(id, Some(current)));
             }
             Head::Committed => {
@@ -1258,11 +1269,11 @@ impl Transaction {
         labels.dedup();
         let graph = Arc::clone(&self.mgr.graph);
         let mut g = graph.write();
-        let id = g.nodes.len() as NodeId;
+        let id = g.node_slots();
         let data = NodeData { labels, props };
         self.check_unique_write(&g, id, None, &data)?;
         g.note_node(id, &data);
-        g.nodes.push(crate::storage::graph::NodeEntry {
+        g.push_node(crate::storage::graph::NodeEntry {
             versions: VersionChain::one(Version {
                 stamp: self.vis.own,
                 data: Some(data),
@@ -1278,15 +1289,11 @@ impl Transaction {
     /// Checks that `node` can take a new relationship: visible to us, and not deleted by a
     /// transaction we cannot see (which would leave the relationship dangling).
     fn check_endpoint(&mut self, g: &GraphData, node: NodeId) -> Result<()> {
-        let entry = g.node_entry(node).ok_or_else(|| node_missing(node))?;
-        if visible(&entry.versions, self.vis)
-            .and_then(|v| v.data.as_ref())
-            .is_none()
-        {
+        if g.node(node, self.vis).is_none() {
             return Err(node_missing(node));
         }
-        if let Some(head) = entry.versions.last() {
-            if head.data.is_none() && !self.vis.sees(head.stamp) {
+        if let Some((stamp, deleted)) = g.node_head(node) {
+            if deleted && !self.vis.sees(stamp) {
                 return Err(self.doom(
                     ConflictCause::WriteWrite,
                     Error::conflict(format!(
@@ -1313,8 +1320,7 @@ impl Transaction {
         let mut g = graph.write();
         self.check_endpoint(&g, start)?;
         self.check_endpoint(&g, end)?;
-        let id = g.rels.len() as RelId;
-        g.rels.push(RelEntry {
+        let id = g.push_rel(RelEntry {
             start,
             end,
             rel_type,
@@ -1323,12 +1329,6 @@ impl Transaction {
                 data: Some(RelData { props }),
             }),
         });
-        if let Some(e) = g.node_entry_mut(start) {
-            e.out.push(id);
-        }
-        if let Some(e) = g.node_entry_mut(end) {
-            e.inc.push(id);
-        }
         self.undo.push(Undo::PopRel(id));
         self.touch(Entity::Rel(id));
         Ok(id)
@@ -1399,32 +1399,21 @@ impl Transaction {
         self.check_writable()?;
         let (attached, hidden) = {
             let g = self.mgr.graph.read();
-            let Some(entry) = g.node_entry(id) else {
-                return Ok((false, 0));
-            };
-            if visible(&entry.versions, self.vis)
-                .and_then(|v| v.data.as_ref())
-                .is_none()
-            {
+            if g.node(id, self.vis).is_none() {
                 return Ok((false, 0));
             }
             let mut attached = Vec::new();
             let mut hidden = false;
-            for &r in entry.out.iter().chain(entry.inc.iter()) {
-                let Some(re) = g.rel_entry(r) else { continue };
-                match visible(&re.versions, self.vis) {
-                    Some(v) if v.data.is_some() => attached.push(r),
-                    _ => {
-                        // A relationship we cannot see that is alive at its head was created
-                        // by a concurrent transaction: deleting the node would dangle it.
-                        if re
-                            .versions
-                            .last()
-                            .is_some_and(|h| h.data.is_some() && !self.vis.sees(h.stamp))
-                        {
-                            hidden = true;
-                        }
-                    }
+            for r in g.adjacent(id, true).chain(g.adjacent(id, false)) {
+                if g.rel_step(r, self.vis, true).is_some() {
+                    attached.push(r);
+                } else if g
+                    .rel_head(r)
+                    .is_some_and(|(stamp, deleted)| !deleted && !self.vis.sees(stamp))
+                {
+                    // A relationship we cannot see that is alive at its head was created by
+                    // a concurrent transaction: deleting the node would dangle it.
+                    hidden = true;
                 }
             }
             attached.sort_unstable();
@@ -1458,17 +1447,13 @@ impl Transaction {
         }
         let graph = Arc::clone(&self.mgr.graph);
         let (mut g, state) = self.acquire(&graph, Entity::Node(id))?;
-        let g = &mut *g;
-        let entry = g
-            .nodes
-            .get_mut(id as usize)
-            .ok_or_else(|| node_missing(id))?;
+        let (entry, schema) = g.node_and_schema_mut(id).ok_or_else(|| node_missing(id))?;
         match state {
             Head::Own => {
-                let before = g.schema.entries(&entry.versions);
+                let before = schema.entries(&entry.versions);
                 let last = entry.versions.last_mut().ok_or_else(|| node_missing(id))?;
                 let prev = last.data.take();
-                g.schema.prune(id, before, &entry.versions);
+                schema.prune(id, before, &entry.versions);
                 self.undo.push(Undo::RestoreNode(id, prev));
             }
             Head::Committed => {
@@ -1526,28 +1511,26 @@ impl Transaction {
             let Some(u) = self.undo.pop() else { break };
             match u {
                 Undo::PopNode(id) => {
-                    let g = &mut *g;
-                    if let Some(e) = g.nodes.get_mut(id as usize) {
+                    if let Some((e, schema)) = g.node_and_schema_mut(id) {
                         if e.versions.last().is_some_and(|v| v.stamp == self.vis.own) {
-                            let before = g.schema.entries(&e.versions);
+                            let before = schema.entries(&e.versions);
                             e.versions.pop();
-                            g.schema.prune(id, before, &e.versions);
+                            schema.prune(id, before, &e.versions);
                         }
                     }
                 }
                 Undo::RestoreNode(id, data) => {
-                    let g = &mut *g;
-                    if let Some(e) = g.nodes.get_mut(id as usize) {
+                    if let Some((e, schema)) = g.node_and_schema_mut(id) {
                         if e.versions.last().is_some_and(|v| v.stamp == self.vis.own) {
-                            let before = g.schema.entries(&e.versions);
+                            let before = schema.entries(&e.versions);
                             if let Some(d) = &data {
                                 // Writes since may have pruned the restored value's entries.
-                                g.schema.note(id, d);
+                                schema.note(id, d);
                             }
                             if let Some(v) = e.versions.last_mut() {
                                 v.data = data;
                             }
-                            g.schema.prune(id, before, &e.versions);
+                            schema.prune(id, before, &e.versions);
                         }
                     }
                 }

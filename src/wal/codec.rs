@@ -89,6 +89,56 @@ pub fn decode_props(bytes: &[u8]) -> Result<(PropList, usize)> {
     Ok((props, d.pos))
 }
 
+/// The value of `key` in one encoded property list (as written by `encode_props`), decoding
+/// only that value: the others are stepped over (strings without copying). The base image
+/// reads single properties in place this way.
+pub fn decode_prop(bytes: &[u8], key: u32) -> Result<Option<Value>> {
+    let mut d = Decoder { buf: bytes, pos: 0 };
+    let n = d.count()?;
+    for _ in 0..n {
+        let k = d.u32var()?;
+        if k == key {
+            return d.value(0).map(Some);
+        }
+        d.skip_value()?;
+    }
+    Ok(None)
+}
+
+/// Checks that `bytes` hold exactly one well-formed property list with ascending unique keys
+/// and no nulls (what `decode_props` would accept, without building it); used to validate a
+/// base image's property heaps once at open so in-place reads cannot meet a bad encoding.
+pub fn check_props(bytes: &[u8]) -> Result<()> {
+    let mut d = Decoder { buf: bytes, pos: 0 };
+    let n = d.count()?;
+    let mut last: Option<u32> = None;
+    for _ in 0..n {
+        let k = d.u32var()?;
+        if last.is_some_and(|l| l >= k) {
+            return Err(d.bad("property keys out of order"));
+        }
+        last = Some(k);
+        if d.buf.get(d.pos) == Some(&tag::NULL) {
+            return Err(d.bad("a stored null property"));
+        }
+        // Strings are checked for UTF-8 without copying; other kinds decode (no allocation
+        // for scalars) so every value a reader may decode later is known to be valid.
+        match d.buf.get(d.pos) {
+            Some(&tag::STRING) => {
+                d.pos += 1;
+                d.str_slice()?;
+            }
+            _ => {
+                d.value(0)?;
+            }
+        }
+    }
+    if d.pos != bytes.len() {
+        return Err(d.bad("trailing bytes after a property list"));
+    }
+    Ok(())
+}
+
 struct Encoder {
     buf: Vec<u8>,
 }
@@ -265,7 +315,7 @@ struct Decoder<'a> {
     pos: usize,
 }
 
-impl Decoder<'_> {
+impl<'a> Decoder<'a> {
     fn bad(&self, what: &str) -> Error {
         Error::corrupt(format!(
             "damaged log record: {what} at payload byte {}",
@@ -323,11 +373,41 @@ impl Decoder<'_> {
     }
 
     fn str(&mut self) -> Result<String> {
+        self.str_slice().map(str::to_owned)
+    }
+
+    fn str_slice(&mut self) -> Result<&'a str> {
         let n = self.count()?;
-        let bytes = &self.buf[self.pos..self.pos + n];
+        let buf: &'a [u8] = self.buf;
+        let bytes = &buf[self.pos..self.pos + n];
         let s = std::str::from_utf8(bytes).map_err(|_| self.bad("invalid UTF-8"))?;
         self.pos += n;
-        Ok(s.to_owned())
+        Ok(s)
+    }
+
+    /// Steps over one value: scalars and strings without decoding, the rest decoded and
+    /// dropped (rare in property lists).
+    fn skip_value(&mut self) -> Result<()> {
+        match self.buf.get(self.pos).copied() {
+            Some(tag::NULL | tag::FALSE | tag::TRUE) => self.pos += 1,
+            Some(tag::INT) => {
+                self.pos += 1;
+                self.uvar()?;
+            }
+            Some(tag::FLOAT) => {
+                self.pos += 1;
+                self.array::<8>()?;
+            }
+            Some(tag::STRING) => {
+                self.pos += 1;
+                let n = self.count()?;
+                self.pos += n;
+            }
+            _ => {
+                self.value(0)?;
+            }
+        }
+        Ok(())
     }
 
     fn props(&mut self) -> Result<PropList> {

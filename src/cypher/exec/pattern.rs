@@ -30,7 +30,6 @@ use crate::cypher::ast::{
 };
 use crate::cypher::eval::Bindings;
 use crate::error::{Error, Result};
-use crate::storage::graph::prop_get;
 use crate::storage::index::{key_cmp, seekable, KeyRange};
 use crate::storage::{Direction, KeyId, LabelId, NodeId, RelId, TypeId};
 use crate::value::{PathIds, Value};
@@ -948,13 +947,13 @@ impl Searcher<'_, '_> {
         };
         if check && (!ls.is_empty() || pairs.is_some()) {
             // One latch and one recorded read for the labels and every property.
-            let ok = tx.with_node(id, |n| {
-                ls.iter().all(|l| n.labels.binary_search(l).is_ok())
+            let ok = tx.with_node_ref(id, |n| {
+                ls.iter().all(|&l| n.has_label(l))
                     && pairs.as_deref().map_or(true, |pairs| {
                         pairs.as_ref().is_some_and(|pairs| {
                             pairs.iter().all(|(k, v)| {
-                                k.and_then(|k| prop_get(&n.props, k))
-                                    .is_some_and(|x| equals(x, v) == Some(true))
+                                k.and_then(|k| n.prop(k))
+                                    .is_some_and(|x| equals(&x, v) == Some(true))
                             })
                         })
                     })

@@ -1,0 +1,277 @@
+//! The base image read in place: the committed graph at the image's timestamp C, straight
+//! from the mapped file (see `checkpoint::format` for the layout).
+//!
+//! A `BaseView` is built only by `checkpoint::load`, after it has checked the whole file
+//! (checksums, column sizes, flags, endpoints, offsets, labels, property encodings and the
+//! adjacency lists), so every accessor here reads data known to be well formed. Accessors
+//! still never index unchecked: a range that is somehow out of bounds reads as empty rather
+//! than panicking.
+//!
+//! Every entity in the view is committed at C, and every snapshot taken after open is at or
+//! above C, so a base entity with no delta entry is visible to every reader (see `graph`).
+
+use std::borrow::Cow;
+
+use super::change::PropList;
+use super::{KeyId, LabelId, NodeId, RelId, TypeId};
+use crate::checkpoint::format::kind;
+use crate::checkpoint::mmap::BaseBytes;
+use crate::value::Value;
+use crate::wal::codec;
+
+/// A checked base image, or the empty one (no base yet).
+pub struct BaseView {
+    bytes: BaseBytes,
+    ts: u64,
+    node_slots: u64,
+    rel_slots: u64,
+    /// `(offset, length)` of each section by kind.
+    sections: [(usize, usize); kind::END as usize],
+}
+
+impl Default for BaseView {
+    fn default() -> BaseView {
+        BaseView::empty()
+    }
+}
+
+impl std::fmt::Debug for BaseView {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("BaseView")
+            .field("ts", &self.ts)
+            .field("node_slots", &self.node_slots)
+            .field("rel_slots", &self.rel_slots)
+            .finish()
+    }
+}
+
+fn u64_in(col: &[u8], i: u64) -> Option<u64> {
+    let at = usize::try_from(i).ok()?.checked_mul(8)?;
+    let b = col.get(at..at.checked_add(8)?)?;
+    Some(u64::from_le_bytes(b.try_into().ok()?))
+}
+
+fn u32_in(col: &[u8], i: u64) -> Option<u32> {
+    let at = usize::try_from(i).ok()?.checked_mul(4)?;
+    let b = col.get(at..at.checked_add(4)?)?;
+    Some(u32::from_le_bytes(b.try_into().ok()?))
+}
+
+/// Little-endian u64 ids packed in a byte slice.
+pub type IdIter<'a> = std::iter::Map<std::slice::ChunksExact<'a, u8>, fn(&[u8]) -> u64>;
+
+fn ids(bytes: &[u8]) -> IdIter<'_> {
+    fn id(c: &[u8]) -> u64 {
+        let mut a = [0u8; 8];
+        a.copy_from_slice(c);
+        u64::from_le_bytes(a)
+    }
+    bytes.chunks_exact(8).map(id as fn(&[u8]) -> u64)
+}
+
+impl BaseView {
+    /// No base image: no entities.
+    pub fn empty() -> BaseView {
+        BaseView {
+            bytes: BaseBytes::Read(Vec::new()),
+            ts: 0,
+            node_slots: 0,
+            rel_slots: 0,
+            sections: [(0, 0); kind::END as usize],
+        }
+    }
+
+    /// Wraps checked bytes. Only the loader calls this, after validating everything the
+    /// accessors rely on.
+    pub(crate) fn new(
+        bytes: BaseBytes,
+        ts: u64,
+        node_slots: u64,
+        rel_slots: u64,
+        sections: [(usize, usize); kind::END as usize],
+    ) -> BaseView {
+        BaseView {
+            bytes,
+            ts,
+            node_slots,
+            rel_slots,
+            sections,
+        }
+    }
+
+    /// The image's timestamp C.
+    pub fn ts(&self) -> u64 {
+        self.ts
+    }
+
+    pub fn node_slots(&self) -> u64 {
+        self.node_slots
+    }
+
+    pub fn rel_slots(&self) -> u64 {
+        self.rel_slots
+    }
+
+    fn sec(&self, k: u32) -> &[u8] {
+        let (o, l) = self.sections[k as usize];
+        o.checked_add(l)
+            .and_then(|end| self.bytes.get(o..end))
+            .unwrap_or(&[])
+    }
+
+    /// Entity `i`'s `[start, end)` in an offsets column (`None` when out of range).
+    fn range(&self, offsets: u32, i: u64) -> Option<(usize, usize)> {
+        let col = self.sec(offsets);
+        let a = usize::try_from(u64_in(col, i)?).ok()?;
+        let b = usize::try_from(u64_in(col, i.checked_add(1)?)?).ok()?;
+        (a <= b).then_some((a, b))
+    }
+
+    fn slice(&self, offsets: u32, heap: u32, i: u64, unit: usize) -> &[u8] {
+        self.range(offsets, i)
+            .and_then(|(a, b)| {
+                self.sec(heap)
+                    .get(a.checked_mul(unit)?..b.checked_mul(unit)?)
+            })
+            .unwrap_or(&[])
+    }
+
+    pub fn node_live(&self, id: NodeId) -> bool {
+        usize::try_from(id)
+            .ok()
+            .and_then(|i| self.sec(kind::NODE_FLAGS).get(i))
+            == Some(&1)
+    }
+
+    pub fn rel_live(&self, id: RelId) -> bool {
+        usize::try_from(id)
+            .ok()
+            .and_then(|i| self.sec(kind::REL_FLAGS).get(i))
+            == Some(&1)
+    }
+
+    /// Node `id`'s labels, ascending (empty for a slot that is not live).
+    pub fn labels(&self, id: NodeId) -> impl Iterator<Item = LabelId> + '_ {
+        let raw = self.slice(kind::NODE_LABEL_OFFSETS, kind::NODE_LABELS, id, 4);
+        raw.chunks_exact(4).map(|c| {
+            let mut a = [0u8; 4];
+            a.copy_from_slice(c);
+            u32::from_le_bytes(a)
+        })
+    }
+
+    pub fn has_label(&self, id: NodeId, label: LabelId) -> bool {
+        let raw = self.slice(kind::NODE_LABEL_OFFSETS, kind::NODE_LABELS, id, 4);
+        let n = (raw.len() / 4) as u64;
+        // Labels are sorted per node (checked at open): binary search in place.
+        let (mut lo, mut hi) = (0u64, n);
+        while lo < hi {
+            let mid = (lo + hi) / 2;
+            match u32_in(raw, mid) {
+                Some(l) if l == label => return true,
+                Some(l) if l < label => lo = mid + 1,
+                Some(_) => hi = mid,
+                None => return false,
+            }
+        }
+        false
+    }
+
+    /// Node `id`'s encoded property list (the WAL codec's encoding; empty when not live).
+    pub fn node_props(&self, id: NodeId) -> Props<'_> {
+        Props::Encoded(self.slice(kind::NODE_PROP_OFFSETS, kind::NODE_PROPS, id, 1))
+    }
+
+    /// `(start, end, type)` of relationship `id` (meaningful only when live).
+    pub fn rel_shape(&self, id: RelId) -> (NodeId, NodeId, TypeId) {
+        (
+            u64_in(self.sec(kind::REL_START), id).unwrap_or(0),
+            u64_in(self.sec(kind::REL_END), id).unwrap_or(0),
+            u32_in(self.sec(kind::REL_TYPE), id).unwrap_or(0),
+        )
+    }
+
+    pub fn rel_start(&self, id: RelId) -> NodeId {
+        u64_in(self.sec(kind::REL_START), id).unwrap_or(0)
+    }
+
+    pub fn rel_end(&self, id: RelId) -> NodeId {
+        u64_in(self.sec(kind::REL_END), id).unwrap_or(0)
+    }
+
+    pub fn rel_type(&self, id: RelId) -> TypeId {
+        u32_in(self.sec(kind::REL_TYPE), id).unwrap_or(0)
+    }
+
+    pub fn rel_props(&self, id: RelId) -> Props<'_> {
+        Props::Encoded(self.slice(kind::REL_PROP_OFFSETS, kind::REL_PROPS, id, 1))
+    }
+
+    /// Node `id`'s outgoing (or incoming) relationships in the image: grouped by type,
+    /// ascending id within a type.
+    pub fn adjacent(&self, id: NodeId, outgoing: bool) -> IdIter<'_> {
+        let (offs, list) = if outgoing {
+            (kind::OUT_OFFSETS, kind::OUT_RELS)
+        } else {
+            (kind::IN_OFFSETS, kind::IN_RELS)
+        };
+        ids(self.slice(offs, list, id, 8))
+    }
+
+    pub fn degree(&self, id: NodeId, outgoing: bool) -> usize {
+        let offs = if outgoing {
+            kind::OUT_OFFSETS
+        } else {
+            kind::IN_OFFSETS
+        };
+        self.range(offs, id).map_or(0, |(a, b)| b - a)
+    }
+
+    /// Bytes of the image held (mapped or read).
+    pub fn len(&self) -> usize {
+        self.bytes.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.node_slots == 0 && self.rel_slots == 0
+    }
+}
+
+/// A property list: decoded in memory (delta versions) or encoded in the base image.
+#[derive(Debug, Clone, Copy)]
+pub enum Props<'a> {
+    List(&'a PropList),
+    Encoded(&'a [u8]),
+}
+
+impl<'a> Props<'a> {
+    /// One property; from the image only that value is decoded.
+    pub fn get(&self, key: KeyId) -> Option<Cow<'a, Value>> {
+        match *self {
+            Props::List(p) => super::graph::prop_get(p, key).map(Cow::Borrowed),
+            Props::Encoded(b) if b.len() <= 1 => None,
+            // Encodings were checked at open; a failure cannot happen and reads as absent.
+            Props::Encoded(b) => codec::decode_prop(b, key).ok().flatten().map(Cow::Owned),
+        }
+    }
+
+    /// The whole list, sorted by key.
+    pub fn to_list(&self) -> Cow<'a, PropList> {
+        match *self {
+            Props::List(p) => Cow::Borrowed(p),
+            Props::Encoded(b) if b.len() <= 1 => Cow::Owned(Vec::new()),
+            Props::Encoded(b) => {
+                Cow::Owned(codec::decode_props(b).map(|(p, _)| p).unwrap_or_default())
+            }
+        }
+    }
+
+    /// Appends the list in the codec's encoding (the image's bytes are copied as they are).
+    pub fn encode(&self, out: &mut Vec<u8>) {
+        match *self {
+            Props::List(p) => codec::encode_props(out, p),
+            Props::Encoded([]) => codec::encode_props(out, &Vec::new()),
+            Props::Encoded(b) => out.extend_from_slice(b),
+        }
+    }
+}
