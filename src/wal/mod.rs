@@ -70,7 +70,8 @@ pub struct Recovered {
     pub transactions: Vec<(u64, Vec<Change>)>,
     /// Byte offset just past the last good record.
     pub end: u64,
-    /// Bytes of torn tail cut off (or, read-only, ignored).
+    /// Bytes of torn tail cut off (or, read-only, ignored): the written bytes after the last
+    /// good record; zeros of space reserved ahead do not count.
     pub torn_bytes: u64,
     /// The log's format version: appends must use it.
     pub version: u32,
@@ -406,9 +407,14 @@ pub fn recover_each(
         let (end, last_ts) = read?;
         Ok((records, end, last_ts))
     })?;
-    let torn_bytes = file_len - end;
+    // Reserved space past the records reads as zeros: a tail only of zeros is not torn.
+    let torn_bytes = if file_len > end {
+        check_tail_is_torn(&*file, path, end, file_len, version, last_ts)? - end
+    } else {
+        0
+    };
     if torn_bytes > 0 {
-        check_tail_is_torn(&*file, path, end, file_len, version, last_ts)?;
+        // The reserved space goes too; the writer reserves afresh.
         if truncate {
             file.set_len(end)
                 .and_then(|_| file.sync_all())
@@ -443,9 +449,43 @@ fn read_up_to(r: &mut impl Read, buf: &mut [u8]) -> std::io::Result<usize> {
     Ok(done)
 }
 
-/// The bytes from `bad` (the first record that failed) to the end are a torn tail unless a
-/// valid record among them was written when the log was already durable past `bad`: then
-/// the bad bytes had been synced, and they are damage.
+/// Just past the last non-zero byte in `from .. to` of `file` (`from` when there is none).
+/// The writer reserves space ahead of its appends (`IoFile::allocate`), so a log normally
+/// ends in a run of zeros no record was written to yet; this finds where the written bytes
+/// end by reading backwards from `to` in blocks (memory speed, never a byte-wise scan of the
+/// reserved space).
+fn nonzero_end(file: &dyn IoFile, path: &Path, from: u64, to: u64) -> Result<u64> {
+    const BLOCK: u64 = 64 << 10;
+    let mut buf = vec![0u8; BLOCK.min(to.saturating_sub(from)) as usize];
+    let mut hi = to;
+    while hi > from {
+        let lo = hi.saturating_sub(BLOCK).max(from);
+        let chunk = &mut buf[..(hi - lo) as usize];
+        let n = vfs::read_full_at(file, chunk, lo)
+            .map_err(|e| Error::io(format!("reading {}", path.display()), &e))?;
+        // A file that shrank meanwhile reads short: the missing bytes count as zeros.
+        let chunk = &chunk[..n];
+        // OR-folding 4 KiB at a time vectorizes; only the last non-zero block is searched.
+        if let Some(block) = chunk
+            .chunks(4096)
+            .rposition(|b| b.iter().fold(0u8, |a, &x| a | x) != 0)
+        {
+            let block_start = block * 4096;
+            let within = chunk[block_start..]
+                .iter()
+                .rposition(|&x| x != 0)
+                .unwrap_or(0);
+            return Ok(lo + (block_start + within) as u64 + 1);
+        }
+        hi = lo;
+    }
+    Ok(from)
+}
+
+/// The bytes from `bad` (the first record that failed) to the end are a torn tail (or the
+/// zeros of space reserved ahead) unless a valid record among them was written when the log
+/// was already durable past `bad`: then the bad bytes had been synced, and they are damage.
+/// Returns where the written (non-zero) bytes end.
 fn check_tail_is_torn(
     file: &dyn IoFile,
     path: &Path,
@@ -453,16 +493,20 @@ fn check_tail_is_torn(
     file_len: u64,
     version: u32,
     last_ts: u64,
-) -> Result<()> {
-    if version < 2 {
-        return Ok(());
+) -> Result<u64> {
+    let data_end = nonzero_end(file, path, bad, file_len)?;
+    if version < 2 || data_end == bad {
+        return Ok(data_end);
     }
-    let len = usize::try_from(file_len - bad)
+    let len = usize::try_from(data_end - bad)
         .map_err(|_| Error::corrupt(format!("{} is too large to check", path.display())))?;
     let mut tail = vec![0u8; len];
     let n = vfs::read_full_at(file, &mut tail, bad)
         .map_err(|e| Error::io(format!("reading {}", path.display()), &e))?;
     tail.truncate(n);
+    // Bytes from `data_end` to `file_len` are zeros: a record may end in them (its last
+    // bytes zero), so a candidate reaching past the bytes read is checked zero-padded.
+    let readable = file_len - bad;
     for start in 1..tail.len() {
         // Only a record claiming the log was synced past `bad` matters, and its claim cannot
         // exceed its own offset: checking that first keeps the scan linear (no checksum over
@@ -476,7 +520,24 @@ fn check_tail_is_torn(
         if claimed <= bad || claimed > bad + start as u64 {
             continue;
         }
-        if let Some(Ok(p)) = parse_record(&tail[start..], version) {
+        let rec_len = 8 + u64::from(u32::from_le_bytes([
+            tail[start],
+            tail[start + 1],
+            tail[start + 2],
+            tail[start + 3],
+        ]));
+        let padded;
+        let bytes = if start as u64 + rec_len <= tail.len() as u64 {
+            &tail[start..]
+        } else if start as u64 + rec_len <= readable && rec_len <= 8 + u64::from(MAX_RECORD) {
+            let mut p = tail[start..].to_vec();
+            p.resize(rec_len as usize, 0);
+            padded = p;
+            &padded[..]
+        } else {
+            continue;
+        };
+        if let Some(Ok(p)) = parse_record(bytes, version) {
             if p.ts > last_ts && p.synced_before > bad {
                 return Err(Error::corrupt(format!(
                     "{} is damaged at offset {bad}: the record there fails its checksum, but \
@@ -489,7 +550,7 @@ fn check_tail_is_torn(
             }
         }
     }
-    Ok(())
+    Ok(data_end)
 }
 
 /// Progress of writes and syncs; guarded by one mutex. Offsets are logical: the current
@@ -512,6 +573,9 @@ struct State {
     base: u64,
     /// Newest commit timestamp written to any file.
     last_ts: u64,
+    /// File offset up to which space is reserved (`IoFile::allocate`): a write reaching past
+    /// it first reserves more. After a failed reservation it is the point to try again at.
+    reserved: u64,
 }
 
 struct Shared {
@@ -592,6 +656,9 @@ impl Wal {
         let file = io
             .open(path, OpenMode::ReadWrite)
             .map_err(|e| Error::io(format!("opening {}", path.display()), &e))?;
+        let reserved = file
+            .size()
+            .map_err(|e| Error::io(format!("reading {}", path.display()), &e))?;
         let shared = Arc::new(Shared {
             state: Mutex::new(State {
                 end,
@@ -603,6 +670,7 @@ impl Wal {
                 version,
                 base: 0,
                 last_ts,
+                reserved,
             }),
             synced_cv: Condvar::new(),
         });
@@ -692,9 +760,28 @@ impl Wal {
         g.path = path.to_owned();
         g.version = FORMAT_VERSION;
         g.base = g.end - HEADER_LEN;
+        g.reserved = HEADER_LEN;
         sh.synced_cv.notify_all();
         Ok(g.last_ts)
     }
+}
+
+/// Space is reserved ahead of the appends in steps of the log's size so far, between these
+/// bounds (a small database's log stays small; a long one reserves rarely).
+const RESERVE_MIN: u64 = 64 << 10;
+const RESERVE_MAX: u64 = 4 << 20;
+
+/// Reserves space in `file` (whose written bytes end at `at`) for a write ending at `needed`
+/// plus room ahead; returns the offset up to which the next writes need no reservation.
+/// Appends inside reserved space leave the file's size alone, so their fdatasync journals no
+/// size change (measured on ext4: see docs/durability.md). A failed reservation is not an
+/// error: the write appends as before (growing the file), and it retries one step later — a
+/// full disk or a dying one fails the write or the sync itself, which poisons the log.
+fn reserve(file: &dyn IoFile, at: u64, needed: u64) -> u64 {
+    let step = at.clamp(RESERVE_MIN, RESERVE_MAX);
+    let target = (needed + step).next_multiple_of(RESERVE_MIN);
+    let _ = file.allocate(target);
+    target
 }
 
 impl CommitSink for Wal {
@@ -730,7 +817,12 @@ impl CommitSink for Wal {
         record.extend_from_slice(&(body.len() as u32).to_le_bytes());
         record.extend_from_slice(&crc32c::crc32c(&body).to_le_bytes());
         record.extend_from_slice(&body);
-        match vfs::write_all_at(&*g.file, &record, g.end - g.base) {
+        let at = g.end - g.base;
+        let needed = at + record.len() as u64;
+        if needed > g.reserved {
+            g.reserved = reserve(&*g.file, at, needed);
+        }
+        match vfs::write_all_at(&*g.file, &record, at) {
             Ok(()) => {
                 g.end += record.len() as u64;
                 g.last_ts = ts;
@@ -802,7 +894,7 @@ mod tests {
     use super::*;
     use crate::value::Value;
     use crate::vfs::RealIo;
-    use std::io::Write;
+    use std::os::unix::fs::FileExt;
 
     fn append(w: &Wal, ts: u64, changes: &[Change]) {
         let ticket = w.write(ts, changes).unwrap();
@@ -831,11 +923,16 @@ mod tests {
         for ts in 1..=3 {
             append(&wal, ts, &put(ts));
         }
+        let good_len = wal.current_bytes();
         drop(wal);
-        let good_len = std::fs::metadata(&p).unwrap().len();
-        // A torn fourth record: frame plus half a payload.
-        let mut f = std::fs::OpenOptions::new().append(true).open(&p).unwrap();
-        f.write_all(&[50, 0, 0, 0, 1, 2, 3, 4, 9, 9]).unwrap();
+        assert!(
+            std::fs::metadata(&p).unwrap().len() > good_len,
+            "space reserved"
+        );
+        // A torn fourth record in the reserved space: frame plus half a payload.
+        let f = std::fs::OpenOptions::new().write(true).open(&p).unwrap();
+        f.write_all_at(&[50, 0, 0, 0, 1, 2, 3, 4, 9, 9], good_len)
+            .unwrap();
         drop(f);
         let r = recover(&RealIo, &p, true).unwrap();
         assert_eq!(r.transactions.len(), 3);
@@ -854,6 +951,141 @@ mod tests {
         assert_eq!(recover(&RealIo, &p, false).unwrap().transactions.len(), 4);
     }
 
+    /// The zeros of space reserved past the records are neither a torn tail nor damage: a
+    /// read-write recovery keeps them (nothing to cut), and appends continue inside them.
+    #[test]
+    fn reserved_zeros_after_the_records_are_not_a_torn_tail() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("wal.log");
+        let wal = fresh(&p, SyncMode::Full);
+        for ts in 1..=3 {
+            append(&wal, ts, &put(ts));
+        }
+        let end = wal.current_bytes();
+        drop(wal);
+        let file_len = std::fs::metadata(&p).unwrap().len();
+        assert!(
+            file_len >= end + RESERVE_MIN,
+            "{file_len} for {end} written"
+        );
+        assert!(std::fs::read(&p).unwrap()[end as usize..]
+            .iter()
+            .all(|&b| b == 0));
+        let r = recover(&RealIo, &p, true).unwrap();
+        assert_eq!((r.transactions.len(), r.end, r.torn_bytes), (3, end, 0));
+        assert_eq!(std::fs::metadata(&p).unwrap().len(), file_len, "kept");
+        let wal = Wal::open(&RealIo, &p, &r, SyncMode::Full).unwrap();
+        append(&wal, 4, &put(4));
+        drop(wal);
+        assert_eq!(
+            std::fs::metadata(&p).unwrap().len(),
+            file_len,
+            "written inside"
+        );
+        let r = recover(&RealIo, &p, false).unwrap();
+        assert_eq!(r.transactions.len(), 4);
+        assert_eq!(r.transactions[3], (4, put(4)));
+    }
+
+    /// A long log reserves in growing steps, so appends stay inside reserved space: the file
+    /// grows a bounded number of times.
+    #[test]
+    fn space_is_reserved_ahead_in_growing_steps() {
+        let io = crate::vfs::sim::SimIo::new();
+        let p = Path::new("/db/wal.log");
+        io.create_dir_all(Path::new("/db")).unwrap();
+        create(&io, p).unwrap();
+        let wal = Wal::open(&io, p, &recover(&io, p, true).unwrap(), SyncMode::Off).unwrap();
+        let big = vec![Change::PutNode {
+            id: 1,
+            labels: vec![],
+            props: vec![(0, Value::String("x".repeat(1000)))],
+        }];
+        for ts in 1..=10_000 {
+            wal.write(ts, &big).unwrap();
+        }
+        let written = wal.current_bytes();
+        drop(wal);
+        let len = io.contents(p).unwrap().len() as u64;
+        assert!(written > 10_000_000 && len >= written, "{written} in {len}");
+        assert!(
+            len - written <= RESERVE_MAX + RESERVE_MIN,
+            "{len} for {written}"
+        );
+        // 64 KiB doubling to 4 MiB, then 4 MiB steps: 6 + about 10 / 4 steps.
+        let n = io.allocations();
+        assert!(
+            (2..=12).contains(&n),
+            "{n} reservations for {written} bytes"
+        );
+        assert_eq!(recover(&io, p, false).unwrap().transactions.len(), 10_000);
+    }
+
+    /// A failed reservation (EIO, or ENOSPC after growing the file part of the way) is not a
+    /// failed commit: the write appends as before, and recovery finds every record.
+    #[test]
+    fn a_failed_reservation_leaves_appends_working() {
+        use crate::vfs::sim::{Fault, FaultKind, SimIo};
+        for kind in [FaultKind::Eio, FaultKind::NoSpace] {
+            let io = SimIo::new();
+            let p = Path::new("/db/wal.log");
+            io.create_dir_all(Path::new("/db")).unwrap();
+            create(&io, p).unwrap();
+            io.sync_dir(Path::new("/db")).unwrap();
+            let wal = Wal::open(&io, p, &recover(&io, p, true).unwrap(), SyncMode::Full).unwrap();
+            // The first write reserves before writing: the next operation is the reservation.
+            io.set_fault(Some(Fault {
+                at: io.ops() + 1,
+                kind,
+                persistent: false,
+            }));
+            append(&wal, 1, &put(1));
+            assert_eq!((io.faults_hit(), io.allocations()), (1, 1), "{kind:?}");
+            for ts in 2..=5 {
+                append(&wal, ts, &put(ts));
+            }
+            drop(wal);
+            let crashed = io.power_loss(7);
+            let r = recover(&crashed, p, true).unwrap();
+            assert_eq!(r.transactions.len(), 5, "{kind:?}");
+            assert_eq!(r.torn_bytes, 0, "{kind:?}");
+        }
+    }
+
+    /// Damage before a synced record is found although that record ends in zero bytes and
+    /// reserved zeros follow it (the tail check pads what it reads with the known zeros).
+    #[test]
+    fn damage_before_a_synced_record_ending_in_zeros_is_corrupt() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("wal.log");
+        let wal = fresh(&p, SyncMode::Full);
+        let zeros = |id| {
+            vec![Change::PutNode {
+                id,
+                labels: vec![],
+                props: vec![(0, Value::String("\0".repeat(300)))],
+            }]
+        };
+        let mut ends = vec![HEADER_LEN];
+        for ts in 1..=3 {
+            append(&wal, ts, &zeros(ts));
+            ends.push(wal.current_bytes());
+        }
+        drop(wal);
+        let mut bytes = std::fs::read(&p).unwrap();
+        assert!(bytes.len() as u64 > ends[3]);
+        assert_eq!(
+            bytes[ends[3] as usize - 1],
+            0,
+            "the last record ends in zeros"
+        );
+        bytes[ends[1] as usize + 12] ^= 0x01;
+        std::fs::write(&p, &bytes).unwrap();
+        let e = recover(&RealIo, &p, true).err().unwrap();
+        assert_eq!(e.kind(), ErrorKind::Corrupt, "{e}");
+        assert!(e.message().contains(&format!("offset {}", ends[1])), "{e}");
+    }
+
     #[test]
     fn a_flipped_byte_in_the_last_record_drops_only_that_record() {
         let dir = tempfile::tempdir().unwrap();
@@ -861,9 +1093,9 @@ mod tests {
         let wal = fresh(&p, SyncMode::Normal);
         append(&wal, 1, &put(1));
         append(&wal, 2, &put(2));
+        let last = wal.current_bytes() as usize - 1;
         drop(wal);
         let mut bytes = std::fs::read(&p).unwrap();
-        let last = bytes.len() - 1;
         bytes[last] ^= 0x40;
         std::fs::write(&p, &bytes).unwrap();
         let r = recover(&RealIo, &p, false).unwrap();
@@ -893,7 +1125,7 @@ mod tests {
         let mut ends = vec![HEADER_LEN];
         for ts in 1..=3 {
             append(&wal, ts, &put(ts));
-            ends.push(std::fs::metadata(&p).unwrap().len());
+            ends.push(wal.current_bytes());
         }
         drop(wal);
         let pristine = std::fs::read(&p).unwrap();
@@ -926,7 +1158,7 @@ mod tests {
         let mut ends = vec![HEADER_LEN];
         for ts in 1..=7 {
             append(&wal, ts, &put(ts));
-            ends.push(std::fs::metadata(&p).unwrap().len());
+            ends.push(wal.current_bytes());
         }
         drop(wal);
         let pristine = std::fs::read(&p).unwrap();
