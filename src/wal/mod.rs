@@ -52,6 +52,8 @@ const HEADER_LEN: u64 = 16;
 /// A record longer than this is treated as damage, not allocated.
 const MAX_RECORD: u32 = 1 << 30;
 const NORMAL_SYNC_INTERVAL: Duration = Duration::from_millis(50);
+/// How often a committer about to sync yields the CPU first (see `wait_durable`).
+const GATHER_YIELDS: u32 = 2;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SyncMode {
@@ -562,6 +564,11 @@ struct State {
     synced: u64,
     /// A sync is running (its issuer updates `synced` when done).
     syncing: bool,
+    /// Records written, and how many of them the last successful sync covered in all and
+    /// newly (`last_group`): see `wait_durable`.
+    records: u64,
+    synced_records: u64,
+    last_group: u64,
     /// Set by a failed write or sync; every later write and unsynced wait fails with it.
     failed: Option<String>,
     /// The file being appended to.
@@ -610,6 +617,7 @@ impl Shared {
         }
         g.syncing = true;
         let target = g.end;
+        let target_records = g.records;
         // Rotation waits for `syncing` to clear, so this stays the current file.
         let file = Arc::clone(&g.file);
         drop(g);
@@ -617,7 +625,11 @@ impl Shared {
         let mut g = lock(&self.state);
         g.syncing = false;
         match result {
-            Ok(()) => g.synced = g.synced.max(target),
+            Ok(()) => {
+                g.synced = g.synced.max(target);
+                g.last_group = target_records.saturating_sub(g.synced_records);
+                g.synced_records = g.synced_records.max(target_records);
+            }
             Err(e) => {
                 if g.failed.is_none() {
                     g.failed = Some(format!("fsync of {} failed: {e}", g.path.display()));
@@ -664,6 +676,9 @@ impl Wal {
                 end,
                 synced: end,
                 syncing: false,
+                records: 0,
+                synced_records: 0,
+                last_group: 0,
                 failed: None,
                 file: Arc::from(file),
                 path: path.to_owned(),
@@ -752,6 +767,7 @@ impl Wal {
                 return Err(err);
             }
             g.synced = g.end;
+            g.synced_records = g.records;
         }
         let old = std::mem::replace(&mut g.file, Arc::from(file));
         // Before any record goes to the new file: readers following the old one see at
@@ -790,15 +806,19 @@ impl CommitSink for Wal {
     }
 
     fn write(&self, ts: u64, changes: &[Change]) -> Result<u64> {
-        let payload = codec::encode(ts, changes);
-        u32::try_from(payload.len() + 8)
+        // Framed outside the lock as a format-2 record (`len | crc | synced_before |
+        // payload`); under it only the marker and the checksum are filled in.
+        let mut record = Vec::with_capacity(128);
+        record.resize(16, 0);
+        codec::encode_into(&mut record, ts, changes);
+        let payload_len = record.len() - 16;
+        u32::try_from(payload_len + 8)
             .ok()
             .filter(|&l| l <= MAX_RECORD)
             .ok_or_else(|| {
                 Error::invalid_argument(format!(
-                    "the transaction is too large to log ({} bytes; the limit is {MAX_RECORD}); \
-                     split it into smaller transactions",
-                    payload.len()
+                    "the transaction is too large to log ({payload_len} bytes; the limit is \
+                     {MAX_RECORD}); split it into smaller transactions"
                 ))
             })?;
         let sh = &self.shared;
@@ -806,17 +826,18 @@ impl CommitSink for Wal {
         if let Some(why) = &g.failed {
             return Err(Error::new(ErrorKind::Io, why.clone()));
         }
-        let marker = if g.version >= 2 { 8 } else { 0 };
-        let mut body = Vec::with_capacity(payload.len() + marker);
-        if marker > 0 {
+        if g.version >= 2 {
             // Physical offset within this file (rotation syncs the previous one).
-            body.extend_from_slice(&g.synced.saturating_sub(g.base).to_le_bytes());
+            let marker = g.synced.saturating_sub(g.base);
+            record[8..16].copy_from_slice(&marker.to_le_bytes());
+        } else {
+            // Format 1: no marker.
+            record.drain(8..16);
         }
-        body.extend_from_slice(&payload);
-        let mut record = Vec::with_capacity(body.len() + 8);
-        record.extend_from_slice(&(body.len() as u32).to_le_bytes());
-        record.extend_from_slice(&crc32c::crc32c(&body).to_le_bytes());
-        record.extend_from_slice(&body);
+        let body_len = (record.len() - 8) as u32;
+        let crc = crc32c::crc32c(&record[8..]);
+        record[..4].copy_from_slice(&body_len.to_le_bytes());
+        record[4..8].copy_from_slice(&crc.to_le_bytes());
         let at = g.end - g.base;
         let needed = at + record.len() as u64;
         if needed > g.reserved {
@@ -825,6 +846,7 @@ impl CommitSink for Wal {
         match vfs::write_all_at(&*g.file, &record, at) {
             Ok(()) => {
                 g.end += record.len() as u64;
+                g.records += 1;
                 g.last_ts = ts;
                 let ticket = g.end;
                 let size = g.end - g.base;
@@ -851,6 +873,7 @@ impl CommitSink for Wal {
         }
         let sh = &self.shared;
         let mut g = lock(&sh.state);
+        let mut yields = 0;
         loop {
             if g.synced >= ticket {
                 return Ok(());
@@ -860,6 +883,17 @@ impl CommitSink for Wal {
             }
             if g.syncing {
                 g = sh.synced_cv.wait(g).unwrap_or_else(|e| e.into_inner());
+            } else if yields < GATHER_YIELDS && g.records - g.synced_records < g.last_group {
+                // The commits the last sync released are likely about to write their next
+                // records: fewer are pending than it covered. Without this the first of them
+                // to come back syncs alone, and the rest wait a whole sync for the next one
+                // (groups alternate small and large). Yielding the CPU lets them write
+                // first; with nobody runnable it returns at once, and a lone committer
+                // (last group 1) never yields.
+                yields += 1;
+                drop(g);
+                std::thread::yield_now();
+                g = lock(&sh.state);
             } else {
                 g = sh.sync_once(g);
             }
