@@ -171,12 +171,7 @@ pub fn run(eng: &mut dyn Engine, cfg: &Config) -> Res<Report> {
 
 /// Durable auto-commit node creation, 1 thread (on `w`) then 8; new node ids never collide
 /// with loaded ones.
-fn create_nodes(
-    eng: &dyn Engine,
-    w: &mut dyn Worker,
-    cfg: &Config,
-    rep: &mut Report,
-) -> Res<()> {
+fn create_nodes(eng: &dyn Engine, w: &mut dyn Worker, cfg: &Config, rep: &mut Report) -> Res<()> {
     let next_id = AtomicI64::new(cfg.nodes as i64 + 1_000_000_000);
     for _ in 0..cfg.reps {
         let (s, _) = timed_loop(cfg.budget, 3, usize::MAX, |_| {
