@@ -541,6 +541,11 @@ fn check_tail_is_torn(
         };
         if let Some(Ok(p)) = parse_record(bytes, version) {
             if p.ts > last_ts && p.synced_before > bad {
+                if intact_now(file, path, bad, version)? {
+                    // A writer appended into reserved space while this (read-only) process
+                    // read it: the record at `bad` was not written yet when first read.
+                    return Ok(data_end);
+                }
                 return Err(Error::corrupt(format!(
                     "{} is damaged at offset {bad}: the record there fails its checksum, but \
                      the valid record at offset {} (commit {}) was written after that part of \
@@ -553,6 +558,30 @@ fn check_tail_is_torn(
         }
     }
     Ok(data_end)
+}
+
+/// Whether the record at `at` reads intact now. The proof of damage (a later record written
+/// after `at` was synced) is final once seen, since the writer appends in order: so a record
+/// at `at` that reads intact afterwards was being written when it was first read (a writer
+/// filling reserved space under a read-only process), not damaged.
+fn intact_now(file: &dyn IoFile, path: &Path, at: u64, version: u32) -> Result<bool> {
+    let read = |buf: &mut [u8], off: u64| {
+        vfs::read_full_at(file, buf, off)
+            .map_err(|e| Error::io(format!("reading {}", path.display()), &e))
+    };
+    let mut frame = [0u8; 8];
+    if read(&mut frame, at)? < 8 {
+        return Ok(false);
+    }
+    let len = u32::from_le_bytes([frame[0], frame[1], frame[2], frame[3]]);
+    if len > MAX_RECORD {
+        return Ok(false);
+    }
+    let mut record = vec![0u8; 8 + len as usize];
+    if read(&mut record, at)? < record.len() {
+        return Ok(false);
+    }
+    Ok(matches!(frame_record(&record, version), Some(Ok(_))))
 }
 
 /// Progress of writes and syncs; guarded by one mutex. Offsets are logical: the current
@@ -1118,6 +1147,49 @@ mod tests {
         let e = recover(&RealIo, &p, true).err().unwrap();
         assert_eq!(e.kind(), ErrorKind::Corrupt, "{e}");
         assert!(e.message().contains(&format!("offset {}", ends[1])), "{e}");
+    }
+
+    /// A read-only process may find zeros where the writer is appending (reserved space),
+    /// and by the time it checks the rest, that record and a later one that proves it synced
+    /// are there: not damage, since the record now reads intact. Real damage still is.
+    #[test]
+    fn a_record_written_while_the_tail_is_checked_is_not_damage() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("wal.log");
+        let wal = fresh(&p, SyncMode::Full);
+        append(&wal, 1, &put(1));
+        let first_end = wal.current_bytes();
+        append(&wal, 2, &put(2));
+        append(&wal, 3, &put(3));
+        drop(wal);
+        let file = RealIo.open(&p, OpenMode::Read).unwrap();
+        let len = file.size().unwrap();
+        // As if the reader had found zeros at the record of commit 2 and then read on.
+        assert_eq!(
+            check_tail_is_torn(&*file, &p, first_end, len, FORMAT_VERSION, 1).unwrap(),
+            records_end(&std::fs::read(&p).unwrap())
+        );
+        let mut bytes = std::fs::read(&p).unwrap();
+        bytes[first_end as usize + 12] ^= 0x01;
+        std::fs::write(&p, &bytes).unwrap();
+        let file = RealIo.open(&p, OpenMode::Read).unwrap();
+        let e = check_tail_is_torn(&*file, &p, first_end, len, FORMAT_VERSION, 1)
+            .err()
+            .unwrap();
+        assert_eq!(e.kind(), ErrorKind::Corrupt, "{e}");
+    }
+
+    /// Where the records of the log bytes `b` end (frames walked from the header).
+    fn records_end(b: &[u8]) -> u64 {
+        let mut at = HEADER_LEN as usize;
+        while let Some(f) = b.get(at..at + 4) {
+            let len = u32::from_le_bytes(f.try_into().unwrap()) as usize;
+            if len == 0 || at + 8 + len > b.len() {
+                break;
+            }
+            at += 8 + len;
+        }
+        at as u64
     }
 
     #[test]
