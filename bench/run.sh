@@ -4,6 +4,8 @@
 #
 #   bench/run.sh [--smoke] [--nodes N] [--reps R] [--load-reps L] [--out DIR]
 #                [--budget-ms MS] [--phase-ms MS] [--systems "graphdb sqlite kuzu"]
+#                [--commits-only]   (only the loads and the durable create-node phases;
+#                                    graphdb and sqlite)
 #   bench/run.sh --reopen [--nodes N] [--wal-mb MB]   (only the reopen-after-kill benchmark:
 #                N users / 10N relationships, checkpoint, MB of log after it, SIGKILL, reopen)
 #
@@ -23,6 +25,7 @@ systems="graphdb sqlite kuzu"
 kuzu_version="0.11.3"
 reopen=0
 wal_mb=100
+only=()
 
 while [ $# -gt 0 ]; do
     case "$1" in
@@ -35,8 +38,9 @@ while [ $# -gt 0 ]; do
         --phase-ms) phase_ms="$2"; shift ;;
         --systems) systems="$2"; shift ;;
         --reopen) reopen=1 ;;
+        --commits-only) only=(--commits-only) ;;
         --wal-mb) wal_mb="$2"; shift ;;
-        -h|--help) sed -n '2,12p' "$0"; exit 0 ;;
+        -h|--help) sed -n '2,14p' "$0"; exit 0 ;;
         *) echo "run.sh: unknown argument $1 (try --help)" >&2; exit 2 ;;
     esac
     shift
@@ -65,7 +69,7 @@ for sys in graphdb sqlite; do
     case " $systems " in *" $sys "*) ;; *) continue ;; esac
     echo "== $sys" >&2
     if ! "$bin" run --system "$sys" "${common[@]}" --load-reps "$load_reps" \
-        --work "$work" --out "$out/$sys.json"; then
+        --work "$work" --out "$out/$sys.json" ${only[@]+"${only[@]}"}; then
         echo "== $sys FAILED: its column is missing from the table" >&2
         failed=1
     fi
@@ -79,7 +83,8 @@ skip_kuzu() {
         > "$out/kuzu.json"
 }
 
-case " $systems " in
+case "${only[*]-} $systems " in
+    "--commits-only"*) ;;
     *" kuzu "*)
         venv="$here/.venv"
         if ! { [ -x "$venv/bin/python" ] || python3 -m venv "$venv" >"$out/venv.log" 2>&1; }; then
@@ -101,7 +106,7 @@ case " $systems " in
 esac
 
 cpu="$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"
-header="Command: \`bench/run.sh --nodes $nodes --reps $reps --load-reps $load_reps\`, \
+header="Command: \`bench/run.sh --nodes $nodes --reps $reps --load-reps $load_reps${only[*]+ ${only[*]}}\`, \
 $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) cores ($cpu), \
 median of $reps repetitions (loads: $load_reps)."
 "$bin" report --dir "$out" --header "$header"

@@ -171,10 +171,16 @@ fn checkpoint_is_refused_inside_a_transaction_and_on_a_read_only_database() {
 }
 
 /// Total bytes of the logs in `dir`.
+/// Bytes the logs hold: each up to its last non-zero byte (the writer reserves zeroed space
+/// ahead of its records, which holds nothing).
 fn wal_bytes(dir: &Path) -> u64 {
     files(dir, "wal-")
         .iter()
-        .map(|n| std::fs::metadata(dir.join(n)).map_or(0, |m| m.len()))
+        .map(|n| {
+            std::fs::read(dir.join(n)).map_or(0, |b| {
+                b.iter().rposition(|&x| x != 0).map_or(0, |i| i as u64 + 1)
+            })
+        })
         .sum()
 }
 

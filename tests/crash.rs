@@ -199,6 +199,7 @@ fn acknowledged_commits_survive_sigkill() {
     let mut rng = Rng(seed);
     let mut acked_total = BTreeSet::new();
     let mut kills_in_checkpoint = 0usize;
+    let mut kills_with_reserved_tail = 0usize;
     let n = cycles();
     for cycle in 0..n {
         let start = committed_seqs_or_empty(&dir).last().map_or(0, |s| s + 1);
@@ -278,6 +279,7 @@ fn acknowledged_commits_survive_sigkill() {
             note(r, &mut acked, &mut in_checkpoint);
         }
         kills_in_checkpoint += usize::from(in_checkpoint);
+        kills_with_reserved_tail += usize::from(newest_log_has_reserved_tail(&dir));
         let found = committed_seqs(&dir);
         for s in &acked {
             assert!(
@@ -301,15 +303,38 @@ fn acknowledged_commits_survive_sigkill() {
         acked_total.extend(acked);
     }
     println!(
-        "crash test: {n} SIGKILL cycles ({kills_in_checkpoint} during a manual checkpoint; \
-         automatic checkpoints every 4 KiB of log in half the cycles), {} acknowledged commits \
-         verified (seed {seed})",
+        "crash test: {n} SIGKILL cycles ({kills_in_checkpoint} during a manual checkpoint, \
+         {kills_with_reserved_tail} with reserved space after the log's records; automatic \
+         checkpoints every 4 KiB of log in half the cycles), {} acknowledged commits verified \
+         (seed {seed})",
         acked_total.len()
+    );
+    assert!(
+        kills_with_reserved_tail > 0 || n < 20,
+        "no kill left a log with reserved space after its records"
     );
     assert!(
         kills_in_checkpoint > 0 || n < 20,
         "no kill landed during a checkpoint"
     );
+}
+
+/// Whether the newest log in `dir` ends in space the writer reserved ahead of its records:
+/// its length a multiple of the 64 KiB reservation unit, its last byte zero.
+fn newest_log_has_reserved_tail(dir: &str) -> bool {
+    let newest = std::fs::read_dir(dir)
+        .into_iter()
+        .flatten()
+        .filter_map(|e| e.ok())
+        .map(|e| e.path())
+        .filter(|p| {
+            p.file_name()
+                .is_some_and(|n| n.to_string_lossy().starts_with("wal-"))
+        })
+        .max();
+    newest
+        .and_then(|p| std::fs::read(p).ok())
+        .is_some_and(|b| b.len() >= 1 << 16 && b.len() % (1 << 16) == 0 && b.last() == Some(&0))
 }
 
 /// What the crash child reports on its output.

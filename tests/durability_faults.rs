@@ -154,9 +154,11 @@ fn recovered_state(view: &SimIo, states: &[String], allowed: &[usize], what: &st
         })
 }
 
-fn sweep(kind: FaultKind, persistent: bool, states: &[String]) -> (u64, u64) {
+/// Returns (fault points, faults hit, faults that hit a space reservation).
+fn sweep(kind: FaultKind, persistent: bool, states: &[String]) -> (u64, u64, u64) {
     let mut n = 1u64;
     let mut faults = 0;
+    let mut at_reservation = 0;
     loop {
         let sim = SimIo::new();
         sim.set_fault(Some(Fault {
@@ -168,9 +170,10 @@ fn sweep(kind: FaultKind, persistent: bool, states: &[String]) -> (u64, u64) {
         let hit = sim.faults_hit() > 0;
         if !hit {
             assert_eq!(acked, STEPS as usize, "no fault, yet the workload stopped");
-            return (n - 1, faults);
+            return (n - 1, faults, at_reservation);
         }
         faults += 1;
+        at_reservation += sim.allocation_faults().min(1);
         let mut allowed = vec![acked];
         if maybe_one_more {
             allowed.push(acked + 1);
@@ -207,11 +210,19 @@ fn fault_sweep_every_operation_of_a_fixed_workload() {
         (FaultKind::TornWrite, false),
         (FaultKind::ShortWrite, false),
     ] {
-        let (points, failures) = sweep(kind, persistent, &states);
+        let (points, failures, at_reservation) = sweep(kind, persistent, &states);
         report.push(format!(
-            "{kind:?}{}: {points} fault points, {failures} hit",
+            "{kind:?}{}: {points} fault points, {failures} hit ({at_reservation} at a log \
+             space reservation)",
             if persistent { " (persistent)" } else { "" }
         ));
+        // The log reserves space ahead of its appends: failing that call is covered too.
+        if kind != FaultKind::ShortWrite {
+            assert!(
+                at_reservation > 0,
+                "{kind:?}: no fault hit a space reservation"
+            );
+        }
         assert!(
             points > 2 * STEPS as u64,
             "the sweep covered too few operations"

@@ -470,6 +470,20 @@ fn writer_child() {
     }
 }
 
+/// Where the records of a log end: its frames walked from the header (the writer reserves
+/// zeroed space after them, so the file is longer).
+fn records_end(bytes: &[u8]) -> usize {
+    let mut at = 16;
+    while let Some(frame) = bytes.get(at..at + 4) {
+        let len = u32::from_le_bytes(frame.try_into().unwrap()) as usize;
+        if len == 0 || at + 8 + len > bytes.len() {
+            break;
+        }
+        at += 8 + len;
+    }
+    at
+}
+
 #[test]
 fn damage_in_the_log_is_corrupt_on_begin_and_an_incomplete_tail_is_not_yet() {
     let t = tempfile::tempdir().unwrap();
@@ -481,20 +495,21 @@ fn damage_in_the_log_is_corrupt_on_begin_and_an_incomplete_tail_is_not_yet() {
     let ro = Database::open(path, &read_only()).unwrap();
     assert_eq!(count(&ro), 1);
     let log = dir.join("wal-000001.log");
-    let read_to = std::fs::metadata(&log).unwrap().len();
+    let pristine = std::fs::read(&log).unwrap();
+    let read_to = records_end(&pristine);
+    assert!(pristine.len() > read_to, "space reserved after the records");
     // An incomplete record at the end (a writer mid-append): not an error, just not yet.
-    let mut bytes = std::fs::read(&log).unwrap();
-    bytes.extend_from_slice(&[200, 0, 0, 0, 1, 2, 3]);
+    let mut bytes = pristine.clone();
+    bytes[read_to..read_to + 7].copy_from_slice(&[200, 0, 0, 0, 1, 2, 3]);
     std::fs::write(&log, &bytes).unwrap();
     assert_eq!(count(&ro), 1, "an incomplete record is not applied");
-    bytes.truncate(read_to as usize);
-    std::fs::write(&log, &bytes).unwrap();
+    std::fs::write(&log, &pristine).unwrap();
     run(&db, "CREATE (:B)");
     run(&db, "CREATE (:C)");
     drop(db);
     // A flipped byte inside the record of (:B), which the record of (:C) proves was synced.
     let mut bytes = std::fs::read(&log).unwrap();
-    bytes[read_to as usize + 20] ^= 0x08;
+    bytes[read_to + 20] ^= 0x08;
     std::fs::write(&log, &bytes).unwrap();
     for attempt in 0..2 {
         let e = ro
@@ -509,6 +524,60 @@ fn damage_in_the_log_is_corrupt_on_begin_and_an_incomplete_tail_is_not_yet() {
         );
     }
     println!("reader: damage reported as CORRUPT with file and offset; an incomplete tail waits");
+}
+
+/// The writer appends inside space it reserved (zeros): a reader takes the zeros for "not
+/// written yet" at every begin, never for a torn record or damage, and reads each record as
+/// it lands there. Synced records zeroed by damage, with records after them, are found once
+/// the file's length changes (the writer reserves more as it goes on) or it is final.
+#[test]
+fn a_reader_follows_appends_into_reserved_space_and_finds_zeroed_records() {
+    let t = tempfile::tempdir().unwrap();
+    let dir = t.path().join("db");
+    let path = dir.to_str().unwrap();
+    let db = Database::open(path, &opts(&[("sync", "full")])).unwrap();
+    run(&db, "CREATE (:A)");
+    let ro = Database::open(path, &read_only()).unwrap();
+    let log = dir.join("wal-000001.log");
+    let len = std::fs::metadata(&log).unwrap().len();
+    for i in 0..200 {
+        assert_eq!(count(&ro), i + 1);
+        assert_eq!(count(&ro), i + 1, "zeros after the records are not yet");
+        run(&db, "CREATE (:A)");
+    }
+    assert_eq!(count(&ro), 201);
+    assert_eq!(
+        std::fs::metadata(&log).unwrap().len(),
+        len,
+        "every append went into the reserved space"
+    );
+    let read_to = records_end(&std::fs::read(&log).unwrap());
+    run(&db, "CREATE (:B)");
+    run(&db, "CREATE (:C)");
+    drop(db);
+    // The record of (:B) zeroed, though the record of (:C) says it was synced.
+    let mut bytes = std::fs::read(&log).unwrap();
+    let b_len = 8 + u32::from_le_bytes(bytes[read_to..read_to + 4].try_into().unwrap()) as usize;
+    assert!(
+        records_end(&bytes) > read_to + b_len,
+        "the record of (:C) follows"
+    );
+    bytes[read_to..read_to + b_len].fill(0);
+    std::fs::write(&log, &bytes).unwrap();
+    // Same length as when the reader last found only zeros here: not looked at again yet.
+    assert_eq!(count(&ro), 201);
+    // The writer would reserve more as it goes on: the new length makes the reader look.
+    let f = std::fs::OpenOptions::new().write(true).open(&log).unwrap();
+    f.set_len(bytes.len() as u64 + 65536).unwrap();
+    let e = ro
+        .connect()
+        .query("MATCH (n) RETURN count(n)", &Params::new())
+        .unwrap_err();
+    assert_eq!(e.kind(), graphdb::ErrorKind::Corrupt, "{e}");
+    assert!(e.message().contains(&format!("offset {read_to}")), "{e}");
+    // Reopening (recovery) finds it too.
+    let e = Database::open(path, &read_only()).err().unwrap();
+    assert_eq!(e.kind(), graphdb::ErrorKind::Corrupt, "{e}");
 }
 
 /// Prints the cost of following: point reads on a read-only database (which catches up

@@ -24,6 +24,8 @@ pub struct Config {
     pub work_dir: PathBuf,
     /// This executable, for the cold-open child processes.
     pub exe: PathBuf,
+    /// Only the loads and the durable create-node phases (1 and 8 threads).
+    pub commits_only: bool,
 }
 
 /// Number of leading inputs whose results are recorded to compare systems.
@@ -86,12 +88,20 @@ pub fn run(eng: &mut dyn Engine, cfg: &Config) -> Res<Report> {
     // grows it: the write phases are time-boxed, so a faster system would otherwise be
     // measured on a bigger database.
     eng.close();
-    for _ in 0..cfg.reps {
-        cold_open(eng.name(), &db_dir, inp.lookup_ids[0], cfg, &mut rep)?;
+    if !cfg.commits_only {
+        for _ in 0..cfg.reps {
+            cold_open(eng.name(), &db_dir, inp.lookup_ids[0], cfg, &mut rep)?;
+        }
     }
     eng.open(&db_dir)?;
 
     let mut w = eng.worker()?;
+    if cfg.commits_only {
+        create_nodes(eng, &mut *w, cfg, &mut rep)?;
+        drop(w);
+        eng.close();
+        return Ok(rep);
+    }
     // Results to compare across systems, taken before any write changes the graph.
     let ages: Res<Vec<i64>> = inp.lookup_ids[..CHECKS]
         .iter()
@@ -130,31 +140,8 @@ pub fn run(eng: &mut dyn Engine, cfg: &Config) -> Res<Report> {
     }
     rep.check("scan_join_count", json!(scan_count));
 
-    // Durable auto-commit writes; new node ids never collide with loaded ones.
-    let next_id = AtomicI64::new(cfg.nodes as i64 + 1_000_000_000);
-    for _ in 0..cfg.reps {
-        let (s, _) = timed_loop(cfg.budget, 3, usize::MAX, |_| {
-            w.create_node(next_id.fetch_add(1, Ordering::Relaxed))
-        })?;
-        rep.add("create_node_1t", "commits/s", true, 1.0 / s);
-    }
+    create_nodes(eng, &mut *w, cfg, &mut rep)?;
     let e: &dyn Engine = eng;
-    for _ in 0..cfg.reps {
-        let kinds = vec![0; MANY_WRITERS];
-        let ph = run_threads(&kinds, cfg.phase, |_| {
-            let mut w = e.worker()?;
-            let next_id = &next_id;
-            Ok(move |_| w.create_node(next_id.fetch_add(1, Ordering::Relaxed)))
-        })?;
-        let p = &ph[0];
-        rep.add(
-            "create_node_8t",
-            "commits/s",
-            true,
-            p.ops as f64 / cfg.phase.as_secs_f64(),
-        );
-        note_errors(&mut rep, "create_node_8t", p);
-    }
     for _ in 0..cfg.reps {
         let pairs = &inp.rel_pairs;
         let (s, _) = timed_loop(cfg.budget, 3, pairs.len(), |i| {
@@ -180,6 +167,35 @@ pub fn run(eng: &mut dyn Engine, cfg: &Config) -> Res<Report> {
     }
 
     Ok(rep)
+}
+
+/// Durable auto-commit node creation, 1 thread (on `w`) then 8; new node ids never collide
+/// with loaded ones.
+fn create_nodes(eng: &dyn Engine, w: &mut dyn Worker, cfg: &Config, rep: &mut Report) -> Res<()> {
+    let next_id = AtomicI64::new(cfg.nodes as i64 + 1_000_000_000);
+    for _ in 0..cfg.reps {
+        let (s, _) = timed_loop(cfg.budget, 3, usize::MAX, |_| {
+            w.create_node(next_id.fetch_add(1, Ordering::Relaxed))
+        })?;
+        rep.add("create_node_1t", "commits/s", true, 1.0 / s);
+    }
+    for _ in 0..cfg.reps {
+        let kinds = vec![0; MANY_WRITERS];
+        let ph = run_threads(&kinds, cfg.phase, |_| {
+            let mut w = eng.worker()?;
+            let next_id = &next_id;
+            Ok(move |_| w.create_node(next_id.fetch_add(1, Ordering::Relaxed)))
+        })?;
+        let p = &ph[0];
+        rep.add(
+            "create_node_8t",
+            "commits/s",
+            true,
+            p.ops as f64 / cfg.phase.as_secs_f64(),
+        );
+        note_errors(rep, "create_node_8t", p);
+    }
+    Ok(())
 }
 
 fn note_errors(rep: &mut Report, what: &str, p: &Phase) {

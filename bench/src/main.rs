@@ -78,6 +78,10 @@ enum Cmd {
         work: PathBuf,
         #[arg(long)]
         out: PathBuf,
+        /// Only the loads and the durable create-node phases (no reads, cold opens, mixed
+        /// or counter workloads).
+        #[arg(long, default_value_t = false)]
+        commits_only: bool,
     },
     /// Cold open in this fresh process; prints a JSON line (used by `run`).
     Open {
@@ -166,6 +170,7 @@ fn run(cli: Cli) -> Result<(), String> {
             phase_ms,
             work,
             out,
+            commits_only,
         } => {
             let exe = std::env::current_exe().map_err(|e| format!("current_exe: {e}"))?;
             std::fs::create_dir_all(&work).map_err(|e| format!("{}: {e}", work.display()))?;
@@ -179,6 +184,7 @@ fn run(cli: Cli) -> Result<(), String> {
                 phase: Duration::from_millis(phase_ms),
                 work_dir: work,
                 exe,
+                commits_only,
             };
             let mut eng = system.engine();
             let rep = driver::run(eng.as_mut(), &cfg)?;

@@ -27,7 +27,8 @@ fn options(pairs: &[(&str, &str)]) -> Res<Options> {
     Ok(o)
 }
 
-/// Bytes of the base images and of the logs in `dir`.
+/// Bytes of the base images and of the logs in `dir` (a log's file includes the space the
+/// writer reserved past its records: up to 4 MiB of zeros).
 fn sizes(dir: &Path) -> (u64, u64) {
     let mut base = 0;
     let mut wal = 0;

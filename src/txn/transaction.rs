@@ -63,9 +63,12 @@ pub struct TxnManager {
     /// while commits wait for their fsync).
     pub(super) commit_lock: Mutex<u64>,
     /// Commits publish strictly in timestamp order: a committer waits here until `published`
-    /// is its timestamp minus one.
-    publish_turn: Mutex<()>,
-    published_cv: Condvar,
+    /// is its timestamp minus one, on the condvar of its slot (`turn_slot`), so a publish
+    /// wakes only the committer whose turn is next (and the rare one sharing its slot), not
+    /// every waiting committer. The guarded counts say who waits on which slot, so a publish
+    /// nobody waits for makes no wake-up call.
+    publish_turn: Mutex<TurnWaiters>,
+    published_cvs: [Condvar; TURN_SLOTS],
     pub(super) sink: Option<Box<dyn CommitSink>>,
     /// Set after a failed durable write; the message explains, every write refuses.
     poisoned: Mutex<Option<String>>,
@@ -106,8 +109,8 @@ impl TxnManager {
             published: AtomicU64::new(last_ts),
             next_txn: AtomicU64::new(1),
             commit_lock: Mutex::new(last_ts),
-            publish_turn: Mutex::new(()),
-            published_cv: Condvar::new(),
+            publish_turn: Mutex::new(TurnWaiters([0; TURN_SLOTS])),
+            published_cvs: std::array::from_fn(|_| Condvar::new()),
             sink,
             poisoned: Mutex::new(None),
             read_only,
@@ -256,20 +259,28 @@ impl TxnManager {
 
     /// Blocks until every commit before `ts` has published; the caller publishes `ts` and
     /// then calls `end_publish_turn`.
-    pub(super) fn wait_publish_turn(&self, ts: u64) -> std::sync::MutexGuard<'_, ()> {
+    pub(super) fn wait_publish_turn(&self, ts: u64) -> std::sync::MutexGuard<'_, TurnWaiters> {
         let mut turn = lock(&self.publish_turn);
+        let slot = turn_slot(ts);
         while self.published.load(Ordering::Acquire) + 1 < ts {
-            turn = self
-                .published_cv
+            turn.0[slot] += 1;
+            turn = self.published_cvs[slot]
                 .wait(turn)
                 .unwrap_or_else(|e| e.into_inner());
+            turn.0[slot] -= 1;
         }
         turn
     }
 
-    pub(super) fn end_publish_turn(&self, turn: std::sync::MutexGuard<'_, ()>) {
+    /// After publishing `published + 1` (every publish advances it by exactly one, under the
+    /// turn): wakes whoever waits for the turn after it.
+    pub(super) fn end_publish_turn(&self, turn: std::sync::MutexGuard<'_, TurnWaiters>) {
+        let slot = turn_slot(self.published.load(Ordering::Acquire) + 1);
+        let waiting = turn.0[slot] > 0;
         drop(turn);
-        self.published_cv.notify_all();
+        if waiting {
+            self.published_cvs[slot].notify_all();
+        }
     }
 
     /// A read-only process following the writer's log: applies commit `ts`, which must be
@@ -347,6 +358,16 @@ impl TxnManager {
         }
     }
 }
+
+/// Condvars the publish turn is spread over (see `TxnManager::publish_turn`).
+const TURN_SLOTS: usize = 16;
+
+fn turn_slot(ts: u64) -> usize {
+    (ts % TURN_SLOTS as u64) as usize
+}
+
+/// How many committers wait on each publish-turn slot.
+pub(super) struct TurnWaiters([u32; TURN_SLOTS]);
 
 /// Running transactions, for deciding what old state must be kept.
 /// Fx hashing: the keys are our own sequential ids, not attacker-chosen, and every statement
@@ -1564,8 +1585,11 @@ impl Transaction {
             lock(&self.mgr.registry).remove(self.id());
             // Only a writer can hold a version others wait for (see `wait_for`).
             if self.kind == TxnKind::ReadWrite {
-                let _waits = lock(&self.mgr.waits);
-                self.mgr.ended.notify_all();
+                // A waiter is in `waits` for as long as it waits: none there, none to wake.
+                let waits = lock(&self.mgr.waits);
+                if !waits.is_empty() {
+                    self.mgr.ended.notify_all();
+                }
             }
         }
     }

@@ -69,6 +69,11 @@ pub trait IoFile: Send + Sync {
     /// May write fewer bytes than given (a short write); see [`write_all_at`].
     fn write_at(&self, buf: &[u8], offset: u64) -> io::Result<usize>;
     fn set_len(&self, len: u64) -> io::Result<()>;
+    /// Reserves disk space for the first `len` bytes (fallocate): a shorter file grows to
+    /// `len`, the new bytes reading as zeros. Writes inside the reserved space leave the
+    /// file's size alone, so their fdatasync has no size change to journal. On failure the
+    /// file may have grown by part of the way (zeros).
+    fn allocate(&self, len: u64) -> io::Result<()>;
     /// Makes the file's data durable (fdatasync).
     fn sync_data(&self) -> io::Result<()>;
     /// Makes the file's data and metadata durable (fsync).
@@ -237,6 +242,9 @@ impl IoFile for RealFile {
     }
     fn set_len(&self, len: u64) -> io::Result<()> {
         self.0.set_len(len)
+    }
+    fn allocate(&self, len: u64) -> io::Result<()> {
+        fs4::fs_std::FileExt::allocate(&self.0, len)
     }
     fn sync_data(&self) -> io::Result<()> {
         self.0.sync_data()

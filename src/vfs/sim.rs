@@ -61,6 +61,9 @@ struct State {
     shared_locks: BTreeMap<u64, usize>,
     ops: u64,
     syncs: u64,
+    allocations: u64,
+    /// Faults that hit an `allocate` call.
+    allocation_faults: u64,
     sync_delay: std::time::Duration,
     fault: Option<Fault>,
     faults_hit: u64,
@@ -150,6 +153,16 @@ impl SimIo {
     /// File syncs performed so far (successful or not).
     pub fn syncs(&self) -> u64 {
         self.lock().syncs
+    }
+
+    /// `IoFile::allocate` calls so far (successful or not).
+    pub fn allocations(&self) -> u64 {
+        self.lock().allocations
+    }
+
+    /// How many of the faults hit so far hit an `IoFile::allocate` call.
+    pub fn allocation_faults(&self) -> u64 {
+        self.lock().allocation_faults
     }
 
     /// Makes every file sync take at least `delay` (like a real disk), outside the lock.
@@ -479,6 +492,35 @@ impl IoFile for SimFile {
             .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "length too large"))?;
         s.node(self.id)?.data.resize(len, 0);
         Ok(())
+    }
+
+    /// Grows the file with zeros to `len` (space is not modelled). Faults: EIO does nothing;
+    /// ENOSPC grows the file half way, then fails; a short-write fault does not apply.
+    fn allocate(&self, len: u64) -> io::Result<()> {
+        self.writable()?;
+        let mut s = self.sim.lock();
+        writable_fs(&s)?;
+        let verdict = s.tick();
+        s.allocations += 1;
+        if matches!(verdict, Verdict::Fail(_)) {
+            s.allocation_faults += 1;
+        }
+        let len = usize::try_from(len)
+            .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "length too large"))?;
+        let n = s.node(self.id)?;
+        let have = n.data.len();
+        match verdict {
+            Verdict::Proceed | Verdict::Fail(FaultKind::ShortWrite) => {
+                n.data.resize(have.max(len), 0);
+                Ok(())
+            }
+            Verdict::Fail(FaultKind::NoSpace) => {
+                n.data
+                    .resize(have.max(have + len.saturating_sub(have) / 2), 0);
+                Err(error_for(FaultKind::NoSpace))
+            }
+            Verdict::Fail(k) => Err(error_for(k)),
+        }
     }
 
     fn sync_data(&self) -> io::Result<()> {

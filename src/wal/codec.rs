@@ -43,15 +43,22 @@ mod tag {
 }
 
 pub fn encode(ts: u64, changes: &[Change]) -> Vec<u8> {
+    let mut buf = Vec::with_capacity(64);
+    encode_into(&mut buf, ts, changes);
+    buf
+}
+
+/// Appends the payload `encode` returns to `buf` (so a log record can be framed in place).
+pub fn encode_into(buf: &mut Vec<u8>, ts: u64, changes: &[Change]) {
     let mut e = Encoder {
-        buf: Vec::with_capacity(64),
+        buf: std::mem::take(buf),
     };
     e.buf.extend_from_slice(&ts.to_le_bytes());
     e.uvar(changes.len() as u64);
     for c in changes {
         e.change(c);
     }
-    e.buf
+    *buf = e.buf;
 }
 
 pub fn decode(payload: &[u8]) -> Result<(u64, Vec<Change>)> {

@@ -52,6 +52,8 @@ const HEADER_LEN: u64 = 16;
 /// A record longer than this is treated as damage, not allocated.
 const MAX_RECORD: u32 = 1 << 30;
 const NORMAL_SYNC_INTERVAL: Duration = Duration::from_millis(50);
+/// How often a committer about to sync yields the CPU first (see `wait_durable`).
+const GATHER_YIELDS: u32 = 2;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SyncMode {
@@ -70,7 +72,8 @@ pub struct Recovered {
     pub transactions: Vec<(u64, Vec<Change>)>,
     /// Byte offset just past the last good record.
     pub end: u64,
-    /// Bytes of torn tail cut off (or, read-only, ignored).
+    /// Bytes of torn tail cut off (or, read-only, ignored): the written bytes after the last
+    /// good record; zeros of space reserved ahead do not count.
     pub torn_bytes: u64,
     /// The log's format version: appends must use it.
     pub version: u32,
@@ -406,9 +409,14 @@ pub fn recover_each(
         let (end, last_ts) = read?;
         Ok((records, end, last_ts))
     })?;
-    let torn_bytes = file_len - end;
+    // Reserved space past the records reads as zeros: a tail only of zeros is not torn.
+    let torn_bytes = if file_len > end {
+        check_tail_is_torn(&*file, path, end, file_len, version, last_ts)? - end
+    } else {
+        0
+    };
     if torn_bytes > 0 {
-        check_tail_is_torn(&*file, path, end, file_len, version, last_ts)?;
+        // The reserved space goes too; the writer reserves afresh.
         if truncate {
             file.set_len(end)
                 .and_then(|_| file.sync_all())
@@ -443,9 +451,43 @@ fn read_up_to(r: &mut impl Read, buf: &mut [u8]) -> std::io::Result<usize> {
     Ok(done)
 }
 
-/// The bytes from `bad` (the first record that failed) to the end are a torn tail unless a
-/// valid record among them was written when the log was already durable past `bad`: then
-/// the bad bytes had been synced, and they are damage.
+/// Just past the last non-zero byte in `from .. to` of `file` (`from` when there is none).
+/// The writer reserves space ahead of its appends (`IoFile::allocate`), so a log normally
+/// ends in a run of zeros no record was written to yet; this finds where the written bytes
+/// end by reading backwards from `to` in blocks (memory speed, never a byte-wise scan of the
+/// reserved space).
+fn nonzero_end(file: &dyn IoFile, path: &Path, from: u64, to: u64) -> Result<u64> {
+    const BLOCK: u64 = 64 << 10;
+    let mut buf = vec![0u8; BLOCK.min(to.saturating_sub(from)) as usize];
+    let mut hi = to;
+    while hi > from {
+        let lo = hi.saturating_sub(BLOCK).max(from);
+        let chunk = &mut buf[..(hi - lo) as usize];
+        let n = vfs::read_full_at(file, chunk, lo)
+            .map_err(|e| Error::io(format!("reading {}", path.display()), &e))?;
+        // A file that shrank meanwhile reads short: the missing bytes count as zeros.
+        let chunk = &chunk[..n];
+        // OR-folding 4 KiB at a time vectorizes; only the last non-zero block is searched.
+        if let Some(block) = chunk
+            .chunks(4096)
+            .rposition(|b| b.iter().fold(0u8, |a, &x| a | x) != 0)
+        {
+            let block_start = block * 4096;
+            let within = chunk[block_start..]
+                .iter()
+                .rposition(|&x| x != 0)
+                .unwrap_or(0);
+            return Ok(lo + (block_start + within) as u64 + 1);
+        }
+        hi = lo;
+    }
+    Ok(from)
+}
+
+/// The bytes from `bad` (the first record that failed) to the end are a torn tail (or the
+/// zeros of space reserved ahead) unless a valid record among them was written when the log
+/// was already durable past `bad`: then the bad bytes had been synced, and they are damage.
+/// Returns where the written (non-zero) bytes end.
 fn check_tail_is_torn(
     file: &dyn IoFile,
     path: &Path,
@@ -453,16 +495,20 @@ fn check_tail_is_torn(
     file_len: u64,
     version: u32,
     last_ts: u64,
-) -> Result<()> {
-    if version < 2 {
-        return Ok(());
+) -> Result<u64> {
+    let data_end = nonzero_end(file, path, bad, file_len)?;
+    if version < 2 || data_end == bad {
+        return Ok(data_end);
     }
-    let len = usize::try_from(file_len - bad)
+    let len = usize::try_from(data_end - bad)
         .map_err(|_| Error::corrupt(format!("{} is too large to check", path.display())))?;
     let mut tail = vec![0u8; len];
     let n = vfs::read_full_at(file, &mut tail, bad)
         .map_err(|e| Error::io(format!("reading {}", path.display()), &e))?;
     tail.truncate(n);
+    // Bytes from `data_end` to `file_len` are zeros: a record may end in them (its last
+    // bytes zero), so a candidate reaching past the bytes read is checked zero-padded.
+    let readable = file_len - bad;
     for start in 1..tail.len() {
         // Only a record claiming the log was synced past `bad` matters, and its claim cannot
         // exceed its own offset: checking that first keeps the scan linear (no checksum over
@@ -476,8 +522,30 @@ fn check_tail_is_torn(
         if claimed <= bad || claimed > bad + start as u64 {
             continue;
         }
-        if let Some(Ok(p)) = parse_record(&tail[start..], version) {
+        let rec_len = 8 + u64::from(u32::from_le_bytes([
+            tail[start],
+            tail[start + 1],
+            tail[start + 2],
+            tail[start + 3],
+        ]));
+        let padded;
+        let bytes = if start as u64 + rec_len <= tail.len() as u64 {
+            &tail[start..]
+        } else if start as u64 + rec_len <= readable && rec_len <= 8 + u64::from(MAX_RECORD) {
+            let mut p = tail[start..].to_vec();
+            p.resize(rec_len as usize, 0);
+            padded = p;
+            &padded[..]
+        } else {
+            continue;
+        };
+        if let Some(Ok(p)) = parse_record(bytes, version) {
             if p.ts > last_ts && p.synced_before > bad {
+                if intact_now(file, path, bad, version)? {
+                    // A writer appended into reserved space while this (read-only) process
+                    // read it: the record at `bad` was not written yet when first read.
+                    return Ok(data_end);
+                }
                 return Err(Error::corrupt(format!(
                     "{} is damaged at offset {bad}: the record there fails its checksum, but \
                      the valid record at offset {} (commit {}) was written after that part of \
@@ -489,7 +557,31 @@ fn check_tail_is_torn(
             }
         }
     }
-    Ok(())
+    Ok(data_end)
+}
+
+/// Whether the record at `at` reads intact now. The proof of damage (a later record written
+/// after `at` was synced) is final once seen, since the writer appends in order: so a record
+/// at `at` that reads intact afterwards was being written when it was first read (a writer
+/// filling reserved space under a read-only process), not damaged.
+fn intact_now(file: &dyn IoFile, path: &Path, at: u64, version: u32) -> Result<bool> {
+    let read = |buf: &mut [u8], off: u64| {
+        vfs::read_full_at(file, buf, off)
+            .map_err(|e| Error::io(format!("reading {}", path.display()), &e))
+    };
+    let mut frame = [0u8; 8];
+    if read(&mut frame, at)? < 8 {
+        return Ok(false);
+    }
+    let len = u32::from_le_bytes([frame[0], frame[1], frame[2], frame[3]]);
+    if len > MAX_RECORD {
+        return Ok(false);
+    }
+    let mut record = vec![0u8; 8 + len as usize];
+    if read(&mut record, at)? < record.len() {
+        return Ok(false);
+    }
+    Ok(matches!(frame_record(&record, version), Some(Ok(_))))
 }
 
 /// Progress of writes and syncs; guarded by one mutex. Offsets are logical: the current
@@ -501,6 +593,11 @@ struct State {
     synced: u64,
     /// A sync is running (its issuer updates `synced` when done).
     syncing: bool,
+    /// Records written, and how many of them the last successful sync covered in all and
+    /// newly (`last_group`): see `wait_durable`.
+    records: u64,
+    synced_records: u64,
+    last_group: u64,
     /// Set by a failed write or sync; every later write and unsynced wait fails with it.
     failed: Option<String>,
     /// The file being appended to.
@@ -512,6 +609,9 @@ struct State {
     base: u64,
     /// Newest commit timestamp written to any file.
     last_ts: u64,
+    /// File offset up to which space is reserved (`IoFile::allocate`): a write reaching past
+    /// it first reserves more. After a failed reservation it is the point to try again at.
+    reserved: u64,
 }
 
 struct Shared {
@@ -546,6 +646,7 @@ impl Shared {
         }
         g.syncing = true;
         let target = g.end;
+        let target_records = g.records;
         // Rotation waits for `syncing` to clear, so this stays the current file.
         let file = Arc::clone(&g.file);
         drop(g);
@@ -553,7 +654,11 @@ impl Shared {
         let mut g = lock(&self.state);
         g.syncing = false;
         match result {
-            Ok(()) => g.synced = g.synced.max(target),
+            Ok(()) => {
+                g.synced = g.synced.max(target);
+                g.last_group = target_records.saturating_sub(g.synced_records);
+                g.synced_records = g.synced_records.max(target_records);
+            }
             Err(e) => {
                 if g.failed.is_none() {
                     g.failed = Some(format!("fsync of {} failed: {e}", g.path.display()));
@@ -592,17 +697,24 @@ impl Wal {
         let file = io
             .open(path, OpenMode::ReadWrite)
             .map_err(|e| Error::io(format!("opening {}", path.display()), &e))?;
+        let reserved = file
+            .size()
+            .map_err(|e| Error::io(format!("reading {}", path.display()), &e))?;
         let shared = Arc::new(Shared {
             state: Mutex::new(State {
                 end,
                 synced: end,
                 syncing: false,
+                records: 0,
+                synced_records: 0,
+                last_group: 0,
                 failed: None,
                 file: Arc::from(file),
                 path: path.to_owned(),
                 version,
                 base: 0,
                 last_ts,
+                reserved,
             }),
             synced_cv: Condvar::new(),
         });
@@ -684,6 +796,7 @@ impl Wal {
                 return Err(err);
             }
             g.synced = g.end;
+            g.synced_records = g.records;
         }
         let old = std::mem::replace(&mut g.file, Arc::from(file));
         // Before any record goes to the new file: readers following the old one see at
@@ -692,9 +805,28 @@ impl Wal {
         g.path = path.to_owned();
         g.version = FORMAT_VERSION;
         g.base = g.end - HEADER_LEN;
+        g.reserved = HEADER_LEN;
         sh.synced_cv.notify_all();
         Ok(g.last_ts)
     }
+}
+
+/// Space is reserved ahead of the appends in steps of the log's size so far, between these
+/// bounds (a small database's log stays small; a long one reserves rarely).
+const RESERVE_MIN: u64 = 64 << 10;
+const RESERVE_MAX: u64 = 4 << 20;
+
+/// Reserves space in `file` (whose written bytes end at `at`) for a write ending at `needed`
+/// plus room ahead; returns the offset up to which the next writes need no reservation.
+/// Appends inside reserved space leave the file's size alone, so their fdatasync journals no
+/// size change (measured on ext4: see docs/durability.md). A failed reservation is not an
+/// error: the write appends as before (growing the file), and it retries one step later — a
+/// full disk or a dying one fails the write or the sync itself, which poisons the log.
+fn reserve(file: &dyn IoFile, at: u64, needed: u64) -> u64 {
+    let step = at.clamp(RESERVE_MIN, RESERVE_MAX);
+    let target = (needed + step).next_multiple_of(RESERVE_MIN);
+    let _ = file.allocate(target);
+    target
 }
 
 impl CommitSink for Wal {
@@ -703,15 +835,19 @@ impl CommitSink for Wal {
     }
 
     fn write(&self, ts: u64, changes: &[Change]) -> Result<u64> {
-        let payload = codec::encode(ts, changes);
-        u32::try_from(payload.len() + 8)
+        // Framed outside the lock as a format-2 record (`len | crc | synced_before |
+        // payload`); under it only the marker and the checksum are filled in.
+        let mut record = Vec::with_capacity(128);
+        record.resize(16, 0);
+        codec::encode_into(&mut record, ts, changes);
+        let payload_len = record.len() - 16;
+        u32::try_from(payload_len + 8)
             .ok()
             .filter(|&l| l <= MAX_RECORD)
             .ok_or_else(|| {
                 Error::invalid_argument(format!(
-                    "the transaction is too large to log ({} bytes; the limit is {MAX_RECORD}); \
-                     split it into smaller transactions",
-                    payload.len()
+                    "the transaction is too large to log ({payload_len} bytes; the limit is \
+                     {MAX_RECORD}); split it into smaller transactions"
                 ))
             })?;
         let sh = &self.shared;
@@ -719,20 +855,27 @@ impl CommitSink for Wal {
         if let Some(why) = &g.failed {
             return Err(Error::new(ErrorKind::Io, why.clone()));
         }
-        let marker = if g.version >= 2 { 8 } else { 0 };
-        let mut body = Vec::with_capacity(payload.len() + marker);
-        if marker > 0 {
+        if g.version >= 2 {
             // Physical offset within this file (rotation syncs the previous one).
-            body.extend_from_slice(&g.synced.saturating_sub(g.base).to_le_bytes());
+            let marker = g.synced.saturating_sub(g.base);
+            record[8..16].copy_from_slice(&marker.to_le_bytes());
+        } else {
+            // Format 1: no marker.
+            record.drain(8..16);
         }
-        body.extend_from_slice(&payload);
-        let mut record = Vec::with_capacity(body.len() + 8);
-        record.extend_from_slice(&(body.len() as u32).to_le_bytes());
-        record.extend_from_slice(&crc32c::crc32c(&body).to_le_bytes());
-        record.extend_from_slice(&body);
-        match vfs::write_all_at(&*g.file, &record, g.end - g.base) {
+        let body_len = (record.len() - 8) as u32;
+        let crc = crc32c::crc32c(&record[8..]);
+        record[..4].copy_from_slice(&body_len.to_le_bytes());
+        record[4..8].copy_from_slice(&crc.to_le_bytes());
+        let at = g.end - g.base;
+        let needed = at + record.len() as u64;
+        if needed > g.reserved {
+            g.reserved = reserve(&*g.file, at, needed);
+        }
+        match vfs::write_all_at(&*g.file, &record, at) {
             Ok(()) => {
                 g.end += record.len() as u64;
+                g.records += 1;
                 g.last_ts = ts;
                 let ticket = g.end;
                 let size = g.end - g.base;
@@ -759,6 +902,7 @@ impl CommitSink for Wal {
         }
         let sh = &self.shared;
         let mut g = lock(&sh.state);
+        let mut yields = 0;
         loop {
             if g.synced >= ticket {
                 return Ok(());
@@ -768,6 +912,17 @@ impl CommitSink for Wal {
             }
             if g.syncing {
                 g = sh.synced_cv.wait(g).unwrap_or_else(|e| e.into_inner());
+            } else if yields < GATHER_YIELDS && g.records - g.synced_records < g.last_group {
+                // The commits the last sync released are likely about to write their next
+                // records: fewer are pending than it covered. Without this the first of them
+                // to come back syncs alone, and the rest wait a whole sync for the next one
+                // (groups alternate small and large). Yielding the CPU lets them write
+                // first; with nobody runnable it returns at once, and a lone committer
+                // (last group 1) never yields.
+                yields += 1;
+                drop(g);
+                std::thread::yield_now();
+                g = lock(&sh.state);
             } else {
                 g = sh.sync_once(g);
             }
@@ -802,7 +957,7 @@ mod tests {
     use super::*;
     use crate::value::Value;
     use crate::vfs::RealIo;
-    use std::io::Write;
+    use std::os::unix::fs::FileExt;
 
     fn append(w: &Wal, ts: u64, changes: &[Change]) {
         let ticket = w.write(ts, changes).unwrap();
@@ -831,11 +986,16 @@ mod tests {
         for ts in 1..=3 {
             append(&wal, ts, &put(ts));
         }
+        let good_len = wal.current_bytes();
         drop(wal);
-        let good_len = std::fs::metadata(&p).unwrap().len();
-        // A torn fourth record: frame plus half a payload.
-        let mut f = std::fs::OpenOptions::new().append(true).open(&p).unwrap();
-        f.write_all(&[50, 0, 0, 0, 1, 2, 3, 4, 9, 9]).unwrap();
+        assert!(
+            std::fs::metadata(&p).unwrap().len() > good_len,
+            "space reserved"
+        );
+        // A torn fourth record in the reserved space: frame plus half a payload.
+        let f = std::fs::OpenOptions::new().write(true).open(&p).unwrap();
+        f.write_all_at(&[50, 0, 0, 0, 1, 2, 3, 4, 9, 9], good_len)
+            .unwrap();
         drop(f);
         let r = recover(&RealIo, &p, true).unwrap();
         assert_eq!(r.transactions.len(), 3);
@@ -854,6 +1014,184 @@ mod tests {
         assert_eq!(recover(&RealIo, &p, false).unwrap().transactions.len(), 4);
     }
 
+    /// The zeros of space reserved past the records are neither a torn tail nor damage: a
+    /// read-write recovery keeps them (nothing to cut), and appends continue inside them.
+    #[test]
+    fn reserved_zeros_after_the_records_are_not_a_torn_tail() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("wal.log");
+        let wal = fresh(&p, SyncMode::Full);
+        for ts in 1..=3 {
+            append(&wal, ts, &put(ts));
+        }
+        let end = wal.current_bytes();
+        drop(wal);
+        let file_len = std::fs::metadata(&p).unwrap().len();
+        assert!(
+            file_len >= end + RESERVE_MIN,
+            "{file_len} for {end} written"
+        );
+        assert!(std::fs::read(&p).unwrap()[end as usize..]
+            .iter()
+            .all(|&b| b == 0));
+        let r = recover(&RealIo, &p, true).unwrap();
+        assert_eq!((r.transactions.len(), r.end, r.torn_bytes), (3, end, 0));
+        assert_eq!(std::fs::metadata(&p).unwrap().len(), file_len, "kept");
+        let wal = Wal::open(&RealIo, &p, &r, SyncMode::Full).unwrap();
+        append(&wal, 4, &put(4));
+        drop(wal);
+        assert_eq!(
+            std::fs::metadata(&p).unwrap().len(),
+            file_len,
+            "written inside"
+        );
+        let r = recover(&RealIo, &p, false).unwrap();
+        assert_eq!(r.transactions.len(), 4);
+        assert_eq!(r.transactions[3], (4, put(4)));
+    }
+
+    /// A long log reserves in growing steps, so appends stay inside reserved space: the file
+    /// grows a bounded number of times.
+    #[test]
+    fn space_is_reserved_ahead_in_growing_steps() {
+        let io = crate::vfs::sim::SimIo::new();
+        let p = Path::new("/db/wal.log");
+        io.create_dir_all(Path::new("/db")).unwrap();
+        create(&io, p).unwrap();
+        let wal = Wal::open(&io, p, &recover(&io, p, true).unwrap(), SyncMode::Off).unwrap();
+        let big = vec![Change::PutNode {
+            id: 1,
+            labels: vec![],
+            props: vec![(0, Value::String("x".repeat(1000)))],
+        }];
+        for ts in 1..=10_000 {
+            wal.write(ts, &big).unwrap();
+        }
+        let written = wal.current_bytes();
+        drop(wal);
+        let len = io.contents(p).unwrap().len() as u64;
+        assert!(written > 10_000_000 && len >= written, "{written} in {len}");
+        assert!(
+            len - written <= RESERVE_MAX + RESERVE_MIN,
+            "{len} for {written}"
+        );
+        // 64 KiB doubling to 4 MiB, then 4 MiB steps: 6 + about 10 / 4 steps.
+        let n = io.allocations();
+        assert!(
+            (2..=12).contains(&n),
+            "{n} reservations for {written} bytes"
+        );
+        assert_eq!(recover(&io, p, false).unwrap().transactions.len(), 10_000);
+    }
+
+    /// A failed reservation (EIO, or ENOSPC after growing the file part of the way) is not a
+    /// failed commit: the write appends as before, and recovery finds every record.
+    #[test]
+    fn a_failed_reservation_leaves_appends_working() {
+        use crate::vfs::sim::{Fault, FaultKind, SimIo};
+        for kind in [FaultKind::Eio, FaultKind::NoSpace] {
+            let io = SimIo::new();
+            let p = Path::new("/db/wal.log");
+            io.create_dir_all(Path::new("/db")).unwrap();
+            create(&io, p).unwrap();
+            io.sync_dir(Path::new("/db")).unwrap();
+            let wal = Wal::open(&io, p, &recover(&io, p, true).unwrap(), SyncMode::Full).unwrap();
+            // The first write reserves before writing: the next operation is the reservation.
+            io.set_fault(Some(Fault {
+                at: io.ops() + 1,
+                kind,
+                persistent: false,
+            }));
+            append(&wal, 1, &put(1));
+            assert_eq!((io.faults_hit(), io.allocations()), (1, 1), "{kind:?}");
+            for ts in 2..=5 {
+                append(&wal, ts, &put(ts));
+            }
+            drop(wal);
+            let crashed = io.power_loss(7);
+            let r = recover(&crashed, p, true).unwrap();
+            assert_eq!(r.transactions.len(), 5, "{kind:?}");
+            assert_eq!(r.torn_bytes, 0, "{kind:?}");
+        }
+    }
+
+    /// Damage before a synced record is found although that record ends in zero bytes and
+    /// reserved zeros follow it (the tail check pads what it reads with the known zeros).
+    #[test]
+    fn damage_before_a_synced_record_ending_in_zeros_is_corrupt() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("wal.log");
+        let wal = fresh(&p, SyncMode::Full);
+        let zeros = |id| {
+            vec![Change::PutNode {
+                id,
+                labels: vec![],
+                props: vec![(0, Value::String("\0".repeat(300)))],
+            }]
+        };
+        let mut ends = vec![HEADER_LEN];
+        for ts in 1..=3 {
+            append(&wal, ts, &zeros(ts));
+            ends.push(wal.current_bytes());
+        }
+        drop(wal);
+        let mut bytes = std::fs::read(&p).unwrap();
+        assert!(bytes.len() as u64 > ends[3]);
+        assert_eq!(
+            bytes[ends[3] as usize - 1],
+            0,
+            "the last record ends in zeros"
+        );
+        bytes[ends[1] as usize + 12] ^= 0x01;
+        std::fs::write(&p, &bytes).unwrap();
+        let e = recover(&RealIo, &p, true).err().unwrap();
+        assert_eq!(e.kind(), ErrorKind::Corrupt, "{e}");
+        assert!(e.message().contains(&format!("offset {}", ends[1])), "{e}");
+    }
+
+    /// A read-only process may find zeros where the writer is appending (reserved space),
+    /// and by the time it checks the rest, that record and a later one that proves it synced
+    /// are there: not damage, since the record now reads intact. Real damage still is.
+    #[test]
+    fn a_record_written_while_the_tail_is_checked_is_not_damage() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("wal.log");
+        let wal = fresh(&p, SyncMode::Full);
+        append(&wal, 1, &put(1));
+        let first_end = wal.current_bytes();
+        append(&wal, 2, &put(2));
+        append(&wal, 3, &put(3));
+        drop(wal);
+        let file = RealIo.open(&p, OpenMode::Read).unwrap();
+        let len = file.size().unwrap();
+        // As if the reader had found zeros at the record of commit 2 and then read on.
+        assert_eq!(
+            check_tail_is_torn(&*file, &p, first_end, len, FORMAT_VERSION, 1).unwrap(),
+            records_end(&std::fs::read(&p).unwrap())
+        );
+        let mut bytes = std::fs::read(&p).unwrap();
+        bytes[first_end as usize + 12] ^= 0x01;
+        std::fs::write(&p, &bytes).unwrap();
+        let file = RealIo.open(&p, OpenMode::Read).unwrap();
+        let e = check_tail_is_torn(&*file, &p, first_end, len, FORMAT_VERSION, 1)
+            .err()
+            .unwrap();
+        assert_eq!(e.kind(), ErrorKind::Corrupt, "{e}");
+    }
+
+    /// Where the records of the log bytes `b` end (frames walked from the header).
+    fn records_end(b: &[u8]) -> u64 {
+        let mut at = HEADER_LEN as usize;
+        while let Some(f) = b.get(at..at + 4) {
+            let len = u32::from_le_bytes(f.try_into().unwrap()) as usize;
+            if len == 0 || at + 8 + len > b.len() {
+                break;
+            }
+            at += 8 + len;
+        }
+        at as u64
+    }
+
     #[test]
     fn a_flipped_byte_in_the_last_record_drops_only_that_record() {
         let dir = tempfile::tempdir().unwrap();
@@ -861,9 +1199,9 @@ mod tests {
         let wal = fresh(&p, SyncMode::Normal);
         append(&wal, 1, &put(1));
         append(&wal, 2, &put(2));
+        let last = wal.current_bytes() as usize - 1;
         drop(wal);
         let mut bytes = std::fs::read(&p).unwrap();
-        let last = bytes.len() - 1;
         bytes[last] ^= 0x40;
         std::fs::write(&p, &bytes).unwrap();
         let r = recover(&RealIo, &p, false).unwrap();
@@ -893,7 +1231,7 @@ mod tests {
         let mut ends = vec![HEADER_LEN];
         for ts in 1..=3 {
             append(&wal, ts, &put(ts));
-            ends.push(std::fs::metadata(&p).unwrap().len());
+            ends.push(wal.current_bytes());
         }
         drop(wal);
         let pristine = std::fs::read(&p).unwrap();
@@ -926,7 +1264,7 @@ mod tests {
         let mut ends = vec![HEADER_LEN];
         for ts in 1..=7 {
             append(&wal, ts, &put(ts));
-            ends.push(std::fs::metadata(&p).unwrap().len());
+            ends.push(wal.current_bytes());
         }
         drop(wal);
         let pristine = std::fs::read(&p).unwrap();

@@ -7,6 +7,14 @@
 //! the next call tries again from the same offset. Bytes that fail their checksum although a
 //! later valid record proves they had been synced are damage (`Corrupt`, naming the file and
 //! the offset), exactly as in recovery.
+//!
+//! The writer reserves space ahead of its appends, so the file normally extends past the
+//! last record with zeros. A zero frame at the offset is that reserved space, not yet
+//! written: one 8-byte read tells, and the next call looks again. Whether written bytes
+//! follow the zeros (synced records zeroed by damage, with later records after them) is
+//! checked once per file length seen: the writer reserves more as it writes on, so the
+//! length changes (or the log becomes final, which is checked in full) and the proof is
+//! found then.
 
 use std::io::{BufReader, Read};
 use std::path::{Path, PathBuf};
@@ -16,8 +24,9 @@ use crate::error::{Error, Result};
 use crate::storage::Change;
 use crate::vfs::{self, FileReader, Io, IoFile, OpenMode};
 
-/// Read buffers never exceed this (a catch-up usually reads a few records).
-const MAX_BUFFER: u64 = 1 << 20;
+/// Read buffers never exceed this (a catch-up usually reads a few records, followed by
+/// reserved space that need not be read).
+const MAX_BUFFER: u64 = 64 << 10;
 
 pub struct LogTail {
     /// Holds a shared lock for as long as this lives.
@@ -30,6 +39,9 @@ pub struct LogTail {
     last_ts: u64,
     /// See `is_final`.
     final_mark: Option<bool>,
+    /// The file length at which zeros at the offset were last found to be reserved space with
+    /// no written bytes after them (see the module comment).
+    zeros_checked: Option<u64>,
 }
 
 impl LogTail {
@@ -58,6 +70,7 @@ impl LogTail {
             offset: offset.max(HEADER_LEN),
             last_ts,
             final_mark: None,
+            zeros_checked: None,
         }))
     }
 
@@ -113,6 +126,10 @@ impl LogTail {
         if len == self.offset {
             return Ok(0);
         }
+        if self.zero_frame()? {
+            self.check_zeros(len)?;
+            return Ok(0);
+        }
         let unread = len - self.offset;
         let mut r = BufReader::with_capacity(
             unread.min(MAX_BUFFER) as usize,
@@ -133,9 +150,32 @@ impl LogTail {
             n += 1;
         }
         if self.offset < len {
-            self.check_unread(len)?;
+            if self.zero_frame()? {
+                self.check_zeros(len)?;
+            } else {
+                self.check_unread(len)?;
+            }
         }
         Ok(n)
+    }
+
+    /// Whether the 8 bytes at the offset are zeros (a frame no record can have).
+    fn zero_frame(&self) -> Result<bool> {
+        let mut frame = [0u8; 8];
+        let got = vfs::read_full_at(&*self.file, &mut frame, self.offset)
+            .map_err(|e| Error::io(format!("reading {}", self.path.display()), &e))?;
+        Ok(got == 8 && frame == [0u8; 8])
+    }
+
+    /// The frame at the offset is zeros: reserved space not written yet, unless written bytes
+    /// after it prove damage — checked once per file length (see the module comment).
+    fn check_zeros(&mut self, len: u64) -> Result<()> {
+        if self.zeros_checked == Some(len) {
+            return Ok(());
+        }
+        self.check_unread(len)?;
+        self.zeros_checked = Some(len);
+        Ok(())
     }
 
     /// The record at the offset could not be read. Incomplete is "not yet"; complete but
@@ -176,6 +216,7 @@ impl LogTail {
             self.version,
             self.last_ts,
         )
+        .map(|_| ())
     }
 
     /// For a log the writer will never append to again (a later one has records): whatever
