@@ -344,7 +344,8 @@ impl Engine for GraphDb {
 
     fn notes(&self) -> Vec<String> {
         vec![
-            "graphdb: whole graph in memory; `CREATE INDEX FOR (u:User) ON (u.id)` runs after the \
+            "graphdb: the queries run on the reopened database, its base image read in place \
+             (memory-mapped) with the changes since in memory; `CREATE INDEX FOR (u:User) ON (u.id)` runs after the \
              node load (its time is part of the load), so `{id: $id}` lookups are index seeks; \
              durable commits (sync=full) fsync the WAL; prepared statements are parsed once, and \
              `MATCH ... RETURN` ones are compiled once per database (the index seek is still \
