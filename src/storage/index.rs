@@ -15,6 +15,7 @@
 //! `Value`) are ordered after all others by type name and debug form: consistent, never a
 //! panic, but not used for seeks (see [`seekable`]).
 
+use std::borrow::Cow;
 use std::cmp::Ordering;
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::hash::{Hash, Hasher};
@@ -381,12 +382,18 @@ impl PropIndex {
 
     /// Every node filed under a key in `range` (ascending id, no duplicates). A superset of
     /// what any snapshot sees there: the caller re-checks visibility.
-    pub fn candidates(&self, range: &KeyRange) -> Vec<NodeId> {
+    /// An equality seek borrows the key's id list (no copy: the caller filters it into its
+    /// own answer anyway).
+    pub fn candidates(&self, range: &KeyRange) -> Cow<'_, [NodeId]> {
         if range.is_empty() {
-            return Vec::new();
+            return Cow::Borrowed(&[]);
         }
         if let Some(v) = range.point() {
-            return self.ids.get(&EqKey(v.clone())).cloned().unwrap_or_default();
+            return Cow::Borrowed(
+                self.ids
+                    .get(&EqKey(v.clone()))
+                    .map_or(&[][..], |ids| ids.as_slice()),
+            );
         }
         let conv = |b: &Bound<Value>| match b {
             Bound::Included(v) => Bound::Included(IndexKey(v.clone())),
@@ -405,7 +412,7 @@ impl PropIndex {
             out.sort_unstable();
             out.dedup();
         }
-        out
+        Cow::Owned(out)
     }
 
     /// Number of distinct keys (for tests and statistics).
