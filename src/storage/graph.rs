@@ -546,12 +546,21 @@ impl GraphData {
         vis: Visibility,
     ) -> Option<Vec<NodeId>> {
         let idx = self.schema.usable(label, key, vis.snapshot)?;
-        let mut out = idx.candidates(range);
-        out.retain(|&id| {
-            self.node(id, vis).is_some_and(|n| {
-                n.has_label(label) && n.prop(key).is_some_and(|v| range.contains(&v))
-            })
-        });
+        let candidates = idx.candidates(range);
+        let mut out = Vec::with_capacity(candidates.len());
+        for &id in candidates.iter() {
+            // A base node without a delta entry needs no check: its only version is the
+            // base's, visible to every snapshot, and every entry filed for it came from that
+            // version (installing any other version materializes the node first), so it is
+            // live, has `label`, and its `key` value is the one filed under a key in `range`.
+            let matches = self.base_only_node(id)
+                || self.node(id, vis).is_some_and(|n| {
+                    n.has_label(label) && n.prop(key).is_some_and(|v| range.contains(&v))
+                });
+            if matches {
+                out.push(id);
+            }
+        }
         Some(out)
     }
 

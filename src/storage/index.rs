@@ -15,7 +15,9 @@
 //! `Value`) are ordered after all others by type name and debug form: consistent, never a
 //! panic, but not used for seeks (see [`seekable`]).
 
+use std::borrow::Cow;
 use std::cmp::Ordering;
+use std::collections::hash_map::Entry;
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::hash::{Hash, Hasher};
 use std::ops::Bound;
@@ -316,13 +318,110 @@ fn hash_key<H: Hasher>(v: &Value, h: &mut H) {
 /// Ids are kept per key in a hash map, so an equality seek (the common case: lookups by id,
 /// MERGE, uniqueness checks) costs one hash probe instead of a descent through an ordered map
 /// with a generic comparison at every level (a profile of point lookups spent a quarter of
-/// their time there); the keys are also kept in index order for range seeks.
+/// their time there); the keys are also kept in index order for range seeks. Integer keys
+/// (and the floats equal to them) have their own map of small entries holding a lone id
+/// inline: a seek by an id-like key is one cache miss into a table less than half the size,
+/// not two (bucket, then the id list on the heap).
 #[derive(Debug, Default)]
 pub struct PropIndex {
-    /// Ids per key, ascending; never an empty list.
-    ids: rustc_hash::FxHashMap<EqKey, Vec<NodeId>>,
-    /// The keys of `ids`, in index order.
+    /// Ids per integer key (see [`int_key`]).
+    ints: rustc_hash::FxHashMap<i64, Ids>,
+    /// Ids per other key.
+    ids: rustc_hash::FxHashMap<EqKey, Ids>,
+    /// The keys of `ints` and `ids`, in index order.
     order: BTreeSet<IndexKey>,
+}
+
+/// The integer a key equals under index equality (an Int, or a float with an integral value
+/// in i64's range: `1` and `1.0` are one key); `None` for every other key.
+fn int_key(v: &Value) -> Option<i64> {
+    // 2^63: integral floats in [-2^63, 2^63) convert to i64 exactly.
+    const TWO_63: f64 = 9_223_372_036_854_775_808.0;
+    match v {
+        Value::Int(i) => Some(*i),
+        Value::Float(f) if f.fract() == 0.0 && (-TWO_63..TWO_63).contains(f) => Some(*f as i64),
+        _ => None,
+    }
+}
+
+/// The ids filed under one key, ascending; never empty. One id (a key that identifies its
+/// node) is held inline.
+#[derive(Debug, Clone)]
+enum Ids {
+    One(NodeId),
+    /// At least two.
+    Many(Vec<NodeId>),
+}
+
+impl Ids {
+    fn from_sorted(mut list: Vec<NodeId>) -> Ids {
+        match list.len() {
+            1 => Ids::One(list.remove(0)),
+            _ => Ids::Many(list),
+        }
+    }
+
+    fn as_slice(&self) -> &[NodeId] {
+        match self {
+            Ids::One(id) => std::slice::from_ref(id),
+            Ids::Many(ids) => ids,
+        }
+    }
+
+    fn add(&mut self, id: NodeId) {
+        match self {
+            Ids::One(x) if *x == id => {}
+            Ids::One(x) => *self = Ids::Many(if *x < id { vec![*x, id] } else { vec![id, *x] }),
+            Ids::Many(ids) => {
+                if let Err(i) = ids.binary_search(&id) {
+                    ids.insert(i, id);
+                }
+            }
+        }
+    }
+
+    /// Removes `id`; true when no id is left (the caller drops the key).
+    fn remove(&mut self, id: NodeId) -> bool {
+        match self {
+            Ids::One(x) => *x == id,
+            Ids::Many(ids) => {
+                if let Ok(i) = ids.binary_search(&id) {
+                    ids.remove(i);
+                }
+                match ids.as_slice() {
+                    [] => true,
+                    [one] => {
+                        *self = Ids::One(*one);
+                        false
+                    }
+                    _ => false,
+                }
+            }
+        }
+    }
+}
+
+/// Adds `id` under `k`; true when the key is new.
+fn add_id<K: Hash + Eq>(map: &mut rustc_hash::FxHashMap<K, Ids>, k: K, id: NodeId) -> bool {
+    match map.entry(k) {
+        Entry::Occupied(mut e) => {
+            e.get_mut().add(id);
+            false
+        }
+        Entry::Vacant(e) => {
+            e.insert(Ids::One(id));
+            true
+        }
+    }
+}
+
+/// Removes `id` from under `k`; true when that emptied (and dropped) the key.
+fn remove_id<K: Hash + Eq>(map: &mut rustc_hash::FxHashMap<K, Ids>, k: &K, id: NodeId) -> bool {
+    let emptied = map.get_mut(k).is_some_and(|ids| ids.remove(id));
+    if emptied {
+        map.remove(k);
+    }
+    emptied
 }
 
 impl PropIndex {
@@ -343,50 +442,68 @@ impl PropIndex {
             }
         }
         // Keys arrive sorted and distinct: `collect` builds the ordered set in one linear
-        // pass, and the hash map is sized once.
+        // pass, and the hash maps are sized once.
+        let n_ints = groups
+            .iter()
+            .filter(|(k, _)| int_key(&k.0).is_some())
+            .count();
+        let mut ints = rustc_hash::FxHashMap::default();
+        ints.reserve(n_ints);
         let mut ids = rustc_hash::FxHashMap::default();
-        ids.reserve(groups.len());
+        ids.reserve(groups.len() - n_ints);
         let order = groups
             .into_iter()
             .map(|(k, list)| {
-                ids.insert(EqKey(k.0.clone()), list);
+                let list = Ids::from_sorted(list);
+                match int_key(&k.0) {
+                    Some(i) => drop(ints.insert(i, list)),
+                    None => drop(ids.insert(EqKey(k.0.clone()), list)),
+                }
                 k
             })
             .collect();
-        PropIndex { ids, order }
+        PropIndex { ints, ids, order }
+    }
+
+    /// The ids filed under the key equal to `v`.
+    fn get(&self, v: &Value) -> &[NodeId] {
+        let ids = match int_key(v) {
+            Some(i) => self.ints.get(&i),
+            None => self.ids.get(&EqKey(v.clone())),
+        };
+        ids.map_or(&[][..], Ids::as_slice)
     }
 
     fn insert(&mut self, v: &Value, id: NodeId) {
-        let ids = self.ids.entry(EqKey(v.clone())).or_insert_with(|| {
+        let new_key = match int_key(v) {
+            Some(i) => add_id(&mut self.ints, i, id),
+            None => add_id(&mut self.ids, EqKey(v.clone()), id),
+        };
+        if new_key {
             self.order.insert(IndexKey(v.clone()));
-            Vec::new()
-        });
-        if let Err(i) = ids.binary_search(&id) {
-            ids.insert(i, id);
         }
     }
 
     fn remove(&mut self, v: &Value, id: NodeId) {
-        let k = EqKey(v.clone());
-        if let Some(ids) = self.ids.get_mut(&k) {
-            if let Ok(i) = ids.binary_search(&id) {
-                ids.remove(i);
-            }
-            if ids.is_empty() {
-                self.ids.remove(&k);
-                self.order.remove(&IndexKey(k.0));
-            }
+        let emptied = match int_key(v) {
+            Some(i) => remove_id(&mut self.ints, &i, id),
+            None => remove_id(&mut self.ids, &EqKey(v.clone()), id),
+        };
+        if emptied {
+            self.order.remove(&IndexKey(v.clone()));
         }
     }
 
     /// Every node filed under a key in `range` (ascending id, no duplicates). A superset of
     /// what any snapshot sees there: the caller re-checks visibility.
-    pub fn candidates(&self, range: &KeyRange) -> Vec<NodeId> {
+    /// An equality seek borrows the key's id list (no copy: the caller filters it into its
+    /// own answer anyway).
+    pub fn candidates(&self, range: &KeyRange) -> Cow<'_, [NodeId]> {
         if range.is_empty() {
-            return Vec::new();
+            return Cow::Borrowed(&[]);
         }
         if let Some(v) = range.point() {
-            return self.ids.get(&EqKey(v.clone())).cloned().unwrap_or_default();
+            return Cow::Borrowed(self.get(v));
         }
         let conv = |b: &Bound<Value>| match b {
             Bound::Included(v) => Bound::Included(IndexKey(v.clone())),
@@ -396,7 +513,8 @@ impl PropIndex {
         let mut out: Vec<NodeId> = Vec::new();
         let mut runs = 0;
         for key in self.order.range((conv(&range.lower), conv(&range.upper))) {
-            if let Some(ids) = self.ids.get(&EqKey(key.0.clone())) {
+            let ids = self.get(&key.0);
+            if !ids.is_empty() {
                 out.extend_from_slice(ids);
                 runs += 1;
             }
@@ -405,12 +523,12 @@ impl PropIndex {
             out.sort_unstable();
             out.dedup();
         }
-        out
+        Cow::Owned(out)
     }
 
     /// Number of distinct keys (for tests and statistics).
     pub fn key_count(&self) -> usize {
-        self.ids.len()
+        self.ints.len() + self.ids.len()
     }
 }
 
@@ -419,7 +537,8 @@ impl PropIndex {
 #[derive(Debug, Default)]
 pub struct Schema {
     defs: Vec<IndexDef>,
-    contents: HashMap<(LabelId, KeyId), PropIndex>,
+    /// Fx hashing: the keys are our own small ids, and every seek looks one up.
+    contents: rustc_hash::FxHashMap<(LabelId, KeyId), PropIndex>,
     /// Indexed keys per label (maintenance looks nodes up by their labels).
     keys_by_label: HashMap<LabelId, Vec<KeyId>>,
     /// Every `(label, key)` indexed at any time since open: commit summaries describe changes
@@ -624,14 +743,14 @@ mod tests {
             p.order
                 .iter()
                 .map(|k| {
-                    let ids = p.ids.get(&EqKey(k.0.clone())).cloned().unwrap_or_default();
+                    let ids = p.get(&k.0).to_vec();
                     (format!("{:?}", class(&k.0)), ids)
                 })
                 .collect()
         };
         assert_eq!(flat(&bulk), flat(&by_insert));
         assert_eq!(bulk.key_count(), by_insert.key_count());
-        assert_eq!(bulk.order.len(), bulk.ids.len());
+        assert_eq!(bulk.order.len(), bulk.key_count());
         for (a, b) in bulk.order.iter().zip(by_insert.order.iter()) {
             assert_eq!(key_cmp(&a.0, &b.0), Ordering::Equal);
         }
@@ -641,6 +760,41 @@ mod tests {
         };
         assert_eq!(bulk.candidates(&three), by_insert.candidates(&three));
         assert_eq!(bulk.candidates(&three), vec![0, 2, 5]);
+    }
+
+    #[test]
+    fn integer_keys_share_one_entry_and_a_lone_id_is_inline() {
+        let mut idx = PropIndex::default();
+        idx.insert(&Value::Int(1), 7);
+        assert!(matches!(idx.ints.get(&1), Some(Ids::One(7))));
+        // 1.0 is the key 1; -0.0 is 0; 1.5, NaN and 2^63 are not integer keys.
+        idx.insert(&Value::Float(1.0), 3);
+        idx.insert(&Value::Float(-0.0), 4);
+        idx.insert(&Value::Int(0), 4);
+        idx.insert(&Value::Float(1.5), 5);
+        idx.insert(&Value::Float(f64::NAN), 6);
+        idx.insert(&Value::Float(9_223_372_036_854_775_808.0), 8);
+        assert_eq!(idx.candidates(&KeyRange::eq(Value::Int(1))), vec![3, 7]);
+        assert_eq!(idx.candidates(&KeyRange::eq(Value::Float(0.0))), vec![4]);
+        assert_eq!((idx.ints.len(), idx.ids.len()), (2, 3));
+        assert_eq!(idx.key_count(), idx.order.len());
+        // Removing down to one id goes back inline; removing the last drops the key.
+        idx.remove(&Value::Int(1), 7);
+        assert!(matches!(idx.ints.get(&1), Some(Ids::One(3))));
+        idx.remove(&Value::Int(1), 99);
+        assert_eq!(idx.candidates(&KeyRange::eq(Value::Int(1))), vec![3]);
+        idx.remove(&Value::Float(1.0), 3);
+        assert!(idx.candidates(&KeyRange::eq(Value::Int(1))).is_empty());
+        assert_eq!(idx.key_count(), 4);
+        assert_eq!(idx.key_count(), idx.order.len());
+        // A range sees integer and other keys in index order.
+        let r = KeyRange::within_class_of(
+            &Value::Int(0),
+            Bound::Included(Value::Int(0)),
+            Bound::Unbounded,
+        )
+        .unwrap();
+        assert_eq!(idx.candidates(&r), vec![4, 5, 8]);
     }
 
     #[test]

@@ -134,9 +134,9 @@ impl TxnManager {
         s.active_transactions = self.active_transactions();
         s.oldest_snapshot_age_ms = {
             let r = lock(&self.registry);
-            r.info
+            r.running
                 .values()
-                .map(|i| i.started.elapsed().as_millis())
+                .map(|t| t.info.started.elapsed().as_millis())
                 .max()
                 .map_or(0, |ms| u64::try_from(ms).unwrap_or(u64::MAX))
         };
@@ -151,14 +151,14 @@ impl TxnManager {
         let waits = lock(&self.waits).clone();
         let r = lock(&self.registry);
         let mut out: Vec<RunningTxn> = r
-            .info
+            .running
             .iter()
-            .map(|(&id, info)| RunningTxn {
+            .map(|(&id, t)| RunningTxn {
                 id,
-                kind: info.kind,
-                isolation: info.isolation,
-                snapshot: r.snapshots.get(&id).copied().unwrap_or(0),
-                age_ms: u64::try_from(info.started.elapsed().as_millis()).unwrap_or(u64::MAX),
+                kind: t.info.kind,
+                isolation: t.info.isolation,
+                snapshot: t.snapshot,
+                age_ms: u64::try_from(t.info.started.elapsed().as_millis()).unwrap_or(u64::MAX),
                 waiting_for: waits.get(&id).copied(),
             })
             .collect();
@@ -174,7 +174,7 @@ impl TxnManager {
     }
 
     fn is_running(&self, txn: u64) -> bool {
-        lock(&self.registry).snapshots.contains_key(&txn)
+        lock(&self.registry).running.contains_key(&txn)
     }
 
     /// Number of commit summaries kept for serializable validation.
@@ -312,7 +312,7 @@ impl TxnManager {
             // Under the registration lock, as a commit publishes (see `begin`).
             let registry = lock(&self.registry);
             self.published.store(ts, Ordering::Release);
-            registry.snapshots.values().copied().collect::<Vec<u64>>()
+            registry.snapshots()
         };
         trim_entities(&mut self.graph.write(), &touched, &running, ts);
         Ok(())
@@ -327,13 +327,15 @@ impl TxnManager {
             // that everything this snapshot may need is kept until the transaction ends.
             let mut r = lock(&self.registry);
             let snapshot = self.published.load(Ordering::Acquire);
-            r.snapshots.insert(id, snapshot);
-            r.info.insert(
+            r.running.insert(
                 id,
-                TxnInfo {
-                    started: Instant::now(),
-                    kind,
-                    isolation,
+                Running {
+                    snapshot,
+                    info: TxnInfo {
+                        started: Instant::now(),
+                        kind,
+                        isolation,
+                    },
                 },
             );
             if validates {
@@ -374,27 +376,37 @@ pub(super) struct TurnWaiters([u32; TURN_SLOTS]);
 /// inserts and removes here.
 #[derive(Default)]
 struct Registry {
-    /// Snapshot of each running transaction, by id.
-    snapshots: rustc_hash::FxHashMap<u64, u64>,
+    /// Each running transaction, by id: one entry, so a statement's begin and end are one
+    /// insertion and one removal.
+    running: rustc_hash::FxHashMap<u64, Running>,
     /// Ids of running serializable read-write transactions (they validate against summaries).
     validating: rustc_hash::FxHashSet<u64>,
-    /// What `SHOW TRANSACTIONS` lists.
-    info: rustc_hash::FxHashMap<u64, TxnInfo>,
+}
+
+/// A running transaction's snapshot, and what `SHOW TRANSACTIONS` lists.
+struct Running {
+    snapshot: u64,
+    info: TxnInfo,
 }
 
 impl Registry {
     fn remove(&mut self, id: u64) {
-        self.snapshots.remove(&id);
-        self.validating.remove(&id);
-        self.info.remove(&id);
+        self.running.remove(&id);
+        if !self.validating.is_empty() {
+            self.validating.remove(&id);
+        }
+    }
+
+    /// The snapshots of the running transactions (any order).
+    fn snapshots(&self) -> Vec<u64> {
+        self.running.values().map(|t| t.snapshot).collect()
     }
 
     fn oldest_validating(&self) -> Option<u64> {
         self.validating
             .iter()
-            .filter_map(|id| self.snapshots.get(id))
+            .filter_map(|id| self.running.get(id).map(|t| t.snapshot))
             .min()
-            .copied()
     }
 }
 
@@ -1095,7 +1107,7 @@ impl Transaction {
                 let Some(idx) = g.schema.contents(l, def.key) else {
                     continue;
                 };
-                for other in idx.candidates(&KeyRange::eq(v.clone())) {
+                for &other in idx.candidates(&KeyRange::eq(v.clone())).iter() {
                     if other == id {
                         continue;
                     }
@@ -1183,7 +1195,7 @@ impl Transaction {
                     let Some(idx) = g.schema.contents(l, def.key) else {
                         continue;
                     };
-                    for other in idx.candidates(&KeyRange::eq(v.clone())) {
+                    for &other in idx.candidates(&KeyRange::eq(v.clone())).iter() {
                         if other == id {
                             continue;
                         }
@@ -1757,7 +1769,7 @@ impl Transaction {
                 recent.pop_front();
             }
             drop(recent);
-            let running = registry.snapshots.values().copied().collect::<Vec<u64>>();
+            let running = registry.snapshots();
             drop(registry);
             mgr.end_publish_turn(turn);
             running
