@@ -328,7 +328,7 @@ pub struct PropIndex {
 impl PropIndex {
     /// The index of `entries` (value, node) in any order, built in one sorted pass rather
     /// than by one map insertion per entry (the bulk of opening a large indexed graph).
-    fn build(mut entries: Vec<(&Value, NodeId)>) -> PropIndex {
+    pub(crate) fn build(mut entries: Vec<(&Value, NodeId)>) -> PropIndex {
         entries.sort_unstable_by(|a, b| key_cmp(a.0, b.0).then(a.1.cmp(&b.1)));
         let mut groups: Vec<(IndexKey, Vec<NodeId>)> = Vec::new();
         for (v, id) in entries {
@@ -426,6 +426,10 @@ pub struct Schema {
     /// to these, so that a transaction that read through an index dropped since still
     /// validates correctly.
     tracked: HashSet<(LabelId, KeyId)>,
+    /// Contents built from the base image while it was checked at open, taken by the base's
+    /// own index definitions (`GraphData::apply_base_schema`); empty at all other times, so
+    /// an index defined later is always built from the graph as it then is.
+    prebuilt: HashMap<(LabelId, KeyId), PropIndex>,
 }
 
 /// The `(label, key, value)` entries one node version contributes to `schema`.
@@ -501,8 +505,21 @@ impl Schema {
             return;
         }
         self.keys_by_label.entry(pair.0).or_default().push(pair.1);
-        let idx = PropIndex::build(entries.iter().map(|(v, id)| (v, *id)).collect());
+        let idx = match self.prebuilt.remove(&pair) {
+            Some(idx) => idx,
+            None => PropIndex::build(entries.iter().map(|(v, id)| (v, *id)).collect()),
+        };
         self.contents.insert(pair, idx);
+    }
+
+    /// Whether contents for `(label, key)` were built at open and await their definition.
+    pub fn has_prebuilt(&self, label: LabelId, key: KeyId) -> bool {
+        self.prebuilt.contains_key(&(label, key))
+    }
+
+    /// Sets (or, with an empty map, discards) the contents built at open.
+    pub fn set_prebuilt(&mut self, built: HashMap<(LabelId, KeyId), PropIndex>) {
+        self.prebuilt = built;
     }
 
     /// Removes a definition by name; contents go when no definition uses them any more.

@@ -116,6 +116,20 @@ pub fn decode_prop(bytes: &[u8], key: u32) -> Result<Option<Value>> {
 /// and no nulls (what `decode_props` would accept, without building it); used to validate a
 /// base image's property heaps once at open so in-place reads cannot meet a bad encoding.
 pub fn check_props(bytes: &[u8]) -> Result<()> {
+    check_props_picking(bytes, &[], |_, _| {})
+}
+
+/// [`check_props`], also handing `found` the decoded value of every key in `pick` (the keys
+/// a caller indexes), so opening a base image checks and extracts in one pass.
+///
+/// The common scalar kinds are stepped over in place (no `Value` is built); they accept
+/// exactly what `Decoder::value` accepts for the same tag, and every other kind goes through
+/// `value` itself, so the check is as strict as a full decode.
+pub fn check_props_picking(
+    bytes: &[u8],
+    pick: &[u32],
+    mut found: impl FnMut(u32, Value),
+) -> Result<()> {
     let mut d = Decoder { buf: bytes, pos: 0 };
     let n = d.count()?;
     let mut last: Option<u32> = None;
@@ -125,13 +139,20 @@ pub fn check_props(bytes: &[u8]) -> Result<()> {
             return Err(d.bad("property keys out of order"));
         }
         last = Some(k);
-        if d.buf.get(d.pos) == Some(&tag::NULL) {
-            return Err(d.bad("a stored null property"));
-        }
-        // Strings are checked for UTF-8 without copying; other kinds decode (no allocation
-        // for scalars) so every value a reader may decode later is known to be valid.
-        match d.buf.get(d.pos) {
-            Some(&tag::STRING) => {
+        match d.buf.get(d.pos).copied() {
+            Some(tag::NULL) => return Err(d.bad("a stored null property")),
+            _ if pick.contains(&k) => found(k, d.value(0)?),
+            Some(tag::FALSE | tag::TRUE) => d.pos += 1,
+            Some(tag::INT) => {
+                d.pos += 1;
+                d.uvar()?;
+            }
+            Some(tag::FLOAT) => {
+                d.pos += 1;
+                d.array::<8>()?;
+            }
+            // Checked for UTF-8 without copying.
+            Some(tag::STRING) => {
                 d.pos += 1;
                 d.str_slice()?;
             }
