@@ -627,12 +627,7 @@ impl<'a> Image<'a> {
         }
         let indexes = entries
             .into_iter()
-            .map(|(pair, es)| {
-                (
-                    pair,
-                    PropIndex::build(es.iter().map(|(v, id)| (v, *id)).collect()),
-                )
-            })
+            .map(|(pair, es)| (pair, PropIndex::build(es)))
             .collect();
         Ok((by_label, indexes))
     }

@@ -328,32 +328,44 @@ pub struct PropIndex {
 impl PropIndex {
     /// The index of `entries` (value, node) in any order, built in one sorted pass rather
     /// than by one map insertion per entry (the bulk of opening a large indexed graph).
-    pub(crate) fn build(mut entries: Vec<(&Value, NodeId)>) -> PropIndex {
-        entries.sort_unstable_by(|a, b| key_cmp(a.0, b.0).then(a.1.cmp(&b.1)));
-        let mut groups: Vec<(IndexKey, Vec<NodeId>)> = Vec::new();
+    /// Takes the values by value: each moves into the hash map, and only the ordered set
+    /// holds a copy, so building needs no third copy of every key beside the two kept.
+    pub(crate) fn build(mut entries: Vec<(Value, NodeId)>) -> PropIndex {
+        entries.sort_unstable_by(|a, b| key_cmp(&a.0, &b.0).then(a.1.cmp(&b.1)));
+        let distinct = 1 + entries
+            .windows(2)
+            .filter(|w| key_cmp(&w[0].0, &w[1].0) != Ordering::Equal)
+            .count();
+        let mut ids = rustc_hash::FxHashMap::default();
+        ids.reserve(distinct.min(entries.len()));
+        let mut keys: Vec<IndexKey> = Vec::with_capacity(distinct.min(entries.len()));
+        let mut group: Option<(Value, Vec<NodeId>)> = None;
         for (v, id) in entries {
-            match groups.last_mut() {
-                Some((k, ids)) if key_cmp(&k.0, v) == Ordering::Equal => {
+            match &mut group {
+                Some((k, list)) if key_cmp(k, &v) == Ordering::Equal => {
                     // Several versions of one node may carry the same key.
-                    if ids.last() != Some(&id) {
-                        ids.push(id);
+                    if list.last() != Some(&id) {
+                        list.push(id);
                     }
                 }
-                _ => groups.push((IndexKey(v.clone()), vec![id])),
+                _ => {
+                    if let Some((k, list)) = group.replace((v, vec![id])) {
+                        keys.push(IndexKey(k.clone()));
+                        ids.insert(EqKey(k), list);
+                    }
+                }
             }
         }
+        if let Some((k, list)) = group {
+            keys.push(IndexKey(k.clone()));
+            ids.insert(EqKey(k), list);
+        }
         // Keys arrive sorted and distinct: `collect` builds the ordered set in one linear
-        // pass, and the hash map is sized once.
-        let mut ids = rustc_hash::FxHashMap::default();
-        ids.reserve(groups.len());
-        let order = groups
-            .into_iter()
-            .map(|(k, list)| {
-                ids.insert(EqKey(k.0.clone()), list);
-                k
-            })
-            .collect();
-        PropIndex { ids, order }
+        // pass.
+        PropIndex {
+            ids,
+            order: keys.into_iter().collect(),
+        }
     }
 
     fn insert(&mut self, v: &Value, id: NodeId) {
@@ -507,7 +519,7 @@ impl Schema {
         self.keys_by_label.entry(pair.0).or_default().push(pair.1);
         let idx = match self.prebuilt.remove(&pair) {
             Some(idx) => idx,
-            None => PropIndex::build(entries.iter().map(|(v, id)| (v, *id)).collect()),
+            None => PropIndex::build(entries),
         };
         self.contents.insert(pair, idx);
     }
@@ -625,17 +637,17 @@ mod tests {
             Value::Int(3),
         ];
         // Unordered, with one node carrying the same key in two versions.
-        let entries: Vec<(&Value, NodeId)> = vals
+        let entries: Vec<(Value, NodeId)> = vals
             .iter()
             .enumerate()
-            .map(|(i, v)| (v, (i as NodeId * 5) % 7))
-            .chain([(&vals[0], 2), (&vals[0], 2)])
+            .map(|(i, v)| (v.clone(), (i as NodeId * 5) % 7))
+            .chain([(vals[0].clone(), 2), (vals[0].clone(), 2)])
             .collect();
         let mut by_insert = PropIndex::default();
         for (v, id) in &entries {
             by_insert.insert(v, *id);
         }
-        let bulk = PropIndex::build(entries);
+        let bulk = PropIndex::build(entries.clone());
         // Keys in index order with their ids (the ids through the hash map).
         let flat = |p: &PropIndex| -> Vec<(String, Vec<NodeId>)> {
             p.order
