@@ -318,7 +318,9 @@ impl<'a> Image<'a> {
             .ok()
             .filter(|_| inside)
             .ok_or_else(|| self.bad_in(k, "a read past its end"))?;
-        buf.clear();
+        // Reused without zeroing: the read overwrites all `len` bytes or fails below, so
+        // stale bytes from an earlier fill are never looked at.
+        buf.truncate(len);
         buf.resize(len, 0);
         let n = crate::vfs::read_full_at(self.file, buf, offset + at).map_err(|e| self.io(e))?;
         if n < len {
