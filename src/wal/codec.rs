@@ -638,6 +638,42 @@ mod tests {
         assert_eq!(decode(&bytes).unwrap(), (42, sample()));
     }
 
+    /// The check's in-place fast path for scalars must accept exactly what the check that
+    /// picks (fully decodes) every value accepts, and what it picks must be the full decode.
+    #[test]
+    fn checking_props_in_place_agrees_with_decoding_them() {
+        let Some(Change::PutNode { props, .. }) = sample().into_iter().nth(2) else {
+            panic!("the sample's third change is a node");
+        };
+        let mut bytes = Vec::new();
+        encode_props(&mut bytes, &props);
+        let keys: Vec<u32> = props.iter().map(|(k, _)| *k).collect();
+        let mut variants = vec![bytes.clone()];
+        variants.extend((0..bytes.len()).map(|cut| bytes[..cut].to_vec()));
+        for i in 0..bytes.len() {
+            for bit in 0..8 {
+                let mut b = bytes.clone();
+                b[i] ^= 1 << bit;
+                variants.push(b);
+            }
+        }
+        let mut accepted = 0;
+        for b in &variants {
+            let plain = check_props(b).is_ok();
+            let mut picked = Vec::new();
+            let picking = check_props_picking(b, &keys, |k, v| picked.push((k, v)));
+            assert_eq!(plain, picking.is_ok(), "{b:?}");
+            if plain {
+                accepted += 1;
+                let (full, used) = decode_props(b).unwrap();
+                assert_eq!(used, b.len(), "{b:?}");
+                // Debug form: a flipped float may be NaN.
+                assert_eq!(format!("{picked:?}"), format!("{full:?}"), "{b:?}");
+            }
+        }
+        assert!(accepted > 1, "the intact list and some flips decode");
+    }
+
     #[test]
     fn every_truncation_and_bit_flip_is_an_error_or_a_valid_decode() {
         let bytes = encode(42, &sample());
