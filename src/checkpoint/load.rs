@@ -20,7 +20,8 @@ use super::mmap;
 use crate::error::{Error, ErrorKind, Result};
 use crate::storage::base::BaseView;
 use crate::storage::id_set::IdSet;
-use crate::storage::{Change, Graph, LabelId, NodeId};
+use crate::storage::index::PropIndex;
+use crate::storage::{Change, Graph, KeyId, LabelId, NodeId};
 use crate::vfs::IoFile;
 use crate::wal::codec;
 
@@ -70,7 +71,7 @@ pub fn load_base(file: &dyn IoFile, path: &Path, graph: &Graph) -> Result<Header
     }
     let mapped = t.elapsed() - structure;
     // Schema definitions last: index contents are built from the base.
-    data.apply(&graph.catalog, h.ts, checked.schema)
+    data.apply_base_schema(&graph.catalog, h.ts, checked.schema, checked.indexes)
         .map_err(|e| img.bad_in(kind::CATALOG, e.message()))?;
     if std::env::var_os("GRAPHDB_TRACE_OPEN").is_some() {
         eprintln!(
@@ -127,7 +128,19 @@ struct Checked {
     by_label: HashMap<LabelId, Vec<NodeId>>,
     /// Schema definitions from the catalog (applied once the base is in place).
     schema: Vec<Change>,
+    /// The contents of the indexes `schema` defines, built from the nodes as they were
+    /// checked (on the nodes' thread, beside the relationship and adjacency checks).
+    indexes: HashMap<(LabelId, KeyId), PropIndex>,
 }
+
+/// The property keys indexed per label.
+type Indexed = HashMap<LabelId, Vec<KeyId>>;
+
+/// The nodes' check result: each label's nodes, ascending, and the contents of each index.
+type NodesChecked = (
+    HashMap<LabelId, Vec<NodeId>>,
+    HashMap<(LabelId, KeyId), PropIndex>,
+);
 
 /// A hash of "relationship `r` is listed at node `n`": the adjacency lists are checked by
 /// comparing the sum over their entries with the sum over the relationships' own endpoints
@@ -305,7 +318,9 @@ impl<'a> Image<'a> {
             .ok()
             .filter(|_| inside)
             .ok_or_else(|| self.bad_in(k, "a read past its end"))?;
-        buf.clear();
+        // Reused without zeroing: the read overwrites all `len` bytes or fails below, so
+        // stale bytes from an earlier fill are never looked at.
+        buf.truncate(len);
         buf.resize(len, 0);
         let n = crate::vfs::read_full_at(self.file, buf, offset + at).map_err(|e| self.io(e))?;
         if n < len {
@@ -429,6 +444,15 @@ impl<'a> Image<'a> {
             .apply(&graph.catalog, h.ts, names)
             .map_err(|e| self.bad_in(kind::CATALOG, e.message()))?;
         let labels_known = graph.catalog.labels.names().len() as u64;
+        let mut indexed = Indexed::new();
+        for c in &schema {
+            if let Change::CreateIndex { label, key, .. } = c {
+                let keys = indexed.entry(*label).or_default();
+                if !keys.contains(key) {
+                    keys.push(*key);
+                }
+            }
+        }
         let types_known = graph.catalog.rel_types.names().len() as u64;
 
         let mut nflags = Vec::new();
@@ -440,7 +464,7 @@ impl<'a> Image<'a> {
         // Nodes on their own thread; relationships here, then the two adjacency directions
         // (independent of each other) on two.
         let (by_label, rels) = std::thread::scope(|s| {
-            let nodes = s.spawn(|| self.check_nodes(&nflags, labels_known));
+            let nodes = s.spawn(|| self.check_nodes(&nflags, labels_known, &indexed));
             let rels = self
                 .check_rels(&nflags, types_known)
                 .and_then(|(live, n, want)| {
@@ -461,9 +485,11 @@ impl<'a> Image<'a> {
             (joined(nodes.join(), "nodes"), rels)
         });
         rels?;
+        let (by_label, indexes) = by_label?;
         Ok(Checked {
-            by_label: by_label?,
+            by_label,
             schema,
+            indexes,
         })
     }
 
@@ -524,17 +550,26 @@ impl<'a> Image<'a> {
         Ok((live_bits, live, expect))
     }
 
-    /// Node labels (known, sorted) and properties; returns each label's nodes, ascending.
+    /// Node labels (known, sorted) and properties; returns each label's nodes, ascending,
+    /// and the contents of the `indexed` keys' indexes.
     fn check_nodes(
         &self,
         nflags: &[u8],
         labels_known: u64,
-    ) -> Result<HashMap<LabelId, Vec<NodeId>>> {
+        indexed: &Indexed,
+    ) -> Result<NodesChecked> {
         let slots = self.header.node_slots;
         let labels_len = self.len_of(kind::NODE_LABELS) / 4;
         let heap_len = self.len_of(kind::NODE_PROPS);
         let mut by_label: HashMap<LabelId, Vec<NodeId>> = HashMap::new();
         let [mut obuf, mut labels, mut heap] = std::array::from_fn(|_| Vec::new());
+        // Index entries (value, node) per indexed (label, key), in ascending node order.
+        // Every indexed pair has contents, even with no entries.
+        let mut entries: HashMap<(LabelId, KeyId), Vec<(crate::value::Value, NodeId)>> = indexed
+            .iter()
+            .flat_map(|(&l, keys)| keys.iter().map(move |&k| ((l, k), Vec::new())))
+            .collect();
+        let (mut node_labels, mut pick, mut picked) = (Vec::new(), Vec::new(), Vec::new());
         let mut i0 = 0u64;
         while i0 < slots {
             let i1 = (i0 + CHUNK).min(slots);
@@ -560,6 +595,8 @@ impl<'a> Image<'a> {
                     continue;
                 }
                 let mut last: Option<u32> = None;
+                node_labels.clear();
+                pick.clear();
                 for k in (loffs[j] - lbase)..(loffs[j + 1] - lbase) {
                     let l = u32_at(&labels, k as usize * 4);
                     if u64::from(l) >= labels_known || last.is_some_and(|p| p >= l) {
@@ -570,15 +607,31 @@ impl<'a> Image<'a> {
                     }
                     last = Some(l);
                     by_label.entry(l).or_default().push(i);
+                    node_labels.push(l);
+                    if let Some(keys) = indexed.get(&l) {
+                        pick.extend_from_slice(keys);
+                    }
                 }
                 let (a, b) = ((poffs[j] - pbase) as usize, (poffs[j + 1] - pbase) as usize);
-                codec::check_props(&heap[a..b]).map_err(|e| {
-                    self.bad_in(kind::NODE_PROPS, &format!("entity {i}: {}", e.message()))
-                })?;
+                codec::check_props_picking(&heap[a..b], &pick, |k, v| picked.push((k, v)))
+                    .map_err(|e| {
+                        self.bad_in(kind::NODE_PROPS, &format!("entity {i}: {}", e.message()))
+                    })?;
+                for (k, v) in picked.drain(..) {
+                    for &l in &node_labels {
+                        if indexed.get(&l).is_some_and(|keys| keys.contains(&k)) {
+                            entries.entry((l, k)).or_default().push((v.clone(), i));
+                        }
+                    }
+                }
             }
             i0 = i1;
         }
-        Ok(by_label)
+        let indexes = entries
+            .into_iter()
+            .map(|(pair, es)| (pair, PropIndex::build(es)))
+            .collect();
+        Ok((by_label, indexes))
     }
 
     /// One direction's CSR lists: every entry a live relationship, listed at a live node,

@@ -23,7 +23,7 @@ use super::catalog::Catalog;
 pub use super::chain::VersionChain;
 use super::change::{Change, PropList};
 use super::id_set::IdSet;
-use super::index::{IndexDef, KeyRange, Schema};
+use super::index::{IndexDef, KeyRange, PropIndex, Schema};
 use super::{KeyId, LabelId, NodeId, RelId, TypeId};
 use crate::error::{Error, ErrorKind, Result};
 use crate::value::Value;
@@ -528,12 +528,31 @@ impl GraphData {
     /// Adds an index definition, building its contents from every version in memory and the
     /// base image.
     pub fn add_index(&mut self, def: IndexDef) {
-        let entries = if self.schema.contents(def.label, def.key).is_some() {
+        let entries = if self.schema.contents(def.label, def.key).is_some()
+            || self.schema.has_prebuilt(def.label, def.key)
+        {
             Vec::new()
         } else {
             self.index_entries(def.label, def.key)
         };
         self.schema.add(def, entries);
+    }
+
+    /// Applies the base image's schema definitions (right after `set_base`, before any log
+    /// replay) with index contents `built` from the base while it was checked: with nothing
+    /// but the base in the graph, those are exactly what `index_entries` would gather.
+    /// Contents no definition took are dropped.
+    pub fn apply_base_schema(
+        &mut self,
+        catalog: &Catalog,
+        ts: u64,
+        schema: Vec<Change>,
+        built: HashMap<(LabelId, KeyId), PropIndex>,
+    ) -> Result<()> {
+        self.schema.set_prebuilt(built);
+        let r = self.apply(catalog, ts, schema);
+        self.schema.set_prebuilt(HashMap::new());
+        r
     }
 
     /// Nodes visible at `vis` with `label` whose `key` value lies in `range`, ascending id;

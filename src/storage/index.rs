@@ -427,18 +427,20 @@ fn remove_id<K: Hash + Eq>(map: &mut rustc_hash::FxHashMap<K, Ids>, k: &K, id: N
 impl PropIndex {
     /// The index of `entries` (value, node) in any order, built in one sorted pass rather
     /// than by one map insertion per entry (the bulk of opening a large indexed graph).
-    fn build(mut entries: Vec<(&Value, NodeId)>) -> PropIndex {
-        entries.sort_unstable_by(|a, b| key_cmp(a.0, b.0).then(a.1.cmp(&b.1)));
+    /// Takes the values by value: each moves into the ordered set, and only a non-integer
+    /// key's hash-map entry holds a copy.
+    pub(crate) fn build(mut entries: Vec<(Value, NodeId)>) -> PropIndex {
+        entries.sort_unstable_by(|a, b| key_cmp(&a.0, &b.0).then(a.1.cmp(&b.1)));
         let mut groups: Vec<(IndexKey, Vec<NodeId>)> = Vec::new();
         for (v, id) in entries {
             match groups.last_mut() {
-                Some((k, ids)) if key_cmp(&k.0, v) == Ordering::Equal => {
+                Some((k, ids)) if key_cmp(&k.0, &v) == Ordering::Equal => {
                     // Several versions of one node may carry the same key.
                     if ids.last() != Some(&id) {
                         ids.push(id);
                     }
                 }
-                _ => groups.push((IndexKey(v.clone()), vec![id])),
+                _ => groups.push((IndexKey(v), vec![id])),
             }
         }
         // Keys arrive sorted and distinct: `collect` builds the ordered set in one linear
@@ -545,6 +547,10 @@ pub struct Schema {
     /// to these, so that a transaction that read through an index dropped since still
     /// validates correctly.
     tracked: HashSet<(LabelId, KeyId)>,
+    /// Contents built from the base image while it was checked at open, taken by the base's
+    /// own index definitions (`GraphData::apply_base_schema`); empty at all other times, so
+    /// an index defined later is always built from the graph as it then is.
+    prebuilt: HashMap<(LabelId, KeyId), PropIndex>,
 }
 
 /// The `(label, key, value)` entries one node version contributes to `schema`.
@@ -620,8 +626,21 @@ impl Schema {
             return;
         }
         self.keys_by_label.entry(pair.0).or_default().push(pair.1);
-        let idx = PropIndex::build(entries.iter().map(|(v, id)| (v, *id)).collect());
+        let idx = match self.prebuilt.remove(&pair) {
+            Some(idx) => idx,
+            None => PropIndex::build(entries),
+        };
         self.contents.insert(pair, idx);
+    }
+
+    /// Whether contents for `(label, key)` were built at open and await their definition.
+    pub fn has_prebuilt(&self, label: LabelId, key: KeyId) -> bool {
+        self.prebuilt.contains_key(&(label, key))
+    }
+
+    /// Sets (or, with an empty map, discards) the contents built at open.
+    pub fn set_prebuilt(&mut self, built: HashMap<(LabelId, KeyId), PropIndex>) {
+        self.prebuilt = built;
     }
 
     /// Removes a definition by name; contents go when no definition uses them any more.
@@ -727,17 +746,17 @@ mod tests {
             Value::Int(3),
         ];
         // Unordered, with one node carrying the same key in two versions.
-        let entries: Vec<(&Value, NodeId)> = vals
+        let entries: Vec<(Value, NodeId)> = vals
             .iter()
             .enumerate()
-            .map(|(i, v)| (v, (i as NodeId * 5) % 7))
-            .chain([(&vals[0], 2), (&vals[0], 2)])
+            .map(|(i, v)| (v.clone(), (i as NodeId * 5) % 7))
+            .chain([(vals[0].clone(), 2), (vals[0].clone(), 2)])
             .collect();
         let mut by_insert = PropIndex::default();
         for (v, id) in &entries {
             by_insert.insert(v, *id);
         }
-        let bulk = PropIndex::build(entries);
+        let bulk = PropIndex::build(entries.clone());
         // Keys in index order with their ids (the ids through the hash map).
         let flat = |p: &PropIndex| -> Vec<(String, Vec<NodeId>)> {
             p.order

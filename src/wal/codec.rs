@@ -116,6 +116,20 @@ pub fn decode_prop(bytes: &[u8], key: u32) -> Result<Option<Value>> {
 /// and no nulls (what `decode_props` would accept, without building it); used to validate a
 /// base image's property heaps once at open so in-place reads cannot meet a bad encoding.
 pub fn check_props(bytes: &[u8]) -> Result<()> {
+    check_props_picking(bytes, &[], |_, _| {})
+}
+
+/// [`check_props`], also handing `found` the decoded value of every key in `pick` (the keys
+/// a caller indexes), so opening a base image checks and extracts in one pass.
+///
+/// The common scalar kinds are stepped over in place (no `Value` is built); they accept
+/// exactly what `Decoder::value` accepts for the same tag, and every other kind goes through
+/// `value` itself, so the check is as strict as a full decode.
+pub fn check_props_picking(
+    bytes: &[u8],
+    pick: &[u32],
+    mut found: impl FnMut(u32, Value),
+) -> Result<()> {
     let mut d = Decoder { buf: bytes, pos: 0 };
     let n = d.count()?;
     let mut last: Option<u32> = None;
@@ -125,13 +139,20 @@ pub fn check_props(bytes: &[u8]) -> Result<()> {
             return Err(d.bad("property keys out of order"));
         }
         last = Some(k);
-        if d.buf.get(d.pos) == Some(&tag::NULL) {
-            return Err(d.bad("a stored null property"));
-        }
-        // Strings are checked for UTF-8 without copying; other kinds decode (no allocation
-        // for scalars) so every value a reader may decode later is known to be valid.
-        match d.buf.get(d.pos) {
-            Some(&tag::STRING) => {
+        match d.buf.get(d.pos).copied() {
+            Some(tag::NULL) => return Err(d.bad("a stored null property")),
+            _ if pick.contains(&k) => found(k, d.value(0)?),
+            Some(tag::FALSE | tag::TRUE) => d.pos += 1,
+            Some(tag::INT) => {
+                d.pos += 1;
+                d.uvar()?;
+            }
+            Some(tag::FLOAT) => {
+                d.pos += 1;
+                d.array::<8>()?;
+            }
+            // Checked for UTF-8 without copying.
+            Some(tag::STRING) => {
                 d.pos += 1;
                 d.str_slice()?;
             }
@@ -615,6 +636,44 @@ mod tests {
     fn round_trips() {
         let bytes = encode(42, &sample());
         assert_eq!(decode(&bytes).unwrap(), (42, sample()));
+    }
+
+    /// The check's in-place fast path for scalars must accept exactly what the check that
+    /// picks (fully decodes) every value accepts, and what it picks must be the full decode.
+    #[test]
+    fn checking_props_in_place_agrees_with_decoding_them() {
+        let Some(Change::PutNode { props, .. }) = sample().into_iter().nth(2) else {
+            panic!("the sample's third change is a node");
+        };
+        let mut bytes = Vec::new();
+        encode_props(&mut bytes, &props);
+        // The sample's keys and others a flip may turn them into.
+        let keys: Vec<u32> = (0..64).collect();
+        let mut variants = vec![bytes.clone()];
+        variants.extend((0..bytes.len()).map(|cut| bytes[..cut].to_vec()));
+        for i in 0..bytes.len() {
+            for bit in 0..8 {
+                let mut b = bytes.clone();
+                b[i] ^= 1 << bit;
+                variants.push(b);
+            }
+        }
+        let mut accepted = 0;
+        for b in &variants {
+            let plain = check_props(b).is_ok();
+            let mut picked = Vec::new();
+            let picking = check_props_picking(b, &keys, |k, v| picked.push((k, v)));
+            assert_eq!(plain, picking.is_ok(), "{b:?}");
+            if plain {
+                accepted += 1;
+                let (full, used) = decode_props(b).unwrap();
+                assert_eq!(used, b.len(), "{b:?}");
+                let full: PropList = full.into_iter().filter(|(k, _)| keys.contains(k)).collect();
+                // Debug form: a flipped float may be NaN.
+                assert_eq!(format!("{picked:?}"), format!("{full:?}"), "{b:?}");
+            }
+        }
+        assert!(accepted > 1, "the intact list and some flips decode");
     }
 
     #[test]
