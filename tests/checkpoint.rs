@@ -9,6 +9,10 @@ use graphdb::api::Value;
 use graphdb::vfs::sim::SimIo;
 use graphdb::{Database, ErrorKind, Options, Params};
 
+#[path = "support/base_image.rs"]
+mod base_image;
+use base_image::{reseal, section};
+
 fn opts(pairs: &[(&str, &str)]) -> Options {
     let mut o = Options::new();
     o.set("sync", "off").unwrap();
@@ -403,29 +407,6 @@ fn bad_base_images_and_manifests_are_refused_clearly() {
     std::fs::write(dir.join(&base), &pristine_base).unwrap();
     Database::open(path, &o).unwrap();
     println!("bad input: missing base, newer base format, garbage and empty base all refused");
-}
-
-/// The section `kind` of a base image: its offset and length, and the offset of its table
-/// entry (format described in src/checkpoint/format.rs).
-fn section(img: &[u8], kind: u32) -> (usize, usize, usize) {
-    let u32_at = |at: usize| u32::from_le_bytes(img[at..at + 4].try_into().unwrap());
-    let u64_at = |at: usize| u64::from_le_bytes(img[at..at + 8].try_into().unwrap()) as usize;
-    let count = u32_at(12) as usize;
-    (0..count)
-        .map(|i| 64 + i * 32)
-        .find(|&e| u32_at(e) == kind)
-        .map(|e| (u64_at(e + 8), u64_at(e + 16), e))
-        .unwrap()
-}
-
-/// Re-seals a base image after an edit of section `kind`: its checksum, then the header's.
-fn reseal(img: &mut [u8], kind: u32) {
-    let (off, len, entry) = section(img, kind);
-    let crc = crc32c::crc32c(&img[off..off + len]);
-    img[entry + 24..entry + 28].copy_from_slice(&crc.to_le_bytes());
-    let count = u32::from_le_bytes(img[12..16].try_into().unwrap()) as usize;
-    let h = crc32c::crc32c_append(crc32c::crc32c(&img[..56]), &img[64..64 + count * 32]);
-    img[56..60].copy_from_slice(&h.to_le_bytes());
 }
 
 /// Adjacency comes from the image's CSR sections, which group a node's relationships by

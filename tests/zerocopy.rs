@@ -9,6 +9,10 @@ use std::path::Path;
 use graphdb::api::Value;
 use graphdb::{Database, ErrorKind, Options, Params, TxnMode};
 
+#[path = "support/base_image.rs"]
+mod base_image;
+use base_image::{reseal, section};
+
 fn opts() -> Options {
     let mut o = Options::new();
     o.set("sync", "off").unwrap();
@@ -559,29 +563,6 @@ fn import_into_a_database_with_a_base_attaches_to_base_nodes() {
     let disk = reopen(disk, t.path());
     assert_same(&disk, &model, "after an import onto base nodes, reopened");
     println!("import onto base nodes: as Cypher; a refused one changes nothing; durable");
-}
-
-/// The section `kind` of a base image: offset, length, and its table entry's offset (format
-/// in src/checkpoint/format.rs).
-fn section(img: &[u8], kind: u32) -> (usize, usize, usize) {
-    let u32_at = |at: usize| u32::from_le_bytes(img[at..at + 4].try_into().unwrap());
-    let u64_at = |at: usize| u64::from_le_bytes(img[at..at + 8].try_into().unwrap()) as usize;
-    let count = u32_at(12) as usize;
-    (0..count)
-        .map(|i| 64 + i * 32)
-        .find(|&e| u32_at(e) == kind)
-        .map(|e| (u64_at(e + 8), u64_at(e + 16), e))
-        .unwrap()
-}
-
-/// Re-seals section `kind`'s checksum and the header's after an edit.
-fn reseal(img: &mut [u8], kind: u32) {
-    let (off, len, entry) = section(img, kind);
-    let crc = crc32c::crc32c(&img[off..off + len]);
-    img[entry + 24..entry + 28].copy_from_slice(&crc.to_le_bytes());
-    let count = u32::from_le_bytes(img[12..16].try_into().unwrap()) as usize;
-    let h = crc32c::crc32c_append(crc32c::crc32c(&img[..56]), &img[64..64 + count * 32]);
-    img[56..60].copy_from_slice(&h.to_le_bytes());
 }
 
 /// Damage an in-place reader would only meet later (in a section whose checksum is made to

@@ -1,0 +1,26 @@
+//! Editing base images in tests: finding a section and re-sealing checksums after an edit,
+//! so that damage an in-place reader would only meet later gets past the checksums (format
+//! in src/checkpoint/format.rs).
+
+/// The section `kind` of a base image: its offset and length, and the offset of its table
+/// entry.
+pub fn section(img: &[u8], kind: u32) -> (usize, usize, usize) {
+    let u32_at = |at: usize| u32::from_le_bytes(img[at..at + 4].try_into().unwrap());
+    let u64_at = |at: usize| u64::from_le_bytes(img[at..at + 8].try_into().unwrap()) as usize;
+    let count = u32_at(12) as usize;
+    (0..count)
+        .map(|i| 64 + i * 32)
+        .find(|&e| u32_at(e) == kind)
+        .map(|e| (u64_at(e + 8), u64_at(e + 16), e))
+        .unwrap()
+}
+
+/// Re-seals a base image after an edit of section `kind`: its checksum, then the header's.
+pub fn reseal(img: &mut [u8], kind: u32) {
+    let (off, len, entry) = section(img, kind);
+    let crc = crc32c::crc32c(&img[off..off + len]);
+    img[entry + 24..entry + 28].copy_from_slice(&crc.to_le_bytes());
+    let count = u32::from_le_bytes(img[12..16].try_into().unwrap()) as usize;
+    let h = crc32c::crc32c_append(crc32c::crc32c(&img[..56]), &img[64..64 + count * 32]);
+    img[56..60].copy_from_slice(&h.to_le_bytes());
+}
