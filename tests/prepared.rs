@@ -471,25 +471,21 @@ fn a_plan_never_returns_a_node_by_a_stale_index_entry() {
     run(&mut c, "MATCH (u:User {id: 2}) SET u.id = 20");
     run(&mut c, "MATCH (u:User {id: 3}) REMOVE u:User");
     run(&mut c, "MATCH (u:User {id: 1}) DETACH DELETE u");
-    for gone in [1, 2, 3] {
-        assert!(
-            c.execute(&stmt, &id(gone)).unwrap().rows.is_empty(),
-            "{gone}"
+    // Inside the writing transaction, then after its commit.
+    for when in ["inside", "committed"] {
+        for gone in [1, 2, 3] {
+            assert!(
+                c.execute(&stmt, &id(gone)).unwrap().rows.is_empty(),
+                "{when}: {gone}"
+            );
+        }
+        assert_eq!(
+            c.execute(&stmt, &id(20)).unwrap().rows,
+            vec![vec![Value::Int(22)]],
+            "{when}"
         );
+        if when == "inside" {
+            c.commit().unwrap();
+        }
     }
-    assert_eq!(
-        c.execute(&stmt, &id(20)).unwrap().rows,
-        vec![vec![Value::Int(22)]]
-    );
-    c.commit().unwrap();
-    for gone in [1, 2, 3] {
-        assert!(
-            c.execute(&stmt, &id(gone)).unwrap().rows.is_empty(),
-            "{gone}"
-        );
-    }
-    assert_eq!(
-        c.execute(&stmt, &id(20)).unwrap().rows,
-        vec![vec![Value::Int(22)]]
-    );
 }
