@@ -161,7 +161,7 @@ impl Connection {
     /// the transaction has ended when this returns.
     pub fn commit(&mut self) -> Result<()> {
         match self.open.take() {
-            Some((tx, _)) => tx.commit(),
+            Some((tx, _)) => self.db.commit(tx),
             None => Err(no_transaction("commit")),
         }
     }
@@ -405,7 +405,7 @@ impl Connection {
         let mut tx = self.db.txns_for_begin()?.begin(txn_mode, isolation);
         let out = execute_query(query, checked, &mut tx, &params, &control, &procs, mode)?;
         let result = materialize(out, &tx)?;
-        tx.commit()?;
+        self.db.commit(tx)?;
         Ok(result)
     }
 }

@@ -13,9 +13,9 @@ use crate::dir::{DbDir, Manifest};
 use crate::error::{Error, Result};
 use crate::follow::Follower;
 use crate::storage::Graph;
-use crate::txn::{CommitSink, TxnManager};
+use crate::txn::{CommitSink, Transaction, TxnManager};
 use crate::vfs::{Io, OpenMode, RealIo};
-use crate::wal::{self, Wal};
+use crate::wal::{self, SyncMode, Wal};
 
 /// State shared by a database handle and all its connections.
 pub(crate) struct DbShared {
@@ -66,6 +66,52 @@ impl DbShared {
             follower.catch_up(current)?;
         }
         Ok(self.txns())
+    }
+
+    /// Commits `tx`: through the log, or — when its write set is large (see
+    /// `image_commit_wanted`) — as a new base image at its commit timestamp, holding off
+    /// checkpoints meanwhile (`Checkpointer::exclusive`, taken before the commit lock as a
+    /// checkpoint takes it).
+    pub(crate) fn commit(&self, tx: Transaction) -> Result<()> {
+        match &self.checkpointer {
+            Some(c) if self.image_commit_wanted(&tx) => {
+                let held = c.exclusive();
+                tx.commit_as_image(|ts| {
+                    c.image_at(&held, ts).map(|_| ()).map_err(|e| {
+                        Error::new(
+                            e.kind(),
+                            format!(
+                                "the commit failed (its write set is large, so it commits as a base image \
+                                 instead of a log record): {}",
+                                e.message()
+                            ),
+                        )
+                    })
+                })
+            }
+            _ => tx.commit(),
+        }
+    }
+
+    /// An image costs a rewrite of the whole graph, a log record only the changes: the image
+    /// pays when the write set is large in itself (`bulk_commit_entities`: the log would be
+    /// written twice, once now and once by the checkpoint it soon triggers, and replayed at
+    /// every open meanwhile) and large against the graph (at least a quarter of its entities,
+    /// so a repeated batch into a big graph does not rewrite it every time). Only with
+    /// sync=full: under normal/off a commit does not wait for a sync, and an image cannot be
+    /// switched to without one.
+    fn image_commit_wanted(&self, tx: &Transaction) -> bool {
+        let threshold = self.options.bulk_commit_entities;
+        let written = tx.write_set_len() as u64;
+        if threshold == 0 || written < threshold || self.options.sync != SyncMode::Full {
+            return false;
+        }
+        let txns = self.txns();
+        let entities = {
+            let g = txns.graph().read();
+            g.node_slots() + g.rel_slots()
+        };
+        written.saturating_mul(4) >= entities
     }
 
     /// Runs a checkpoint now (see `Database::checkpoint`).

@@ -24,6 +24,11 @@ pub struct Options {
     /// Checkpoint in the background once the current WAL file passes this many bytes
     /// (default 64 MiB); 0 disables automatic checkpoints (`CHECKPOINT` still works).
     pub checkpoint_wal_bytes: u64,
+    /// A transaction that writes at least this many entities (nodes and relationships
+    /// created, changed or deleted), and at least a quarter of the graph's entities, commits
+    /// as a new base image instead of a log record (see docs/durability.md, "Image
+    /// commits"); only with sync=full on a database directory. Default 50,000; 0: never.
+    pub bulk_commit_entities: u64,
 }
 
 impl Default for Options {
@@ -36,6 +41,7 @@ impl Default for Options {
             query_timeout_ms: 0,
             isolation: IsolationMode::Serializable,
             checkpoint_wal_bytes: 64 << 20,
+            bulk_commit_entities: 50_000,
         }
     }
 }
@@ -92,10 +98,15 @@ impl Options {
                     .parse::<u64>()
                     .map_err(|_| bad("a whole number of bytes (0: no automatic checkpoints)"))?
             }
+            "bulk_commit_entities" => {
+                self.bulk_commit_entities = value.parse::<u64>().map_err(|_| {
+                    bad("a whole number of entities (0: every commit goes through the log)")
+                })?
+            }
             _ => {
                 return Err(Error::invalid_argument(format!(
                     "unknown option '{key}'; known: access_mode, create, sync, busy_timeout_ms, \
-                     query_timeout_ms, isolation, checkpoint_wal_bytes"
+                     query_timeout_ms, isolation, checkpoint_wal_bytes, bulk_commit_entities"
                 )))
             }
         }

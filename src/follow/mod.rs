@@ -22,7 +22,9 @@
 //! the next becomes current. When the manifest no longer names the current log at all, a
 //! checkpoint has completed: the current log is final, and the first log the manifest names
 //! follows it directly unless the base image holds commits this process never read (it was
-//! idle across two checkpoints and the log in between is gone). Then, and whenever the next
+//! idle across two checkpoints and the log in between is gone). A base image that holds
+//! commits beyond those applied while the manifest still names the current log is a commit
+//! made as an image (a bulk import or a large transaction: its data is in no log). Then, and whenever the next
 //! log is already removed or its first record does not follow the last one applied, the
 //! follower reloads: it opens the current base and logs into a fresh graph and transaction
 //! manager and swaps them in for new transactions (running ones keep theirs). Published
@@ -67,6 +69,8 @@ struct State {
     failed: Option<Error>,
     /// When the manifest was last looked at.
     last_look: Instant,
+    /// A base image found to hold no commit beyond those applied (see `base_ahead`).
+    checked_base: Option<String>,
 }
 
 /// How often the manifest is looked at while the current log is not marked final (in case
@@ -102,6 +106,7 @@ impl Follower {
                 manifest_stamp: None,
                 failed: None,
                 last_look: Instant::now(),
+                checked_base: None,
             }),
         };
         Ok((txns, follower))
@@ -151,6 +156,9 @@ impl Follower {
                 st.manifest_stamp = stamp.filter(settled);
                 match m.wals.iter().position(|w| *w == st.tail_name) {
                     Some(i) => {
+                        if self.base_ahead(st, txns, &m)? {
+                            return Ok(Outcome::Reload);
+                        }
                         if let Some(next) = m.wals.get(i + 1) {
                             if !matches!(&st.next, Some((n, _)) if n == next) {
                                 match self.open_log(next)? {
@@ -231,6 +239,31 @@ impl Follower {
         Ok(Outcome::Done)
     }
 
+    /// Whether the base image `m` names holds commits beyond the last one applied although
+    /// `m` still names the log being read: a commit made as an image (a bulk import, a large
+    /// transaction) at the rotation into this log. Its data is in no log, so only a reload
+    /// brings it in. (After a checkpoint the image holds only commits of earlier logs, which
+    /// this process read to their end before moving to this one.)
+    fn base_ahead(&self, st: &mut State, txns: &TxnManager, m: &Manifest) -> Result<bool> {
+        let Some(base) = &m.base else {
+            return Ok(false);
+        };
+        if st.checked_base.as_ref() == Some(base) {
+            return Ok(false);
+        }
+        let path = self.dir.path(base);
+        let file = match self.dir.io().open(&path, OpenMode::Read) {
+            Ok(f) => f,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(true),
+            Err(e) => return Err(Error::io(format!("opening {}", path.display()), &e)),
+        };
+        let ahead = read_base_ts(&*file, &path)? > txns.last_commit_ts();
+        if !ahead {
+            st.checked_base = Some(base.clone());
+        }
+        Ok(ahead)
+    }
+
     fn open_log(&self, name: &str) -> Result<Option<LogTail>> {
         LogTail::open(&**self.dir.io(), &self.dir.path(name), 0, 0)
     }
@@ -259,6 +292,7 @@ impl Follower {
         st.tail_name = tail_name;
         st.next = None;
         st.manifest_stamp = None;
+        st.checked_base = None;
         Ok(())
     }
 }

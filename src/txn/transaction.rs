@@ -32,6 +32,8 @@ use crate::storage::index::{key_cmp, show_value, KeyRange};
 use crate::storage::{Change, Direction, Graph, KeyId, LabelId, NodeId, PropList, RelId, TypeId};
 use crate::value::Value;
 
+mod image_commit;
+
 /// Where committed transactions go to become durable (the WAL), in commit order.
 ///
 /// Two steps, so that concurrent commits share one fsync (group commit): `write` runs under

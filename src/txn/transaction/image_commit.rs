@@ -1,0 +1,110 @@
+//! Image commits: a transaction too large for the log is made durable as a new base image at
+//! its commit timestamp (see docs/durability.md, "Image commits").
+//!
+//! The protocol is a logged commit's with the log write and its fsync replaced by the image:
+//! under the commit lock, once every earlier commit has published, validate exactly as
+//! `commit` does, take `ts`, stamp our versions `ts` (invisible: nothing at or above `ts` is
+//! published, and every running snapshot is below it), run `image(ts)` (which writes the
+//! graph as of `ts` and switches the manifest to it), and only then publish `ts`. So commit
+//! order = durable order = visibility order still holds, nothing is visible before it is
+//! durable, and other writers wait for the commit lock at most as long as the image takes.
+
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+
+use super::{lock, Entity, Transaction};
+use crate::error::{Error, Result};
+
+impl Transaction {
+    /// Entities (nodes and relationships) this transaction has written so far, each once.
+    pub fn write_set_len(&self) -> usize {
+        self.touched.len()
+    }
+
+    /// Commits like `commit`, but makes the changes durable with `image(ts)` instead of a
+    /// log record: `image` must make the graph as of `ts` (every earlier commit published,
+    /// ours stamped `ts`) durable — the database's base image — and return only then. On
+    /// any error the transaction is rolled back and nothing of it was ever visible; whether
+    /// the database refuses further writes is `image`'s decision (a failed manifest switch
+    /// poisons the log, a failed image write does not: nothing refers to that file).
+    pub fn commit_as_image(mut self, image: impl FnOnce(u64) -> Result<()>) -> Result<()> {
+        if self.finished {
+            return Err(Error::transaction_state(
+                "the transaction has already ended",
+            ));
+        }
+        if let Some(e) = self.doomed.clone() {
+            self.rollback_in_place();
+            return Err(e);
+        }
+        if self.undo.is_empty() {
+            self.finish();
+            return Ok(());
+        }
+        let mgr = Arc::clone(&self.mgr);
+        let mut last_ts = lock(&mgr.commit_lock);
+        // The image at `ts` must hold every earlier commit: wait until they have published
+        // (they are past their log write, so this is at most one fsync).
+        drop(mgr.wait_publish_turn(*last_ts + 1));
+        if let Err(e) = self
+            .check_writable()
+            .and_then(|_| self.validate_reads())
+            .and_then(|_| self.check_unique_commit())
+        {
+            self.rollback_in_place();
+            return Err(e);
+        }
+        let ts = *last_ts + 1;
+        // Catalog names stay marked undurable: a later logged commit defines them again,
+        // which replay accepts (a checkpoint's image leaves them the same way).
+        let (_, summary) = self.redo(ts, false);
+        let own = self.vis.own;
+        self.restamp(own, ts);
+        if let Err(e) = image(ts) {
+            self.restamp(ts, own);
+            self.rollback_in_place();
+            return Err(e);
+        }
+        *last_ts = ts;
+        lock(&mgr.recent).push_back(summary);
+        // Every earlier timestamp has published and none later was handed out (we hold the
+        // commit lock): the turn is ours at once.
+        let turn = mgr.wait_publish_turn(ts);
+        let running = {
+            let mut registry = lock(&mgr.registry);
+            registry.remove(self.id());
+            mgr.published.store(ts, Ordering::Release);
+            let horizon = registry.oldest_validating().map_or(ts, |o| o.min(ts));
+            lock(&mgr.recent).retain(|s| s.ts > horizon);
+            registry.snapshots()
+        };
+        mgr.end_publish_turn(turn);
+        drop(last_ts);
+        self.collect_versions(&running, ts);
+        self.undo.clear();
+        self.finish();
+        Ok(())
+    }
+
+    /// Moves the stamp of our head versions from `from` to `to` (uncommitted to `ts`, or
+    /// back after a failed image). Another writer cannot have stacked a version on ours:
+    /// while ours is uncommitted or stamped above every snapshot, its write conflicts.
+    fn restamp(&self, from: u64, to: u64) {
+        let mut g = self.mgr.graph.write();
+        for &e in &self.touched {
+            let head = match e {
+                Entity::Node(id) => g
+                    .node_entry_mut(id)
+                    .and_then(|n| n.versions.last_mut())
+                    .map(|v| &mut v.stamp),
+                Entity::Rel(id) => g
+                    .rel_entry_mut(id)
+                    .and_then(|r| r.versions.last_mut())
+                    .map(|v| &mut v.stamp),
+            };
+            if let Some(stamp) = head.filter(|s| **s == from) {
+                *stamp = to;
+            }
+        }
+    }
+}
