@@ -40,7 +40,9 @@ pub unsafe extern "C" fn graphdb_options_new(
 /// Sets one option. Keys and values: access_mode = read_write | read_only; create = true |
 /// false; sync = full | normal | off; busy_timeout_ms = N; query_timeout_ms = N (0: none);
 /// isolation = serializable | snapshot; checkpoint_wal_bytes = N (automatic checkpoint once
-/// the log passes N bytes; default 67108864 = 64 MiB; 0 disables).
+/// the log passes N bytes; default 67108864 = 64 MiB; 0 disables); bulk_commit_entities = N
+/// (a transaction writing at least N entities, and a quarter of the graph, commits as a base
+/// image instead of a log record; default 50000; 0: never).
 /// An unknown key or value returns GRAPHDB_INVALID_ARGUMENT, and also makes `graphdb_open`
 /// with these options fail with the same message.
 #[no_mangle]
