@@ -60,8 +60,15 @@ impl Transaction {
         let (_, summary) = self.redo(ts, false);
         let own = self.vis.own;
         self.restamp(own, ts);
-        if let Err(e) = image(ts) {
-            self.restamp(ts, own);
+        let mut stamped = Stamped {
+            tx: &self,
+            ts,
+            armed: true,
+        };
+        let outcome = image(ts);
+        stamped.armed = outcome.is_err();
+        drop(stamped);
+        if let Err(e) = outcome {
             self.rollback_in_place();
             return Err(e);
         }
@@ -105,6 +112,32 @@ impl Transaction {
             if let Some(stamp) = head.filter(|s| **s == from) {
                 *stamp = to;
             }
+        }
+    }
+}
+
+/// Our versions while stamped with a timestamp not yet taken: dropped (an image that failed,
+/// or a panic in it) they go back to uncommitted, so that rollback finds them and the next
+/// commit, which takes the same timestamp, does not publish them. After a panic the image
+/// may or may not have been installed, so writes are also refused.
+struct Stamped<'a> {
+    tx: &'a Transaction,
+    ts: u64,
+    /// Cleared once the image is durable: the stamps stay, to be published.
+    armed: bool,
+}
+
+impl Drop for Stamped<'_> {
+    fn drop(&mut self) {
+        if !self.armed {
+            return;
+        }
+        self.tx.restamp(self.ts, self.tx.vis.own);
+        if std::thread::panicking() {
+            self.tx.mgr.poison(
+                "an internal error interrupted a commit written as a base image; reopen the \
+                 database to recover",
+            );
         }
     }
 }
