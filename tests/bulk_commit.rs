@@ -192,6 +192,8 @@ fn a_large_load_csv_commits_as_an_image_and_small_ones_are_logged() {
     assert_eq!(updated.base, unwound.base);
     assert!(updated.wal_bytes > 1200, "{} bytes", updated.wal_bytes);
 
+    let stats: serde_json::Value = serde_json::from_str(&db.stats_json()).unwrap();
+    assert_eq!(stats["image_commits"], 3, "{stats}");
     let expected = dump(&db);
     drop(c);
     drop(db);

@@ -2,6 +2,7 @@
 //! checkpoints (manual and automatic).
 
 use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
@@ -27,6 +28,8 @@ pub(crate) struct DbShared {
     pub(crate) procedures: RwLock<Arc<Procedures>>,
     /// Read-write directory databases only.
     checkpointer: Option<Arc<Checkpointer>>,
+    /// Transactions committed as a base image (`commit`), for `stats_json`.
+    image_commits: AtomicU64,
     /// Dropped first (fields drop in order): stops and joins the checkpoint thread.
     _auto: Option<AutoCheckpoint>,
     /// Holds the directory's writer lock (or a reader's file locks) for as long as any
@@ -76,7 +79,7 @@ impl DbShared {
         match &self.checkpointer {
             Some(c) if self.image_commit_wanted(&tx) => {
                 let held = c.exclusive();
-                tx.commit_as_image(|ts| {
+                let committed = tx.commit_as_image(|ts| {
                     c.image_at(&held, ts).map(|_| ()).map_err(|e| {
                         Error::new(
                             e.kind(),
@@ -87,7 +90,11 @@ impl DbShared {
                             ),
                         )
                     })
-                })
+                });
+                if committed.is_ok() {
+                    self.image_commits.fetch_add(1, Ordering::Relaxed);
+                }
+                committed
             }
             _ => tx.commit(),
         }
@@ -178,6 +185,7 @@ impl Database {
                     checkpointer: None,
                     _auto: None,
                     _dir: Some(dir),
+                    image_commits: AtomicU64::new(0),
                 }),
             });
         }
@@ -216,6 +224,7 @@ impl Database {
                 checkpointer: Some(ckpt),
                 _auto: auto,
                 _dir: Some(dir),
+                image_commits: AtomicU64::new(0),
             }),
         })
     }
@@ -267,6 +276,7 @@ impl Database {
                 checkpointer: None,
                 _auto: None,
                 _dir: dir,
+                image_commits: AtomicU64::new(0),
             }),
         }
     }
@@ -328,6 +338,8 @@ impl Database {
             let (done, failed) = c.counts();
             map.insert("checkpoints".into(), done.into());
             map.insert("checkpoint_failures".into(), failed.into());
+            let images = self.shared.image_commits.load(Ordering::Relaxed);
+            map.insert("image_commits".into(), images.into());
         }
         serde_json::Value::Object(map).to_string()
     }
