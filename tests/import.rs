@@ -676,3 +676,46 @@ fn a_large_relationship_file_parsed_in_parts_keeps_order_and_line_numbers() {
     assert_eq!(after, before, "a cancelled import changes nothing");
     println!("import: {rows} relationships from a {} byte file parsed in parts, in file order; a late error names its line; a cancel mid-file changes nothing", rs.len());
 }
+
+#[test]
+fn a_read_only_database_polling_during_an_import_sees_it() {
+    // The follower may move into the log announced for the import's image before the
+    // manifest names the image; it must still notice the image (its data is in no log).
+    let f = Files::new();
+    let t = tempfile::tempdir().unwrap();
+    let path = t.path().join("db");
+    let path = path.to_str().unwrap().to_owned();
+    let db = Database::open(&path, &full()).unwrap();
+    run(&db, "CREATE (:Before)");
+    let mut ro = Options::new();
+    ro.set("access_mode", "read_only").unwrap();
+    let ro = Database::open(&path, &ro).unwrap();
+    let count = |d: &Database| match run(d, "MATCH (p:Person) RETURN count(p)")[0][0] {
+        Value::Int(n) => n,
+        ref v => panic!("{v:?}"),
+    };
+    assert_eq!(count(&ro), 0);
+    let poller = {
+        let ro = ro.clone();
+        std::thread::spawn(move || {
+            let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+            let mut polls = 0;
+            loop {
+                polls += 1;
+                match count(&ro) {
+                    0 => {}
+                    3 => return polls,
+                    n => panic!("saw {n} people: part of the import"),
+                }
+                assert!(
+                    std::time::Instant::now() < deadline,
+                    "the import never appeared to the read-only database"
+                );
+                std::thread::sleep(std::time::Duration::from_millis(1));
+            }
+        })
+    };
+    db.import(&social(&f)).unwrap();
+    let polls = poller.join().unwrap();
+    println!("import: a read-only database polling during the import ({polls} polls) saw it whole, with no commit after it");
+}
