@@ -431,39 +431,51 @@ impl PropIndex {
     /// key's hash-map entry holds a copy.
     pub(crate) fn build(mut entries: Vec<(Value, NodeId)>) -> PropIndex {
         entries.sort_unstable_by(|a, b| key_cmp(&a.0, &b.0).then(a.1.cmp(&b.1)));
-        let mut groups: Vec<(IndexKey, Vec<NodeId>)> = Vec::new();
-        for (v, id) in entries {
-            match groups.last_mut() {
-                Some((k, ids)) if key_cmp(&k.0, &v) == Ordering::Equal => {
-                    // Several versions of one node may carry the same key.
-                    if ids.last() != Some(&id) {
-                        ids.push(id);
-                    }
+        // One pass files each run of equal keys in its hash map (a single id inline, with no
+        // list allocated); the keys themselves then move, deduplicated in place, into the
+        // ordered set. Nothing holds a second copy of the entries: at 1M keys the build's
+        // peak is most of the open's.
+        let (mut n_ints, mut n_others) = (0, 0);
+        for (i, (v, _)) in entries.iter().enumerate() {
+            let starts_run = i == 0 || key_cmp(&entries[i - 1].0, v) != Ordering::Equal;
+            if starts_run {
+                match int_key(v) {
+                    Some(_) => n_ints += 1,
+                    None => n_others += 1,
                 }
-                _ => groups.push((IndexKey(v), vec![id])),
             }
         }
-        // Keys arrive sorted and distinct: `collect` builds the ordered set in one linear
-        // pass, and the hash maps are sized once.
-        let n_ints = groups
-            .iter()
-            .filter(|(k, _)| int_key(&k.0).is_some())
-            .count();
+        // Sized once: a growing table would briefly hold its old and new arrays.
         let mut ints = rustc_hash::FxHashMap::default();
         ints.reserve(n_ints);
         let mut ids = rustc_hash::FxHashMap::default();
-        ids.reserve(groups.len() - n_ints);
-        let order = groups
-            .into_iter()
-            .map(|(k, list)| {
-                let list = Ids::from_sorted(list);
-                match int_key(&k.0) {
-                    Some(i) => drop(ints.insert(i, list)),
-                    None => drop(ids.insert(EqKey(k.0.clone()), list)),
+        ids.reserve(n_others);
+        let mut run = 0;
+        while run < entries.len() {
+            let key = &entries[run].0;
+            let end = entries[run..]
+                .iter()
+                .position(|(v, _)| key_cmp(key, v) != Ordering::Equal)
+                .map_or(entries.len(), |n| run + n);
+            // Several versions of one node may carry the same key: ids arrive sorted, so
+            // duplicates are adjacent.
+            let filed = match &entries[run..end] {
+                [(_, one)] => Ids::One(*one),
+                many => {
+                    let mut list: Vec<NodeId> = many.iter().map(|&(_, id)| id).collect();
+                    list.dedup();
+                    Ids::from_sorted(list)
                 }
-                k
-            })
-            .collect();
+            };
+            match int_key(key) {
+                Some(i) => drop(ints.insert(i, filed)),
+                None => drop(ids.insert(EqKey(key.clone()), filed)),
+            }
+            run = end;
+        }
+        entries.dedup_by(|a, b| key_cmp(&a.0, &b.0) == Ordering::Equal);
+        // Sorted and distinct: the set is built in one linear pass.
+        let order = entries.into_iter().map(|(v, _)| IndexKey(v)).collect();
         PropIndex { ints, ids, order }
     }
 
