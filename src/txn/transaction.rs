@@ -17,7 +17,7 @@
 use std::borrow::Cow;
 use std::cell::RefCell;
 use std::collections::{HashMap, HashSet, VecDeque};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex, RwLockWriteGuard};
 use std::time::{Duration, Instant};
 
@@ -78,6 +78,8 @@ pub struct TxnManager {
     pub(super) group: Mutex<Group>,
     /// Set after a failed durable write; the message explains, every write refuses.
     poisoned: Mutex<Option<String>>,
+    /// Whether `poisoned` is set: every write checks, without taking the lock.
+    is_poisoned: AtomicBool,
     pub(super) read_only: bool,
     active: AtomicU64,
     /// Running transactions' snapshots: they decide which versions and commit summaries
@@ -90,6 +92,10 @@ pub struct TxnManager {
     busy_timeout: Duration,
     /// Who waits for whom (waiter id → holder id), for deadlock detection.
     waits: Mutex<HashMap<u64, u64>>,
+    /// How many entries `waits` has, read without its lock by every ending writer: a waiter
+    /// counts itself before it checks whether its holder still runs, so a holder that ends
+    /// after that check sees the count and wakes it.
+    waiting: AtomicUsize,
     /// Signalled whenever a transaction ends, waking writers waiting for it.
     ended: Condvar,
     pub(super) counters: Counters,
@@ -120,12 +126,14 @@ impl TxnManager {
             sink,
             group: Mutex::new(Group::default()),
             poisoned: Mutex::new(None),
+            is_poisoned: AtomicBool::new(false),
             read_only,
             active: AtomicU64::new(0),
             registry: Mutex::new(Registry::default()),
             recent: Mutex::new(VecDeque::new()),
             busy_timeout: Duration::ZERO,
             waits: Mutex::new(HashMap::new()),
+            waiting: AtomicUsize::new(0),
             ended: Condvar::new(),
             counters: Counters::default(),
             committing: Mutex::new(HashSet::new()),
@@ -202,6 +210,9 @@ impl TxnManager {
     }
 
     pub(super) fn poison_message(&self) -> Option<String> {
+        if !self.is_poisoned.load(Ordering::Acquire) {
+            return None;
+        }
         lock(&self.poisoned).clone()
     }
 
@@ -210,6 +221,7 @@ impl TxnManager {
         if p.is_none() {
             *p = Some(why.to_owned());
         }
+        self.is_poisoned.store(true, Ordering::Release);
     }
 
     /// Runs `f` while no commit can take a timestamp (the commit lock is held) and after
@@ -1055,6 +1067,7 @@ impl Transaction {
             }
         }
         waits.insert(me, holder);
+        mgr.waiting.fetch_add(1, Ordering::SeqCst);
         let since = Instant::now();
         let outcome = loop {
             if !mgr.is_running(holder) {
@@ -1078,6 +1091,7 @@ impl Transaction {
                 .0;
         };
         waits.remove(&me);
+        mgr.waiting.fetch_sub(1, Ordering::SeqCst);
         mgr.counters.waited(since, outcome.is_err());
         outcome
     }
@@ -1615,9 +1629,11 @@ impl Transaction {
             }
             // Only a writer can hold a version others wait for (see `wait_for`).
             if self.kind == TxnKind::ReadWrite {
-                // A waiter is in `waits` for as long as it waits: none there, none to wake.
-                let waits = lock(&self.mgr.waits);
-                if !waits.is_empty() {
+                // A waiter is counted for as long as it waits: none counted, none to wake.
+                if self.mgr.waiting.load(Ordering::SeqCst) > 0 {
+                    // Taking the lock: a counted waiter is either about to look at the
+                    // registry again (and sees us gone) or already asleep (and woken).
+                    let _waits = lock(&self.mgr.waits);
                     self.mgr.ended.notify_all();
                 }
             }
