@@ -31,9 +31,9 @@ pub(super) struct Group {
     queue: VecDeque<Queued>,
     /// A committer is syncing and publishing for the queue.
     leading: bool,
-    /// The first timestamp of a group whose sync failed, and why: it and every later one
-    /// failed (a failed log refuses every later write).
-    failed: Option<(u64, Error)>,
+    /// Groups that failed: first and last timestamp, and why. A failed sync fails the whole
+    /// queue, and the log then refuses every later write.
+    failed: Vec<(u64, u64, Error)>,
 }
 
 /// One commit waiting to be published.
@@ -66,9 +66,9 @@ impl TxnManager {
         let mut g = lock(&self.group);
         loop {
             if self.published.load(Ordering::Acquire) >= ts {
-                return match &g.failed {
-                    Some((from, e)) if ts >= *from => Err(e.clone()),
-                    _ => Ok(()),
+                return match g.failed.iter().find(|(a, b, _)| (*a..=*b).contains(&ts)) {
+                    Some((_, _, e)) => Err(e.clone()),
+                    None => Ok(()),
                 };
             }
             if !g.leading {
@@ -109,12 +109,12 @@ impl TxnManager {
                 Err(_) => g.queue.len(),
             };
             guard.batch.extend(g.queue.drain(..n));
-            match (durable, guard.batch.first()) {
-                (Err(e), Some(first)) => {
+            match (durable, guard.batch.first(), guard.batch.last()) {
+                (Err(e), Some(first), Some(last)) => {
                     self.poison(e.message());
                     // Recorded before the timestamps publish: a member that looks early
                     // must not take its published timestamp for success.
-                    g.failed.get_or_insert((first.ts, e));
+                    g.failed.push((first.ts, last.ts, e));
                     true
                 }
                 _ => false,
@@ -228,8 +228,7 @@ impl TxnManager {
                 g.leading = true;
                 drop(g);
                 self.publish_batch(&batch, true);
-                let g = lock(&self.group);
-                let mut g = g;
+                let mut g = lock(&self.group);
                 g.leading = false;
                 self.hand_on(g, me);
             }
@@ -250,12 +249,13 @@ impl Drop for Leading<'_> {
     fn drop(&mut self) {
         let mgr = self.mgr;
         if !self.published {
-            if let Some(first) = self.batch.first() {
+            if let (Some(first), Some(last)) = (self.batch.first(), self.batch.last()) {
                 mgr.poison(
                     "an internal error interrupted a commit; reopen the database to recover",
                 );
-                lock(&mgr.group).failed.get_or_insert((
+                lock(&mgr.group).failed.push((
                     first.ts,
+                    last.ts,
                     Error::new(
                         ErrorKind::Internal,
                         "an internal error interrupted a group commit; reopen the database to \
