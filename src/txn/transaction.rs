@@ -17,7 +17,7 @@
 use std::borrow::Cow;
 use std::cell::RefCell;
 use std::collections::{HashMap, HashSet, VecDeque};
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex, RwLockWriteGuard};
 use std::time::{Duration, Instant};
 
@@ -79,7 +79,7 @@ pub struct TxnManager {
     /// Set after a failed durable write; the message explains, every write refuses.
     poisoned: Mutex<Option<String>>,
     /// Whether `poisoned` is set: every write checks, without taking the lock.
-    is_poisoned: AtomicBool,
+    is_poisoned: std::sync::atomic::AtomicBool,
     pub(super) read_only: bool,
     active: AtomicU64,
     /// Running transactions' snapshots: they decide which versions and commit summaries
@@ -95,7 +95,7 @@ pub struct TxnManager {
     /// How many entries `waits` has, read without its lock by every ending writer: a waiter
     /// counts itself before it checks whether its holder still runs, so a holder that ends
     /// after that check sees the count and wakes it.
-    waiting: AtomicUsize,
+    waiting: std::sync::atomic::AtomicUsize,
     /// Signalled whenever a transaction ends, waking writers waiting for it.
     ended: Condvar,
     pub(super) counters: Counters,
@@ -126,14 +126,14 @@ impl TxnManager {
             sink,
             group: Mutex::new(Group::default()),
             poisoned: Mutex::new(None),
-            is_poisoned: AtomicBool::new(false),
+            is_poisoned: std::sync::atomic::AtomicBool::new(false),
             read_only,
             active: AtomicU64::new(0),
             registry: Mutex::new(Registry::default()),
             recent: Mutex::new(VecDeque::new()),
             busy_timeout: Duration::ZERO,
             waits: Mutex::new(HashMap::new()),
-            waiting: AtomicUsize::new(0),
+            waiting: std::sync::atomic::AtomicUsize::new(0),
             ended: Condvar::new(),
             counters: Counters::default(),
             committing: Mutex::new(HashSet::new()),
