@@ -1657,6 +1657,16 @@ impl Transaction {
         self.vis.own & !UNCOMMITTED
     }
 
+    /// Version GC for the entities this commit touched, given the snapshots still running
+    /// (see `trim_chain`), for a commit that publishes itself rather than through a group
+    /// (whose leader trims for every member). Done per commit, so memory under a steady
+    /// update workload stays bounded without a background sweep, and a long-running reader
+    /// pins one version per entity, not the history since it began.
+    #[allow(dead_code)] // The image commit path (a large transaction written as a base image).
+    fn collect_versions(&self, running: &[u64], floor: u64) {
+        trim_entities(&mut self.mgr.graph.write(), &self.touched, running, floor);
+    }
+
     /// Serializable validation: fails if a transaction that committed after our snapshot
     /// wrote anything we read. Runs under the commit lock.
     fn validate_reads(&self) -> Result<()> {
