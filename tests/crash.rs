@@ -17,7 +17,7 @@
 use std::collections::BTreeSet;
 use std::io::{BufRead, BufReader, Write};
 use std::process::{Command, Stdio};
-use std::sync::mpsc;
+use std::sync::{mpsc, Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use graphdb::api::Value;
@@ -461,9 +461,10 @@ fn group_items(dir: &str) -> Vec<Vec<i64>> {
     per
 }
 
-/// SIGKILL while several threads commit at once (their commits share fsyncs): every
-/// acknowledged commit survives, each thread's commits form a prefix, and at most the one
-/// each thread had in flight appears unacknowledged.
+/// SIGKILL while several threads commit at once (their commits share fsyncs, and one of
+/// them publishes each group): every acknowledged commit survives, each thread's commits
+/// form a prefix, at most the one each thread had in flight appears unacknowledged, and
+/// every commit a reader in the child saw survives too (visible implies durable).
 #[test]
 fn acknowledged_group_commits_survive_sigkill() {
     let tmp = tempfile::tempdir().unwrap();
@@ -475,6 +476,7 @@ fn acknowledged_group_commits_survive_sigkill() {
             .map(|d| d.as_nanos() as u64)
             .unwrap_or(7));
     let mut acked_total = 0usize;
+    let mut seen_total = 0usize;
     for cycle in 0..n {
         let before = if cycle == 0 {
             vec![Vec::new(); GROUP_THREADS as usize]
@@ -498,13 +500,24 @@ fn acknowledged_group_commits_survive_sigkill() {
             .expect("spawn child");
         let stdout = child.stdout.take().unwrap();
         let (tx, rx) = mpsc::channel::<(usize, i64)>();
+        let seen = Arc::new(Mutex::new(vec![-1i64; GROUP_THREADS as usize]));
+        let seen_by_reader = Arc::clone(&seen);
         let reader = std::thread::spawn(move || {
             for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                if let Some((_, s)) = line.split_once("GACK ") {
+                let parse = |s: &str| {
                     let mut it = s.split_whitespace().map(|x| x.parse::<i64>());
-                    if let (Some(Ok(t)), Some(Ok(i))) = (it.next(), it.next()) {
-                        let _ = tx.send((t as usize, i));
+                    match (it.next(), it.next()) {
+                        (Some(Ok(t)), Some(Ok(i))) if (0..GROUP_THREADS).contains(&t) => {
+                            Some((t as usize, i))
+                        }
+                        _ => None,
                     }
+                };
+                if let Some((t, i)) = line.split_once("GACK ").and_then(|(_, s)| parse(s)) {
+                    let _ = tx.send((t, i));
+                } else if let Some((t, i)) = line.split_once("GSEEN ").and_then(|(_, s)| parse(s)) {
+                    let mut seen = seen_by_reader.lock().unwrap();
+                    seen[t] = seen[t].max(i);
                 }
             }
         });
@@ -522,6 +535,8 @@ fn acknowledged_group_commits_survive_sigkill() {
         let _ = child.wait();
         reader.join().unwrap();
         acked.extend(rx.try_iter());
+        let seen = seen.lock().unwrap().clone();
+        seen_total += seen.iter().filter(|&&i| i >= 0).count();
         let found = group_items(&dir);
         for (t, items) in found.iter().enumerate() {
             assert_eq!(
@@ -543,12 +558,17 @@ fn acknowledged_group_commits_survive_sigkill() {
                 items.len() as i64 <= max_acked + 2,
                 "cycle {cycle}: thread {t} has commits never acknowledged nor in flight"
             );
+            assert!(
+                items.len() as i64 > seen[t],
+                "cycle {cycle}: thread {t}'s commit {} was visible before the kill but is lost",
+                seen[t]
+            );
         }
         acked_total += acked.len();
     }
     println!(
         "group crash test: {n} SIGKILL cycles with {GROUP_THREADS} concurrent writers, \
-         {acked_total} acknowledged commits verified"
+         {acked_total} acknowledged commits and {seen_total} reader-visible ones verified"
     );
 }
 
@@ -565,6 +585,27 @@ fn crash_group_child() {
         .collect();
     let db = Database::open(&dir, &options()).expect("child open");
     std::thread::scope(|s| {
+        // Reports the newest item of each writer it can see: visible means durable, so the
+        // parent must find it after the kill even if its commit was never acknowledged.
+        let reader_db = db.clone();
+        s.spawn(move || {
+            let mut c = reader_db.connect();
+            loop {
+                let r = c
+                    .query("MATCH (g:G) RETURN g.t AS t, max(g.i) AS i", &Params::new())
+                    .expect("read items");
+                let out = std::io::stdout();
+                let mut o = out.lock();
+                for row in &r.rows {
+                    if let (Value::Int(t), Value::Int(i)) = (&row[0], &row[1]) {
+                        let _ = writeln!(o, "GSEEN {t} {i}");
+                    }
+                }
+                let _ = o.flush();
+                drop(o);
+                std::thread::sleep(Duration::from_millis(1));
+            }
+        });
         for t in 0..GROUP_THREADS {
             let db = db.clone();
             let start = starts.get(t as usize).copied().unwrap_or(0);

@@ -3,7 +3,8 @@
 //! even when the log reports durability out of order.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Condvar;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -90,11 +91,16 @@ fn concurrent_durable_commits_share_fsyncs_and_all_survive_power_loss() {
     );
 }
 
-/// A log that reports durability after a random delay, so commits become durable out of
-/// order, and remembers which nodes each timestamp created.
+/// A log whose syncs take a random time, so commits wait for durability in any order, and
+/// which remembers which nodes each timestamp created. A sync covers every record written
+/// when it starts (tickets are timestamps), as a real fsync does: `durable` is the newest
+/// timestamp a completed sync covered.
 struct ShuffledSink {
     created: Mutex<BTreeMap<u64, Vec<u64>>>,
     rng: Mutex<u64>,
+    written: AtomicU64,
+    durable: AtomicU64,
+    syncs: AtomicU64,
 }
 
 impl CommitSink for ShuffledSink {
@@ -107,10 +113,13 @@ impl CommitSink for ShuffledSink {
             })
             .collect();
         self.created.lock().unwrap().insert(ts, nodes);
+        self.written.fetch_max(ts, Ordering::SeqCst);
         Ok(ts)
     }
 
-    fn wait_durable(&self, _ticket: u64) -> Result<()> {
+    fn wait_durable(&self, ticket: u64) -> Result<u64> {
+        let covered = self.written.load(Ordering::SeqCst).max(ticket);
+        self.syncs.fetch_add(1, Ordering::Relaxed);
         let r = {
             let mut g = self.rng.lock().unwrap();
             *g ^= *g << 13;
@@ -119,22 +128,29 @@ impl CommitSink for ShuffledSink {
             *g
         };
         std::thread::sleep(Duration::from_micros(r % 400));
-        Ok(())
+        self.durable.fetch_max(covered, Ordering::SeqCst);
+        Ok(covered)
     }
 }
 
+/// Many committers at once, published in groups by whichever of them synced: a reader
+/// never sees a commit without every earlier one (no gap), and never one no completed sync
+/// covered (nothing visible before it is durable).
 #[test]
 fn readers_see_commits_in_timestamp_order_only() {
     let sink = Arc::new(ShuffledSink {
         created: Mutex::new(BTreeMap::new()),
         rng: Mutex::new(0x9E37_79B9_7F4A_7C15),
+        written: AtomicU64::new(0),
+        durable: AtomicU64::new(0),
+        syncs: AtomicU64::new(0),
     });
     struct Shared(Arc<ShuffledSink>);
     impl CommitSink for Shared {
         fn write(&self, ts: u64, changes: &[Change]) -> Result<u64> {
             self.0.write(ts, changes)
         }
-        fn wait_durable(&self, ticket: u64) -> Result<()> {
+        fn wait_durable(&self, ticket: u64) -> Result<u64> {
             self.0.wait_durable(ticket)
         }
     }
@@ -149,7 +165,7 @@ fn readers_see_commits_in_timestamp_order_only() {
     let mut checks = 0u64;
     let mut max_gap_seen = 0u64;
     std::thread::scope(|s| {
-        let writers: Vec<_> = (0..4)
+        let writers: Vec<_> = (0..THREADS)
             .map(|t| {
                 let mgr = Arc::clone(&mgr);
                 s.spawn(move || {
@@ -167,6 +183,11 @@ fn readers_see_commits_in_timestamp_order_only() {
             while !done.load(Ordering::Acquire) {
                 let tx = mgr.begin(TxnKind::ReadOnly, Isolation::Serializable);
                 let snap = tx.snapshot();
+                let durable = sink.durable.load(Ordering::SeqCst);
+                assert!(
+                    snap <= durable,
+                    "commit {snap} is visible but syncs covered only up to {durable}"
+                );
                 let seen: BTreeSet<u64> = tx.scan_nodes().into_iter().collect();
                 drop(tx);
                 let created = sink.created.lock().unwrap();
@@ -189,12 +210,13 @@ fn readers_see_commits_in_timestamp_order_only() {
         done.store(true, Ordering::Release);
         reader.join().unwrap();
     });
-    let total = 4 * n as u64;
+    let total = THREADS as u64 * n as u64;
     assert_eq!(mgr.last_commit_ts(), total);
+    let syncs = sink.syncs.load(Ordering::Relaxed);
     println!(
-        "commit order: {total} commits with shuffled durability; {checks} snapshots checked \
-         against the commits at or below them (up to {max_gap_seen} written commits were \
-         not yet visible)"
+        "commit order: {total} commits from {THREADS} threads in {syncs} syncs with shuffled \
+         durability; {checks} snapshots checked against the commits at or below them and the \
+         syncs completed (up to {max_gap_seen} written commits were not yet visible)"
     );
 }
 
@@ -279,4 +301,203 @@ fn a_failed_fsync_fails_every_commit_it_covered_and_poisons_the_database() {
          commits failed with IO_ERROR, all acknowledged ones recovered"
     );
     assert!(failed_commits >= cases);
+}
+
+/// A log whose syncs fail once armed. The first failing sync waits until `group` records
+/// have been written, so they all wait on that one sync: one group.
+struct FailingGroupSink {
+    written: Mutex<u64>,
+    all_written: Condvar,
+    group: u64,
+    armed: AtomicBool,
+}
+
+impl CommitSink for FailingGroupSink {
+    fn write(&self, ts: u64, _changes: &[Change]) -> Result<u64> {
+        *self.written.lock().unwrap() += 1;
+        self.all_written.notify_all();
+        Ok(ts)
+    }
+
+    fn wait_durable(&self, ticket: u64) -> Result<u64> {
+        if !self.armed.load(Ordering::SeqCst) {
+            return Ok(ticket);
+        }
+        let written = self.written.lock().unwrap();
+        // Bounded, so a regression fails the assertions below instead of hanging.
+        drop(
+            self.all_written
+                .wait_timeout_while(written, Duration::from_secs(10), |w| *w < self.group)
+                .unwrap(),
+        );
+        Err(graphdb::Error::new(
+            graphdb::ErrorKind::Io,
+            "fsync of the log failed: injected",
+        ))
+    }
+}
+
+/// One sync serving a group of concurrent commits fails: every commit of the group fails
+/// with an I/O error, none of them is ever visible (a reader checks throughout), their
+/// timestamps do not hang later work, and the database refuses writes afterwards.
+#[test]
+fn a_failed_group_sync_fails_every_commit_of_the_group_and_shows_none() {
+    const GROUP: u64 = 6;
+    let sink = Arc::new(FailingGroupSink {
+        written: Mutex::new(0),
+        all_written: Condvar::new(),
+        group: GROUP + 1,
+        armed: AtomicBool::new(false),
+    });
+    struct Shared(Arc<FailingGroupSink>);
+    impl CommitSink for Shared {
+        fn write(&self, ts: u64, changes: &[Change]) -> Result<u64> {
+            self.0.write(ts, changes)
+        }
+        fn wait_durable(&self, ticket: u64) -> Result<u64> {
+            self.0.wait_durable(ticket)
+        }
+    }
+    let mgr = Arc::new(TxnManager::new(
+        Arc::new(Graph::new()),
+        Some(Box::new(Shared(Arc::clone(&sink)))),
+        0,
+        false,
+    ));
+    let mut tx = mgr.begin(TxnKind::ReadWrite, Isolation::Snapshot);
+    let first = tx.create_node(&[], vec![]).unwrap();
+    tx.commit().unwrap();
+    sink.armed.store(true, Ordering::SeqCst);
+    let done = AtomicBool::new(false);
+    let mut snapshots = 0u64;
+    let errors: Vec<graphdb::Error> = std::thread::scope(|s| {
+        let reader = s.spawn(|| loop {
+            // Checks once more after the writers are done, so at least once.
+            let last = done.load(Ordering::Acquire);
+            let tx = mgr.begin(TxnKind::ReadOnly, Isolation::Serializable);
+            assert_eq!(
+                tx.scan_nodes(),
+                vec![first],
+                "a failed commit became visible"
+            );
+            snapshots += 1;
+            if last {
+                break;
+            }
+        });
+        let writers: Vec<_> = (0..GROUP)
+            .map(|_| {
+                let mgr = Arc::clone(&mgr);
+                s.spawn(move || {
+                    let mut tx = mgr.begin(TxnKind::ReadWrite, Isolation::Snapshot);
+                    tx.create_node(&[], vec![]).unwrap();
+                    tx.commit().expect_err("a commit whose sync failed")
+                })
+            })
+            .collect();
+        let errors = writers.into_iter().map(|w| w.join().unwrap()).collect();
+        done.store(true, Ordering::Release);
+        reader.join().unwrap();
+        errors
+    });
+    for e in &errors {
+        assert_eq!(e.kind(), graphdb::ErrorKind::Io, "{e}");
+        assert!(e.message().contains("reopen the database"), "{e}");
+    }
+    // Every failed timestamp was given up: nothing waits for them.
+    assert_eq!(mgr.last_commit_ts(), 1 + GROUP);
+    let tx = mgr.begin(TxnKind::ReadOnly, Isolation::Serializable);
+    assert_eq!(tx.scan_nodes(), vec![first]);
+    drop(tx);
+    let mut tx = mgr.begin(TxnKind::ReadWrite, Isolation::Snapshot);
+    let e = tx.create_node(&[], vec![]).unwrap_err();
+    assert_eq!(e.kind(), graphdb::ErrorKind::Io, "poisoned: {e}");
+    println!(
+        "failed group sync: {GROUP} commits of one group failed with IO_ERROR, none visible \
+         in {snapshots} snapshots, the database refuses writes"
+    );
+}
+
+/// A log whose first sync waits until `group` records are written, then reports all of
+/// them durable; counts the syncs asked for.
+struct GatheringSink {
+    written: Mutex<u64>,
+    all_written: Condvar,
+    group: u64,
+    syncs: AtomicU64,
+}
+
+impl CommitSink for GatheringSink {
+    fn write(&self, ts: u64, _changes: &[Change]) -> Result<u64> {
+        *self.written.lock().unwrap() += 1;
+        self.all_written.notify_all();
+        Ok(ts)
+    }
+
+    fn wait_durable(&self, ticket: u64) -> Result<u64> {
+        self.syncs.fetch_add(1, Ordering::SeqCst);
+        let written = self.written.lock().unwrap();
+        // Bounded, so a regression fails the assertions below instead of hanging.
+        let (written, _) = self
+            .all_written
+            .wait_timeout_while(written, Duration::from_secs(10), |w| *w < self.group)
+            .unwrap();
+        // Tickets are timestamps: every record written so far is durable.
+        Ok((*written).max(ticket))
+    }
+}
+
+/// The committer whose sync covered a whole group publishes all of it: the other members
+/// never ask for a sync of their own, and all of them return with their commit visible.
+#[test]
+fn the_committer_that_syncs_a_group_publishes_all_of_it() {
+    const GROUP: u64 = 6;
+    let sink = Arc::new(GatheringSink {
+        written: Mutex::new(0),
+        all_written: Condvar::new(),
+        group: GROUP,
+        syncs: AtomicU64::new(0),
+    });
+    struct Shared(Arc<GatheringSink>);
+    impl CommitSink for Shared {
+        fn write(&self, ts: u64, changes: &[Change]) -> Result<u64> {
+            self.0.write(ts, changes)
+        }
+        fn wait_durable(&self, ticket: u64) -> Result<u64> {
+            self.0.wait_durable(ticket)
+        }
+    }
+    let mgr = Arc::new(TxnManager::new(
+        Arc::new(Graph::new()),
+        Some(Box::new(Shared(Arc::clone(&sink)))),
+        0,
+        false,
+    ));
+    let created: Vec<u64> = std::thread::scope(|s| {
+        let writers: Vec<_> = (0..GROUP)
+            .map(|_| {
+                let mgr = Arc::clone(&mgr);
+                s.spawn(move || {
+                    let mut tx = mgr.begin(TxnKind::ReadWrite, Isolation::Snapshot);
+                    let id = tx.create_node(&[], vec![]).unwrap();
+                    tx.commit().unwrap();
+                    // Visible to a transaction that begins once the commit returned.
+                    let r = mgr.begin(TxnKind::ReadOnly, Isolation::Serializable);
+                    assert!(r.node_exists(id), "node {id} invisible after its commit");
+                    id
+                })
+            })
+            .collect();
+        writers.into_iter().map(|w| w.join().unwrap()).collect()
+    });
+    assert_eq!(mgr.last_commit_ts(), GROUP);
+    assert_eq!(created.len() as u64, GROUP);
+    assert_eq!(
+        sink.syncs.load(Ordering::SeqCst),
+        1,
+        "every commit of the group was published by the one sync that covered it"
+    );
+    println!(
+        "group publish: {GROUP} concurrent commits published by the one committer that synced"
+    );
 }

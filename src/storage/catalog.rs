@@ -99,6 +99,14 @@ impl Interner {
 
     /// Names not yet logged, marking them logged.
     pub fn take_undurable(&self) -> Vec<(u32, Arc<str>)> {
+        // Every commit asks, and new names are rare: a shared look first, so that commits
+        // do not take the write lock that blocks the lookups of running statements.
+        {
+            let r = self.read();
+            if r.durable == r.names.len() {
+                return Vec::new();
+            }
+        }
         let mut w = self.write();
         let from = w.durable;
         w.durable = w.names.len();

@@ -4,6 +4,7 @@
 //! at begin plus the transaction's own writes; writes install uncommitted versions that no
 //! other transaction can see until commit stamps them.
 
+mod group;
 mod schema;
 pub mod stats;
 mod transaction;

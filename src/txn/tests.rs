@@ -405,12 +405,12 @@ impl CommitSink for PanicOnFirstSync {
     fn write(&self, ts: u64, _changes: &[crate::storage::Change]) -> crate::error::Result<u64> {
         Ok(ts)
     }
-    fn wait_durable(&self, _ticket: u64) -> crate::error::Result<()> {
+    fn wait_durable(&self, ticket: u64) -> crate::error::Result<u64> {
         if self.first.swap(false, std::sync::atomic::Ordering::SeqCst) {
             let _ = self.release.lock().unwrap().recv();
             panic!("injected panic inside a commit");
         }
-        Ok(())
+        Ok(ticket)
     }
 }
 

@@ -6,11 +6,12 @@
 //!   written by another running transaction, or committed after our snapshot, is a
 //!   write-write conflict (first updater wins) and dooms this transaction. Otherwise the write
 //!   pushes a new uncommitted version (or edits our own), logging how to undo it.
-//! - Commit: under the commit lock, validate, assign ts = last + 1 and write the logical
-//!   changes to the commit sink (the WAL, no sync yet); outside it, wait for a sync covering
-//!   the record (group commit: one fsync serves every record written before it), then stamp
-//!   our versions with ts and publish ts strictly in ts order. So commit order = WAL order =
-//!   visibility order, and a snapshot never sees half a transaction.
+//! - Commit: under the commit lock, validate, assign ts = last + 1, write the logical
+//!   changes to the commit sink (the WAL, no sync yet) and queue the commit; outside it, the
+//!   committer leading the group syncs (one fsync serves every record written before it),
+//!   then stamps the versions of every commit the sync covered and publishes them in ts
+//!   order (src/txn/group.rs). So commit order = WAL order = visibility order, and a
+//!   snapshot never sees half a transaction.
 //! - Rollback (and statement rollback to a savepoint) replays the undo log backwards.
 
 use std::borrow::Cow;
@@ -20,6 +21,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex, RwLockWriteGuard};
 use std::time::{Duration, Instant};
 
+use super::group::{Group, Queued};
 use super::stats::{ConflictCause, Counters, RunningTxn, TxnInfo, TxnStats};
 use super::validation::{CommitSummary, NameKind, ReadSet};
 use super::{Isolation, TxnKind};
@@ -46,8 +48,10 @@ pub trait CommitSink: Send + Sync {
     /// `wait_durable`. Called in commit (timestamp) order.
     fn write(&self, ts: u64, changes: &[Change]) -> Result<u64>;
     /// Blocks until the record behind `ticket`, and so every record written before it, is
-    /// durable. Fails if any sync that should have covered it failed.
-    fn wait_durable(&self, ticket: u64) -> Result<()>;
+    /// durable; returns a ticket (at least `ticket`) up to which every record written is
+    /// durable — the commits a group publishes. Tickets grow in write order. Fails if any
+    /// sync that should have covered the record failed.
+    fn wait_durable(&self, ticket: u64) -> Result<u64>;
     /// Bytes in the log so far (for statistics).
     fn log_bytes(&self) -> u64 {
         0
@@ -72,27 +76,35 @@ pub struct TxnManager {
     publish_turn: Mutex<TurnWaiters>,
     published_cvs: [Condvar; TURN_SLOTS],
     pub(super) sink: Option<Box<dyn CommitSink>>,
+    /// Commits written and waiting to publish; a leader publishes them in groups.
+    pub(super) group: Mutex<Group>,
     /// Set after a failed durable write; the message explains, every write refuses.
     poisoned: Mutex<Option<String>>,
+    /// Whether `poisoned` is set: every write checks, without taking the lock.
+    is_poisoned: std::sync::atomic::AtomicBool,
     pub(super) read_only: bool,
     active: AtomicU64,
     /// Running transactions' snapshots: they decide which versions and commit summaries
     /// must be kept.
-    registry: Mutex<Registry>,
+    pub(super) registry: Mutex<Registry>,
     /// Summaries of recent commits, oldest first.
-    recent: Mutex<VecDeque<CommitSummary>>,
+    pub(super) recent: Mutex<VecDeque<CommitSummary>>,
     /// How long a write waits for another transaction's uncommitted version; zero: conflict
     /// at once.
     busy_timeout: Duration,
     /// Who waits for whom (waiter id → holder id), for deadlock detection.
     waits: Mutex<HashMap<u64, u64>>,
+    /// How many entries `waits` has, read without its lock by every ending writer: a waiter
+    /// counts itself before it checks whether its holder still runs, so a holder that ends
+    /// after that check sees the count and wakes it.
+    waiting: std::sync::atomic::AtomicUsize,
     /// Signalled whenever a transaction ends, waking writers waiting for it.
     ended: Condvar,
     pub(super) counters: Counters,
     /// Ids of transactions between their WAL write and their publication (their versions
     /// are committed but not yet stamped). Kept only while uniqueness constraints exist:
     /// the commit-time uniqueness check counts their versions as committed.
-    committing: Mutex<HashSet<u64>>,
+    pub(super) committing: Mutex<HashSet<u64>>,
     /// The commit timestamp when this manager was created (commits = published - this).
     opened_ts: u64,
 }
@@ -114,13 +126,16 @@ impl TxnManager {
             publish_turn: Mutex::new(TurnWaiters([0; TURN_SLOTS])),
             published_cvs: std::array::from_fn(|_| Condvar::new()),
             sink,
+            group: Mutex::new(Group::default()),
             poisoned: Mutex::new(None),
+            is_poisoned: std::sync::atomic::AtomicBool::new(false),
             read_only,
             active: AtomicU64::new(0),
             registry: Mutex::new(Registry::default()),
             recent: Mutex::new(VecDeque::new()),
             busy_timeout: Duration::ZERO,
             waits: Mutex::new(HashMap::new()),
+            waiting: std::sync::atomic::AtomicUsize::new(0),
             ended: Condvar::new(),
             counters: Counters::default(),
             committing: Mutex::new(HashSet::new()),
@@ -197,6 +212,9 @@ impl TxnManager {
     }
 
     pub(super) fn poison_message(&self) -> Option<String> {
+        if !self.is_poisoned.load(Ordering::Acquire) {
+            return None;
+        }
         lock(&self.poisoned).clone()
     }
 
@@ -205,6 +223,7 @@ impl TxnManager {
         if p.is_none() {
             *p = Some(why.to_owned());
         }
+        self.is_poisoned.store(true, Ordering::Release);
     }
 
     /// Runs `f` while no commit can take a timestamp (the commit lock is held) and after
@@ -359,6 +378,7 @@ impl TxnManager {
             touched_set: rustc_hash::FxHashSet::default(),
             doomed: None,
             finished: false,
+            registered: true,
         }
     }
 }
@@ -377,7 +397,7 @@ pub(super) struct TurnWaiters([u32; TURN_SLOTS]);
 /// Fx hashing: the keys are our own sequential ids, not attacker-chosen, and every statement
 /// inserts and removes here.
 #[derive(Default)]
-struct Registry {
+pub(super) struct Registry {
     /// Each running transaction, by id: one entry, so a statement's begin and end are one
     /// insertion and one removal.
     running: rustc_hash::FxHashMap<u64, Running>,
@@ -392,7 +412,7 @@ struct Running {
 }
 
 impl Registry {
-    fn remove(&mut self, id: u64) {
+    pub(super) fn remove(&mut self, id: u64) {
         self.running.remove(&id);
         if !self.validating.is_empty() {
             self.validating.remove(&id);
@@ -400,11 +420,11 @@ impl Registry {
     }
 
     /// The snapshots of the running transactions (any order).
-    fn snapshots(&self) -> Vec<u64> {
+    pub(super) fn snapshots(&self) -> Vec<u64> {
         self.running.values().map(|t| t.snapshot).collect()
     }
 
-    fn oldest_validating(&self) -> Option<u64> {
+    pub(super) fn oldest_validating(&self) -> Option<u64> {
         self.validating
             .iter()
             .filter_map(|id| self.running.get(id).map(|t| t.snapshot))
@@ -440,11 +460,17 @@ pub(super) fn trim_chain<T>(chain: &mut VersionChain<T>, snapshots: &[u64], floo
 }
 
 /// Version GC for `entities` (see `trim_chain`), keeping node index entries in step.
-fn trim_entities(g: &mut GraphData, entities: &[Entity], running: &[u64], floor: u64) {
+/// A chain of one version with data (a node or relationship created by the commit) has
+/// nothing to drop: that version is visible at `floor` or newer than it, and its index
+/// entries are exactly its values (an in-place edit by its creator pruned the older ones).
+pub(super) fn trim_entities(g: &mut GraphData, entities: &[Entity], running: &[u64], floor: u64) {
     for &e in entities {
         match e {
             Entity::Node(id) => {
                 if let Some((n, schema)) = g.node_and_schema_mut(id) {
+                    if n.versions.len() == 1 && n.versions[0].data.is_some() {
+                        continue;
+                    }
                     // Also drops entries of values our own version replaced in place.
                     let before = schema.entries(&n.versions);
                     trim_chain(&mut n.versions, running, floor);
@@ -453,6 +479,9 @@ fn trim_entities(g: &mut GraphData, entities: &[Entity], running: &[u64], floor:
             }
             Entity::Rel(id) => {
                 if let Some(r) = g.rel_entry_mut(id) {
+                    if r.versions.len() == 1 && r.versions[0].data.is_some() {
+                        continue;
+                    }
                     trim_chain(&mut r.versions, running, floor);
                 }
             }
@@ -460,9 +489,9 @@ fn trim_entities(g: &mut GraphData, entities: &[Entity], running: &[u64], floor:
     }
 }
 
-/// Publishes a handed-out commit timestamp as empty if its committer unwinds (a panic)
-/// before publishing it, and refuses further writes: a bug must not hang every later commit.
-/// On normal returns (success or a handled failure) it does nothing.
+/// Has a queued commit published as empty if its committer unwinds (a panic) before it
+/// published, and refuses further writes: a bug must not hang every later commit. On normal
+/// returns (success or a handled failure) it does nothing.
 struct PublishOnUnwind<'a> {
     mgr: &'a TxnManager,
     ts: u64,
@@ -475,10 +504,7 @@ impl Drop for PublishOnUnwind<'_> {
         }
         self.mgr
             .poison("an internal error interrupted a commit; reopen the database to recover");
-        lock(&self.mgr.recent).retain(|s| s.ts != self.ts);
-        let turn = self.mgr.wait_publish_turn(self.ts);
-        self.mgr.published.store(self.ts, Ordering::Release);
-        self.mgr.end_publish_turn(turn);
+        self.mgr.abandon(self.ts);
     }
 }
 
@@ -494,7 +520,7 @@ pub(super) fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 pub struct Savepoint(usize);
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-enum Entity {
+pub(super) enum Entity {
     Node(NodeId),
     Rel(RelId),
 }
@@ -529,6 +555,8 @@ pub struct Transaction {
     touched_set: rustc_hash::FxHashSet<Entity>,
     doomed: Option<Error>,
     finished: bool,
+    /// In the manager's registry (until it ends, or a group publishes its commit).
+    registered: bool,
 }
 
 /// What a write may do after looking at a chain's head.
@@ -1041,6 +1069,7 @@ impl Transaction {
             }
         }
         waits.insert(me, holder);
+        mgr.waiting.fetch_add(1, Ordering::SeqCst);
         let since = Instant::now();
         let outcome = loop {
             if !mgr.is_running(holder) {
@@ -1064,6 +1093,7 @@ impl Transaction {
                 .0;
         };
         waits.remove(&me);
+        mgr.waiting.fetch_sub(1, Ordering::SeqCst);
         mgr.counters.waited(since, outcome.is_err());
         outcome
     }
@@ -1596,12 +1626,16 @@ impl Transaction {
         if !self.finished {
             self.finished = true;
             self.mgr.active.fetch_sub(1, Ordering::Relaxed);
-            lock(&self.mgr.registry).remove(self.id());
+            if self.registered {
+                lock(&self.mgr.registry).remove(self.id());
+            }
             // Only a writer can hold a version others wait for (see `wait_for`).
             if self.kind == TxnKind::ReadWrite {
-                // A waiter is in `waits` for as long as it waits: none there, none to wake.
-                let waits = lock(&self.mgr.waits);
-                if !waits.is_empty() {
+                // A waiter is counted for as long as it waits: none counted, none to wake.
+                if self.mgr.waiting.load(Ordering::SeqCst) > 0 {
+                    // Taking the lock: a counted waiter is either about to look at the
+                    // registry again (and sees us gone) or already asleep (and woken).
+                    let _waits = lock(&self.mgr.waits);
                     self.mgr.ended.notify_all();
                 }
             }
@@ -1626,9 +1660,11 @@ impl Transaction {
     }
 
     /// Version GC for the entities this commit touched, given the snapshots still running
-    /// (see `trim_chain`). Done per commit, so memory under a steady update workload stays
-    /// bounded without a background sweep, and a long-running reader pins one version per
-    /// entity, not the history since it began.
+    /// (see `trim_chain`), for a commit that publishes itself rather than through a group
+    /// (whose leader trims for every member). Done per commit, so memory under a steady
+    /// update workload stays bounded without a background sweep, and a long-running reader
+    /// pins one version per entity, not the history since it began.
+    #[allow(dead_code)] // The image commit path (a large transaction written as a base image).
     fn collect_versions(&self, running: &[u64], floor: u64) {
         trim_entities(&mut self.mgr.graph.write(), &self.touched, running, floor);
     }
@@ -1712,7 +1748,7 @@ impl Transaction {
                 Some(sink) => match sink.write(ts, &changes) {
                     Ok(ticket) => Some(ticket),
                     // The timestamp was not handed out: nobody waits for its turn.
-                    Err(e) => return Err(self.fail_commit(None, e)),
+                    Err(e) => return Err(self.fail_commit(e)),
                 },
                 None => None,
             };
@@ -1721,89 +1757,45 @@ impl Transaction {
             if mgr.graph.read().schema.has_unique() {
                 lock(&mgr.committing).insert(self.id());
             }
-            (ts, ticket)
+            // Queued in timestamp order, as the log holds the records.
+            mgr.enqueue(Queued {
+                ts,
+                ticket: ticket.unwrap_or(0),
+                own: self.vis.own,
+                id: self.id(),
+                touched: std::mem::take(&mut self.touched),
+                thread: std::thread::current(),
+                abandoned: false,
+            });
+            (ts, ticket.unwrap_or(0))
         };
-        // From here `ts` is handed out: later commits wait for its publish turn. Should this
-        // thread panic before publishing, the guard gives up the turn so they do not hang.
+        // From here `ts` is handed out: later commits wait for it to publish. Should this
+        // thread panic before it has, the guard has it published empty so they do not hang.
         let _turn_guard = PublishOnUnwind { mgr: &mgr, ts };
-        // 2. Outside the lock: wait for a sync covering our record. One sync serves every
-        //    record written before it, so concurrent commits share it.
-        if let (Some(sink), Some(ticket)) = (&mgr.sink, ticket) {
-            if let Err(e) = sink.wait_durable(ticket) {
-                return Err(self.fail_commit(Some(ts), e));
-            }
-        }
-        // 3. Stamp and publish strictly in timestamp order: a snapshot at ts includes every
-        //    commit up to ts, so commit order = WAL order = visibility order.
-        let running = {
-            let turn = mgr.wait_publish_turn(ts);
-            {
-                let mut g = mgr.graph.write();
-                for &e in &self.touched {
-                    let head = match e {
-                        Entity::Node(id) => g
-                            .node_entry_mut(id)
-                            .and_then(|n| n.versions.last_mut())
-                            .map(|v| &mut v.stamp),
-                        Entity::Rel(id) => g
-                            .rel_entry_mut(id)
-                            .and_then(|r| r.versions.last_mut())
-                            .map(|v| &mut v.stamp),
-                    };
-                    if let Some(stamp) = head {
-                        if *stamp == self.vis.own {
-                            *stamp = ts;
-                        }
-                    }
-                }
-            }
+        // 2. Wait until a sync covers our record and our commit is published — by whichever
+        //    committer leads the group our record is synced with (maybe this one): it stamps
+        //    every commit of the group and publishes them in timestamp order, so commit
+        //    order = WAL order = visibility order (src/txn/group.rs).
+        if let Err(e) = mgr.await_publish(ts, ticket) {
+            // Published empty by the leader: our versions were never stamped.
             lock(&mgr.committing).remove(&self.id());
-            // Publish and prune under the registration lock (see `TxnManager::begin`).
-            let mut registry = lock(&mgr.registry);
-            // Validation is behind us: our own snapshot no longer pins anything.
-            registry.remove(self.id());
-            mgr.published.store(ts, Ordering::Release);
-            // Summaries of commits not yet published stay: a transaction beginning now
-            // (snapshot = ts) must still validate against them.
-            let horizon = registry.oldest_validating().map_or(ts, |o| o.min(ts));
-            let mut recent = lock(&mgr.recent);
-            while recent.front().is_some_and(|s| s.ts <= horizon) {
-                recent.pop_front();
-            }
-            drop(recent);
-            let running = registry.snapshots();
-            drop(registry);
-            mgr.end_publish_turn(turn);
-            running
-        };
-        self.collect_versions(&running, ts);
+            self.rollback_in_place();
+            return Err(commit_failed(&e));
+        }
         self.undo.clear();
+        // The leader removed us from the registry when it published us.
+        self.registered = false;
         self.finish();
         Ok(())
     }
 
-    /// A commit whose record could not be made durable: poison the database, roll back, and
-    /// (if a timestamp was handed out) still take its publish turn so that later commits are
-    /// not left waiting; the empty turn publishes nothing of ours.
-    fn fail_commit(&mut self, ts: Option<u64>, e: Error) -> Error {
+    /// A commit whose record could not be written: poison the database and roll back. No
+    /// timestamp was handed out.
+    fn fail_commit(&mut self, e: Error) -> Error {
         let mgr = Arc::clone(&self.mgr);
         mgr.poison(e.message());
-        lock(&mgr.committing).remove(&self.id());
         self.rollback_in_place();
-        if let Some(ts) = ts {
-            lock(&mgr.recent).retain(|s| s.ts != ts);
-            let turn = mgr.wait_publish_turn(ts);
-            mgr.published.store(ts, Ordering::Release);
-            mgr.end_publish_turn(turn);
-        }
-        Error::new(
-            e.kind(),
-            format!(
-                "commit failed and the database now refuses writes; reopen the database to \
-                 recover: {}",
-                e.message()
-            ),
-        )
+        commit_failed(&e)
     }
 
     /// The logical redo of this transaction (catalog names first when `log` is set, then
@@ -1907,6 +1899,17 @@ impl Transaction {
         });
         (out, sum)
     }
+}
+
+fn commit_failed(e: &Error) -> Error {
+    Error::new(
+        e.kind(),
+        format!(
+            "commit failed and the database now refuses writes; reopen the database to \
+             recover: {}",
+            e.message()
+        ),
+    )
 }
 
 impl Drop for Transaction {

@@ -896,16 +896,17 @@ impl CommitSink for Wal {
         }
     }
 
-    fn wait_durable(&self, ticket: u64) -> Result<()> {
+    fn wait_durable(&self, ticket: u64) -> Result<u64> {
         if self.sync != SyncMode::Full {
-            return Ok(());
+            // Durable as the mode promises once written: every record written so far.
+            return Ok(u64::MAX);
         }
         let sh = &self.shared;
         let mut g = lock(&sh.state);
         let mut yields = 0;
         loop {
             if g.synced >= ticket {
-                return Ok(());
+                return Ok(g.synced);
             }
             if let Some(why) = &g.failed {
                 return Err(Error::new(ErrorKind::Io, why.clone()));
@@ -935,7 +936,7 @@ impl CommitSink for Arc<Wal> {
     fn write(&self, ts: u64, changes: &[Change]) -> Result<u64> {
         (**self).write(ts, changes)
     }
-    fn wait_durable(&self, ticket: u64) -> Result<()> {
+    fn wait_durable(&self, ticket: u64) -> Result<u64> {
         (**self).wait_durable(ticket)
     }
     fn log_bytes(&self) -> u64 {

@@ -6,7 +6,8 @@
 use super::pattern::{rel_direction, ScanCache};
 use super::{Exec, RowBindings, SlotBindings, Table};
 use crate::cypher::ast::{
-    Create, Delete, Expr, Merge, PatternPart, Remove, RemoveItem, SetClause, SetItem, Span,
+    Create, Delete, Expr, ExprKind, Merge, PatternPart, Remove, RemoveItem, SetClause, SetItem,
+    Span,
 };
 use crate::cypher::eval::Bindings;
 use crate::error::{Error, Result};
@@ -126,6 +127,41 @@ impl Exec<'_> {
             slots,
             outer: None,
         };
+        if let ExprKind::Map(entries) = &e.kind {
+            // A literal map (the usual `{k: v}`): its values directly, without building the
+            // map value, and each key's id resolved once per syntax tree (a name keeps its
+            // id in a catalog, interned or not by a transaction that rolled back). With a
+            // repeated key the map keeps the last value: the general path.
+            if !entries
+                .iter()
+                .enumerate()
+                .any(|(i, (k, _))| entries[..i].iter().any(|(j, _)| j.name == k.name))
+            {
+                let mut vals = Vec::with_capacity(entries.len());
+                for (k, x) in entries {
+                    vals.push((k, self.eval(x, &b)?));
+                }
+                // The map's key order, as the general path checks the values in.
+                if vals.len() > 1 {
+                    vals.sort_by(|x, y| x.0.name.cmp(&y.0.name));
+                }
+                let tx = self.tx.w()?;
+                let uid = tx.catalog_uid();
+                let mut props = Vec::with_capacity(vals.len());
+                for (k, v) in vals {
+                    if v.is_null() {
+                        continue;
+                    }
+                    check_storable(&k.name, &v, e.span)?;
+                    let key = k
+                        .cached
+                        .get_or(uid, || Some(tx.intern_key(&k.name)))
+                        .unwrap_or_else(|| tx.intern_key(&k.name));
+                    props.push((key, v));
+                }
+                return Ok(props);
+            }
+        }
         let v = self.eval(e, &b)?;
         self.props_of(v, e.span)
     }
@@ -174,7 +210,16 @@ impl Exec<'_> {
             }
             let props = self.pattern_props(np.properties.as_ref(), cols, slots)?;
             let tx = self.tx.w()?;
-            let labels: Vec<LabelId> = np.labels.iter().map(|l| tx.intern_label(&l.name)).collect();
+            let uid = tx.catalog_uid();
+            let labels: Vec<LabelId> = np
+                .labels
+                .iter()
+                .map(|l| {
+                    l.cached
+                        .get_or(uid, || Some(tx.intern_label(&l.name)))
+                        .unwrap_or_else(|| tx.intern_label(&l.name))
+                })
+                .collect();
             let id = tx
                 .create_node(&labels, props)
                 .map_err(|e| err_at(e, np.span))?;

@@ -1,0 +1,280 @@
+//! Group publish: the committer that makes a group of commits durable also makes it visible.
+//!
+//! A commit joins the queue right after its log record is written (under the commit lock, so
+//! the queue is in timestamp order = log order). One queued committer at a time leads: it
+//! waits for a sync covering its own record (which covers every record written before the
+//! sync began), then takes every queued commit that sync made durable — a prefix of the
+//! queue — stamps their versions with their timestamps under one graph latch, publishes the
+//! newest timestamp of the group (so a snapshot contains whole commits, in order), trims the
+//! versions they superseded, and wakes each member once. The others only sleep until their
+//! commit is published: one wake-up per commit, where each committer used to wake for the
+//! sync and again for its publish turn.
+//!
+//! Nothing is published before the sync covering it returns, so with sync=full no commit is
+//! visible before it is durable. A failed sync fails every queued commit (the log refuses
+//! every later write, so none of them can become durable): the leader poisons the manager,
+//! publishes their timestamps as empty (their versions are never stamped, so never visible)
+//! and wakes them to roll back.
+
+use std::collections::VecDeque;
+use std::sync::atomic::Ordering;
+use std::sync::MutexGuard;
+use std::thread::{Thread, ThreadId};
+
+use super::transaction::{lock, trim_entities, Entity, TxnManager};
+use crate::error::{Error, ErrorKind, Result};
+
+/// Commits between their log write and their publication, and who leads.
+#[derive(Default)]
+pub(super) struct Group {
+    /// In timestamp order (= log order).
+    queue: VecDeque<Queued>,
+    /// A committer is syncing and publishing for the queue.
+    leading: bool,
+    /// Groups that failed: first and last timestamp, and why. A failed sync fails the whole
+    /// queue, and the log then refuses every later write.
+    failed: Vec<(u64, u64, Error)>,
+}
+
+/// One commit waiting to be published.
+pub(super) struct Queued {
+    pub ts: u64,
+    /// Its record's ticket from the commit sink (0 without a sink).
+    pub ticket: u64,
+    /// The stamp its versions carry until published (`UNCOMMITTED | id`).
+    pub own: u64,
+    /// Its transaction id.
+    pub id: u64,
+    /// The entities it wrote.
+    pub touched: Vec<Entity>,
+    /// Its committer, to wake once published.
+    pub thread: Thread,
+    /// Its committer gave up (a panic): publish it empty, wake nobody.
+    pub abandoned: bool,
+}
+
+impl TxnManager {
+    /// Adds a written commit to the queue. Called under the commit lock, in timestamp order.
+    pub(super) fn enqueue(&self, q: Queued) {
+        lock(&self.group).queue.push_back(q);
+    }
+
+    /// Returns once commit `ts` (queued, record `ticket`) is published: `Ok` when its
+    /// versions are visible, `Err` when its sync failed (nothing of it is visible; the caller
+    /// rolls back). Leads a group when nobody else does.
+    pub(super) fn await_publish(&self, ts: u64, ticket: u64) -> Result<()> {
+        let mut g = lock(&self.group);
+        loop {
+            if self.published.load(Ordering::Acquire) >= ts {
+                return match g.failed.iter().find(|(a, b, _)| (*a..=*b).contains(&ts)) {
+                    Some((_, _, e)) => Err(e.clone()),
+                    None => Ok(()),
+                };
+            }
+            if !g.leading {
+                g.leading = true;
+                drop(g);
+                self.lead(ticket);
+            } else {
+                drop(g);
+                // Woken by the leader that publishes us, or told to lead next; a stray
+                // unpark token only costs one more look.
+                std::thread::park();
+            }
+            g = lock(&self.group);
+        }
+    }
+
+    /// Leads one group (the caller set `leading`): syncs, publishes what the sync covered,
+    /// hands leadership on.
+    fn lead(&self, ticket: u64) {
+        // Created first: should the sync panic, dropping it still frees leadership.
+        let mut guard = Leading {
+            mgr: self,
+            batch: Vec::new(),
+            published: false,
+        };
+        let durable = match &self.sink {
+            Some(sink) => sink.wait_durable(ticket),
+            None => Ok(u64::MAX),
+        };
+        let failed = {
+            let mut g = lock(&self.group);
+            let n = match &durable {
+                Ok(d) => g
+                    .queue
+                    .iter()
+                    .take_while(|q| q.abandoned || q.ticket <= *d)
+                    .count(),
+                Err(_) => g.queue.len(),
+            };
+            guard.batch.extend(g.queue.drain(..n));
+            match (durable, guard.batch.first(), guard.batch.last()) {
+                (Err(e), Some(first), Some(last)) => {
+                    self.poison(e.message());
+                    // Recorded before the timestamps publish: a member that looks early
+                    // must not take its published timestamp for success.
+                    g.failed.push((first.ts, last.ts, e));
+                    true
+                }
+                _ => false,
+            }
+        };
+        self.publish_batch(&guard.batch, failed);
+        guard.published = true;
+        // Dropping `guard` frees leadership and wakes the members and the next leader.
+    }
+
+    /// Makes `batch` (a prefix of the queue, every earlier commit published) visible: stamps
+    /// its versions (unless `failed`), publishes its newest timestamp, prunes summaries no
+    /// validation needs, trims what the commits superseded.
+    fn publish_batch(&self, batch: &[Queued], failed: bool) {
+        let (Some(first), Some(last)) = (batch.first(), batch.last()) else {
+            return;
+        };
+        let (first, last) = (first.ts, last.ts);
+        let turn = self.wait_publish_turn(first);
+        let mut g = self.graph.write();
+        if !failed {
+            for q in batch.iter().filter(|q| !q.abandoned) {
+                for &e in &q.touched {
+                    let head = match e {
+                        Entity::Node(id) => g
+                            .node_entry_mut(id)
+                            .and_then(|n| n.versions.last_mut())
+                            .map(|v| &mut v.stamp),
+                        Entity::Rel(id) => g
+                            .rel_entry_mut(id)
+                            .and_then(|r| r.versions.last_mut())
+                            .map(|v| &mut v.stamp),
+                    };
+                    if let Some(stamp) = head {
+                        if *stamp == q.own {
+                            *stamp = q.ts;
+                        }
+                    }
+                }
+            }
+        }
+        {
+            let mut committing = lock(&self.committing);
+            if !committing.is_empty() {
+                for q in batch {
+                    committing.remove(&q.id);
+                }
+            }
+        }
+        // Publish and prune under the registration lock (see `TxnManager::begin`).
+        let mut registry = lock(&self.registry);
+        if !failed {
+            // Validation is behind them: their own snapshots no longer pin anything (their
+            // committers skip this when they finish).
+            for q in batch.iter().filter(|q| !q.abandoned) {
+                registry.remove(q.id);
+            }
+        }
+        self.published.store(last, Ordering::Release);
+        {
+            let mut recent = lock(&self.recent);
+            if failed {
+                recent.retain(|s| s.ts < first || s.ts > last);
+            }
+            // Summaries of commits not yet published stay: a transaction beginning now
+            // (snapshot = last) must still validate against them.
+            let horizon = registry.oldest_validating().map_or(last, |o| o.min(last));
+            while recent.front().is_some_and(|s| s.ts <= horizon) {
+                recent.pop_front();
+            }
+        }
+        let running = if failed {
+            Vec::new()
+        } else {
+            registry.snapshots()
+        };
+        drop(registry);
+        self.end_publish_turn(turn);
+        if !failed {
+            for q in batch.iter().filter(|q| !q.abandoned) {
+                trim_entities(&mut g, &q.touched, &running, last);
+            }
+        }
+    }
+
+    /// A committer unwinding (a panic) after queueing `ts` and before it was published:
+    /// its commit is published empty, and whoever must lead next is told so. Leadership it
+    /// held was freed already (`Leading`).
+    pub(super) fn abandon(&self, ts: u64) {
+        let mut g = lock(&self.group);
+        if let Some(q) = g.queue.iter_mut().find(|q| q.ts == ts) {
+            q.abandoned = true;
+            q.touched.clear();
+        }
+        lock(&self.recent).retain(|s| s.ts != ts);
+        if !g.leading {
+            self.hand_on(g, None);
+        }
+    }
+
+    /// With leadership free: wakes the first live queued committer (not `me`) to lead; when
+    /// only abandoned commits are queued, publishes them empty itself (every earlier commit
+    /// has published, so nobody else would).
+    fn hand_on(&self, mut g: MutexGuard<'_, Group>, me: Option<ThreadId>) {
+        match g.queue.iter().find(|q| !q.abandoned) {
+            Some(next) if Some(next.thread.id()) == me => {}
+            Some(next) => next.thread.unpark(),
+            None if g.queue.is_empty() => {}
+            None => {
+                let batch: Vec<Queued> = g.queue.drain(..).collect();
+                g.leading = true;
+                drop(g);
+                self.publish_batch(&batch, true);
+                let mut g = lock(&self.group);
+                g.leading = false;
+                self.hand_on(g, me);
+            }
+        }
+    }
+}
+
+/// Leadership of one group: on drop (normal or unwinding) publishes the group if that did
+/// not happen (only a panic gets there: as failed), frees leadership, wakes the members and
+/// the committer that must lead next.
+struct Leading<'a> {
+    mgr: &'a TxnManager,
+    batch: Vec<Queued>,
+    published: bool,
+}
+
+impl Drop for Leading<'_> {
+    fn drop(&mut self) {
+        let mgr = self.mgr;
+        if !self.published {
+            if let (Some(first), Some(last)) = (self.batch.first(), self.batch.last()) {
+                mgr.poison(
+                    "an internal error interrupted a commit; reopen the database to recover",
+                );
+                lock(&mgr.group).failed.push((
+                    first.ts,
+                    last.ts,
+                    Error::new(
+                        ErrorKind::Internal,
+                        "an internal error interrupted a group commit; reopen the database to \
+                         recover",
+                    ),
+                ));
+                mgr.publish_batch(&self.batch, true);
+            }
+        }
+        let me = std::thread::current().id();
+        {
+            let mut g = lock(&mgr.group);
+            g.leading = false;
+            mgr.hand_on(g, Some(me));
+        }
+        for q in &self.batch {
+            if !q.abandoned && q.thread.id() != me {
+                q.thread.unpark();
+            }
+        }
+    }
+}
