@@ -183,7 +183,7 @@ pub(crate) fn run(
         return Ok(None);
     };
     control.check()?;
-    let mut scan = match b.labels[0].first() {
+    let scan = match b.labels[0].first() {
         Some(&l) => tx.scan_nodes_by_label(l),
         None => tx.scan_nodes(),
     };
@@ -256,7 +256,6 @@ pub(crate) fn run(
         start.len = start.nodes[0].len();
         run.level(&view, 0)?;
     }
-    scan.clear();
     let Runner { agg, .. } = run;
     let rows = agg.finish()?;
     RUNS.with(|r| r.set(r.get() + 1));
