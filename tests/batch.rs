@@ -452,6 +452,10 @@ fn declines_what_it_cannot_do_the_same_way() {
     run(&mut c, "CREATE INDEX u_id FOR (u:U) ON (u.id)");
     let (n, r) = ran(&mut c, "MATCH (a:U) WHERE a.id = 7 RETURN count(*)", &p);
     assert_eq!((n, r.unwrap()), (0, vec![vec![Value::Int(1)]]));
+    // A long chain is the row engine's (a row carries every position).
+    let long = format!("MATCH (a:U){} RETURN count(*)", "-->()".repeat(20));
+    let (n, r) = ran(&mut c, &long, &p);
+    assert_eq!((n, r.unwrap()), (0, vec![vec![Value::Int(0)]]));
     // Not in the class: no aggregate.
     let (n, _) = ran(&mut c, "MATCH (a:U)-[:F]->(b) RETURN b.id", &p);
     assert_eq!(n, 0);

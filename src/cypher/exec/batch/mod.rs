@@ -97,8 +97,8 @@ pub(crate) struct Rows {
 impl Rows {
     fn new(nodes: usize, rels: usize) -> Rows {
         Rows {
-            nodes: (0..nodes).map(|_| Vec::with_capacity(BATCH)).collect(),
-            rels: (0..rels).map(|_| Vec::with_capacity(BATCH)).collect(),
+            nodes: (0..nodes).map(|_| Vec::new()).collect(),
+            rels: (0..rels).map(|_| Vec::new()).collect(),
             len: 0,
         }
     }
@@ -327,13 +327,15 @@ impl Runner<'_> {
                 out.rels[k].push(r);
                 out.nodes[k + 1].push(other);
                 out.len += 1;
+                // Flushed as soon as full, so even one node of huge degree holds no more
+                // than a batch per level.
+                if out.len >= BATCH {
+                    self.control.check()?;
+                    self.level(view, k + 1)?;
+                    self.levels[k + 1].clear();
+                }
             }
             self.adj = adj;
-            if self.levels[k + 1].len >= BATCH {
-                self.control.check()?;
-                self.level(view, k + 1)?;
-                self.levels[k + 1].clear();
-            }
         }
         if self.levels[k + 1].len > 0 {
             self.level(view, k + 1)?;

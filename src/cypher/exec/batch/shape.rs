@@ -3,7 +3,8 @@
 //!
 //! The class, and why each limit is there:
 //! - one pattern part, no path variable, no shortest path: a node followed by single-hop
-//!   relationships (any types, any direction), every variable named at most once (a repeated
+//!   relationships (any types, any direction; at most [`MAX_HOPS`]), every variable named at
+//!   most once (a repeated
 //!   variable is a join the row engine does), no property maps (the row engine's map
 //!   matching, with its index use, stays the one implementation of it);
 //! - WHERE: comparisons (`= <> < <= > >=`), `AND OR XOR NOT`, `IS [NOT] NULL`, `n:Label`,
@@ -92,6 +93,9 @@ pub(crate) enum Item {
     Key(Operand),
 }
 
+/// The longest chain run batch at a time.
+pub(crate) const MAX_HOPS: usize = 8;
+
 const AGGREGATES: &[&str] = &[
     "count", "sum", "avg", "min", "max", "collect", "stdev", "stdevp",
 ];
@@ -123,6 +127,11 @@ pub(crate) fn compile(m: &Match, r: &Return) -> Option<BatchPlan> {
         return None;
     }
     let e = &part.element;
+    // A row carries every position's id, so a long chain costs its length per row and per
+    // level; long chains are the row engine's.
+    if e.chain.len() > MAX_HOPS {
+        return None;
+    }
     let mut nodes = vec![&e.start];
     let mut rels = Vec::new();
     for (r, n) in &e.chain {
