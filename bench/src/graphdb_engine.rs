@@ -563,6 +563,7 @@ pub fn probe(
     threads: usize,
     seconds: u64,
     dir: Option<&Path>,
+    reps: usize,
 ) -> Res<()> {
     let mut g = GraphDb::new();
     match dir {
@@ -606,11 +607,13 @@ pub fn probe(
         return Ok(());
     }
     let mut c = g.conn()?;
-    let t = std::time::Instant::now();
-    let r = c
-        .query(query, &params(vec![("n", Value::Int(nodes as i64))]))
-        .map_err(e)?;
-    eprintln!("query took {:.3}s", t.elapsed().as_secs_f64());
-    println!("{:?}", r.rows.first());
+    for _ in 0..reps.max(1) {
+        let t = std::time::Instant::now();
+        let r = c
+            .query(query, &params(vec![("n", Value::Int(nodes as i64))]))
+            .map_err(e)?;
+        eprintln!("query took {:.3}s", t.elapsed().as_secs_f64());
+        println!("{:?}", r.rows.first());
+    }
     Ok(())
 }

@@ -109,6 +109,9 @@ enum Cmd {
         /// A durable database directory instead of ":memory:".
         #[arg(long)]
         dir: Option<PathBuf>,
+        /// Times the query this many times (one connection, one after the other).
+        #[arg(long, default_value_t = 1)]
+        reps: usize,
     },
     /// Reopen after SIGKILL (libgraphdb): N users / 10N relationships, a checkpoint, then
     /// --wal-mb MB of log after it; times a fresh process's open + first query.
@@ -207,7 +210,8 @@ fn run(cli: Cli) -> Result<(), String> {
             threads,
             seconds,
             dir,
-        } => graphdb_engine::probe(nodes, rels, &query, threads, seconds, dir.as_deref()),
+            reps,
+        } => graphdb_engine::probe(nodes, rels, &query, threads, seconds, dir.as_deref(), reps),
         Cmd::Reopen {
             nodes,
             wal_mb,

@@ -9,8 +9,10 @@
 //! Submodules, one job each: `pattern` (graph pattern matching, also for subqueries),
 //! `project` (WITH/RETURN: grouping, aggregation, ordering, paging), `write` (CREATE, MERGE,
 //! SET, REMOVE, DELETE), `procs` (CALL), `compat` (value semantics and accumulators),
-//! `prepared` (plans compiled once per prepared statement, which stream their matches).
+//! `prepared` (plans compiled once per prepared statement, which stream their matches),
+//! `batch` (scan / expand / filter / aggregate queries run a batch of rows at a time).
 
+mod batch;
 mod compat;
 mod explain;
 mod load_csv;
@@ -28,6 +30,8 @@ use crate::error::{Error, Result};
 use crate::txn::Transaction;
 use crate::value::Value;
 
+#[doc(hidden)]
+pub use batch::{batch_runs, set_batch_mode, BatchMode};
 pub(crate) use compat::is_aggregate as compat_is_aggregate;
 pub(crate) use compat::{equals, GroupKey};
 pub use prepared::{compile, may_read_clock, run_compiled, CompiledQuery, PlanCache};
@@ -329,6 +333,20 @@ impl Exec<'_> {
         input: Table,
         top_level: bool,
     ) -> Result<(Table, bool)> {
+        // A whole query part of the batch class (batch/shape.rs) runs batch at a time unless
+        // PROFILE wants its operators one by one.
+        if top_level && self.profile.is_none() && input.cols.is_empty() && input.rows.len() == 1 {
+            if let Some(plan) = batch::compile_clauses(clauses) {
+                if let Some(out) = batch::run(&plan, self.tx.r(), self.params, self.control)? {
+                    self.note_rows(out.rows.len());
+                    let table = Table {
+                        cols: out.columns,
+                        rows: out.rows,
+                    };
+                    return Ok((table, true));
+                }
+            }
+        }
         let mut table = input;
         let mut returns = false;
         let n = clauses.len();

@@ -18,7 +18,7 @@ use std::borrow::Cow;
 use std::cell::RefCell;
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Condvar, Mutex, RwLockWriteGuard};
+use std::sync::{Arc, Condvar, Mutex, RwLockReadGuard, RwLockWriteGuard};
 use std::time::{Duration, Instant};
 
 use super::group::{Group, Queued};
@@ -27,7 +27,7 @@ use super::validation::{CommitSummary, NameKind, ReadSet};
 use super::{Isolation, TxnKind};
 use crate::error::{Error, ErrorKind, Result};
 use crate::storage::graph::{
-    prop_get, prop_set, visible, GraphData, NodeData, NodeRef, RelData, RelEntry, Version,
+    prop_get, prop_set, visible, GraphData, NodeData, NodeRef, RelData, RelEntry, RelRef, Version,
     VersionChain, Visibility, UNCOMMITTED,
 };
 use crate::storage::index::{key_cmp, show_value, KeyRange};
@@ -906,39 +906,26 @@ impl Transaction {
         self.note(|r| {
             r.adjacency.insert(node);
         });
-        let g = self.mgr.graph.read();
-        let wanted = |t: TypeId| types.is_empty() || types.contains(&t);
-        // Sized for every adjacent relationship: one allocation, no regrowth.
-        let mut out = Vec::with_capacity(match dir {
-            Direction::Outgoing => g.degree_bound(node, true),
-            Direction::Incoming => g.degree_bound(node, false),
-            Direction::Both => g.degree_bound(node, true) + g.degree_bound(node, false),
-        });
-        if matches!(dir, Direction::Outgoing | Direction::Both) {
-            for r in g.adjacent(node, true) {
-                if let Some((other, t)) = g.rel_step(r, self.vis, true) {
-                    if wanted(t) {
-                        out.push((r, other));
-                    }
-                }
-            }
-        }
-        if matches!(dir, Direction::Incoming | Direction::Both) {
-            for r in g.adjacent(node, false) {
-                if let Some((other, t)) = g.rel_step(r, self.vis, false) {
-                    // Seen from its end, a self-loop's other end is the node itself.
-                    let self_loop_seen = dir == Direction::Both && other == node;
-                    if wanted(t) && !self_loop_seen {
-                        out.push((r, other));
-                    }
-                }
-            }
-        }
-        // Base lists are grouped by type, then id; callers get ascending ids.
-        if dir == Direction::Both || !out.windows(2).all(|w| w[0].0 < w[1].0) {
-            out.sort_unstable_by_key(|&(r, _)| r);
-        }
+        let mut out = Vec::new();
+        expand_in(&self.mgr.graph.read(), self.vis, node, dir, types, &mut out);
         out
+    }
+
+    /// Many reads under one acquisition of the graph latch, at this transaction's snapshot
+    /// (its own writes included): the batch executor's primitive. `None` when the
+    /// transaction records its reads for serializable validation (a view records nothing;
+    /// such transactions read row by row).
+    ///
+    /// The view holds the latch until dropped, and writers wait for it: hold one for a
+    /// bounded batch of work, never across a call back into this transaction.
+    pub fn read_view(&self) -> Option<ReadView<'_>> {
+        if self.reads.is_some() {
+            return None;
+        }
+        Some(ReadView {
+            g: self.mgr.graph.read(),
+            vis: self.vis,
+        })
     }
 
     // ---- writes --------------------------------------------------------------------------
@@ -1974,4 +1961,86 @@ fn normalize_props(mut props: Vec<(KeyId, Value)>) -> Result<PropList> {
         }
     }
     Ok(props)
+}
+
+/// Appends the visible relationships of `node` in `dir` (restricted to `types` unless it is
+/// empty) to `out` as `(relationship, other node)`, ascending relationship id; for `Both` a
+/// self-loop appears once. One definition for the row and the batch executors, so both see
+/// exactly the same adjacency.
+fn expand_in(
+    g: &GraphData,
+    vis: Visibility,
+    node: NodeId,
+    dir: Direction,
+    types: &[TypeId],
+    out: &mut Vec<(RelId, NodeId)>,
+) {
+    let wanted = |t: TypeId| types.is_empty() || types.contains(&t);
+    let first = out.len();
+    // Sized for every adjacent relationship: one allocation, no regrowth.
+    out.reserve(match dir {
+        Direction::Outgoing => g.degree_bound(node, true),
+        Direction::Incoming => g.degree_bound(node, false),
+        Direction::Both => g.degree_bound(node, true) + g.degree_bound(node, false),
+    });
+    if matches!(dir, Direction::Outgoing | Direction::Both) {
+        for r in g.adjacent(node, true) {
+            if let Some((other, t)) = g.rel_step(r, vis, true) {
+                if wanted(t) {
+                    out.push((r, other));
+                }
+            }
+        }
+    }
+    if matches!(dir, Direction::Incoming | Direction::Both) {
+        for r in g.adjacent(node, false) {
+            if let Some((other, t)) = g.rel_step(r, vis, false) {
+                // Seen from its end, a self-loop's other end is the node itself.
+                let self_loop_seen = dir == Direction::Both && other == node;
+                if wanted(t) && !self_loop_seen {
+                    out.push((r, other));
+                }
+            }
+        }
+    }
+    // Base lists are grouped by type, then id; callers get ascending ids.
+    let added = &mut out[first..];
+    if dir == Direction::Both || !added.windows(2).all(|w| w[0].0 < w[1].0) {
+        added.sort_unstable_by_key(|&(r, _)| r);
+    }
+}
+
+/// Reads at one transaction's snapshot under one latch acquisition (see
+/// [`Transaction::read_view`]). Records no reads.
+pub struct ReadView<'t> {
+    g: RwLockReadGuard<'t, GraphData>,
+    vis: Visibility,
+}
+
+impl ReadView<'_> {
+    /// One past the largest node id ever handed out.
+    pub fn node_slots(&self) -> u64 {
+        self.g.node_slots()
+    }
+
+    /// The visible node `id` (a base node nobody wrote since open is read in place).
+    pub fn node(&self, id: NodeId) -> Option<NodeRef<'_>> {
+        self.g.node(id, self.vis)
+    }
+
+    /// The visible relationship `id`.
+    pub fn rel(&self, id: RelId) -> Option<RelRef<'_>> {
+        self.g.rel(id, self.vis)
+    }
+
+    /// [`Transaction::expand`], appending to `out`.
+    pub fn expand_into(
+        &self,
+        node: NodeId,
+        dir: Direction,
+        types: &[TypeId],
+        out: &mut Vec<(RelId, NodeId)>,
+    ) {
+        expand_in(&self.g, self.vis, node, dir, types, out);
+    }
 }

@@ -561,10 +561,24 @@ impl Exec<'_> {
                 Clause::Return(r) => {
                     returns = true;
                     project_cols(&mut cols, &r.projection);
-                    Op::new(
-                        projection_op(&r.projection, true),
-                        show_projection(&r.projection),
-                    )
+                    // The batch engine runs the whole part (see batch/mod.rs).
+                    match super::batch::compile_clauses(&q.clauses).filter(|b| {
+                        stats.is_none() && super::batch::would_run(b, self.tx.r(), self.params)
+                    }) {
+                        Some(_) => Op::new(
+                            "BatchAggregation",
+                            format!(
+                                "{} (batch engine: scan, expand, filter and aggregate {} rows \
+                                 at a time)",
+                                show_projection(&r.projection),
+                                super::batch::BATCH
+                            ),
+                        ),
+                        None => Op::new(
+                            projection_op(&r.projection, true),
+                            show_projection(&r.projection),
+                        ),
+                    }
                 }
                 Clause::Create(cr) => {
                     for part in &cr.pattern.parts {

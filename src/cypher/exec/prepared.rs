@@ -17,7 +17,8 @@
 //!   chosen per run, from the indexes this transaction may use, so an index created or
 //!   dropped between two runs is used, or not, by the next run without invalidation.
 //!
-//! Shapes: `MATCH pattern [WHERE w] RETURN items` (not OPTIONAL, no aggregate but a lone
+//! Shapes: `MATCH chain [WHERE w] RETURN aggregates` of the batch class (`batch/shape.rs`),
+//! run by the batch engine; `MATCH pattern [WHERE w] RETURN items` (not OPTIONAL, no aggregate but a lone
 //! `count(*)`, no DISTINCT, ORDER BY, SKIP or LIMIT), which streams each match straight into
 //! its result row (or only counts it). Any other statement gets an [`Shape::Interpret`] plan:
 //! the interpreter runs it as an unprepared query would.
@@ -40,6 +41,9 @@ pub struct CompiledQuery {
 }
 
 enum Shape {
+    /// A `MATCH ... RETURN aggregates` the batch engine runs (it may still decline at run
+    /// time: then the interpreter runs it).
+    Batch(Box<super::batch::BatchPlan>),
     /// A single `MATCH ... RETURN ...` whose matches go straight into the result.
     MatchReturn(Box<MatchReturn>),
     /// Run by the interpreter.
@@ -128,6 +132,12 @@ pub fn compile(query: &Query, tx: &Transaction) -> Option<CompiledQuery> {
     let [Clause::Match(m), Clause::Return(r)] = part.clauses.as_slice() else {
         return interpret();
     };
+    if let Some(b) = super::batch::compile(m, r) {
+        return Some(CompiledQuery {
+            uid,
+            shape: Shape::Batch(Box::new(b)),
+        });
+    }
     let p = &r.projection;
     if m.optional
         || p.star
@@ -209,6 +219,12 @@ pub fn run_compiled(
     control: &ExecControl,
     procs: &Procedures,
 ) -> Result<QueryOutput> {
+    if let Shape::Batch(b) = &plan.shape {
+        PEAK_ROWS.with(|p| p.set(0));
+        if let Some(out) = super::batch::run(b, tx, params, control)? {
+            return Ok(out);
+        }
+    }
     let Shape::MatchReturn(m) = &plan.shape else {
         return super::run_checked_statement(
             query,

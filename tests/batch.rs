@@ -1,0 +1,533 @@
+//! The batch engine (src/cypher/exec/batch) against the row engine: generated queries of the
+//! batch class (scan, single-hop expansions, WHERE over properties / ids / labels with
+//! literals and parameters, aggregates with optional grouping keys) on random graphs with
+//! nulls and mixed types, a base image plus delta changes, deletions, uncommitted writes in
+//! the running transaction and an older concurrent snapshot. Each query runs with the batch
+//! engine (dense columns, direct reads, and the automatic choice) and with the row engine
+//! forced (`set_batch_mode(Off)`), plain and prepared; answers must be equal. The test also
+//! checks that the batch engine really ran (its per-thread run counter).
+
+use graphdb::api::Value;
+use graphdb::cypher::exec::{batch_runs, set_batch_mode, BatchMode};
+use graphdb::{Connection, Database, IsolationMode, Options, Params, TxnMode};
+
+/// xorshift64*: deterministic, no dependency.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
+    }
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n
+    }
+    fn chance(&mut self, pct: u64) -> bool {
+        self.below(100) < pct
+    }
+    fn pick<'a, T>(&mut self, xs: &'a [T]) -> &'a T {
+        &xs[self.below(xs.len() as u64) as usize]
+    }
+}
+
+fn opts() -> Options {
+    let mut o = Options::new();
+    o.set("sync", "off").unwrap();
+    o.set("checkpoint_wal_bytes", "0").unwrap();
+    o
+}
+
+fn run(c: &mut Connection, q: &str) {
+    c.query(q, &Params::new())
+        .unwrap_or_else(|e| panic!("{q}: {e}"));
+}
+
+/// A property value: mostly small integers, some floats (exact quarters, so sums do not
+/// depend on their order), strings, booleans, and absent.
+fn prop(rng: &mut Rng) -> String {
+    match rng.below(10) {
+        0..=4 => format!("{}", rng.below(20) as i64 - 5),
+        5 => format!(
+            "{}.{}",
+            rng.below(10),
+            [0, 25, 5, 75][rng.below(4) as usize]
+        ),
+        6 => format!("'s{}'", rng.below(5)),
+        7 => (if rng.chance(50) { "true" } else { "false" }).to_string(),
+        _ => "null".to_string(),
+    }
+}
+
+fn labels(rng: &mut Rng) -> String {
+    let mut s = String::new();
+    for l in ["A", "B", "C"] {
+        if rng.chance(45) {
+            s.push(':');
+            s.push_str(l);
+        }
+    }
+    s
+}
+
+/// Nodes with random labels and properties `x`, `y` (`y` integers or absent), relationships
+/// of types R and S (self loops included) with property `w`.
+fn populate(c: &mut Connection, rng: &mut Rng, nodes: u64, rels: u64, first: u64) {
+    for i in first..first + nodes {
+        let y = if rng.chance(80) {
+            format!(", y: {}", rng.below(7))
+        } else {
+            String::new()
+        };
+        run(
+            c,
+            &format!("CREATE (n{} {{k: {i}, x: {}{y}}})", labels(rng), prop(rng)),
+        );
+    }
+    for _ in 0..rels {
+        let a = first + rng.below(nodes);
+        let b = if rng.chance(8) {
+            a
+        } else {
+            first + rng.below(nodes)
+        };
+        let t = rng.pick(&["R", "S"]);
+        run(
+            c,
+            &format!(
+                "MATCH (a {{k: {a}}}), (b {{k: {b}}}) CREATE (a)-[:{t} {{w: {}}}]->(b)",
+                prop(rng)
+            ),
+        );
+    }
+}
+
+/// Deletions, property and label changes, new nodes and relationships.
+fn churn(c: &mut Connection, rng: &mut Rng, max_k: u64, steps: usize) {
+    for _ in 0..steps {
+        let k = rng.below(max_k);
+        let q = match rng.below(7) {
+            0 => format!("MATCH (n {{k: {k}}}) DETACH DELETE n"),
+            1 => format!("MATCH (n {{k: {k}}}) SET n.x = {}", prop(rng)),
+            2 => format!("MATCH (n {{k: {k}}}) REMOVE n.y"),
+            3 => format!("MATCH (n {{k: {k}}}) SET n:{}", rng.pick(&["A", "B", "C"])),
+            4 => format!(
+                "MATCH (n {{k: {k}}}) REMOVE n:{}",
+                rng.pick(&["A", "B", "C"])
+            ),
+            5 => format!("MATCH (n {{k: {k}}})-[r]->() WITH r LIMIT 1 DELETE r"),
+            _ => format!(
+                "MATCH (a {{k: {k}}}), (b {{k: {}}}) CREATE (a)-[:{} {{w: {}}}]->(b)",
+                rng.below(max_k),
+                rng.pick(&["R", "S"]),
+                prop(rng)
+            ),
+        };
+        run(c, &q);
+    }
+}
+
+fn operand(rng: &mut Rng, vars: &[(&str, bool)]) -> String {
+    let (v, is_node) = *rng.pick(vars);
+    match rng.below(9) {
+        0..=3 => format!("{v}.{}", rng.pick(&["x", "y"])),
+        4 if !is_node => format!("{v}.w"),
+        4 => format!("{v}.x"),
+        5 => format!("id({v})"),
+        6 => format!("${}", rng.pick(&["p", "q", "s", "n"])),
+        7 => format!("{}", rng.below(8) as i64 - 2),
+        _ => rng.pick(&["2.5", "'s2'", "true", "null", "-1"]).to_string(),
+    }
+}
+
+fn predicate(rng: &mut Rng, vars: &[(&str, bool)], depth: u32) -> String {
+    let nodes: Vec<&str> = vars.iter().filter(|v| v.1).map(|v| v.0).collect();
+    match rng.below(if depth == 0 { 4 } else { 8 }) {
+        0 | 1 => format!(
+            "{} {} {}",
+            operand(rng, vars),
+            rng.pick(&["=", "<>", "<", "<=", ">", ">="]),
+            operand(rng, vars)
+        ),
+        2 => format!(
+            "{} IS {}NULL",
+            operand(rng, vars),
+            if rng.chance(50) { "NOT " } else { "" }
+        ),
+        3 => format!(
+            "{}:{}",
+            rng.pick(&nodes),
+            rng.pick(&["A", "B", "C", "Nope"])
+        ),
+        4 => format!("NOT ({})", predicate(rng, vars, depth - 1)),
+        5 => format!(
+            "({}) AND ({})",
+            predicate(rng, vars, depth - 1),
+            predicate(rng, vars, depth - 1)
+        ),
+        6 => format!(
+            "({}) OR ({})",
+            predicate(rng, vars, depth - 1),
+            predicate(rng, vars, depth - 1)
+        ),
+        _ => format!(
+            "({}) XOR ({})",
+            predicate(rng, vars, depth - 1),
+            predicate(rng, vars, depth - 1)
+        ),
+    }
+}
+
+/// A query of the batch class.
+fn query(rng: &mut Rng) -> String {
+    let hops = rng.below(3) as usize + usize::from(rng.chance(70));
+    let hops = hops.min(3);
+    let mut pattern = String::new();
+    let mut vars: Vec<(String, bool)> = Vec::new();
+    for i in 0..=hops {
+        let name = format!("n{i}");
+        let mut node = String::from("(");
+        if rng.chance(85) {
+            node.push_str(&name);
+            vars.push((name.clone(), true));
+        }
+        if rng.chance(60) {
+            node.push(':');
+            let l = *rng.pick(&["A", "B", "C"]);
+            node.push_str(l);
+        }
+        node.push(')');
+        pattern.push_str(&node);
+        if i < hops {
+            let rname = format!("r{i}");
+            let mut body = String::new();
+            if rng.chance(60) {
+                body.push_str(&rname);
+                vars.push((rname.clone(), false));
+            }
+            match rng.below(4) {
+                0 => {}
+                1 => body.push_str(":R"),
+                2 => body.push_str(":S"),
+                _ => body.push_str(":R|S"),
+            }
+            pattern.push_str(match rng.below(3) {
+                0 => "-[",
+                1 => "<-[",
+                _ => "-[",
+            });
+            let left = pattern.ends_with("<-[");
+            pattern.push_str(&body);
+            pattern.push_str(if left || rng.chance(40) { "]-" } else { "]->" });
+        }
+    }
+    if !vars.iter().any(|v| v.1) {
+        // Some variable to talk about.
+        pattern = pattern.replacen("(", "(n0", 1);
+        vars.push(("n0".into(), true));
+    }
+    let vr: Vec<(&str, bool)> = vars.iter().map(|(n, b)| (n.as_str(), *b)).collect();
+    let mut q = format!("MATCH {pattern}");
+    if rng.chance(75) {
+        q.push_str(&format!(" WHERE {}", predicate(rng, &vr, 3)));
+    }
+    let mut items = Vec::new();
+    if rng.chance(35) {
+        let (v, _) = *rng.pick(&vr);
+        items.push(match rng.below(3) {
+            0 => format!("{v}.y AS key"),
+            1 => format!("{v} AS key"),
+            _ => format!("id({v}) AS key"),
+        });
+    }
+    let aggs = 1 + rng.below(3);
+    for i in 0..aggs {
+        let (v, is_node) = *rng.pick(&vr);
+        let key = if is_node { "y" } else { "w" };
+        items.push(match rng.below(8) {
+            0 => format!("count(*) AS a{i}"),
+            1 => format!("count({v}) AS a{i}"),
+            2 => format!("count(DISTINCT {v}.{key}) AS a{i}"),
+            3 => format!("sum({v}.y) AS a{i}"),
+            4 => format!("min({v}.x) AS a{i}"),
+            5 => format!("max({v}.{key}) AS a{i}"),
+            6 => format!("avg({v}.y) AS a{i}"),
+            _ => format!("collect(DISTINCT {v}.y) AS a{i}"),
+        });
+    }
+    q.push_str(" RETURN ");
+    q.push_str(&items.join(", "));
+    q
+}
+
+fn params(rng: &mut Rng) -> Params {
+    let mut p = Params::new();
+    p.insert("p".into(), Value::Int(rng.below(6) as i64));
+    p.insert("q".into(), Value::Float(1.5));
+    p.insert("s".into(), Value::String("s1".into()));
+    p.insert("n".into(), Value::Null);
+    p
+}
+
+/// Sorted rows, with collections sorted too (collect's order follows the match order,
+/// which the two engines need not share) and floats rounded (stdev-like accumulators).
+fn canon(rows: Vec<Vec<Value>>) -> Vec<String> {
+    fn norm(v: &Value) -> String {
+        match v {
+            Value::List(xs) => {
+                let mut s: Vec<String> = xs.iter().map(norm).collect();
+                s.sort();
+                format!("[{}]", s.join(","))
+            }
+            Value::Float(f) => format!("F{:.9}", f),
+            other => format!("{other:?}"),
+        }
+    }
+    let mut out: Vec<String> = rows
+        .iter()
+        .map(|r| r.iter().map(norm).collect::<Vec<_>>().join(" | "))
+        .collect();
+    out.sort();
+    out
+}
+
+/// Runs `q` in `c` with the given engine, plain or prepared.
+fn answer(
+    c: &mut Connection,
+    q: &str,
+    p: &Params,
+    mode: BatchMode,
+    prepared: bool,
+) -> Result<Vec<String>, graphdb::ErrorKind> {
+    set_batch_mode(mode);
+    let r = if prepared {
+        let stmt = c.prepare(q).map_err(|e| e.kind())?;
+        c.execute(&stmt, p)
+    } else {
+        c.query(q, p)
+    };
+    set_batch_mode(BatchMode::Auto);
+    r.map(|r| canon(r.rows)).map_err(|e| e.kind())
+}
+
+/// Checks `n` generated queries in `c`; returns (queries, batch runs).
+fn check(c: &mut Connection, rng: &mut Rng, n: usize, what: &str) -> (u64, u64) {
+    let mut ran = 0;
+    for _ in 0..n {
+        let q = query(rng);
+        let p = params(rng);
+        let expected = answer(c, &q, &p, BatchMode::Off, false);
+        for (mode, prepared) in [
+            (BatchMode::Dense, false),
+            (BatchMode::Direct, false),
+            (BatchMode::Auto, true),
+        ] {
+            let before = batch_runs();
+            let got = answer(c, &q, &p, mode, prepared);
+            ran += batch_runs() - before;
+            assert_eq!(
+                got, expected,
+                "{what}: {q} ({mode:?}, prepared: {prepared})"
+            );
+        }
+    }
+    (3 * n as u64, ran)
+}
+
+#[test]
+fn batch_and_row_engines_agree_on_generated_queries() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("db");
+    let path = path.to_str().unwrap();
+    let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
+    let nodes = 60;
+    {
+        let db = Database::open(path, &opts()).unwrap();
+        let mut c = db.connect();
+        populate(&mut c, &mut rng, nodes, 150, 0);
+        db.checkpoint().unwrap();
+    }
+    // Reopened: everything so far is read from the base image.
+    let db = Database::open(path, &opts()).unwrap();
+    let mut c = db.connect();
+    let mut totals = (0, 0);
+    let add = |t: &mut (u64, u64), x: (u64, u64)| {
+        t.0 += x.0;
+        t.1 += x.1;
+    };
+    add(&mut totals, check(&mut c, &mut rng, 60, "base image only"));
+
+    // An older snapshot, taken before the delta changes.
+    let mut old = db.connect();
+    old.begin(TxnMode::ReadOnly).unwrap();
+    let before_churn = answer(
+        &mut old,
+        "MATCH (a)-[r]->(b) RETURN count(*), sum(a.y), count(b.x)",
+        &Params::new(),
+        BatchMode::Off,
+        false,
+    );
+
+    // Delta changes over the base: deletions, edits, new nodes and relationships.
+    populate(&mut c, &mut rng, 20, 50, nodes);
+    churn(&mut c, &mut rng, nodes + 20, 80);
+    add(&mut totals, check(&mut c, &mut rng, 60, "base plus delta"));
+
+    // The old snapshot still sees the graph before the changes, with either engine.
+    assert_eq!(
+        answer(
+            &mut old,
+            "MATCH (a)-[r]->(b) RETURN count(*), sum(a.y), count(b.x)",
+            &Params::new(),
+            BatchMode::Dense,
+            false,
+        ),
+        before_churn
+    );
+    add(&mut totals, check(&mut old, &mut rng, 40, "older snapshot"));
+    old.rollback().unwrap();
+
+    // Uncommitted writes of the running transaction (snapshot isolation: the batch engine
+    // runs; serializable read-write transactions record reads and use the row engine).
+    c.begin_with_isolation(TxnMode::ReadWrite, IsolationMode::Snapshot)
+        .unwrap();
+    churn(&mut c, &mut rng, nodes + 20, 40);
+    add(
+        &mut totals,
+        check(&mut c, &mut rng, 60, "own uncommitted writes"),
+    );
+    c.rollback().unwrap();
+
+    c.begin_with_isolation(TxnMode::ReadWrite, IsolationMode::Serializable)
+        .unwrap();
+    let before = batch_runs();
+    let (n, _) = check(&mut c, &mut rng, 10, "serializable");
+    assert!(n > 0);
+    assert_eq!(
+        batch_runs(),
+        before,
+        "a serializable read-write transaction records its reads: row engine only"
+    );
+    c.rollback().unwrap();
+
+    println!(
+        "batch engine ran {} of {} query runs (the rest declined: unknown names)",
+        totals.1, totals.0
+    );
+    assert!(
+        totals.1 * 10 >= totals.0 * 8,
+        "the batch engine ran too rarely to be tested: {totals:?}"
+    );
+}
+
+#[test]
+fn declines_what_it_cannot_do_the_same_way() {
+    let db = Database::open(":memory:", &opts()).unwrap();
+    let mut c = db.connect();
+    run(
+        &mut c,
+        "UNWIND range(1, 50) AS i CREATE (:U {id: i, age: i % 7})-[:F]->(:U {id: 100 + i})",
+    );
+    let p = Params::new();
+    let ran = |c: &mut Connection, q: &str, p: &Params| {
+        let before = batch_runs();
+        let r = c.query(q, p).map(|r| r.rows);
+        (batch_runs() - before, r)
+    };
+    let (n, r) = ran(
+        &mut c,
+        "MATCH (a:U)-[:F]->(b:U) WHERE a.age < 3 RETURN count(*)",
+        &p,
+    );
+    assert_eq!((n, r.unwrap()), (1, vec![vec![Value::Int(22)]]));
+    // A missing parameter: the row engine reports it.
+    let (n, r) = ran(&mut c, "MATCH (a:U) WHERE a.age < $x RETURN count(*)", &p);
+    assert_eq!(n, 0);
+    assert!(r.is_err());
+    // An unknown label: no batch run, the row engine answers (no match).
+    let (n, r) = ran(&mut c, "MATCH (a:Nope) RETURN count(*)", &p);
+    assert_eq!((n, r.unwrap()), (0, vec![vec![Value::Int(0)]]));
+    // A usable index on a key the WHERE reads: the row engine may seek.
+    run(&mut c, "CREATE INDEX u_id FOR (u:U) ON (u.id)");
+    let (n, r) = ran(&mut c, "MATCH (a:U) WHERE a.id = 7 RETURN count(*)", &p);
+    assert_eq!((n, r.unwrap()), (0, vec![vec![Value::Int(1)]]));
+    // A long chain is the row engine's (a row carries every position).
+    let long = format!("MATCH (a:U){} RETURN count(*)", "-->()".repeat(20));
+    let (n, r) = ran(&mut c, &long, &p);
+    assert_eq!((n, r.unwrap()), (0, vec![vec![Value::Int(0)]]));
+    // Not in the class: no aggregate.
+    let (n, _) = ran(&mut c, "MATCH (a:U)-[:F]->(b) RETURN b.id", &p);
+    assert_eq!(n, 0);
+    // Sum over strings is the same type error in both engines.
+    run(&mut c, "CREATE (:U {age: 'old'})");
+    let q = "MATCH (a:U) RETURN sum(a.age)";
+    set_batch_mode(BatchMode::Off);
+    let row = c.query(q, &p).map(|r| r.rows).map_err(|e| e.kind());
+    set_batch_mode(BatchMode::Auto);
+    let (n, batch) = ran(&mut c, q, &p);
+    assert_eq!(n, 0, "an error is no completed run");
+    assert!(row.is_err());
+    assert_eq!(batch.map_err(|e| e.kind()), row);
+}
+
+#[test]
+fn explain_shows_the_batch_engine_and_interrupts_stop_it() {
+    let db = Database::open(":memory:", &opts()).unwrap();
+    let mut c = db.connect();
+    run(&mut c, "UNWIND range(1, 3000) AS i CREATE (:U {age: i})");
+    let plan = c
+        .query(
+            "EXPLAIN MATCH (a:U) WHERE a.age > 3 RETURN count(*)",
+            &Params::new(),
+        )
+        .unwrap();
+    let ops: Vec<String> = plan
+        .rows
+        .iter()
+        .map(|r| match &r[0] {
+            Value::String(s) => s.trim().to_string(),
+            other => format!("{other:?}"),
+        })
+        .collect();
+    assert!(ops.iter().any(|o| o == "BatchAggregation"), "{ops:?}");
+    set_batch_mode(BatchMode::Off);
+    let plan = c
+        .query(
+            "EXPLAIN MATCH (a:U) WHERE a.age > 3 RETURN count(*)",
+            &Params::new(),
+        )
+        .unwrap();
+    set_batch_mode(BatchMode::Auto);
+    assert!(!plan
+        .rows
+        .iter()
+        .any(|r| r[0] == Value::String("BatchAggregation".into())));
+    // An interrupt raised while the statement runs stops it at a batch boundary (the flag
+    // is cleared when a statement starts, so another thread keeps raising it).
+    let handle = c.interrupt_handle();
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let stopper = std::sync::Arc::clone(&stop);
+    let t = std::thread::spawn(move || {
+        while !stopper.load(std::sync::atomic::Ordering::Relaxed) {
+            handle.interrupt();
+            std::thread::sleep(std::time::Duration::from_micros(50));
+        }
+    });
+    let mut interrupted = false;
+    for _ in 0..10_000 {
+        let before = batch_runs();
+        match c.query("MATCH (a:U)--(b) RETURN count(*)", &Params::new()) {
+            Err(e) if e.kind() == graphdb::ErrorKind::Interrupted => {
+                assert_eq!(batch_runs(), before, "an interrupted run completes nothing");
+                interrupted = true;
+                break;
+            }
+            Err(e) => panic!("{e}"),
+            Ok(_) => {}
+        }
+    }
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    t.join().unwrap();
+    assert!(interrupted, "the interrupt never stopped a batch run");
+}
