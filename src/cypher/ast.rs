@@ -241,6 +241,18 @@ pub struct Projection {
     pub limit: Option<Expr>,
 }
 
+impl Projection {
+    /// Items only: no `*`, DISTINCT, ORDER BY, SKIP or LIMIT (the shape the compiled and
+    /// batch plans handle; anything else goes through the general projection).
+    pub fn is_plain(&self) -> bool {
+        !self.star
+            && !self.distinct
+            && self.order_by.is_empty()
+            && self.skip.is_none()
+            && self.limit.is_none()
+    }
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct ProjectionItem {
     pub expr: Expr,

@@ -21,7 +21,7 @@ use std::sync::atomic::Ordering;
 use std::sync::MutexGuard;
 use std::thread::{Thread, ThreadId};
 
-use super::transaction::{lock, trim_entities, Entity, TxnManager};
+use super::transaction::{lock, restamp_heads, trim_entities, Entity, TxnManager};
 use crate::error::{Error, ErrorKind, Result};
 
 /// Commits between their log write and their publication, and who leads.
@@ -137,23 +137,7 @@ impl TxnManager {
         let mut g = self.graph.write();
         if !failed {
             for q in batch.iter().filter(|q| !q.abandoned) {
-                for &e in &q.touched {
-                    let head = match e {
-                        Entity::Node(id) => g
-                            .node_entry_mut(id)
-                            .and_then(|n| n.versions.last_mut())
-                            .map(|v| &mut v.stamp),
-                        Entity::Rel(id) => g
-                            .rel_entry_mut(id)
-                            .and_then(|r| r.versions.last_mut())
-                            .map(|v| &mut v.stamp),
-                    };
-                    if let Some(stamp) = head {
-                        if *stamp == q.own {
-                            *stamp = q.ts;
-                        }
-                    }
-                }
+                restamp_heads(&mut g, &q.touched, q.own, q.ts);
             }
         }
         {

@@ -459,6 +459,28 @@ pub(super) fn trim_chain<T>(chain: &mut VersionChain<T>, snapshots: &[u64], floo
     }
 }
 
+/// Moves the stamp of each of `entities`' head versions from `from` to `to` (a commit's
+/// uncommitted stamp to its timestamp when it publishes, or back after a failed image
+/// commit). A head stamped otherwise is not the committer's and stays: no other writer can
+/// stack a version on an uncommitted one, whose writes conflict.
+pub(super) fn restamp_heads(g: &mut GraphData, entities: &[Entity], from: u64, to: u64) {
+    for &e in entities {
+        let head = match e {
+            Entity::Node(id) => g
+                .node_entry_mut(id)
+                .and_then(|n| n.versions.last_mut())
+                .map(|v| &mut v.stamp),
+            Entity::Rel(id) => g
+                .rel_entry_mut(id)
+                .and_then(|r| r.versions.last_mut())
+                .map(|v| &mut v.stamp),
+        };
+        if let Some(stamp) = head.filter(|s| **s == from) {
+            *stamp = to;
+        }
+    }
+}
+
 /// Version GC for `entities` (see `trim_chain`), keeping node index entries in step.
 /// A chain of one version with data (a node or relationship created by the commit) has
 /// nothing to drop: that version is visible at `floor` or newer than it, and its index
@@ -1699,9 +1721,10 @@ impl Transaction {
         Ok(())
     }
 
-    /// Commits: the changes become durable (as the sync mode promises) and visible to
-    /// transactions that begin afterwards. On any error the transaction is rolled back.
-    pub fn commit(mut self) -> Result<()> {
+    /// What every commit path checks first: an error (after rolling back) when the
+    /// transaction may not commit, `false` when it wrote nothing (it is then serializable
+    /// at its snapshot, has nothing to make durable, and has ended), `true` otherwise.
+    fn start_commit(&mut self) -> Result<bool> {
         if self.finished {
             return Err(Error::transaction_state(
                 "the transaction has already ended",
@@ -1712,8 +1735,16 @@ impl Transaction {
             return Err(e);
         }
         if self.undo.is_empty() {
-            // Nothing written: serializable at its snapshot, nothing to log.
             self.finish();
+            return Ok(false);
+        }
+        Ok(true)
+    }
+
+    /// Commits: the changes become durable (as the sync mode promises) and visible to
+    /// transactions that begin afterwards. On any error the transaction is rolled back.
+    pub fn commit(mut self) -> Result<()> {
+        if !self.start_commit()? {
             return Ok(());
         }
         let mgr = Arc::clone(&self.mgr);

@@ -139,13 +139,7 @@ pub fn compile(query: &Query, tx: &Transaction) -> Option<CompiledQuery> {
         });
     }
     let p = &r.projection;
-    if m.optional
-        || p.star
-        || p.distinct
-        || !p.order_by.is_empty()
-        || p.skip.is_some()
-        || p.limit.is_some()
-    {
+    if m.optional || !p.is_plain() {
         return interpret();
     }
     let ret = match p.items.as_slice() {

@@ -12,8 +12,8 @@
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
-use super::{lock, Entity, Transaction};
-use crate::error::{Error, Result};
+use super::{lock, restamp_heads, Transaction};
+use crate::error::Result;
 
 impl Transaction {
     /// Entities (nodes and relationships) this transaction has written so far, each once.
@@ -28,17 +28,7 @@ impl Transaction {
     /// the database refuses further writes is `image`'s decision (a failed manifest switch
     /// poisons the log, a failed image write does not: nothing refers to that file).
     pub fn commit_as_image(mut self, image: impl FnOnce(u64) -> Result<()>) -> Result<()> {
-        if self.finished {
-            return Err(Error::transaction_state(
-                "the transaction has already ended",
-            ));
-        }
-        if let Some(e) = self.doomed.clone() {
-            self.rollback_in_place();
-            return Err(e);
-        }
-        if self.undo.is_empty() {
-            self.finish();
+        if !self.start_commit()? {
             return Ok(());
         }
         let mgr = Arc::clone(&self.mgr);
@@ -97,22 +87,7 @@ impl Transaction {
     /// back after a failed image). Another writer cannot have stacked a version on ours:
     /// while ours is uncommitted or stamped above every snapshot, its write conflicts.
     fn restamp(&self, from: u64, to: u64) {
-        let mut g = self.mgr.graph.write();
-        for &e in &self.touched {
-            let head = match e {
-                Entity::Node(id) => g
-                    .node_entry_mut(id)
-                    .and_then(|n| n.versions.last_mut())
-                    .map(|v| &mut v.stamp),
-                Entity::Rel(id) => g
-                    .rel_entry_mut(id)
-                    .and_then(|r| r.versions.last_mut())
-                    .map(|v| &mut v.stamp),
-            };
-            if let Some(stamp) = head.filter(|s| **s == from) {
-                *stamp = to;
-            }
-        }
+        restamp_heads(&mut self.mgr.graph.write(), &self.touched, from, to);
     }
 }
 

@@ -111,13 +111,7 @@ pub(crate) fn compile_clauses(clauses: &[Clause]) -> Option<BatchPlan> {
 /// The batch plan of `m` followed by `r`, if they are in the class.
 pub(crate) fn compile(m: &Match, r: &Return) -> Option<BatchPlan> {
     let p = &r.projection;
-    if m.optional
-        || p.star
-        || p.distinct
-        || !p.order_by.is_empty()
-        || p.skip.is_some()
-        || p.limit.is_some()
-    {
+    if m.optional || !p.is_plain() {
         return None;
     }
     let [part] = m.pattern.parts.as_slice() else {
