@@ -7,11 +7,13 @@
 //! switch, before or after); serializable conflicts and snapshots behave as for logged
 //! commits; a read-only follower process sees the commit. Each test prints what it checked.
 
-use std::io::{BufRead, BufReader, Write};
+use std::io::Write;
 use std::path::Path;
-use std::process::{Command, Stdio};
 use std::sync::{mpsc, Arc};
 use std::time::{Duration, Instant};
+
+#[path = "support/child.rs"]
+mod child;
 
 use graphdb::api::Value;
 use graphdb::vfs::sim::{Fault, FaultKind, SimIo};
@@ -549,44 +551,13 @@ fn an_io_fault_at_any_step_of_an_image_commit_leaves_the_state_before() {
 
 const CHILD_ENV: &str = "GRAPHDB_BULK_CHILD_DIR";
 
-/// Starts this test binary as a child running the ignored test `name` on `dir`, with
-/// `arg`; its stdout comes line by line through the channel.
+/// This test binary as a child running the ignored test `name` on `dir` with `arg`.
 fn spawn_child(name: &str, dir: &str, arg: &str) -> (std::process::Child, mpsc::Receiver<String>) {
-    let mut child = Command::new(std::env::current_exe().unwrap())
-        .args([
-            "--ignored",
-            "--exact",
-            name,
-            "--nocapture",
-            "--test-threads=1",
-        ])
-        .env(CHILD_ENV, dir)
-        .env("GRAPHDB_BULK_CHILD_ARG", arg)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .expect("spawn child");
-    let out = child.stdout.take().unwrap();
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(out).lines().map_while(Result::ok) {
-            let _ = tx.send(line);
-        }
-    });
-    (child, rx)
-}
-
-fn wait_for(rx: &mpsc::Receiver<String>, what: &str) -> String {
-    let deadline = Instant::now() + Duration::from_secs(120);
-    loop {
-        let left = deadline.saturating_duration_since(Instant::now());
-        let line = rx
-            .recv_timeout(left)
-            .unwrap_or_else(|_| panic!("the child never printed {what}"));
-        if line.contains(what) {
-            return line;
-        }
-    }
+    child::spawn(
+        name,
+        &[(CHILD_ENV, dir), ("GRAPHDB_BULK_CHILD_ARG", arg)],
+        true,
+    )
 }
 
 #[test]
@@ -597,7 +568,7 @@ fn an_image_commit_survives_a_sigkill_right_after_it_returns() {
     let path = dir.to_str().unwrap();
     for round in 1..=3 {
         let (mut child, rx) = spawn_child("bulk_writer_child", path, &url);
-        wait_for(&rx, "LOADED");
+        child::wait_for(&rx, "LOADED");
         child.kill().expect("SIGKILL the writer");
         child.wait().unwrap();
         let db = Database::open(path, &opts(&[])).unwrap();
@@ -639,16 +610,16 @@ fn a_reader_process_sees_an_image_commit() {
     let db = Database::open(path, &opts(&[])).unwrap();
     run(&db, "CREATE (:Before)");
     let (mut child, rx) = spawn_child("bulk_reader_child", path, &ROWS.to_string());
-    wait_for(&rx, "READER OPEN");
+    child::wait_for(&rx, "READER OPEN");
     db.connect()
         .query(&load_users(&url), &Params::new())
         .unwrap();
     assert!(files(&dir).wal_bytes <= 16, "loaded as an image");
-    let line = wait_for(&rx, "READER SAW");
+    let line = child::wait_for(&rx, "READER SAW");
     assert_eq!(line, format!("READER SAW {ROWS} 1"));
     // And a logged commit after it.
     run(&db, "CREATE (:Marker)");
-    wait_for(&rx, "READER SAW MARKER");
+    child::wait_for(&rx, "READER SAW MARKER");
     let status = child.wait().unwrap();
     assert!(status.success(), "{status}");
     println!("image commits: a read-only process open before the load saw all {ROWS} users, then a logged commit after it");

@@ -2,11 +2,12 @@
 //! read-write database, in a child process, and beside a writer killed mid-stream. Bounded;
 //! `GRAPHDB_SOAK=1` runs longer.
 
-use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{mpsc, Arc};
 use std::time::{Duration, Instant};
+
+#[path = "support/child.rs"]
+mod child;
 
 use graphdb::api::Value;
 use graphdb::{Database, Options, Params};
@@ -318,44 +319,9 @@ fn readers_never_see_half_a_transaction() {
 
 const CHILD_ENV: &str = "GRAPHDB_READER_CHILD_DIR";
 
-/// Starts this test binary as a child running test `name` on `dir`; its stdout is read
-/// line by line into the returned channel.
+/// This test binary as a child running the ignored test `name` on `dir`.
 fn spawn_child(name: &str, dir: &str) -> (std::process::Child, mpsc::Receiver<String>) {
-    let mut child = Command::new(std::env::current_exe().unwrap())
-        .args([
-            "--ignored",
-            "--exact",
-            name,
-            "--nocapture",
-            "--test-threads=1",
-        ])
-        .env(CHILD_ENV, dir)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("spawn child");
-    let out = child.stdout.take().unwrap();
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(out).lines().map_while(Result::ok) {
-            let _ = tx.send(line);
-        }
-    });
-    (child, rx)
-}
-
-/// Waits (bounded) for a line of the child's containing `what`.
-fn wait_for(rx: &mpsc::Receiver<String>, what: &str) -> String {
-    let deadline = Instant::now() + Duration::from_secs(120);
-    loop {
-        let left = deadline.saturating_duration_since(Instant::now());
-        let line = rx
-            .recv_timeout(left)
-            .unwrap_or_else(|_| panic!("the child never printed {what}"));
-        if line.contains(what) {
-            return line;
-        }
-    }
+    child::spawn(name, &[(CHILD_ENV, dir)], false)
 }
 
 #[test]
@@ -366,10 +332,10 @@ fn a_reader_process_sees_a_commit_made_after_it_opened() {
     let db = Database::open(path, &opts(&[])).unwrap();
     run(&db, "CREATE (:Before)");
     let (mut child, rx) = spawn_child("reader_child", path);
-    wait_for(&rx, "READER OPEN");
+    child::wait_for(&rx, "READER OPEN");
     db.checkpoint().unwrap();
     run(&db, "CREATE (:Marker {v: 42})");
-    let line = wait_for(&rx, "READER SAW");
+    let line = child::wait_for(&rx, "READER SAW");
     assert!(line.contains("READER SAW 42"), "{line}");
     let status = child.wait().unwrap();
     assert!(status.success(), "{status}");
@@ -412,7 +378,7 @@ fn a_reader_keeps_following_when_the_writer_process_is_killed() {
     let mut expected_min = 0;
     for round in 0..rounds {
         let (mut child, rx) = spawn_child("writer_child", path);
-        wait_for(&rx, "WRITER UP");
+        child::wait_for(&rx, "WRITER UP");
         let ro = Database::open(path, &read_only()).unwrap();
         let mut last = 0;
         // Follow while the child writes, then kill it mid-stream.
