@@ -103,6 +103,18 @@ struct ShuffledSink {
     syncs: AtomicU64,
 }
 
+/// A sink the test keeps a handle on while the manager owns this one.
+struct Shared<S>(Arc<S>);
+
+impl<S: CommitSink> CommitSink for Shared<S> {
+    fn write(&self, ts: u64, changes: &[Change]) -> Result<u64> {
+        self.0.write(ts, changes)
+    }
+    fn wait_durable(&self, ticket: u64) -> Result<u64> {
+        self.0.wait_durable(ticket)
+    }
+}
+
 impl CommitSink for ShuffledSink {
     fn write(&self, ts: u64, changes: &[Change]) -> Result<u64> {
         let nodes = changes
@@ -145,15 +157,6 @@ fn readers_see_commits_in_timestamp_order_only() {
         durable: AtomicU64::new(0),
         syncs: AtomicU64::new(0),
     });
-    struct Shared(Arc<ShuffledSink>);
-    impl CommitSink for Shared {
-        fn write(&self, ts: u64, changes: &[Change]) -> Result<u64> {
-            self.0.write(ts, changes)
-        }
-        fn wait_durable(&self, ticket: u64) -> Result<u64> {
-            self.0.wait_durable(ticket)
-        }
-    }
     let mgr = Arc::new(TxnManager::new(
         Arc::new(Graph::new()),
         Some(Box::new(Shared(Arc::clone(&sink)))),
@@ -349,15 +352,6 @@ fn a_failed_group_sync_fails_every_commit_of_the_group_and_shows_none() {
         group: GROUP + 1,
         armed: AtomicBool::new(false),
     });
-    struct Shared(Arc<FailingGroupSink>);
-    impl CommitSink for Shared {
-        fn write(&self, ts: u64, changes: &[Change]) -> Result<u64> {
-            self.0.write(ts, changes)
-        }
-        fn wait_durable(&self, ticket: u64) -> Result<u64> {
-            self.0.wait_durable(ticket)
-        }
-    }
     let mgr = Arc::new(TxnManager::new(
         Arc::new(Graph::new()),
         Some(Box::new(Shared(Arc::clone(&sink)))),
@@ -458,15 +452,6 @@ fn the_committer_that_syncs_a_group_publishes_all_of_it() {
         group: GROUP,
         syncs: AtomicU64::new(0),
     });
-    struct Shared(Arc<GatheringSink>);
-    impl CommitSink for Shared {
-        fn write(&self, ts: u64, changes: &[Change]) -> Result<u64> {
-            self.0.write(ts, changes)
-        }
-        fn wait_durable(&self, ticket: u64) -> Result<u64> {
-            self.0.wait_durable(ticket)
-        }
-    }
     let mgr = Arc::new(TxnManager::new(
         Arc::new(Graph::new()),
         Some(Box::new(Shared(Arc::clone(&sink)))),

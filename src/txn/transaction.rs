@@ -1741,6 +1741,20 @@ impl Transaction {
         Ok(true)
     }
 
+    /// The checks a commit makes under the commit lock, before taking its timestamp:
+    /// writable, serializable reads still valid, uniqueness kept. On failure the
+    /// transaction is rolled back.
+    fn validate_commit(&mut self) -> Result<()> {
+        let checked = self
+            .check_writable()
+            .and_then(|_| self.validate_reads())
+            .and_then(|_| self.check_unique_commit());
+        if checked.is_err() {
+            self.rollback_in_place();
+        }
+        checked
+    }
+
     /// Commits: the changes become durable (as the sync mode promises) and visible to
     /// transactions that begin afterwards. On any error the transaction is rolled back.
     pub fn commit(mut self) -> Result<()> {
@@ -1752,14 +1766,7 @@ impl Transaction {
         //    and make our summary visible to the validation of every later commit.
         let (ts, ticket) = {
             let mut last_ts = lock(&mgr.commit_lock);
-            if let Err(e) = self
-                .check_writable()
-                .and_then(|_| self.validate_reads())
-                .and_then(|_| self.check_unique_commit())
-            {
-                self.rollback_in_place();
-                return Err(e);
-            }
+            self.validate_commit()?;
             let ts = *last_ts + 1;
             let (changes, summary) = self.redo(ts, mgr.sink.is_some());
             let ticket = match &mgr.sink {

@@ -36,14 +36,7 @@ impl Transaction {
         // The image at `ts` must hold every earlier commit: wait until they have published
         // (they are past their log write, so this is at most one fsync).
         drop(mgr.wait_publish_turn(*last_ts + 1));
-        if let Err(e) = self
-            .check_writable()
-            .and_then(|_| self.validate_reads())
-            .and_then(|_| self.check_unique_commit())
-        {
-            self.rollback_in_place();
-            return Err(e);
-        }
+        self.validate_commit()?;
         let ts = *last_ts + 1;
         // Catalog names stay marked undurable: a later logged commit defines them again,
         // which replay accepts (a checkpoint's image leaves them the same way).
