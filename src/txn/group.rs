@@ -21,7 +21,7 @@ use std::sync::atomic::Ordering;
 use std::sync::MutexGuard;
 use std::thread::{Thread, ThreadId};
 
-use super::transaction::{lock, restamp_heads, trim_entities, Entity, TxnManager};
+use super::transaction::{lock, restamp_heads, trim_entities, Entity, Registration, TxnManager};
 use crate::error::{Error, ErrorKind, Result};
 
 /// Commits between their log write and their publication, and who leads.
@@ -47,6 +47,8 @@ pub(super) struct Queued {
     pub id: u64,
     /// The entities it wrote.
     pub touched: Vec<Entity>,
+    /// Where its snapshot is registered: the leader ends that when it publishes it.
+    pub registration: Registration,
     /// Its committer, to wake once published.
     pub thread: Thread,
     /// Its committer gave up (a panic): publish it empty, wake nobody.
@@ -154,10 +156,10 @@ impl TxnManager {
             // Validation is behind them: their own snapshots no longer pin anything (their
             // committers skip this when they finish).
             for q in batch.iter().filter(|q| !q.abandoned) {
-                registry.remove(q.id);
+                self.unregister_in(q.id, q.registration, &mut registry);
             }
         }
-        self.published.store(last, Ordering::Release);
+        self.published.store(last, Ordering::SeqCst);
         {
             let mut recent = lock(&self.recent);
             if failed {
@@ -165,7 +167,9 @@ impl TxnManager {
             }
             // Summaries of commits not yet published stay: a transaction beginning now
             // (snapshot = last) must still validate against them.
-            let horizon = registry.oldest_validating().map_or(last, |o| o.min(last));
+            let horizon = self
+                .oldest_validating(&registry)
+                .map_or(last, |o| o.min(last));
             while recent.front().is_some_and(|s| s.ts <= horizon) {
                 recent.pop_front();
             }
@@ -173,7 +177,7 @@ impl TxnManager {
         let running = if failed {
             Vec::new()
         } else {
-            registry.snapshots()
+            self.running_snapshots(&registry)
         };
         drop(registry);
         self.end_publish_turn(turn);

@@ -6,6 +6,7 @@
 
 mod group;
 mod schema;
+mod snapshots;
 pub mod stats;
 mod transaction;
 mod validation;

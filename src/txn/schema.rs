@@ -132,7 +132,7 @@ impl TxnManager {
             if let Err(e) = sink.wait_durable(ticket) {
                 self.poison(e.message());
                 // Give up the turn as an empty commit so later commits do not wait forever.
-                self.published.store(ts, Ordering::Release);
+                self.published.store(ts, Ordering::SeqCst);
                 self.end_publish_turn(turn);
                 return Err(e);
             }
@@ -142,7 +142,7 @@ impl TxnManager {
         self.graph
             .write()
             .apply(&self.graph.catalog, ts, vec![change])?;
-        self.published.store(ts, Ordering::Release);
+        self.published.store(ts, Ordering::SeqCst);
         self.end_publish_turn(turn);
         drop(last_ts);
         Ok(true)

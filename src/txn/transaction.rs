@@ -22,6 +22,7 @@ use std::sync::{Arc, Condvar, Mutex, RwLockReadGuard, RwLockWriteGuard};
 use std::time::{Duration, Instant};
 
 use super::group::{Group, Queued};
+use super::snapshots::{SlotTxn, Snapshots};
 use super::stats::{ConflictCause, Counters, RunningTxn, TxnInfo, TxnStats};
 use super::validation::{CommitSummary, NameKind, ReadSet};
 use super::{Isolation, TxnKind};
@@ -85,7 +86,9 @@ pub struct TxnManager {
     pub(super) read_only: bool,
     active: AtomicU64,
     /// Running transactions' snapshots: they decide which versions and commit summaries
-    /// must be kept.
+    /// must be kept. Registered lock-free in `slots`; in `registry` when every slot is taken.
+    /// Publishers store `published` under the registry lock and then read both.
+    pub(super) slots: Snapshots,
     pub(super) registry: Mutex<Registry>,
     /// Summaries of recent commits, oldest first.
     pub(super) recent: Mutex<VecDeque<CommitSummary>>,
@@ -131,6 +134,7 @@ impl TxnManager {
             is_poisoned: std::sync::atomic::AtomicBool::new(false),
             read_only,
             active: AtomicU64::new(0),
+            slots: Snapshots::default(),
             registry: Mutex::new(Registry::default()),
             recent: Mutex::new(VecDeque::new()),
             busy_timeout: Duration::ZERO,
@@ -149,14 +153,7 @@ impl TxnManager {
         s.last_commit_ts = self.last_commit_ts();
         s.commits = s.last_commit_ts - self.opened_ts;
         s.active_transactions = self.active_transactions();
-        s.oldest_snapshot_age_ms = {
-            let r = lock(&self.registry);
-            r.running
-                .values()
-                .map(|t| t.info.started.elapsed().as_millis())
-                .max()
-                .map_or(0, |ms| u64::try_from(ms).unwrap_or(u64::MAX))
-        };
+        s.oldest_snapshot_age_ms = self.running().iter().map(|t| t.age_ms).max().unwrap_or(0);
         s.versions_retained = self.graph.version_count() as u64;
         s.commit_summaries_retained = self.retained_summaries() as u64;
         s.wal_bytes = self.sink.as_ref().map_or(0, |w| w.log_bytes());
@@ -166,17 +163,21 @@ impl TxnManager {
     /// The running transactions, oldest first.
     pub fn running(&self) -> Vec<RunningTxn> {
         let waits = lock(&self.waits).clone();
-        let r = lock(&self.registry);
-        let mut out: Vec<RunningTxn> = r
-            .running
-            .iter()
-            .map(|(&id, t)| RunningTxn {
-                id,
+        let mut all: Vec<SlotTxn> = self.slots.list();
+        all.extend(lock(&self.registry).running.iter().map(|(&id, t)| SlotTxn {
+            id,
+            snapshot: t.snapshot,
+            info: t.info,
+        }));
+        let mut out: Vec<RunningTxn> = all
+            .into_iter()
+            .map(|t| RunningTxn {
+                id: t.id,
                 kind: t.info.kind,
                 isolation: t.info.isolation,
                 snapshot: t.snapshot,
                 age_ms: u64::try_from(t.info.started.elapsed().as_millis()).unwrap_or(u64::MAX),
-                waiting_for: waits.get(&id).copied(),
+                waiting_for: waits.get(&t.id).copied(),
             })
             .collect();
         out.sort_by_key(|t| t.id);
@@ -190,8 +191,8 @@ impl TxnManager {
         self
     }
 
-    fn is_running(&self, txn: u64) -> bool {
-        lock(&self.registry).running.contains_key(&txn)
+    pub(super) fn is_running(&self, txn: u64) -> bool {
+        self.slots.contains(txn) || lock(&self.registry).running.contains_key(&txn)
     }
 
     /// Number of commit summaries kept for serializable validation.
@@ -270,8 +271,8 @@ impl TxnManager {
         let turn = self.wait_publish_turn(ts);
         {
             let registry = lock(&self.registry);
-            self.published.store(ts, Ordering::Release);
-            let horizon = registry.oldest_validating().map_or(ts, |o| o.min(ts));
+            self.published.store(ts, Ordering::SeqCst);
+            let horizon = self.oldest_validating(&registry).map_or(ts, |o| o.min(ts));
             lock(&self.recent).retain(|s| s.ts > horizon);
         }
         self.end_publish_turn(turn);
@@ -332,17 +333,39 @@ impl TxnManager {
         let running = {
             // Under the registration lock, as a commit publishes (see `begin`).
             let registry = lock(&self.registry);
-            self.published.store(ts, Ordering::Release);
-            registry.snapshots()
+            self.published.store(ts, Ordering::SeqCst);
+            self.running_snapshots(&registry)
         };
         trim_entities(&mut self.graph.write(), &touched, &running, ts);
         Ok(())
+    }
+
+    /// The snapshots of the running transactions (any order). Call with the registry locked,
+    /// after storing `published` (src/txn/snapshots.rs says why that keeps them all).
+    pub(super) fn running_snapshots(&self, registry: &Registry) -> Vec<u64> {
+        let mut out = registry.snapshots();
+        self.slots.snapshots(&mut out);
+        out
+    }
+
+    /// The oldest snapshot of a running serializable writer; called as `running_snapshots`.
+    pub(super) fn oldest_validating(&self, registry: &Registry) -> Option<u64> {
+        match (registry.oldest_validating(), self.slots.oldest_validating()) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
     }
 
     pub fn begin(self: &Arc<Self>, kind: TxnKind, isolation: Isolation) -> Transaction {
         let id = self.next_txn.fetch_add(1, Ordering::Relaxed);
         self.active.fetch_add(1, Ordering::Relaxed);
         let validates = kind == TxnKind::ReadWrite && isolation == Isolation::Serializable;
+        if let Some((slot, snapshot)) =
+            self.slots
+                .register(&self.published, id, kind, isolation, validates)
+        {
+            return self.transaction(id, snapshot, kind, isolation, Registration::Slot(slot));
+        }
         let snapshot = {
             // Taking the snapshot under the lock that pruning and version GC read guarantees
             // that everything this snapshot may need is kept until the transaction ends.
@@ -364,6 +387,18 @@ impl TxnManager {
             }
             snapshot
         };
+        self.transaction(id, snapshot, kind, isolation, Registration::Registry)
+    }
+
+    fn transaction(
+        self: &Arc<Self>,
+        id: u64,
+        snapshot: u64,
+        kind: TxnKind,
+        isolation: Isolation,
+        registration: Registration,
+    ) -> Transaction {
+        let validates = kind == TxnKind::ReadWrite && isolation == Isolation::Serializable;
         Transaction {
             mgr: Arc::clone(self),
             vis: Visibility {
@@ -378,7 +413,7 @@ impl TxnManager {
             touched_set: rustc_hash::FxHashSet::default(),
             doomed: None,
             finished: false,
-            registered: true,
+            registration,
         }
     }
 }
@@ -405,6 +440,36 @@ pub(super) struct Registry {
     validating: rustc_hash::FxHashSet<u64>,
 }
 
+/// Where a transaction's snapshot is registered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Registration {
+    /// A slot of `TxnManager::slots`.
+    Slot(usize),
+    /// `TxnManager::registry` (every slot was taken).
+    Registry,
+    /// Not (any more).
+    None,
+}
+
+impl TxnManager {
+    /// Ends a registration; `registry` is the locked registry when the caller holds it.
+    pub(super) fn unregister_in(&self, id: u64, reg: Registration, registry: &mut Registry) {
+        match reg {
+            Registration::Slot(i) => self.slots.release(i),
+            Registration::Registry => registry.remove(id),
+            Registration::None => {}
+        }
+    }
+
+    fn unregister(&self, id: u64, reg: Registration) {
+        match reg {
+            Registration::Slot(i) => self.slots.release(i),
+            Registration::Registry => lock(&self.registry).remove(id),
+            Registration::None => {}
+        }
+    }
+}
+
 /// A running transaction's snapshot, and what `SHOW TRANSACTIONS` lists.
 struct Running {
     snapshot: u64,
@@ -417,6 +482,12 @@ impl Registry {
         if !self.validating.is_empty() {
             self.validating.remove(&id);
         }
+    }
+
+    /// How many transactions are registered here (not in slots).
+    #[cfg(test)]
+    pub(super) fn len(&self) -> usize {
+        self.running.len()
     }
 
     /// The snapshots of the running transactions (any order).
@@ -577,8 +648,8 @@ pub struct Transaction {
     touched_set: rustc_hash::FxHashSet<Entity>,
     doomed: Option<Error>,
     finished: bool,
-    /// In the manager's registry (until it ends, or a group publishes its commit).
-    registered: bool,
+    /// Where its snapshot is registered (until it ends, or a group publishes its commit).
+    registration: Registration,
 }
 
 /// What a write may do after looking at a chain's head.
@@ -1635,9 +1706,7 @@ impl Transaction {
         if !self.finished {
             self.finished = true;
             self.mgr.active.fetch_sub(1, Ordering::Relaxed);
-            if self.registered {
-                lock(&self.mgr.registry).remove(self.id());
-            }
+            self.unregister();
             // Only a writer can hold a version others wait for (see `wait_for`).
             if self.kind == TxnKind::ReadWrite {
                 // A waiter is counted for as long as it waits: none counted, none to wake.
@@ -1664,8 +1733,21 @@ impl Transaction {
         }
     }
 
-    fn id(&self) -> u64 {
+    pub(super) fn id(&self) -> u64 {
         self.vis.own & !UNCOMMITTED
+    }
+
+    /// Ends the registration of our snapshot: it no longer pins versions or summaries.
+    fn unregister(&mut self) {
+        self.mgr.unregister(self.id(), self.registration);
+        self.registration = Registration::None;
+    }
+
+    /// `unregister` for a caller holding the registry lock.
+    fn unregister_locked(&mut self, registry: &mut Registry) {
+        self.mgr
+            .unregister_in(self.id(), self.registration, registry);
+        self.registration = Registration::None;
     }
 
     /// Version GC for the entities this commit touched, given the snapshots still running
@@ -1686,6 +1768,10 @@ impl Transaction {
         };
         let reads = reads.borrow();
         let recent = lock(&self.mgr.recent);
+        // `recent` is in timestamp order (pushed under the commit lock, pruned from the
+        // front), and a descheduled transaction can pin thousands of summaries older than
+        // this snapshot: find the first newer one by bisection instead of walking past them.
+        let newer = recent.range(recent.partition_point(|s| s.ts <= self.vis.snapshot)..);
         // A name we found absent and that exists now was interned after our lookup, by a
         // transaction that (if it committed) committed after our snapshot. Names are first
         // used rarely, so any commit since our snapshot counts as a conflict.
@@ -1695,10 +1781,7 @@ impl Transaction {
             NameKind::RelType => cat.rel_types.get(name).is_some(),
             NameKind::Key => cat.keys.get(name).is_some(),
         });
-        if let (Some((kind, name)), Some(s)) = (
-            now_defined,
-            recent.iter().find(|s| s.ts > self.vis.snapshot),
-        ) {
+        if let (Some((kind, name)), Some(s)) = (now_defined, newer.clone().next()) {
             self.mgr.counters.conflict(ConflictCause::ReadValidation);
             return Err(Error::conflict(format!(
                 "serialization failure: the {} `{name}` did not exist when this transaction \
@@ -1708,7 +1791,7 @@ impl Transaction {
                 s.ts
             )));
         }
-        for s in recent.iter().filter(|s| s.ts > self.vis.snapshot) {
+        for s in newer {
             if let Some(what) = reads.invalidated_by(s) {
                 self.mgr.counters.conflict(ConflictCause::ReadValidation);
                 return Err(Error::conflict(format!(
@@ -1789,6 +1872,7 @@ impl Transaction {
                 own: self.vis.own,
                 id: self.id(),
                 touched: std::mem::take(&mut self.touched),
+                registration: self.registration,
                 thread: std::thread::current(),
                 abandoned: false,
             });
@@ -1808,8 +1892,8 @@ impl Transaction {
             return Err(commit_failed(&e));
         }
         self.undo.clear();
-        // The leader removed us from the registry when it published us.
-        self.registered = false;
+        // The leader unregistered us when it published us (the slot may be another's now).
+        self.registration = Registration::None;
         self.finish();
         Ok(())
     }

@@ -62,11 +62,11 @@ impl Transaction {
         let turn = mgr.wait_publish_turn(ts);
         let running = {
             let mut registry = lock(&mgr.registry);
-            registry.remove(self.id());
-            mgr.published.store(ts, Ordering::Release);
-            let horizon = registry.oldest_validating().map_or(ts, |o| o.min(ts));
+            self.unregister_locked(&mut registry);
+            mgr.published.store(ts, Ordering::SeqCst);
+            let horizon = mgr.oldest_validating(&registry).map_or(ts, |o| o.min(ts));
             lock(&mgr.recent).retain(|s| s.ts > horizon);
-            registry.snapshots()
+            mgr.running_snapshots(&registry)
         };
         mgr.end_publish_turn(turn);
         drop(last_ts);
