@@ -8,6 +8,83 @@ use crate::value::Value;
 /// Properties sorted by key id, unique keys, no `Null` values.
 pub type PropList = Vec<(KeyId, Value)>;
 
+/// A change as a commit logs it: the new state borrowed from the entity's head version, so
+/// the log record is encoded without copying it first.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ChangeRef<'a> {
+    /// A change that owns its data (catalog names).
+    Owned(Change),
+    PutNode {
+        id: NodeId,
+        labels: &'a [LabelId],
+        props: &'a [(KeyId, Value)],
+    },
+    DeleteNode(NodeId),
+    PutRel {
+        id: RelId,
+        rel_type: TypeId,
+        start: NodeId,
+        end: NodeId,
+        props: &'a [(KeyId, Value)],
+    },
+    DeleteRel(RelId),
+}
+
+impl ChangeRef<'_> {
+    /// Replay order within one record: relationships are created after their end nodes
+    /// exist and nodes deleted after their relationships are gone, so puts of nodes, then
+    /// of relationships, then deletions of relationships, then of nodes.
+    pub fn replay_rank(&self) -> u8 {
+        match self {
+            ChangeRef::Owned(c) => c.replay_rank(),
+            ChangeRef::PutNode { .. } => 1,
+            ChangeRef::PutRel { .. } => 2,
+            ChangeRef::DeleteRel(_) => 3,
+            ChangeRef::DeleteNode(_) => 4,
+        }
+    }
+
+    pub fn to_change(&self) -> Change {
+        match self {
+            ChangeRef::Owned(c) => c.clone(),
+            ChangeRef::PutNode { id, labels, props } => Change::PutNode {
+                id: *id,
+                labels: labels.to_vec(),
+                props: props.to_vec(),
+            },
+            ChangeRef::DeleteNode(id) => Change::DeleteNode(*id),
+            ChangeRef::PutRel {
+                id,
+                rel_type,
+                start,
+                end,
+                props,
+            } => Change::PutRel {
+                id: *id,
+                rel_type: *rel_type,
+                start: *start,
+                end: *end,
+                props: props.to_vec(),
+            },
+            ChangeRef::DeleteRel(id) => Change::DeleteRel(*id),
+        }
+    }
+}
+
+impl Change {
+    /// See `ChangeRef::replay_rank`; catalog names come first, index definitions last.
+    pub fn replay_rank(&self) -> u8 {
+        match self {
+            Change::DefineLabel(..) | Change::DefineRelType(..) | Change::DefineKey(..) => 0,
+            Change::PutNode { .. } => 1,
+            Change::PutRel { .. } => 2,
+            Change::DeleteRel(_) => 3,
+            Change::DeleteNode(_) => 4,
+            Change::CreateIndex { .. } | Change::DropIndex { .. } => 5,
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub enum Change {
     DefineLabel(LabelId, String),

@@ -14,7 +14,7 @@ pub mod id_set;
 pub mod index;
 
 pub use catalog::Catalog;
-pub use change::{Change, PropList};
+pub use change::{Change, ChangeRef, PropList};
 pub use graph::Graph;
 
 pub use crate::value::{NodeId, RelId};

@@ -12,7 +12,7 @@ mod transaction;
 mod validation;
 
 pub use schema::{SchemaInfo, SchemaOp};
-pub use transaction::{CommitSink, ReadView, Savepoint, Transaction, TxnManager};
+pub use transaction::{CommitSink, ReadView, Savepoint, Transaction, TxnManager, RECORD_HEADER};
 
 /// What a transaction may do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

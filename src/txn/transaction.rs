@@ -32,10 +32,16 @@ use crate::storage::graph::{
     VersionChain, Visibility, UNCOMMITTED,
 };
 use crate::storage::index::{key_cmp, show_value, KeyRange};
-use crate::storage::{Change, Direction, Graph, KeyId, LabelId, NodeId, PropList, RelId, TypeId};
+use crate::storage::{
+    Change, ChangeRef, Direction, Graph, KeyId, LabelId, NodeId, PropList, RelId, TypeId,
+};
 use crate::value::Value;
 
 mod image_commit;
+
+/// Bytes a commit leaves at the start of an encoded record for the log's framing (length,
+/// checksum, sync marker: src/wal/mod.rs).
+pub const RECORD_HEADER: usize = 16;
 
 /// Where committed transactions go to become durable (the WAL), in commit order.
 ///
@@ -48,6 +54,15 @@ pub trait CommitSink: Send + Sync {
     /// Appends the record of `changes`, committed at `ts`; returns a ticket for
     /// `wait_durable`. Called in commit (timestamp) order.
     fn write(&self, ts: u64, changes: &[Change]) -> Result<u64>;
+    /// `write` for a record a commit encoded itself (straight from its versions, without
+    /// copying them into `Change`s): `RECORD_HEADER` bytes of room for the sink's framing,
+    /// then the payload in the WAL codec's format (`codec::encode_refs_into`). The log
+    /// frames it in place; the default decodes it for `write` (sinks that look at changes).
+    fn write_encoded(&self, ts: u64, record: Vec<u8>) -> Result<u64> {
+        let payload = record.get(RECORD_HEADER..).unwrap_or_default();
+        let (_, changes) = crate::wal::codec::decode(payload)?;
+        self.write(ts, &changes)
+    }
     /// Blocks until the record behind `ticket`, and so every record written before it, is
     /// durable; returns a ticket (at least `ticket`) up to which every record written is
     /// durable — the commits a group publishes. Tickets grow in write order. Fails if any
@@ -1851,14 +1866,14 @@ impl Transaction {
             let mut last_ts = lock(&mgr.commit_lock);
             self.validate_commit()?;
             let ts = *last_ts + 1;
-            let (changes, summary) = self.redo(ts, mgr.sink.is_some());
-            let ticket = match &mgr.sink {
-                Some(sink) => match sink.write(ts, &changes) {
+            let (record, summary) = self.redo(ts, mgr.sink.is_some());
+            let ticket = match (&mgr.sink, record) {
+                (Some(sink), Some(record)) => match sink.write_encoded(ts, record) {
                     Ok(ticket) => Some(ticket),
                     // The timestamp was not handed out: nobody waits for its turn.
                     Err(e) => return Err(self.fail_commit(e)),
                 },
-                None => None,
+                _ => None,
             };
             *last_ts = ts;
             lock(&mgr.recent).push_back(summary);
@@ -1907,21 +1922,23 @@ impl Transaction {
         commit_failed(&e)
     }
 
-    /// The logical redo of this transaction (catalog names first when `log` is set, then
-    /// each touched entity's final state) and its summary for serializable validation.
-    /// Entities created and deleted within the transaction leave no trace.
-    fn redo(&self, ts: u64, log: bool) -> (Vec<Change>, CommitSummary) {
-        let mut out: Vec<Change> = Vec::new();
+    /// The logical redo of this transaction when `log` is set, as an encoded log record
+    /// (`CommitSink::write_encoded`: catalog names first, then each touched entity's final
+    /// state, encoded from the versions under the graph latch, with no copy of them), and its
+    /// summary for serializable validation. Entities created and deleted within the
+    /// transaction leave no trace.
+    fn redo(&self, ts: u64, log: bool) -> (Option<Vec<u8>>, CommitSummary) {
+        let mut out: Vec<ChangeRef<'_>> = Vec::new();
         if log {
             let cat = &self.mgr.graph.catalog;
             for (id, n) in cat.labels.take_undurable() {
-                out.push(Change::DefineLabel(id, n.to_string()));
+                out.push(ChangeRef::Owned(Change::DefineLabel(id, n.to_string())));
             }
             for (id, n) in cat.rel_types.take_undurable() {
-                out.push(Change::DefineRelType(id, n.to_string()));
+                out.push(ChangeRef::Owned(Change::DefineRelType(id, n.to_string())));
             }
             for (id, n) in cat.keys.take_undurable() {
-                out.push(Change::DefineKey(id, n.to_string()));
+                out.push(ChangeRef::Owned(Change::DefineKey(id, n.to_string())));
             }
         }
         let mut sum = CommitSummary {
@@ -1955,13 +1972,13 @@ impl Transaction {
                     sum.nodes_created_or_deleted |= before.is_none() || head.data.is_none();
                     index_moves(&g, before, head.data.as_ref(), &mut sum.index);
                     match &head.data {
-                        Some(d) => out.push(Change::PutNode {
+                        Some(d) if log => out.push(ChangeRef::PutNode {
                             id,
-                            labels: d.labels.clone(),
-                            props: d.props.clone(),
+                            labels: &d.labels,
+                            props: &d.props,
                         }),
-                        None if before.is_some() => out.push(Change::DeleteNode(id)),
-                        None => {}
+                        None if log && before.is_some() => out.push(ChangeRef::DeleteNode(id)),
+                        _ => {}
                     }
                 }
                 Entity::Rel(id) => {
@@ -1982,31 +1999,28 @@ impl Transaction {
                         sum.adjacency.push(entry.end);
                     }
                     match &head.data {
-                        Some(d) => out.push(Change::PutRel {
+                        Some(d) if log => out.push(ChangeRef::PutRel {
                             id,
                             rel_type: entry.rel_type,
                             start: entry.start,
                             end: entry.end,
-                            props: d.props.clone(),
+                            props: &d.props,
                         }),
-                        None if existed_before => out.push(Change::DeleteRel(id)),
-                        None => {}
+                        None if log && existed_before => out.push(ChangeRef::DeleteRel(id)),
+                        _ => {}
                     }
                 }
             }
         }
-        // Replay creates relationships after their end nodes exist and deletes nodes after
-        // their relationships are gone: puts of nodes, then relationships, then deletions of
-        // relationships, then of nodes.
-        out.sort_by_key(|c| match c {
-            Change::DefineLabel(..) | Change::DefineRelType(..) | Change::DefineKey(..) => 0,
-            Change::PutNode { .. } => 1,
-            Change::PutRel { .. } => 2,
-            Change::DeleteRel(_) => 3,
-            Change::DeleteNode(_) => 4,
-            Change::CreateIndex { .. } | Change::DropIndex { .. } => 5,
-        });
-        (out, sum)
+        if !log {
+            return (None, sum);
+        }
+        // Stable: the order within a rank is first-write order, as before.
+        out.sort_by_key(ChangeRef::replay_rank);
+        let mut record = Vec::with_capacity(RECORD_HEADER + 64);
+        record.resize(RECORD_HEADER, 0);
+        crate::wal::codec::encode_refs_into(&mut record, ts, &out);
+        (Some(record), sum)
     }
 }
 

@@ -8,7 +8,7 @@
 use std::collections::BTreeMap;
 
 use crate::error::{Error, Result};
-use crate::storage::{Change, PropList};
+use crate::storage::{Change, ChangeRef, KeyId, LabelId, NodeId, PropList, RelId, TypeId};
 use crate::temporal;
 use crate::value::Value;
 
@@ -46,6 +46,38 @@ pub fn encode(ts: u64, changes: &[Change]) -> Vec<u8> {
     let mut buf = Vec::with_capacity(64);
     encode_into(&mut buf, ts, changes);
     buf
+}
+
+/// Appends the payload of `changes` (borrowed from a commit's versions) to `buf`: the same
+/// bytes `encode_into` writes for their owned form.
+pub fn encode_refs_into(buf: &mut Vec<u8>, ts: u64, changes: &[ChangeRef<'_>]) {
+    let mut e = Encoder {
+        buf: std::mem::take(buf),
+    };
+    e.buf.extend_from_slice(&ts.to_le_bytes());
+    e.uvar(changes.len() as u64);
+    for c in changes {
+        match c {
+            ChangeRef::Owned(c) => e.change(c),
+            ChangeRef::PutNode { id, labels, props } => e.put_node(*id, labels, props),
+            ChangeRef::DeleteNode(id) => {
+                e.buf.push(tag::DELETE_NODE);
+                e.uvar(*id);
+            }
+            ChangeRef::PutRel {
+                id,
+                rel_type,
+                start,
+                end,
+                props,
+            } => e.put_rel(*id, *rel_type, *start, *end, props),
+            ChangeRef::DeleteRel(id) => {
+                e.buf.push(tag::DELETE_REL);
+                e.uvar(*id);
+            }
+        }
+    }
+    *buf = e.buf;
 }
 
 /// Appends the payload `encode` returns to `buf` (so a log record can be framed in place).
@@ -189,7 +221,7 @@ impl Encoder {
         self.buf.extend_from_slice(s.as_bytes());
     }
 
-    fn props(&mut self, props: &PropList) {
+    fn props(&mut self, props: &[(KeyId, Value)]) {
         self.uvar(props.len() as u64);
         for (k, v) in props {
             self.uvar(u64::from(*k));
@@ -270,6 +302,32 @@ impl Encoder {
         }
     }
 
+    fn put_node(&mut self, id: NodeId, labels: &[LabelId], props: &[(KeyId, Value)]) {
+        self.buf.push(tag::PUT_NODE);
+        self.uvar(id);
+        self.uvar(labels.len() as u64);
+        for l in labels {
+            self.uvar(u64::from(*l));
+        }
+        self.props(props);
+    }
+
+    fn put_rel(
+        &mut self,
+        id: RelId,
+        rel_type: TypeId,
+        start: NodeId,
+        end: NodeId,
+        props: &[(KeyId, Value)],
+    ) {
+        self.buf.push(tag::PUT_REL);
+        self.uvar(id);
+        self.uvar(u64::from(rel_type));
+        self.uvar(start);
+        self.uvar(end);
+        self.props(props);
+    }
+
     fn change(&mut self, c: &Change) {
         match c {
             Change::DefineLabel(id, name) => {
@@ -287,15 +345,7 @@ impl Encoder {
                 self.uvar(u64::from(*id));
                 self.str(name);
             }
-            Change::PutNode { id, labels, props } => {
-                self.buf.push(tag::PUT_NODE);
-                self.uvar(*id);
-                self.uvar(labels.len() as u64);
-                for l in labels {
-                    self.uvar(u64::from(*l));
-                }
-                self.props(props);
-            }
+            Change::PutNode { id, labels, props } => self.put_node(*id, labels, props),
             Change::DeleteNode(id) => {
                 self.buf.push(tag::DELETE_NODE);
                 self.uvar(*id);
@@ -306,14 +356,7 @@ impl Encoder {
                 start,
                 end,
                 props,
-            } => {
-                self.buf.push(tag::PUT_REL);
-                self.uvar(*id);
-                self.uvar(u64::from(*rel_type));
-                self.uvar(*start);
-                self.uvar(*end);
-                self.props(props);
-            }
+            } => self.put_rel(*id, *rel_type, *start, *end, props),
             Change::DeleteRel(id) => {
                 self.buf.push(tag::DELETE_REL);
                 self.uvar(*id);
@@ -640,6 +683,47 @@ mod tests {
 
     /// The check's in-place fast path for scalars must accept exactly what the check that
     /// picks (fully decodes) every value accepts, and what it picks must be the full decode.
+    /// A commit encodes its record from borrowed versions: byte for byte what the owned
+    /// changes encode to, so replay reads it back as those changes.
+    #[test]
+    fn borrowed_changes_encode_as_their_owned_form() {
+        let owned = sample();
+        let refs: Vec<ChangeRef<'_>> = owned
+            .iter()
+            .map(|c| match c {
+                Change::PutNode { id, labels, props } => ChangeRef::PutNode {
+                    id: *id,
+                    labels,
+                    props,
+                },
+                Change::PutRel {
+                    id,
+                    rel_type,
+                    start,
+                    end,
+                    props,
+                } => ChangeRef::PutRel {
+                    id: *id,
+                    rel_type: *rel_type,
+                    start: *start,
+                    end: *end,
+                    props,
+                },
+                Change::DeleteNode(id) => ChangeRef::DeleteNode(*id),
+                Change::DeleteRel(id) => ChangeRef::DeleteRel(*id),
+                other => ChangeRef::Owned(other.clone()),
+            })
+            .collect();
+        assert!(refs.iter().any(|r| !matches!(r, ChangeRef::Owned(_))));
+        let mut buf = vec![0xAA; 3];
+        encode_refs_into(&mut buf, 42, &refs);
+        assert_eq!(&buf[..3], &[0xAA; 3], "appends after what the buffer holds");
+        assert_eq!(&buf[3..], &encode(42, &owned)[..]);
+        let back: Vec<Change> = refs.iter().map(ChangeRef::to_change).collect();
+        assert_eq!(back, owned);
+        assert_eq!(decode(&buf[3..]).unwrap(), (42, owned));
+    }
+
     #[test]
     fn checking_props_in_place_agrees_with_decoding_them() {
         let Some(Change::PutNode { props, .. }) = sample().into_iter().nth(2) else {

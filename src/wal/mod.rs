@@ -42,7 +42,7 @@ use std::sync::OnceLock;
 
 use crate::error::{Error, ErrorKind, Result};
 use crate::storage::Change;
-use crate::txn::CommitSink;
+use crate::txn::{CommitSink, RECORD_HEADER};
 use crate::vfs::{self, FileReader, Io, IoFile, OpenMode};
 
 const MAGIC: &[u8; 8] = b"GDBWAL\0\x01";
@@ -835,12 +835,16 @@ impl CommitSink for Wal {
     }
 
     fn write(&self, ts: u64, changes: &[Change]) -> Result<u64> {
+        let mut record = Vec::with_capacity(128);
+        record.resize(RECORD_HEADER, 0);
+        codec::encode_into(&mut record, ts, changes);
+        self.write_encoded(ts, record)
+    }
+
+    fn write_encoded(&self, ts: u64, mut record: Vec<u8>) -> Result<u64> {
         // Framed outside the lock as a format-2 record (`len | crc | synced_before |
         // payload`); under it only the marker and the checksum are filled in.
-        let mut record = Vec::with_capacity(128);
-        record.resize(16, 0);
-        codec::encode_into(&mut record, ts, changes);
-        let payload_len = record.len() - 16;
+        let payload_len = record.len().saturating_sub(RECORD_HEADER);
         u32::try_from(payload_len + 8)
             .ok()
             .filter(|&l| l <= MAX_RECORD)
@@ -935,6 +939,9 @@ impl CommitSink for Wal {
 impl CommitSink for Arc<Wal> {
     fn write(&self, ts: u64, changes: &[Change]) -> Result<u64> {
         (**self).write(ts, changes)
+    }
+    fn write_encoded(&self, ts: u64, record: Vec<u8>) -> Result<u64> {
+        (**self).write_encoded(ts, record)
     }
     fn wait_durable(&self, ticket: u64) -> Result<u64> {
         (**self).wait_durable(ticket)
