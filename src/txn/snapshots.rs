@@ -125,7 +125,12 @@ impl Snapshots {
                     .is_ok()
             {
                 HINT.with(|h| h.set(i));
-                self.high.fetch_max(i + 1, Ordering::SeqCst);
+                // Before the confirming re-read of `published` (see the module comment): a
+                // scan that must see this slot sees `high` past it. Read first, so the usual
+                // case (a slot below `high`) makes no read-modify-write of the shared line.
+                if self.high.load(Ordering::SeqCst) <= i {
+                    self.high.fetch_max(i + 1, Ordering::SeqCst);
+                }
                 return Some(i);
             }
         }
