@@ -6,6 +6,7 @@
 //! logs the rest before any change that could use them (`take_undurable`, called under the
 //! commit lock so WAL order puts definitions first).
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use crate::error::{Error, Result};
@@ -23,6 +24,10 @@ struct Names {
 pub struct Interner {
     what: &'static str,
     inner: RwLock<Names>,
+    /// Whether some name is not logged yet (`durable < names.len()`), so that every commit
+    /// can ask without a lock. Set and cleared under the write lock; a transaction that uses
+    /// a name looked it up after the lock that interned it, so it sees the flag set.
+    undurable: AtomicBool,
 }
 
 impl Interner {
@@ -30,6 +35,7 @@ impl Interner {
         Interner {
             what,
             inner: RwLock::default(),
+            undurable: AtomicBool::new(false),
         }
     }
 
@@ -59,6 +65,7 @@ impl Interner {
         let name: Arc<str> = Arc::from(name);
         w.names.push(name.clone());
         w.by_name.insert(name, id);
+        self.undurable.store(true, Ordering::Release);
         id
     }
 
@@ -99,17 +106,16 @@ impl Interner {
 
     /// Names not yet logged, marking them logged.
     pub fn take_undurable(&self) -> Vec<(u32, Arc<str>)> {
-        // Every commit asks, and new names are rare: a shared look first, so that commits
-        // do not take the write lock that blocks the lookups of running statements.
-        {
-            let r = self.read();
-            if r.durable == r.names.len() {
-                return Vec::new();
-            }
+        // Every commit asks, and new names are rare: a look at the flag first, so that
+        // commits take no lock (the write lock would block the lookups of running
+        // statements).
+        if !self.undurable.load(Ordering::Acquire) {
+            return Vec::new();
         }
         let mut w = self.write();
         let from = w.durable;
         w.durable = w.names.len();
+        self.undurable.store(false, Ordering::Release);
         w.names[from..]
             .iter()
             .enumerate()
