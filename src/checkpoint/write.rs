@@ -12,8 +12,10 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use super::format::{self, kind, Header, Section};
 use crate::error::{Error, ErrorKind, Result};
-use crate::storage::graph::{GraphData, Visibility, UNCOMMITTED};
-use crate::storage::{Change, Graph, TypeId};
+use crate::storage::base_index;
+use crate::storage::graph::{GraphData, NodeRef, Visibility, UNCOMMITTED};
+use crate::storage::{Change, Graph, KeyId, LabelId, NodeId, TypeId};
+use crate::value::Value;
 use crate::vfs::{self, Io, IoFile, OpenMode};
 use crate::wal::codec;
 
@@ -272,6 +274,45 @@ fn heap_pass(
     Ok(())
 }
 
+/// The entries of each index the catalog defines, as the writer's snapshot sees them.
+struct IndexEntries {
+    /// `(label, key)` → its entries, in catalog order.
+    lists: Vec<((LabelId, KeyId), Vec<(Value, NodeId)>)>,
+}
+
+impl IndexEntries {
+    fn of(catalog: &[Change]) -> IndexEntries {
+        let mut lists: Vec<((LabelId, KeyId), Vec<(Value, NodeId)>)> = Vec::new();
+        for c in catalog {
+            if let Change::CreateIndex { label, key, .. } = c {
+                // An index and a uniqueness constraint on one pair share contents.
+                if !lists.iter().any(|(p, _)| *p == (*label, *key)) {
+                    lists.push(((*label, *key), Vec::new()));
+                }
+            }
+        }
+        IndexEntries { lists }
+    }
+
+    /// Files node `id`'s visible version.
+    fn gather(&mut self, id: NodeId, n: &NodeRef<'_>) {
+        for ((label, key), list) in &mut self.lists {
+            if n.has_label(*label) {
+                if let Some(v) = n.prop(*key) {
+                    list.push((v.into_owned(), id));
+                }
+            }
+        }
+    }
+
+    fn into_lists(self) -> Vec<(LabelId, KeyId, Vec<(Value, NodeId)>)> {
+        self.lists
+            .into_iter()
+            .map(|((l, k), es)| (l, k, es))
+            .collect()
+    }
+}
+
 fn write_into(
     file: &dyn IoFile,
     path: &Path,
@@ -334,6 +375,9 @@ fn write_into(
             }
         },
     )?;
+    // Index contents are gathered on the property pass (each node visited once) and
+    // written after it.
+    let mut indexes = IndexEntries::of(catalog);
     heap_pass(
         &mut out,
         (kind::NODE_PROP_OFFSETS, kind::NODE_PROPS),
@@ -345,8 +389,14 @@ fn write_into(
             if let Some(n) = g.node(id, vis) {
                 // A base node's encoded list is copied as it is.
                 n.props().encode(b);
+                indexes.gather(id, &n);
             }
         },
+    )?;
+    section(
+        &mut out,
+        kind::PROP_INDEXES,
+        &base_index::encode(indexes.into_lists()),
     )?;
 
     let mut live = 0u64;

@@ -158,6 +158,7 @@ impl TxnManager {
                 .map_or(0, |ms| u64::try_from(ms).unwrap_or(u64::MAX))
         };
         s.versions_retained = self.graph.version_count() as u64;
+        s.index_keys_in_memory = self.graph.read().schema.keys_in_memory() as u64;
         s.commit_summaries_retained = self.retained_summaries() as u64;
         s.wal_bytes = self.sink.as_ref().map_or(0, |w| w.log_bytes());
         s
