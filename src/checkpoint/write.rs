@@ -14,8 +14,7 @@ use super::format::{self, kind, Header, Section};
 use crate::error::{Error, ErrorKind, Result};
 use crate::storage::base_index;
 use crate::storage::graph::{GraphData, NodeRef, Visibility, UNCOMMITTED};
-use crate::storage::{Change, Graph, KeyId, LabelId, NodeId, TypeId};
-use crate::value::Value;
+use crate::storage::{Change, Graph, NodeId, TypeId};
 use crate::vfs::{self, Io, IoFile, OpenMode};
 use crate::wal::codec;
 
@@ -276,18 +275,22 @@ fn heap_pass(
 
 /// The entries of each index the catalog defines, as the writer's snapshot sees them.
 struct IndexEntries {
-    /// `(label, key)` → its entries, in catalog order.
-    lists: Vec<((LabelId, KeyId), Vec<(Value, NodeId)>)>,
+    /// One per indexed `(label, key)`, in catalog order.
+    lists: Vec<base_index::Contents>,
 }
 
 impl IndexEntries {
     fn of(catalog: &[Change]) -> IndexEntries {
-        let mut lists: Vec<((LabelId, KeyId), Vec<(Value, NodeId)>)> = Vec::new();
+        let mut lists: Vec<base_index::Contents> = Vec::new();
         for c in catalog {
             if let Change::CreateIndex { label, key, .. } = c {
                 // An index and a uniqueness constraint on one pair share contents.
-                if !lists.iter().any(|(p, _)| *p == (*label, *key)) {
-                    lists.push(((*label, *key), Vec::new()));
+                if !lists.iter().any(|l| (l.label, l.key) == (*label, *key)) {
+                    lists.push(base_index::Contents {
+                        label: *label,
+                        key: *key,
+                        entries: Vec::new(),
+                    });
                 }
             }
         }
@@ -296,20 +299,13 @@ impl IndexEntries {
 
     /// Files node `id`'s visible version.
     fn gather(&mut self, id: NodeId, n: &NodeRef<'_>) {
-        for ((label, key), list) in &mut self.lists {
-            if n.has_label(*label) {
-                if let Some(v) = n.prop(*key) {
-                    list.push((v.into_owned(), id));
+        for l in &mut self.lists {
+            if n.has_label(l.label) {
+                if let Some(v) = n.prop(l.key) {
+                    l.entries.push((v.into_owned(), id));
                 }
             }
         }
-    }
-
-    fn into_lists(self) -> Vec<(LabelId, KeyId, Vec<(Value, NodeId)>)> {
-        self.lists
-            .into_iter()
-            .map(|((l, k), es)| (l, k, es))
-            .collect()
     }
 }
 
@@ -396,7 +392,7 @@ fn write_into(
     section(
         &mut out,
         kind::PROP_INDEXES,
-        &base_index::encode(indexes.into_lists()),
+        &base_index::encode(indexes.lists),
     )?;
 
     let mut live = 0u64;

@@ -201,14 +201,23 @@ fn slot_hash(k: u64, int: bool) -> u64 {
     }
 }
 
-/// The section's bytes for `indexes`: each `(label, key, entries)` with `(value, node)`
-/// pairs in any order (one per node: the value its version at C carries).
-pub fn encode(indexes: Vec<(LabelId, KeyId, Vec<(Value, NodeId)>)>) -> Vec<u8> {
+/// One index's contents as the writer gathers them.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Contents {
+    pub label: LabelId,
+    pub key: KeyId,
+    /// `(value, node)` in any order, one per node: the value its version at C carries.
+    pub entries: Vec<(Value, NodeId)>,
+}
+
+/// The section's bytes for `indexes`.
+pub fn encode(indexes: Vec<Contents>) -> Vec<u8> {
     let dir_len = 8 + indexes.len() * DIR_ENTRY;
     let mut out = Vec::with_capacity(dir_len);
     out.extend_from_slice(&(indexes.len() as u64).to_le_bytes());
     out.resize(dir_len, 0);
-    for (i, (label, key, mut entries)) in indexes.into_iter().enumerate() {
+    for (i, c) in indexes.into_iter().enumerate() {
+        let (label, key, mut entries) = (c.label, c.key, c.entries);
         entries.sort_unstable_by(|a, b| key_cmp(&a.0, &b.0).then(a.1.cmp(&b.1)));
         entries.dedup_by(|a, b| a.1 == b.1 && key_cmp(&a.0, &b.0) == Ordering::Equal);
         let n = entries.len();
@@ -222,29 +231,31 @@ pub fn encode(indexes: Vec<(LabelId, KeyId, Vec<(Value, NodeId)>)>) -> Vec<u8> {
         {
             out[e + 8 * j..e + 8 * j + 8].copy_from_slice(&w.to_le_bytes());
         }
-        let mut table = vec![[0u64; 2]; slots];
         let mask = slots as u64 - 1;
-        out.reserve((n + slots) * WORDS);
-        for (v, node) in &entries {
-            let pair = match int_key(v) {
+        let table_at = body_at + n * WORDS;
+        // The table is filled in place in the output (no second copy of it), sized once.
+        out.reserve_exact(table_at + slots * WORDS - out.len());
+        out.resize(table_at + slots * WORDS, 0);
+        for (j, (v, node)) in entries.into_iter().enumerate() {
+            let pair = match int_key(&v) {
                 Some(i) => [i as u64, (node + 1) | INT_KEY],
-                None => [stable_hash(v), node + 1],
+                None => [stable_hash(&v), node + 1],
             };
-            out.extend_from_slice(&pair[0].to_le_bytes());
-            out.extend_from_slice(&pair[1].to_le_bytes());
+            put_pair(&mut out, body_at + j * WORDS, pair);
             // At most half full: an empty slot is always found.
             let mut s = slot_hash(pair[0], pair[1] & INT_KEY != 0) & mask;
-            while table[s as usize][1] != 0 {
+            while word(&out, table_at + s as usize * WORDS + 8).unwrap_or(0) != 0 {
                 s = (s + 1) & mask;
             }
-            table[s as usize] = pair;
-        }
-        for pair in table {
-            out.extend_from_slice(&pair[0].to_le_bytes());
-            out.extend_from_slice(&pair[1].to_le_bytes());
+            put_pair(&mut out, table_at + s as usize * WORDS, pair);
         }
     }
     out
+}
+
+fn put_pair(out: &mut [u8], at: usize, pair: [u64; 2]) {
+    out[at..at + 8].copy_from_slice(&pair[0].to_le_bytes());
+    out[at + 8..at + 16].copy_from_slice(&pair[1].to_le_bytes());
 }
 
 /// One index's contents at C, read in place from the mapped image.
@@ -408,7 +419,12 @@ mod tests {
 
     #[test]
     fn directories_that_do_not_fit_are_refused() {
-        let sec = encode(vec![(1, 2, vec![(Value::Int(5), 0), (Value::Int(6), 1)])]);
+        let contents = |entries| Contents {
+            label: 1,
+            key: 2,
+            entries,
+        };
+        let sec = encode(vec![contents(vec![(Value::Int(5), 0), (Value::Int(6), 1)])]);
         let len = sec.len() as u64;
         let dl = directory_len(1, len).unwrap();
         let dir = parse_directory(&sec[..dl], len).unwrap();
@@ -419,7 +435,7 @@ mod tests {
         // Slots: 7 is not a power of two.
         bad[8 + 16..8 + 24].copy_from_slice(&7u64.to_le_bytes());
         assert!(parse_directory(&bad[..dl], len).is_err());
-        let mut twice = encode(vec![(1, 2, vec![]), (1, 2, vec![])]);
+        let mut twice = encode(vec![contents(vec![]), contents(vec![])]);
         let tl = twice.len() as u64;
         let dl2 = directory_len(2, tl).unwrap();
         assert!(parse_directory(&twice[..dl2], tl).is_err());
