@@ -770,6 +770,8 @@ fn seek_and_scan(c: &mut graphdb::Connection, rng_seed: u64) -> Vec<(String, Vec
     probes.push(("n.v >= $a".into(), params(&[("a", Value::Bool(true))])));
     let list = Value::List((0..5).map(|_| rng.value()).collect());
     probes.push(("n.v IN $a".into(), params(&[("a", list)])));
+    probes.push(("n.v = date({year: 2020, month: 1, day: 2})".into(), p()));
+    probes.push(("n.v = datetime('2020-01-01T02:00:00+01:00')".into(), p()));
     probes.push(("n.u = $a".into(), params(&[("a", Value::Int(7))])));
     probes.push(("n.w = $a".into(), params(&[("a", Value::Int(3))])));
     probes.push(("n.w >= $a".into(), params(&[("a", Value::Int(15))])));
@@ -814,6 +816,14 @@ fn index_seeks_equal_scans_through_random_histories_with_and_without_the_section
                 0 => "CREATE (:P {u: $i, w: $i % 20})",
                 1 => "CREATE (:Q {v: $v, u: $i})",
                 2 => "CREATE (:P:Q {v: $v, u: $i, w: $i % 20})",
+                // Temporal keys: one instant in two zones is one key.
+                3 if i % 2 == 0 => {
+                    "CREATE (:P {v: date({year: 2020, month: 1, day: $i % 5 + 1}), u: $i})"
+                }
+                3 => {
+                    "CREATE (:P {v: datetime({year: 2020, month: 1, day: 1, hour: $i % 3, \
+                     timezone: CASE $i % 4 WHEN 1 THEN 'Z' ELSE '+01:00' END}), u: $i})"
+                }
                 _ => "CREATE (:P {v: $v, u: $i, w: $i % 20})",
             };
             (
@@ -860,6 +870,10 @@ fn index_seeks_equal_scans_through_random_histories_with_and_without_the_section
     }
     let before: Vec<_> = old.iter_mut().map(|c| seek_and_scan(c, 1)).collect();
     assert_eq!(before[0], before[1]);
+    for probe in ["date(", "datetime("] {
+        let found = before[0].iter().find(|(q, _)| q.contains(probe)).unwrap();
+        assert!(found.1.len() >= 2, "{found:?}: temporal keys are exercised");
+    }
     for step in 0..8 {
         let mut ops: Vec<(String, Params, bool)> = Vec::new();
         for _ in 0..25 {
