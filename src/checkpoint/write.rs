@@ -389,11 +389,17 @@ fn write_into(
             }
         },
     )?;
-    section(
-        &mut out,
-        kind::PROP_INDEXES,
-        &base_index::encode(indexes.lists),
-    )?;
+    let t = std::time::Instant::now();
+    let index_section = base_index::encode(indexes.lists);
+    if std::env::var_os("GRAPHDB_TRACE_IMPORT").is_some() {
+        eprintln!(
+            "graphdb import: index section of {} bytes built in {:?}",
+            index_section.len(),
+            t.elapsed()
+        );
+    }
+    section(&mut out, kind::PROP_INDEXES, &index_section)?;
+    drop(index_section);
 
     let mut live = 0u64;
     columns_pass(
