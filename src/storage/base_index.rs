@@ -417,6 +417,72 @@ mod tests {
         );
     }
 
+    /// A view whose nodes `0..` carry `values` under key 2, with the index section `sec`.
+    fn view(values: &[Value], sec: Vec<u8>) -> Arc<BaseView> {
+        use crate::checkpoint::format::kind;
+        let mut bytes = Vec::new();
+        let mut offsets = vec![0u64];
+        for v in values {
+            crate::wal::codec::encode_props(&mut bytes, &vec![(2, v.clone())]);
+            offsets.push(bytes.len() as u64);
+        }
+        let mut sections = [(0usize, 0usize); kind::END as usize];
+        sections[kind::NODE_PROPS as usize] = (0, bytes.len());
+        bytes.resize(bytes.len().div_ceil(8) * 8, 0);
+        sections[kind::NODE_PROP_OFFSETS as usize] = (bytes.len(), offsets.len() * 8);
+        for o in offsets {
+            bytes.extend_from_slice(&o.to_le_bytes());
+        }
+        sections[kind::PROP_INDEXES as usize] = (bytes.len(), sec.len());
+        bytes.extend_from_slice(&sec);
+        Arc::new(BaseView::new(
+            crate::checkpoint::mmap::BaseBytes::Read(bytes),
+            1,
+            values.len() as u64,
+            0,
+            sections,
+        ))
+    }
+
+    fn index(values: &[Value], filed: Vec<(Value, NodeId)>) -> BaseIndex {
+        let sec = encode(vec![Contents {
+            label: 1,
+            key: 2,
+            entries: filed,
+        }]);
+        let len = sec.len() as u64;
+        let dir = parse_directory(&sec[..directory_len(1, len).unwrap()], len).unwrap();
+        BaseIndex::new(view(values, sec), dir[0])
+    }
+
+    #[test]
+    fn seeks_read_integer_keys_inline_and_confirm_others_against_the_node() {
+        let s = |x: &str| Value::String(x.into());
+        let values = [s("a"), s("c"), Value::Int(4), s("c"), Value::Float(4.0)];
+        let filed = values.iter().cloned().zip(0..).collect::<Vec<_>>();
+        let idx = index(&values, filed);
+        assert_eq!(idx.len(), 5);
+        assert_eq!(idx.eq(&s("c")), vec![1, 3]);
+        assert_eq!(idx.eq(&Value::Float(4.0)), vec![2, 4]);
+        assert!(idx.eq(&s("b")).is_empty());
+        let r = |lo: Value, hi: Value| KeyRange {
+            lower: Bound::Included(lo),
+            upper: Bound::Excluded(hi),
+        };
+        assert_eq!(idx.range(&r(s("a"), s("c"))), vec![0]);
+        assert_eq!(idx.range(&r(s("b"), s("d"))), vec![1, 3]);
+        assert_eq!(idx.range(&r(Value::Int(0), Value::Int(9))), vec![2, 4]);
+        // A hash match is only a candidate: node 0 was filed under "a" but now reads "z"
+        // (as a colliding key would), so "a" finds nothing; an integer key needs no read.
+        let idx = index(
+            &[s("z"), Value::Int(1)],
+            vec![(s("a"), 0), (Value::Int(7), 1)],
+        );
+        assert!(idx.eq(&s("a")).is_empty());
+        assert!(idx.eq(&s("z")).is_empty(), "filed under the hash of 'a'");
+        assert_eq!(idx.eq(&Value::Int(7)), vec![1]);
+    }
+
     #[test]
     fn directories_that_do_not_fit_are_refused() {
         let contents = |entries| Contents {

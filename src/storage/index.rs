@@ -502,11 +502,6 @@ impl PropIndex {
         }
     }
 
-    /// Whether the contents at C are read from the base image.
-    pub fn reads_base(&self) -> bool {
-        self.base.is_some()
-    }
-
     /// The ids filed under the key equal to `v`.
     fn get(&self, v: &Value) -> &[NodeId] {
         let ids = match int_key(v) {
@@ -609,8 +604,8 @@ pub struct Schema {
     /// to these, so that a transaction that read through an index dropped since still
     /// validates correctly.
     tracked: HashSet<(LabelId, KeyId)>,
-    /// Contents built from the base image while it was checked at open, taken by the base's
-    /// own index definitions (`GraphData::apply_base_schema`); empty at all other times, so
+    /// Contents of the base image's indexes (read in place from its index section, or built
+    /// while it was checked at open), taken by the base's own index definitions (`GraphData::apply_base_schema`); empty at all other times, so
     /// an index defined later is always built from the graph as it then is.
     prebuilt: HashMap<(LabelId, KeyId), PropIndex>,
 }
