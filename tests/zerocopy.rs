@@ -11,7 +11,7 @@ use graphdb::{Database, ErrorKind, Options, Params, TxnMode};
 
 #[path = "support/base_image.rs"]
 mod base_image;
-use base_image::{reseal, section};
+use base_image::{base_file, reseal, retype, section};
 
 fn opts() -> Options {
     let mut o = Options::new();
@@ -386,13 +386,40 @@ fn index_seeks_on_base_nodes_follow_their_writes() {
     println!("index seeks on base nodes: written ones re-checked, old snapshots keep theirs");
 }
 
-/// Index contents are gathered while the image's nodes are checked at open (not rebuilt
-/// from the mapped image afterwards): every seek must still answer as the model's index and
-/// as a plain scan do, for several indexes at once — two labels indexed on one key (nodes
-/// with both), a string key, a list key, a key no node has, a label no node has — and with
-/// log records replayed on top of the base.
+/// Index contents read in place from the image's index section: every seek must answer as
+/// the model's index and as a plain scan do, for several indexes at once — two labels
+/// indexed on one key (nodes with both), a string key, a list key, a key no node has, a
+/// label no node has — and with log records replayed on top of the base.
+#[test]
+fn indexes_read_from_the_image_answer_as_the_model() {
+    indexes_at_open_answer_as_the_model(true);
+}
+
+/// The same for an image without the index section (as written before it existed): the
+/// contents are gathered while the image's nodes are checked at open.
 #[test]
 fn indexes_gathered_at_open_answer_as_the_model() {
+    indexes_at_open_answer_as_the_model(false);
+}
+
+/// Kind of the property-index section (src/checkpoint/format.rs), and a kind no reader
+/// knows (the section renamed to it is skipped, as by a reader predating it).
+const PROP_INDEXES: u32 = 20;
+const UNKNOWN_KIND: u32 = 63;
+
+/// Makes the image in database directory `dir` one without the index section.
+fn strip_index_section(dir: &Path) {
+    let base = base_file(dir);
+    let mut img = std::fs::read(&base).unwrap();
+    retype(&mut img, PROP_INDEXES, UNKNOWN_KIND);
+    std::fs::write(&base, &img).unwrap();
+}
+
+fn keys_in_memory(db: &Database) -> u64 {
+    db.stats().index_keys_in_memory
+}
+
+fn indexes_at_open_answer_as_the_model(in_image: bool) {
     let t = tempfile::tempdir().unwrap();
     let path = t.path().join("db");
     let path = path.to_str().unwrap();
@@ -414,6 +441,9 @@ fn indexes_gathered_at_open_answer_as_the_model() {
     setup(&db);
     db.checkpoint().unwrap();
     drop(db);
+    if !in_image {
+        strip_index_section(&t.path().join("db"));
+    }
     let model = Database::open(":memory:", &opts()).unwrap();
     setup(&model);
     let after = [
@@ -436,6 +466,10 @@ fn indexes_gathered_at_open_answer_as_the_model() {
     ];
     for round in 0..2 {
         let disk = Database::open(path, &opts()).unwrap();
+        if round == 0 {
+            // Read in place: nothing filed in memory; otherwise built at open.
+            assert_eq!(keys_in_memory(&disk) == 0, in_image, "keys in memory");
+        }
         for q in [seeks[0], seeks[1], seeks[3], seeks[9]] {
             let plan = rows(&disk, &format!("EXPLAIN {q}"), &p());
             assert!(
@@ -475,7 +509,7 @@ fn indexes_gathered_at_open_answer_as_the_model() {
         }
     }
     println!(
-        "{} seeks over 6 indexes gathered at open equal the model and scans",
+        "{} seeks over 6 indexes (in the image: {in_image}) equal the model and scans",
         seeks.len()
     );
 }
@@ -636,6 +670,16 @@ fn damage_with_valid_checksums_is_refused_at_open() {
             edit(REL_PROPS, 0, &[9]),
             "relationship properties",
         ),
+        (
+            "an index hash table whose size is not a power of two",
+            edit(PROP_INDEXES, 8 + 16, &7u64.to_le_bytes()),
+            "property indexes",
+        ),
+        (
+            "an index directory longer than its section",
+            edit(PROP_INDEXES, 0, &u64::MAX.to_le_bytes()),
+            "property indexes",
+        ),
     ];
     let path = dir.to_str().unwrap();
     for (what, img, section_name) in cases {
@@ -655,5 +699,272 @@ fn damage_with_valid_checksums_is_refused_at_open() {
     std::fs::write(&base, &pristine).unwrap();
     let db = Database::open(path, &opts()).unwrap();
     assert_eq!(observe(&db), expected, "the pristine image again");
-    println!("8 kinds of damage behind valid checksums: CORRUPT at open, naming the section");
+    println!("10 kinds of damage behind valid checksums: CORRUPT at open, naming the section");
+}
+
+/// A deterministic generator (xorshift64*), so both databases of a differential test see
+/// the same history.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n
+    }
+    /// An index key of any seekable kind, from a small domain so that keys repeat: integers,
+    /// floats equal to them, other floats, strings, booleans and lists.
+    fn value(&mut self) -> Value {
+        match self.below(8) {
+            0..=2 => Value::Int(self.below(20) as i64 - 5),
+            3 => Value::Float(self.below(20) as f64 - 5.0),
+            4 => Value::Float(self.below(20) as f64 / 4.0),
+            5 => Value::String(format!("s{}", self.below(12))),
+            6 => Value::Bool(self.below(2) == 1),
+            _ => Value::List(vec![
+                Value::Int(self.below(3) as i64),
+                Value::String("x".into()),
+            ]),
+        }
+    }
+}
+
+fn params(pairs: &[(&str, Value)]) -> Params {
+    pairs
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.clone()))
+        .collect()
+}
+
+/// Seeks (equality, ranges over numbers and strings, IN lists, on the index built before
+/// the image and on one created after it) and the same questions answered by a scan; on
+/// `c`, in whatever transaction it has open.
+fn seek_and_scan(c: &mut graphdb::Connection, rng_seed: u64) -> Vec<(String, Vec<Vec<Value>>)> {
+    let mut rng = Rng(rng_seed);
+    let mut probes: Vec<(String, Params)> = Vec::new();
+    for _ in 0..12 {
+        let v = rng.value();
+        probes.push(("n.v = $a".into(), params(&[("a", v)])));
+    }
+    for (lo, hi) in [
+        (Value::Int(-2), Value::Float(3.5)),
+        (Value::Float(0.25), Value::Int(9)),
+    ] {
+        probes.push((
+            "n.v >= $a AND n.v < $b".into(),
+            params(&[("a", lo), ("b", hi)]),
+        ));
+    }
+    probes.push((
+        "n.v > $a AND n.v <= $b".into(),
+        params(&[
+            ("a", Value::String("s1".into())),
+            ("b", Value::String("s5".into())),
+        ]),
+    ));
+    probes.push(("n.v < $a".into(), params(&[("a", Value::Int(0))])));
+    probes.push(("n.v >= $a".into(), params(&[("a", Value::Bool(true))])));
+    let list = Value::List((0..5).map(|_| rng.value()).collect());
+    probes.push(("n.v IN $a".into(), params(&[("a", list)])));
+    probes.push(("n.v = date({year: 2020, month: 1, day: 2})".into(), p()));
+    probes.push(("n.v = datetime('2020-01-01T02:00:00+01:00')".into(), p()));
+    probes.push(("n.u = $a".into(), params(&[("a", Value::Int(7))])));
+    probes.push(("n.w = $a".into(), params(&[("a", Value::Int(3))])));
+    probes.push(("n.w >= $a".into(), params(&[("a", Value::Int(15))])));
+    let mut out = Vec::new();
+    for (cond, ps) in probes {
+        let seek = format!("MATCH (n:P) WHERE {cond} RETURN id(n) ORDER BY id(n)");
+        let scan = format!(
+            "MATCH (n) WHERE id(n) >= 0 WITH n MATCH (n:P) WHERE {cond} RETURN id(n) ORDER BY id(n)"
+        );
+        let a = c
+            .query(&seek, &ps)
+            .unwrap_or_else(|e| panic!("{seek}: {e}"))
+            .rows;
+        let b = c
+            .query(&scan, &ps)
+            .unwrap_or_else(|e| panic!("{scan}: {e}"))
+            .rows;
+        assert_eq!(a, b, "{seek} {ps:?}: seek vs scan");
+        out.push((format!("{seek} {ps:?}"), a));
+    }
+    out
+}
+
+/// Differential: a random history on nodes of the image (updates, key removals, label
+/// removals, deletions, new nodes, rolled-back writes, uniqueness clashes), an index created
+/// after the image and one dropped and re-created; after each step every seek must equal a
+/// scan, on a database whose indexes are read from the image and on one whose image lacks
+/// the section (built at open) alike, and a snapshot taken before the writes keeps its
+/// answers.
+#[test]
+fn index_seeks_equal_scans_through_random_histories_with_and_without_the_section() {
+    let t = tempfile::tempdir().unwrap();
+    let open = |name: &str| {
+        let path = t.path().join(name);
+        Database::open(path.to_str().unwrap(), &opts()).unwrap()
+    };
+    let mut rng = Rng(0x5EED);
+    let setup: Vec<(String, Params)> = (0..200)
+        .map(|i| {
+            let q = match i % 7 {
+                // No key at all, or the label not indexed.
+                0 => "CREATE (:P {u: $i, w: $i % 20})",
+                1 => "CREATE (:Q {v: $v, u: $i})",
+                2 => "CREATE (:P:Q {v: $v, u: $i, w: $i % 20})",
+                // Temporal keys: one instant in two zones is one key.
+                3 if i % 2 == 0 => {
+                    "CREATE (:P {v: date({year: 2020, month: 1, day: $i % 5 + 1}), u: $i})"
+                }
+                3 => {
+                    "CREATE (:P {v: datetime({year: 2020, month: 1, day: 1, hour: $i % 3, \
+                     timezone: CASE $i % 4 WHEN 1 THEN 'Z' ELSE '+01:00' END}), u: $i})"
+                }
+                _ => "CREATE (:P {v: $v, u: $i, w: $i % 20})",
+            };
+            (
+                q.to_string(),
+                params(&[("i", Value::Int(i)), ("v", rng.value())]),
+            )
+        })
+        .collect();
+    let dbs: Vec<Database> = ["in_image", "built"]
+        .iter()
+        .map(|name| {
+            let db = open(name);
+            let mut c = db.connect();
+            c.query("CREATE INDEX p_v FOR (n:P) ON (n.v)", &p())
+                .unwrap();
+            c.query(
+                "CREATE CONSTRAINT p_u FOR (n:P) REQUIRE n.u IS UNIQUE",
+                &p(),
+            )
+            .unwrap();
+            for (q, ps) in &setup {
+                c.query(q, ps).unwrap();
+            }
+            drop(c);
+            db.checkpoint().unwrap();
+            drop(db);
+            if *name == "built" {
+                strip_index_section(&t.path().join(name));
+            }
+            open(name)
+        })
+        .collect();
+    assert_eq!(keys_in_memory(&dbs[0]), 0, "read from the image");
+    assert!(keys_in_memory(&dbs[1]) > 0, "built at open");
+    let explain = rows(&dbs[0], "EXPLAIN MATCH (n:P) WHERE n.v = 1 RETURN n", &p());
+    assert!(
+        format!("{explain:?}").contains("NodeIndexSeek"),
+        "{explain:?}"
+    );
+    // Snapshots taken before any write.
+    let mut old: Vec<graphdb::Connection> = dbs.iter().map(|d| d.connect()).collect();
+    for c in &mut old {
+        c.begin(TxnMode::ReadOnly).unwrap();
+    }
+    let before: Vec<_> = old.iter_mut().map(|c| seek_and_scan(c, 1)).collect();
+    assert_eq!(before[0], before[1]);
+    for probe in ["date(", "datetime("] {
+        let found = before[0].iter().find(|(q, _)| q.contains(probe)).unwrap();
+        assert!(found.1.len() >= 2, "{found:?}: temporal keys are exercised");
+    }
+    let mut clashes = 0;
+    for step in 0..8 {
+        let mut ops: Vec<(String, Params, bool)> = Vec::new();
+        for _ in 0..25 {
+            let id = Value::Int(rng.below(230) as i64);
+            let v = rng.value();
+            let (q, rollback) = match rng.below(10) {
+                0..=3 => ("MATCH (n) WHERE id(n) = $id SET n.v = $v", false),
+                4 => ("MATCH (n) WHERE id(n) = $id REMOVE n.v", false),
+                5 => ("MATCH (n) WHERE id(n) = $id REMOVE n:P", false),
+                6 => ("MATCH (n) WHERE id(n) = $id DETACH DELETE n", false),
+                7 => ("CREATE (:P {v: $v, w: 3})", false),
+                8 => ("MATCH (n) WHERE id(n) = $id SET n.v = $v, n:P", true),
+                // A uniqueness clash with another node (base or new), or a freed value.
+                _ => (
+                    "MATCH (n) WHERE id(n) = $id SET n.u = toInteger($id) % 40",
+                    false,
+                ),
+            };
+            ops.push((q.to_string(), params(&[("id", id), ("v", v)]), rollback));
+        }
+        if step == 3 {
+            ops.push(("CREATE INDEX p_w FOR (n:P) ON (n.w)".into(), p(), false));
+        }
+        if step == 5 {
+            ops.push(("DROP INDEX p_v".into(), p(), false));
+        }
+        if step == 6 {
+            ops.push(("CREATE INDEX p_v FOR (n:P) ON (n.v)".into(), p(), false));
+        }
+        let mut outcomes: Vec<Vec<String>> = Vec::new();
+        for db in &dbs {
+            let mut c = db.connect();
+            let mut got = Vec::new();
+            for (q, ps, rollback) in &ops {
+                if *rollback {
+                    c.begin(TxnMode::ReadWrite).unwrap();
+                }
+                let r = c.query(q, ps);
+                got.push(format!(
+                    "{q}: {:?}",
+                    r.as_ref().map(|_| ()).map_err(|e| e.kind())
+                ));
+                if *rollback {
+                    c.rollback().unwrap();
+                }
+            }
+            outcomes.push(got);
+        }
+        assert_eq!(
+            outcomes[0], outcomes[1],
+            "step {step}: the same writes succeed"
+        );
+        clashes += outcomes[0]
+            .iter()
+            .filter(|o| o.contains("ConstraintViolation"))
+            .count();
+        let now: Vec<_> = dbs
+            .iter()
+            .map(|d| seek_and_scan(&mut d.connect(), step + 2))
+            .collect();
+        assert_eq!(now[0], now[1], "step {step}: with and without the section");
+    }
+    assert!(clashes > 0, "uniqueness clashes are exercised");
+    for (c, b) in old.iter_mut().zip(&before) {
+        assert_eq!(
+            &seek_and_scan(c, 1),
+            b,
+            "the old snapshot keeps its answers"
+        );
+        c.commit().unwrap();
+    }
+    drop(old);
+    // After another checkpoint (the section now holds p_w and the re-created p_v) and reopen.
+    let db = dbs.into_iter().next().unwrap();
+    let expect = seek_and_scan(&mut db.connect(), 99);
+    db.checkpoint().unwrap();
+    drop(db);
+    let db = open("in_image");
+    assert_eq!(
+        keys_in_memory(&db),
+        0,
+        "every index read from the new image"
+    );
+    assert_eq!(
+        seek_and_scan(&mut db.connect(), 99),
+        expect,
+        "after a second image"
+    );
+    println!(
+        "8 random steps ({clashes} uniqueness clashes): seeks equal scans, with and without \
+         the index section"
+    );
 }

@@ -31,6 +31,10 @@
 //! - `OUT_OFFSETS` (u64 × node slots+1) into `OUT_RELS` (u64 relationship ids), and
 //!   `IN_OFFSETS` / `IN_RELS`: CSR adjacency in both directions, each node's relationships
 //!   grouped by type (sorted by type, then id).
+//! - `PROP_INDEXES` (optional, kind 20): the contents at C of every property index the
+//!   catalog defines, read in place (layout in `storage::base_index`). Older readers skip a
+//!   kind they do not know, so adding it needs no version bump: they build the index in
+//!   memory from the nodes as before.
 
 //!
 //! Reading in place: format 1 is read where it lies, unchanged (no version bump), so images
@@ -70,8 +74,18 @@ pub mod kind {
     pub const OUT_RELS: u32 = 14;
     pub const IN_OFFSETS: u32 = 15;
     pub const IN_RELS: u32 = 16;
+    /// One past the last kind every image must have.
+    pub const REQUIRED_END: u32 = 17;
+    /// Property-index contents at C (optional: see `storage::base_index`). An image without
+    /// it (written before it existed) opens, its indexes built in memory from the nodes.
+    pub const PROP_INDEXES: u32 = 20;
     /// One past the last kind.
-    pub const END: u32 = 17;
+    pub const END: u32 = 21;
+
+    /// Whether an image must have section `k`.
+    pub fn required(k: u32) -> bool {
+        (CATALOG..REQUIRED_END).contains(&k)
+    }
 }
 
 /// A section's name, for error messages.
@@ -93,6 +107,7 @@ pub fn kind_name(k: u32) -> &'static str {
         kind::OUT_RELS => "outgoing adjacency",
         kind::IN_OFFSETS => "incoming adjacency offsets",
         kind::IN_RELS => "incoming adjacency",
+        kind::PROP_INDEXES => "property indexes",
         _ => "unknown",
     }
 }

@@ -19,6 +19,7 @@ use super::format::{self, kind, kind_name, u32_at, u64_at, Header};
 use super::mmap;
 use crate::error::{Error, ErrorKind, Result};
 use crate::storage::base::BaseView;
+use crate::storage::base_index::{self, BaseIndex, IndexDir};
 use crate::storage::id_set::IdSet;
 use crate::storage::index::PropIndex;
 use crate::storage::{Change, Graph, KeyId, LabelId, NodeId};
@@ -62,16 +63,28 @@ pub fn load_base(file: &dyn IoFile, path: &Path, graph: &Graph) -> Result<Header
         // Both fit: they lie inside a file that is mapped (or read) whole.
         *slot = (o as usize, l as usize);
     }
-    let view = BaseView::new(bytes, h.ts, h.node_slots, h.rel_slots, sections);
+    let view = Arc::new(BaseView::new(
+        bytes,
+        h.ts,
+        h.node_slots,
+        h.rel_slots,
+        sections,
+    ));
+    let mut indexes = checked.indexes;
+    for dir in checked.in_image {
+        // Read in place: nothing to build.
+        let idx = PropIndex::on_base(BaseIndex::new(Arc::clone(&view), dir));
+        indexes.insert((dir.label, dir.key), idx);
+    }
     let mut data = graph.write();
-    data.set_base(Arc::new(view))?;
+    data.set_base(view)?;
     for (l, ids) in checked.by_label {
         // Ids arrive ascending: the set takes the list as it is.
         data.by_label.insert(l, IdSet::from_ascending(ids));
     }
     let mapped = t.elapsed() - structure;
     // Schema definitions last: index contents are built from the base.
-    data.apply_base_schema(&graph.catalog, h.ts, checked.schema, checked.indexes)
+    data.apply_base_schema(&graph.catalog, h.ts, checked.schema, indexes)
         .map_err(|e| img.bad_in(kind::CATALOG, e.message()))?;
     if std::env::var_os("GRAPHDB_TRACE_OPEN").is_some() {
         eprintln!(
@@ -128,9 +141,12 @@ struct Checked {
     by_label: HashMap<LabelId, Vec<NodeId>>,
     /// Schema definitions from the catalog (applied once the base is in place).
     schema: Vec<Change>,
-    /// The contents of the indexes `schema` defines, built from the nodes as they were
-    /// checked (on the nodes' thread, beside the relationship and adjacency checks).
+    /// The contents of the indexes `schema` defines that the image does not hold, built
+    /// from the nodes as they were checked (on the nodes' thread, beside the relationship
+    /// and adjacency checks).
     indexes: HashMap<(LabelId, KeyId), PropIndex>,
+    /// The indexes `schema` defines whose contents the image holds (read in place).
+    in_image: Vec<IndexDir>,
 }
 
 /// The property keys indexed per label.
@@ -268,12 +284,17 @@ impl<'a> Image<'a> {
             }
         }
         for k in kind::CATALOG..kind::END {
-            if sections[k as usize].1 == u64::MAX {
+            if sections[k as usize].1 != u64::MAX {
+                continue;
+            }
+            if kind::required(k) {
                 return Err(bad(
                     format::HEADER_LEN as u64,
                     &format!("the {} section is missing", kind_name(k)),
                 ));
             }
+            // An optional section that is absent reads as empty (its checksum is 0's).
+            sections[k as usize] = (0, 0);
         }
         let img = Image {
             file,
@@ -444,9 +465,17 @@ impl<'a> Image<'a> {
             .apply(&graph.catalog, h.ts, names)
             .map_err(|e| self.bad_in(kind::CATALOG, e.message()))?;
         let labels_known = graph.catalog.labels.names().len() as u64;
+        let held = self.index_directory()?;
         let mut indexed = Indexed::new();
+        let mut in_image: Vec<IndexDir> = Vec::new();
         for c in &schema {
             if let Change::CreateIndex { label, key, .. } = c {
+                if let Some(d) = held.iter().find(|d| (d.label, d.key) == (*label, *key)) {
+                    if !in_image.contains(d) {
+                        in_image.push(*d);
+                    }
+                    continue;
+                }
                 let keys = indexed.entry(*label).or_default();
                 if !keys.contains(key) {
                     keys.push(*key);
@@ -490,7 +519,27 @@ impl<'a> Image<'a> {
             by_label,
             schema,
             indexes,
+            in_image,
         })
+    }
+
+    /// The directory of the property-index section (empty when the image has none). The
+    /// one open-time check of that section: its shape, at a cost proportional to the number
+    /// of indexes (the section's checksum covers the contents).
+    fn index_directory(&self) -> Result<Vec<IndexDir>> {
+        let k = kind::PROP_INDEXES;
+        let len = self.len_of(k);
+        if len == 0 {
+            return Ok(Vec::new());
+        }
+        let mut buf = Vec::new();
+        self.read(k, 0, 8.min(len), &mut buf)?;
+        let count = (buf.len() == 8).then(|| u64_at(&buf, 0));
+        let dir_len = count
+            .and_then(|c| base_index::directory_len(c, len))
+            .ok_or_else(|| self.bad_in(k, "its directory does not fit"))?;
+        self.read(k, 0, dir_len as u64, &mut buf)?;
+        base_index::parse_directory(&buf, len).map_err(|e| self.bad_in(k, &e))
     }
 
     /// Relationship flags, endpoints, types and properties; returns which are live, how

@@ -119,6 +119,12 @@ impl BaseView {
             .unwrap_or(&[])
     }
 
+    /// The property-index section's bytes (empty when the image has none); read through
+    /// `base_index::BaseIndex`.
+    pub(crate) fn index_section(&self) -> &[u8] {
+        self.sec(kind::PROP_INDEXES)
+    }
+
     /// Entity `i`'s `[start, end)` in an offsets column (`None` when out of range).
     fn range(&self, offsets: u32, i: u64) -> Option<(usize, usize)> {
         let col = self.sec(offsets);

@@ -539,8 +539,9 @@ impl GraphData {
     }
 
     /// Applies the base image's schema definitions (right after `set_base`, before any log
-    /// replay) with index contents `built` from the base while it was checked: with nothing
-    /// but the base in the graph, those are exactly what `index_entries` would gather.
+    /// replay) with index contents `built` from the base: read in place from its index
+    /// section, or gathered while it was checked. With nothing but the base in the graph,
+    /// either is exactly what `index_entries` would gather.
     /// Contents no definition took are dropped.
     pub fn apply_base_schema(
         &mut self,

@@ -22,6 +22,7 @@ use std::collections::{BTreeSet, HashMap, HashSet};
 use std::hash::{Hash, Hasher};
 use std::ops::Bound;
 
+use super::base_index::BaseIndex;
 use super::change::Change;
 use super::graph::NodeData;
 use super::{KeyId, LabelId, NodeId};
@@ -46,7 +47,7 @@ fn cmp_int_float(i: i64, f: f64) -> Ordering {
 }
 
 /// Class rank of a value in the index order (mirrors the ORDER BY type order).
-fn class(v: &Value) -> u8 {
+pub(super) fn class(v: &Value) -> u8 {
     match v {
         Value::Map(_) => 0,
         Value::List(_) => 3,
@@ -322,8 +323,17 @@ fn hash_key<H: Hasher>(v: &Value, h: &mut H) {
 /// (and the floats equal to them) have their own map of small entries holding a lone id
 /// inline: a seek by an id-like key is one cache miss into a table less than half the size,
 /// not two (bucket, then the id list on the heap).
+///
+/// An index the base image holds is that section read in place (`base`) plus these maps as
+/// the in-memory delta: the maps then hold only entries of versions installed since open
+/// (new nodes, and new versions of materialized base nodes), and a seek returns the union.
+/// Base entries are never removed: once a base node changes it is materialized, so seeks
+/// re-check it against its versions (`GraphData::index_seek`, the uniqueness checks), and an
+/// entry its base version no longer justifies only adds a candidate that fails the check.
 #[derive(Debug, Default)]
 pub struct PropIndex {
+    /// The contents at the base image's C, when the image holds them.
+    base: Option<BaseIndex>,
     /// Ids per integer key (see [`int_key`]).
     ints: rustc_hash::FxHashMap<i64, Ids>,
     /// Ids per other key.
@@ -334,7 +344,7 @@ pub struct PropIndex {
 
 /// The integer a key equals under index equality (an Int, or a float with an integral value
 /// in i64's range: `1` and `1.0` are one key); `None` for every other key.
-fn int_key(v: &Value) -> Option<i64> {
+pub(super) fn int_key(v: &Value) -> Option<i64> {
     // 2^63: integral floats in [-2^63, 2^63) convert to i64 exactly.
     const TWO_63: f64 = 9_223_372_036_854_775_808.0;
     match v {
@@ -476,7 +486,20 @@ impl PropIndex {
         entries.dedup_by(|a, b| key_cmp(&a.0, &b.0) == Ordering::Equal);
         // Sorted and distinct: the set is built in one linear pass.
         let order = entries.into_iter().map(|(v, _)| IndexKey(v)).collect();
-        PropIndex { ints, ids, order }
+        PropIndex {
+            base: None,
+            ints,
+            ids,
+            order,
+        }
+    }
+
+    /// The index whose contents at C are `base`, with nothing since.
+    pub(crate) fn on_base(base: BaseIndex) -> PropIndex {
+        PropIndex {
+            base: Some(base),
+            ..PropIndex::default()
+        }
     }
 
     /// The ids filed under the key equal to `v`.
@@ -516,6 +539,28 @@ impl PropIndex {
         if range.is_empty() {
             return Cow::Borrowed(&[]);
         }
+        let delta = self.delta_candidates(range);
+        let Some(base) = &self.base else {
+            return delta;
+        };
+        let mut out = match range.point() {
+            Some(v) => base.eq(v),
+            None => base.range(range),
+        };
+        if out.is_empty() {
+            return delta;
+        }
+        if !delta.is_empty() {
+            // A base node written since open may be filed in both parts.
+            out.extend_from_slice(&delta);
+            out.sort_unstable();
+            out.dedup();
+        }
+        Cow::Owned(out)
+    }
+
+    /// [`candidates`](Self::candidates) from the in-memory part alone.
+    fn delta_candidates(&self, range: &KeyRange) -> Cow<'_, [NodeId]> {
         if let Some(v) = range.point() {
             return Cow::Borrowed(self.get(v));
         }
@@ -540,7 +585,7 @@ impl PropIndex {
         Cow::Owned(out)
     }
 
-    /// Number of distinct keys (for tests and statistics).
+    /// Number of distinct keys in the in-memory part (for tests and statistics).
     pub fn key_count(&self) -> usize {
         self.ints.len() + self.ids.len()
     }
@@ -559,8 +604,8 @@ pub struct Schema {
     /// to these, so that a transaction that read through an index dropped since still
     /// validates correctly.
     tracked: HashSet<(LabelId, KeyId)>,
-    /// Contents built from the base image while it was checked at open, taken by the base's
-    /// own index definitions (`GraphData::apply_base_schema`); empty at all other times, so
+    /// Contents of the base image's indexes (read in place from its index section, or built
+    /// while it was checked at open), taken by the base's own index definitions (`GraphData::apply_base_schema`); empty at all other times, so
     /// an index defined later is always built from the graph as it then is.
     prebuilt: HashMap<(LabelId, KeyId), PropIndex>,
 }
@@ -621,6 +666,11 @@ impl Schema {
 
     pub fn contents(&self, label: LabelId, key: KeyId) -> Option<&PropIndex> {
         self.contents.get(&(label, key))
+    }
+
+    /// Distinct keys in the in-memory parts of all contents.
+    pub fn keys_in_memory(&self) -> usize {
+        self.contents.values().map(PropIndex::key_count).sum()
     }
 
     pub fn tracked(&self) -> &HashSet<(LabelId, KeyId)> {

@@ -114,6 +114,9 @@ pub struct TxnStats {
     pub index_seeks: u64,
     pub label_scans: u64,
     pub node_scans: u64,
+    /// Distinct keys held in memory over all property indexes: an index the base image
+    /// holds is read in place, so after open this counts only keys filed since.
+    pub index_keys_in_memory: u64,
 }
 
 impl TxnStats {
@@ -153,6 +156,7 @@ impl TxnStats {
             ("index_seeks", self.index_seeks),
             ("label_scans", self.label_scans),
             ("node_scans", self.node_scans),
+            ("index_keys_in_memory", self.index_keys_in_memory),
         ]
     }
 }

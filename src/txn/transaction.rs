@@ -170,6 +170,7 @@ impl TxnManager {
         s.active_transactions = self.active_transactions();
         s.oldest_snapshot_age_ms = self.running().iter().map(|t| t.age_ms).max().unwrap_or(0);
         s.versions_retained = self.graph.version_count() as u64;
+        s.index_keys_in_memory = self.graph.read().schema.keys_in_memory() as u64;
         s.commit_summaries_retained = self.retained_summaries() as u64;
         s.wal_bytes = self.sink.as_ref().map_or(0, |w| w.log_bytes());
         s

@@ -2,6 +2,9 @@
 //! so that damage an in-place reader would only meet later gets past the checksums (format
 //! in src/checkpoint/format.rs).
 
+// Shared by several test binaries, each using part of it.
+#![allow(dead_code)]
+
 /// The section `kind` of a base image: its offset and length, and the offset of its table
 /// entry.
 pub fn section(img: &[u8], kind: u32) -> (usize, usize, usize) {
@@ -23,4 +26,22 @@ pub fn reseal(img: &mut [u8], kind: u32) {
     let count = u32::from_le_bytes(img[12..16].try_into().unwrap()) as usize;
     let h = crc32c::crc32c_append(crc32c::crc32c(&img[..56]), &img[64..64 + count * 32]);
     img[56..60].copy_from_slice(&h.to_le_bytes());
+}
+
+/// Renames section `from` to `to` in the table and re-seals the header: with `to` a kind
+/// the reader does not know, the image reads as one written without that section.
+pub fn retype(img: &mut [u8], from: u32, to: u32) {
+    let (_, _, entry) = section(img, from);
+    img[entry..entry + 4].copy_from_slice(&to.to_le_bytes());
+    reseal(img, to);
+}
+
+/// The base image file in database directory `dir` (there is one after a checkpoint).
+pub fn base_file(dir: &std::path::Path) -> std::path::PathBuf {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .map(|e| e.path())
+        .find(|p| p.extension().is_some_and(|x| x == "gdb"))
+        .unwrap()
 }
