@@ -565,11 +565,12 @@ fn import_into_a_database_with_a_base_attaches_to_base_nodes() {
     println!("import onto base nodes: as Cypher; a refused one changes nothing; durable");
 }
 
-/// Damage an in-place reader would only meet later (in a section whose checksum is made to
-/// match) is found at open: CORRUPT naming the file, the offset and the section, never a
-/// panic or wrong data on a later read.
+/// Damage an in-place reader would only meet later (in a section whose checksums are made
+/// to match, as a writer bug would leave it) is found by the full check: at open with
+/// `verify_on_open`, else by `CHECK` / `Database::check` (after which every statement
+/// fails too): CORRUPT naming the file, the offset and the section, never a panic.
 #[test]
-fn damage_with_valid_checksums_is_refused_at_open() {
+fn damage_with_valid_checksums_is_refused_by_the_full_check() {
     const NODE_FLAGS: u32 = 2;
     const NODE_LABEL_OFFSETS: u32 = 3;
     const NODE_LABELS: u32 = 4;
@@ -638,11 +639,9 @@ fn damage_with_valid_checksums_is_refused_at_open() {
         ),
     ];
     let path = dir.to_str().unwrap();
-    for (what, img, section_name) in cases {
-        std::fs::write(&base, &img).unwrap();
-        let e = Database::open(path, &opts())
-            .err()
-            .unwrap_or_else(|| panic!("{what}: opened"));
+    let mut verify = opts();
+    verify.set("verify_on_open", "true").unwrap();
+    let named = |what: &str, e: &graphdb::Error, section_name: &str| {
         assert_eq!(e.kind(), ErrorKind::Corrupt, "{what}: {e}");
         let m = e.message();
         assert!(
@@ -651,9 +650,43 @@ fn damage_with_valid_checksums_is_refused_at_open() {
                 && m.contains(section_name),
             "{what}: {e}"
         );
+    };
+    for (what, img, section_name) in cases {
+        std::fs::write(&base, &img).unwrap();
+        let e = Database::open(path, &verify)
+            .err()
+            .unwrap_or_else(|| panic!("{what}: opened with verify_on_open"));
+        named(what, &e, section_name);
+        // Without the option the open trusts what passes its checksums; the check finds it.
+        let db = Database::open(path, &opts()).unwrap();
+        let e = db.connect().query("CHECK", &p()).unwrap_err();
+        named(what, &e, section_name);
+        let e = db.check().unwrap_err();
+        named(what, &e, section_name);
+        let e = db
+            .connect()
+            .query("MATCH (n) RETURN count(n)", &p())
+            .unwrap_err();
+        assert_eq!(
+            e.kind(),
+            ErrorKind::Corrupt,
+            "{what}: a statement after CHECK: {e}"
+        );
     }
     std::fs::write(&base, &pristine).unwrap();
     let db = Database::open(path, &opts()).unwrap();
     assert_eq!(observe(&db), expected, "the pristine image again");
-    println!("8 kinds of damage behind valid checksums: CORRUPT at open, naming the section");
+    db.check().unwrap();
+    db.connect().query("CHECK", &p()).unwrap();
+    drop(db);
+    let db = Database::open(path, &verify).unwrap();
+    assert_eq!(
+        observe(&db),
+        expected,
+        "the pristine image, verified at open"
+    );
+    println!(
+        "8 kinds of damage behind valid checksums: CORRUPT from verify_on_open and from \
+         CHECK, naming the section"
+    );
 }

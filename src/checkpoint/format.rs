@@ -31,9 +31,19 @@
 //! - `OUT_OFFSETS` (u64 × node slots+1) into `OUT_RELS` (u64 relationship ids), and
 //!   `IN_OFFSETS` / `IN_RELS`: CSR adjacency in both directions, each node's relationships
 //!   grouped by type (sorted by type, then id).
-
 //!
-//! Reading in place: format 1 is read where it lies, unchanged (no version bump), so images
+//! Format 2 adds (format 1 images lack them and open as before, checked whole):
+//! - `LABEL_OFFSETS` (u64 × label count+1, in ids) into `LABEL_NODES` (u64 node ids): per
+//!   label id, the ascending ids of the nodes live at C that have it. The label count is one
+//!   past the largest label id any node has (0 when none has a label).
+//! - `BLOCK_CRCS`: a CRC32C per block of `BLOCK` bytes (the last block of a section may be
+//!   shorter) of every other section, section after section in section-table order (every
+//!   entry, whatever its kind, so sections added later are covered by the same list). A
+//!   reader verifies a block the first time it reads from it (`storage::blocks`), so open
+//!   time does not grow with the image; this section itself is checked whole at open, with
+//!   its section checksum.
+//!
+//! Reading in place: format 1 is read where it lies, unchanged, so images
 //! written before the zero-copy reader open as they are. Every section starts at a multiple
 //! of 8 and the reader copies each integer out of its bytes (`from_le_bytes`), so it needs
 //! no alignment; columns indexed by id give a node's flag, label range, property range and
@@ -45,7 +55,12 @@
 /// Identifies a base image.
 pub const MAGIC: &[u8; 8] = b"GDBBASE\0";
 /// The base format this build writes and reads.
-pub const FORMAT_VERSION: u32 = 1;
+pub const FORMAT_VERSION: u32 = 2;
+/// The first format with per-label node lists and per-block checksums.
+pub const BLOCKS_SINCE: u32 = 2;
+/// Bytes per checksummed block (a power of two).
+pub const BLOCK_SHIFT: u32 = 16;
+pub const BLOCK: u64 = 1 << BLOCK_SHIFT;
 pub const HEADER_LEN: usize = 64;
 pub const ENTRY_LEN: usize = 32;
 /// Offset of the header checksum.
@@ -70,8 +85,13 @@ pub mod kind {
     pub const OUT_RELS: u32 = 14;
     pub const IN_OFFSETS: u32 = 15;
     pub const IN_RELS: u32 = 16;
-    /// One past the last kind.
-    pub const END: u32 = 17;
+    /// One past the last kind of format 1.
+    pub const END_V1: u32 = 17;
+    pub const LABEL_OFFSETS: u32 = 17;
+    pub const LABEL_NODES: u32 = 18;
+    pub const BLOCK_CRCS: u32 = 19;
+    /// One past the last kind this build reads (the table may hold others: ignored).
+    pub const END: u32 = 20;
 }
 
 /// A section's name, for error messages.
@@ -93,6 +113,9 @@ pub fn kind_name(k: u32) -> &'static str {
         kind::OUT_RELS => "outgoing adjacency",
         kind::IN_OFFSETS => "incoming adjacency offsets",
         kind::IN_RELS => "incoming adjacency",
+        kind::LABEL_OFFSETS => "label list offsets",
+        kind::LABEL_NODES => "label lists",
+        kind::BLOCK_CRCS => "block checksums",
         _ => "unknown",
     }
 }
@@ -116,11 +139,59 @@ pub struct Section {
     pub crc: u32,
 }
 
-/// The header and section table as bytes (checksum included).
-pub fn encode_header(h: &Header, sections: &[Section]) -> Vec<u8> {
+/// The section kinds a format-`version` image must hold.
+pub fn required_kinds(version: u32) -> std::ops::Range<u32> {
+    if version >= BLOCKS_SINCE {
+        kind::CATALOG..kind::END
+    } else {
+        kind::CATALOG..kind::END_V1
+    }
+}
+
+/// How many blocks a section of `len` bytes has.
+pub fn blocks_in(len: u64) -> u64 {
+    len.div_ceil(BLOCK)
+}
+
+/// Per-block checksums of a byte stream fed in pieces of any size (the writer's, for every
+/// section it emits).
+#[derive(Debug, Default, Clone)]
+pub struct BlockSums {
+    pub done: Vec<u32>,
+    crc: u32,
+    filled: u64,
+}
+
+impl BlockSums {
+    pub fn feed(&mut self, mut bytes: &[u8]) {
+        while !bytes.is_empty() {
+            let room = (BLOCK - self.filled) as usize;
+            let (now, rest) = bytes.split_at(room.min(bytes.len()));
+            self.crc = crc32c::crc32c_append(self.crc, now);
+            self.filled += now.len() as u64;
+            if self.filled == BLOCK {
+                self.done.push(self.crc);
+                self.crc = 0;
+                self.filled = 0;
+            }
+            bytes = rest;
+        }
+    }
+
+    /// The checksums, the last (partial) block included.
+    pub fn finish(mut self) -> Vec<u32> {
+        if self.filled > 0 {
+            self.done.push(self.crc);
+        }
+        self.done
+    }
+}
+
+/// The header and section table as bytes (checksum included), for format `version`.
+pub fn encode_header(h: &Header, sections: &[Section], version: u32) -> Vec<u8> {
     let mut b = Vec::with_capacity(HEADER_LEN + sections.len() * ENTRY_LEN);
     b.extend_from_slice(MAGIC);
-    b.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
+    b.extend_from_slice(&version.to_le_bytes());
     b.extend_from_slice(&(sections.len() as u32).to_le_bytes());
     for v in [h.ts, h.node_slots, h.rel_slots, h.live_nodes, h.live_rels] {
         b.extend_from_slice(&v.to_le_bytes());

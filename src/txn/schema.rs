@@ -261,8 +261,8 @@ impl TxnManager {
         key: &str,
     ) -> Result<()> {
         let mut seen: BTreeMap<IndexKey, Vec<NodeId>> = BTreeMap::new();
-        if let Some(ids) = g.by_label.get(&l) {
-            for id in ids.iter() {
+        {
+            for id in g.label_members(l) {
                 let Some(d) = committed(g, id) else { continue };
                 if !d.has_label(l) {
                     continue;
