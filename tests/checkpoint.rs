@@ -561,6 +561,9 @@ fn bit_flips_in_a_base_image_give_corrupt_or_the_right_data() {
                         let w = db.connect().query("CREATE (:After)", &Params::new());
                         let e = w.expect_err("a write on top of damage must not commit");
                         named(&what, &e, &base_path);
+                        // Nor a checkpoint: an image written from it would lose the block.
+                        let e = db.checkpoint().expect_err("a checkpoint of damage");
+                        named(&what, &e, &base_path);
                         at_read += 1;
                     }
                 }
@@ -570,6 +573,10 @@ fn bit_flips_in_a_base_image_give_corrupt_or_the_right_data() {
                         ok += 1;
                     }
                     Err(e) => {
+                        named(&what, &e, &base_path);
+                        let e = db
+                            .checkpoint()
+                            .expect_err("a checkpoint after check failed");
                         named(&what, &e, &base_path);
                         by_check += 1;
                     }

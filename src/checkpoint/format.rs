@@ -48,9 +48,9 @@
 //! of 8 and the reader copies each integer out of its bytes (`from_le_bytes`), so it needs
 //! no alignment; columns indexed by id give a node's flag, label range, property range and
 //! adjacency range in O(1); a property list is the WAL codec's encoding, decoded one value at
-//! a time when a single property is asked for (`codec::decode_prop`). The label lists are
-//! gathered at open while the labels are checked (a per-label section would save that pass
-//! but needs a new format); adjacency grouped by type is read as a list and filtered.
+//! a time when a single property is asked for (`codec::decode_prop`). Format 2 keeps the
+//! label lists in the image (format 1's are gathered at open while the labels are checked);
+//! adjacency grouped by type is read as a list and filtered.
 
 /// Identifies a base image.
 pub const MAGIC: &[u8; 8] = b"GDBBASE\0";

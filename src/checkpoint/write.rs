@@ -69,6 +69,9 @@ pub(crate) fn write_base_as(
         .map_err(|e| Error::io(format!("creating {}", tmp.display()), &e))?;
     let outcome =
         write_into(&*file, &tmp, graph, snapshot, catalog, cancel, version).and_then(|w| {
+            // A damaged block of the current image reads as empty: an image written from it
+            // would silently lose data, so it never replaces anything (see storage::blocks).
+            graph.damage.check()?;
             let t = std::time::Instant::now();
             file.sync_all()
                 .map_err(|e| Error::io(format!("syncing {}", tmp.display()), &e))?;

@@ -286,7 +286,9 @@ impl<'a> Props<'a> {
         match *self {
             Props::List(p) => super::graph::prop_get(p, key).map(Cow::Borrowed),
             Props::Encoded(b) if b.len() <= 1 => None,
-            // Encodings were checked at open; a failure cannot happen and reads as absent.
+            // Encodings are our writer's (checked whole at open for format 1, by block
+            // checksum when first read for format 2); a failure cannot happen and reads as
+            // absent.
             Props::Encoded(b) => codec::decode_prop(b, key).ok().flatten().map(Cow::Owned),
         }
     }
