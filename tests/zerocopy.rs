@@ -672,6 +672,15 @@ fn damage_with_valid_checksums_is_refused_by_the_full_check() {
             ErrorKind::Corrupt,
             "{what}: a statement after CHECK: {e}"
         );
+        let e = db
+            .connect()
+            .query("CREATE CONSTRAINT u FOR (n:C) REQUIRE n.i IS UNIQUE", &p())
+            .unwrap_err();
+        assert_eq!(
+            e.kind(),
+            ErrorKind::Corrupt,
+            "{what}: a schema change after CHECK: {e}"
+        );
     }
     std::fs::write(&base, &pristine).unwrap();
     let db = Database::open(path, &opts()).unwrap();

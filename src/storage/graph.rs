@@ -517,25 +517,23 @@ impl GraphData {
     /// base-only node.
     fn index_entries(&self, label: LabelId, key: KeyId) -> Vec<(Value, NodeId)> {
         let mut out = Vec::new();
-        {
-            for id in self.label_members(label) {
-                if self.base_only_node(id) {
-                    let n = NodeRef::Base(&self.base, id);
-                    if self.base.node_live(id) && n.has_label(label) {
-                        if let Some(v) = n.prop(key) {
-                            out.push((v.into_owned(), id));
-                        }
+        for id in self.label_members(label) {
+            if self.base_only_node(id) {
+                let n = NodeRef::Base(&self.base, id);
+                if self.base.node_live(id) && n.has_label(label) {
+                    if let Some(v) = n.prop(key) {
+                        out.push((v.into_owned(), id));
                     }
-                    continue;
                 }
-                let Some(e) = self.node_entry(id) else {
-                    continue;
-                };
-                for d in e.versions.iter().filter_map(|v| v.data.as_ref()) {
-                    if d.labels.binary_search(&label).is_ok() {
-                        if let Some(v) = prop_get(&d.props, key) {
-                            out.push((v.clone(), id));
-                        }
+                continue;
+            }
+            let Some(e) = self.node_entry(id) else {
+                continue;
+            };
+            for d in e.versions.iter().filter_map(|v| v.data.as_ref()) {
+                if d.labels.binary_search(&label).is_ok() {
+                    if let Some(v) = prop_get(&d.props, key) {
+                        out.push((v.clone(), id));
                     }
                 }
             }
