@@ -164,3 +164,93 @@ impl Blocks {
         good
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::checkpoint::format::BlockSums;
+
+    /// An "image" of two sections (kinds 2 and 3) and their block checksums, as the writer
+    /// lays them out: 2.5 blocks, then 1 block.
+    fn image() -> (Vec<u8>, [u64; kind::END as usize], usize, u64) {
+        let b = BLOCK as usize;
+        let a: Vec<u8> = (0..b * 5 / 2).map(|i| (i * 7 % 251) as u8).collect();
+        let c: Vec<u8> = (0..b).map(|i| (i % 13) as u8).collect();
+        let mut sums = Vec::new();
+        for s in [&a, &c] {
+            // Fed in uneven pieces: the sums must not depend on how the writer cut them.
+            let mut bs = BlockSums::default();
+            for piece in s.chunks(b / 3 + 5) {
+                bs.feed(piece);
+            }
+            sums.extend(bs.finish());
+        }
+        let mut img = a.clone();
+        img.extend_from_slice(&c);
+        let crcs_at = img.len();
+        for s in &sums {
+            img.extend_from_slice(&s.to_le_bytes());
+        }
+        let mut first = [0u64; kind::END as usize];
+        first[3] = 3;
+        (img, first, crcs_at, sums.len() as u64)
+    }
+
+    #[test]
+    fn block_sums_match_whole_blocks_however_fed() {
+        let (img, _, crcs_at, count) = image();
+        assert_eq!(count, 4);
+        let b = BLOCK as usize;
+        let whole = [
+            &img[..b],
+            &img[b..2 * b],
+            &img[2 * b..5 * b / 2],
+            &img[5 * b / 2..7 * b / 2],
+        ];
+        for (i, w) in whole.iter().enumerate() {
+            let at = crcs_at + i * 4;
+            assert_eq!(
+                crc32c::crc32c(w).to_le_bytes(),
+                img[at..at + 4],
+                "block {i}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_damaged_block_is_refused_and_recorded_others_still_read() {
+        let (mut img, first, crcs_at, count) = image();
+        let b = BLOCK as usize;
+        let sec_a = (0, b * 5 / 2);
+        let sec_c = (b * 5 / 2, b);
+        img[b + 10] ^= 1; // block 1 of section a
+        let damage = Arc::new(BaseDamage::default());
+        let blocks = Blocks::lazy(
+            first,
+            crcs_at,
+            count,
+            Path::new("f.gdb"),
+            Arc::clone(&damage),
+        );
+        assert!(blocks.ensure(&img, 2, sec_a, 0, 100));
+        assert!(blocks.ensure(&img, 3, sec_c, 0, b));
+        assert!(damage.check().is_ok(), "no damage read yet");
+        assert!(blocks.ensure(&img, 2, sec_a, 2 * b, 2 * b + 1));
+        // A range over blocks 0..=1 meets the damaged one.
+        assert!(!blocks.ensure(&img, 2, sec_a, 100, b + 1));
+        assert!(
+            !blocks.ensure(&img, 2, sec_a, b + 10, b + 11),
+            "still refused"
+        );
+        let e = damage.check().unwrap_err();
+        assert_eq!(e.kind(), crate::error::ErrorKind::Corrupt);
+        assert!(
+            e.message().contains("f.gdb") && e.message().contains(&format!("offset {b}")),
+            "{e}"
+        );
+        // Verified blocks stay readable; marking all (after a full check) skips the rest.
+        assert!(blocks.ensure(&img, 2, sec_a, 0, 100));
+        blocks.mark_all();
+        assert!(blocks.ensure(&img, 2, sec_a, b + 10, b + 11));
+    }
+}
