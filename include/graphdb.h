@@ -215,7 +215,9 @@ graphdb_status graphdb_options_new(graphdb_options **out_opts);
 // isolation = serializable | snapshot; checkpoint_wal_bytes = N (automatic checkpoint once
 // the log passes N bytes; default 67108864 = 64 MiB; 0 disables); bulk_commit_entities = N
 // (a transaction writing at least N entities, and a quarter of the graph, commits as a base
-// image instead of a log record; default 50000; 0: never).
+// image instead of a log record; default 50000; 0: never); verify_on_open = true | false
+// (check the whole base image at open, as graphdb_check does; default false: each block is
+// checked when first read).
 // An unknown key or value returns GRAPHDB_INVALID_ARGUMENT, and also makes `graphdb_open`
 // with these options fail with the same message.
 graphdb_status graphdb_options_set(graphdb_options *opts, const char *key, const char *value);
@@ -244,6 +246,15 @@ graphdb_status graphdb_stats_json(const graphdb_database *db, char **out_json);
 // docs/durability.md for which failures make the database refuse writes until reopened);
 // does nothing on an in-memory database.
 graphdb_status graphdb_checkpoint(const graphdb_database *db);
+
+// Checks the base image the database reads, whole: every section and block checksum and
+// the structure of every node, relationship, adjacency and label list (what opening checked
+// before base format 2; opening now checks each block when a statement first reads it, or
+// everything with the option verify_on_open = true). Reads only; readers and writers keep
+// running. Returns GRAPHDB_CORRUPT naming the file and offset on damage (also when a
+// statement already met damage), GRAPHDB_OK otherwise (also with no base image yet, or in
+// memory).
+graphdb_status graphdb_check(const graphdb_database *db);
 
 // Closes the database handle; NULL is fine. Connections still open keep the database
 // alive until they disconnect.

@@ -9,6 +9,9 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::OnceLock;
 
+#[path = "support/base_image.rs"]
+mod base_image;
+
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
@@ -198,6 +201,21 @@ fn checkpoint_keeps_data_and_is_refused_where_it_cannot_run() {
     let db = dir.path().join("db");
     let out = build_and_run("checkpoint", &[db.to_str().expect("utf-8 temp path")]);
     assert!(String::from_utf8_lossy(&out.stdout).contains("checkpoint: ok"));
+    // A bit flipped in the node properties: opening succeeds (blocks are verified when read);
+    // graphdb_check, CHECK and every statement after report it.
+    const NODE_PROPS: u32 = 6;
+    let base = std::fs::read_dir(&db)
+        .expect("db dir")
+        .filter_map(|e| e.ok())
+        .map(|e| e.path())
+        .find(|p| p.extension().is_some_and(|x| x == "gdb"))
+        .expect("a base image");
+    let mut img = std::fs::read(&base).expect("read the image");
+    let (off, len, _) = base_image::section(&img, NODE_PROPS);
+    img[off + len / 2] ^= 0x04;
+    std::fs::write(&base, &img).expect("write the image");
+    let out = build_and_run("checkpoint", &[db.to_str().expect("utf-8"), "damaged"]);
+    assert!(String::from_utf8_lossy(&out.stdout).contains("checkpoint damaged: ok"));
 }
 
 #[test]

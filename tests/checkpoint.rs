@@ -32,6 +32,22 @@ fn int(k: &str, v: i64) -> Params {
     [(k.to_string(), Value::Int(v))].into_iter().collect()
 }
 
+/// `dump`, with the error of a statement.
+fn try_dump(db: &Database) -> graphdb::Result<String> {
+    let mut c = db.connect();
+    let q = |c: &mut graphdb::Connection, s: &str| c.query(s, &Params::new()).map(|r| r.rows);
+    let nodes = q(
+        &mut c,
+        "MATCH (n) RETURN id(n) AS i, labels(n) AS l, properties(n) AS p ORDER BY i",
+    )?;
+    let rels = q(
+        &mut c,
+        "MATCH (a)-[r]->(b) RETURN id(r) AS i, id(a) AS a, type(r) AS t, id(b) AS b, \
+         properties(r) AS p ORDER BY i",
+    )?;
+    Ok(format!("{nodes:?}\n{rels:?}"))
+}
+
 /// Everything in the graph, canonically ordered.
 fn dump(db: &Database) -> String {
     let mut c = db.connect();
@@ -469,9 +485,10 @@ fn adjacency_from_the_base_image_keeps_creation_order_and_is_checked() {
     let mut img = pristine.clone();
     entry(&mut img, IN_RELS, 0, second);
     cases.push(("an incoming entry that is not the node's", img));
+    let verify = opts(&[("checkpoint_wal_bytes", "0"), ("verify_on_open", "true")]);
     for (what, img) in cases {
         std::fs::write(&base, &img).unwrap();
-        let e = Database::open(path, &o)
+        let e = Database::open(path, &verify)
             .err()
             .unwrap_or_else(|| panic!("{what}: opened"));
         assert_eq!(e.kind(), ErrorKind::Corrupt, "{what}: {e}");
@@ -479,6 +496,10 @@ fn adjacency_from_the_base_image_keeps_creation_order_and_is_checked() {
             e.message().contains("adjacency") && e.message().contains("offset"),
             "{what}: {e}"
         );
+        // Behind valid block checksums only the full check finds it.
+        let e = Database::open(path, &o).unwrap().check().unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::Corrupt, "{what}: {e}");
+        assert!(e.message().contains("adjacency"), "{what}: {e}");
     }
     std::fs::write(&base, &pristine).unwrap();
     let db = Database::open(path, &o).unwrap();
@@ -488,6 +509,17 @@ fn adjacency_from_the_base_image_keeps_creation_order_and_is_checked() {
 
 #[test]
 fn bit_flips_in_a_base_image_give_corrupt_or_the_right_data() {
+    // A format-2 image opens having checked its header, table, catalog and block list; the
+    // rest is verified a block at a time as statements read it. So damage surfaces at open
+    // or from the first statement reading the block (which then returns no rows), and after
+    // it no write commits; `check` finds whatever no statement read.
+    let named = |what: &str, e: &graphdb::Error, base: &Path| {
+        assert_eq!(e.kind(), ErrorKind::Corrupt, "{what}: {e}");
+        assert!(
+            e.message().contains(&base.display().to_string()) && e.message().contains("offset"),
+            "{what}: {e}"
+        );
+    };
     let sim = SimIo::new();
     let root = "/sim/db";
     let o = opts(&[("checkpoint_wal_bytes", "0")]);
@@ -503,7 +535,7 @@ fn bit_flips_in_a_base_image_give_corrupt_or_the_right_data() {
     } else {
         1500
     };
-    let (mut ok, mut corrupt, mut newer) = (0, 0, 0);
+    let (mut ok, mut corrupt, mut newer, mut at_read, mut by_check) = (0, 0, 0, 0, 0);
     let mut x = 0x1234_5678_9ABC_DEF1u64;
     for i in 0..flips {
         x ^= x << 13;
@@ -520,10 +552,40 @@ fn bit_flips_in_a_base_image_give_corrupt_or_the_right_data() {
         bytes[pos] ^= 1 << ((x >> 40) % 8);
         view.replace_contents(&base_path, &bytes);
         let what = format!("flip at byte {pos} of {}", base_path.display());
-        match Database::open_with_io(root, &o, Arc::new(view)) {
+        match Database::open_with_io(root, &o, Arc::new(view.clone())) {
             Ok(db) => {
-                assert_eq!(dump(&db), expected, "{what}: opened with wrong data");
-                ok += 1;
+                match try_dump(&db) {
+                    Ok(got) => assert_eq!(got, expected, "{what}: opened with wrong data"),
+                    Err(e) => {
+                        named(&what, &e, &base_path);
+                        let w = db.connect().query("CREATE (:After)", &Params::new());
+                        let e = w.expect_err("a write on top of damage must not commit");
+                        named(&what, &e, &base_path);
+                        // Nor a checkpoint: an image written from it would lose the block.
+                        let e = db.checkpoint().expect_err("a checkpoint of damage");
+                        named(&what, &e, &base_path);
+                        at_read += 1;
+                    }
+                }
+                match db.check() {
+                    Ok(()) => {
+                        assert_eq!(try_dump(&db).ok().as_ref(), Some(&expected), "{what}");
+                        ok += 1;
+                    }
+                    Err(e) => {
+                        named(&what, &e, &base_path);
+                        let e = db
+                            .checkpoint()
+                            .expect_err("a checkpoint after check failed");
+                        named(&what, &e, &base_path);
+                        by_check += 1;
+                    }
+                }
+                drop(db);
+                // Nothing was committed on top: with the image repaired, the same data.
+                view.replace_contents(&base_path, &pristine);
+                let db = Database::open_with_io(root, &o, Arc::new(view)).unwrap();
+                assert_eq!(dump(&db), expected, "{what}: after repairing the image");
             }
             Err(e) if e.kind() == ErrorKind::Corrupt => {
                 assert!(
@@ -537,10 +599,19 @@ fn bit_flips_in_a_base_image_give_corrupt_or_the_right_data() {
             Err(e) => panic!("{what}: unexpected error {e}"),
         }
     }
-    assert!(corrupt > flips / 2, "most flips must be caught ({corrupt})");
+    assert!(
+        corrupt > 0 && at_read > 0,
+        "flips caught at open and at first read"
+    );
+    assert!(
+        corrupt + by_check > flips / 2,
+        "most flips must be caught ({corrupt} + {by_check})"
+    );
     println!(
-        "base image bit flips: {flips} images: {corrupt} CORRUPT naming file and offset, \
-         {ok} opened with the right data (unchecked padding), {newer} newer format"
+        "base image bit flips: {flips} images: {corrupt} CORRUPT at open naming file and \
+         offset; {at_read} CORRUPT from the first statement reading the block (and no write \
+         committed after); {by_check} found by check (all damage read or not); {ok} right \
+         data and a clean check (unchecked padding), {newer} newer format"
     );
 }
 

@@ -387,16 +387,27 @@ fn bit_flips_give_a_valid_prefix_or_corrupt_never_wrong_data() {
         view.replace_contents(target, &bytes);
         let what = format!("bit flip at byte {pos} of {}", target.display());
         match open(&view) {
-            Ok(db) => {
-                let got = dump(&db).unwrap();
-                // Only damage to the final record may be cut off as a torn tail; anything
-                // else must be reported.
-                assert!(
-                    got == states[STEPS as usize] || got == states[STEPS as usize - 1],
-                    "{what}: opened with wrong data: {got}"
-                );
-                prefix += 1;
-            }
+            Ok(db) => match dump(&db) {
+                Ok(got) => {
+                    // Only damage to the final record may be cut off as a torn tail; anything
+                    // else must be reported.
+                    assert!(
+                        got == states[STEPS as usize] || got == states[STEPS as usize - 1],
+                        "{what}: opened with wrong data: {got}"
+                    );
+                    prefix += 1;
+                }
+                // The base image's blocks are verified when first read: damage there fails
+                // the statement reading it, naming the file.
+                Err(e) => {
+                    assert_eq!(e.kind(), ErrorKind::Corrupt, "{what}: {e}");
+                    assert!(
+                        target == &base && e.message().contains(&target.display().to_string()),
+                        "{what}: the error must name the file: {e}"
+                    );
+                    corrupt += 1;
+                }
+            },
             Err(e) if e.kind() == ErrorKind::Corrupt => {
                 assert!(
                     e.message().contains(&target.display().to_string()),

@@ -599,11 +599,12 @@ fn import_into_a_database_with_a_base_attaches_to_base_nodes() {
     println!("import onto base nodes: as Cypher; a refused one changes nothing; durable");
 }
 
-/// Damage an in-place reader would only meet later (in a section whose checksum is made to
-/// match) is found at open: CORRUPT naming the file, the offset and the section, never a
-/// panic or wrong data on a later read.
+/// Damage an in-place reader would only meet later (in a section whose checksums are made
+/// to match, as a writer bug would leave it) is found by the full check: at open with
+/// `verify_on_open`, else by `CHECK` / `Database::check` (after which every statement
+/// fails too): CORRUPT naming the file, the offset and the section, never a panic.
 #[test]
-fn damage_with_valid_checksums_is_refused_at_open() {
+fn damage_with_valid_checksums_is_refused_by_the_full_check() {
     const NODE_FLAGS: u32 = 2;
     const NODE_LABEL_OFFSETS: u32 = 3;
     const NODE_LABELS: u32 = 4;
@@ -612,6 +613,7 @@ fn damage_with_valid_checksums_is_refused_at_open() {
     const REL_END: u32 = 9;
     const REL_TYPE: u32 = 10;
     const REL_PROPS: u32 = 12;
+    const PROP_INDEXES: u32 = 20;
     let t = tempfile::tempdir().unwrap();
     let (disk, _model) = pair(t.path());
     let expected = observe(&disk);
@@ -682,11 +684,9 @@ fn damage_with_valid_checksums_is_refused_at_open() {
         ),
     ];
     let path = dir.to_str().unwrap();
-    for (what, img, section_name) in cases {
-        std::fs::write(&base, &img).unwrap();
-        let e = Database::open(path, &opts())
-            .err()
-            .unwrap_or_else(|| panic!("{what}: opened"));
+    let mut verify = opts();
+    verify.set("verify_on_open", "true").unwrap();
+    let named = |what: &str, e: &graphdb::Error, section_name: &str| {
         assert_eq!(e.kind(), ErrorKind::Corrupt, "{what}: {e}");
         let m = e.message();
         assert!(
@@ -695,11 +695,63 @@ fn damage_with_valid_checksums_is_refused_at_open() {
                 && m.contains(section_name),
             "{what}: {e}"
         );
+    };
+    for (what, img, section_name) in cases {
+        std::fs::write(&base, &img).unwrap();
+        let e = Database::open(path, &verify)
+            .err()
+            .unwrap_or_else(|| panic!("{what}: opened with verify_on_open"));
+        named(what, &e, section_name);
+        if section_name == "property indexes" {
+            // The index directory's shape is checked at every open (its cost does not grow
+            // with the index).
+            let e = Database::open(path, &opts())
+                .err()
+                .unwrap_or_else(|| panic!("{what}: opened"));
+            named(what, &e, section_name);
+            continue;
+        }
+        // Without the option the open trusts what passes its checksums; the check finds it.
+        let db = Database::open(path, &opts()).unwrap();
+        let e = db.connect().query("CHECK", &p()).unwrap_err();
+        named(what, &e, section_name);
+        let e = db.check().unwrap_err();
+        named(what, &e, section_name);
+        let e = db
+            .connect()
+            .query("MATCH (n) RETURN count(n)", &p())
+            .unwrap_err();
+        assert_eq!(
+            e.kind(),
+            ErrorKind::Corrupt,
+            "{what}: a statement after CHECK: {e}"
+        );
+        let e = db
+            .connect()
+            .query("CREATE CONSTRAINT u FOR (n:C) REQUIRE n.i IS UNIQUE", &p())
+            .unwrap_err();
+        assert_eq!(
+            e.kind(),
+            ErrorKind::Corrupt,
+            "{what}: a schema change after CHECK: {e}"
+        );
     }
     std::fs::write(&base, &pristine).unwrap();
     let db = Database::open(path, &opts()).unwrap();
     assert_eq!(observe(&db), expected, "the pristine image again");
-    println!("10 kinds of damage behind valid checksums: CORRUPT at open, naming the section");
+    db.check().unwrap();
+    db.connect().query("CHECK", &p()).unwrap();
+    drop(db);
+    let db = Database::open(path, &verify).unwrap();
+    assert_eq!(
+        observe(&db),
+        expected,
+        "the pristine image, verified at open"
+    );
+    println!(
+        "10 kinds of damage behind valid checksums: CORRUPT from verify_on_open and from \
+         CHECK (2 in the index directory at every open), naming the section"
+    );
 }
 
 /// A deterministic generator (xorshift64*), so both databases of a differential test see
@@ -967,4 +1019,149 @@ fn index_seeks_equal_scans_through_random_histories_with_and_without_the_section
         "8 random steps ({clashes} uniqueness clashes): seeks equal scans, with and without \
          the index section"
     );
+}
+
+/// Label scans read the image's per-label lists (format 2) merged with the labels written
+/// since: every scan (ids in scan order, counts, a scan feeding an expansion, an index seek)
+/// answers as the model through added and removed labels, deletions, new nodes and a rolled
+/// back label, before and after a reopen (the log replayed onto the lists) and after a
+/// second checkpoint folds the changes into new lists.
+#[test]
+fn label_scans_equal_the_model_through_label_changes_and_reopens() {
+    let t = tempfile::tempdir().unwrap();
+    let (disk, model) = pair(t.path());
+    let base = |dir: &Path| {
+        std::fs::read_dir(dir.join("db"))
+            .unwrap()
+            .filter_map(|e| e.ok())
+            .map(|e| e.path())
+            .find(|p| p.extension().is_some_and(|x| x == "gdb"))
+            .unwrap()
+    };
+    let img = std::fs::read(base(t.path())).unwrap();
+    assert_eq!(u32::from_le_bytes(img[8..12].try_into().unwrap()), 2);
+    const LABEL_NODES: u32 = 18;
+    let (_, lists, _) = section(&img, LABEL_NODES);
+    assert!(lists > 0, "the image holds label lists");
+    let scans = |db: &Database| -> Vec<String> {
+        let mut out = Vec::new();
+        for l in ["A", "B", "C", "Z", "Fresh"] {
+            for q in [
+                format!("MATCH (n:{l}) RETURN id(n)"),
+                format!("MATCH (n:{l}) RETURN count(n)"),
+                format!("MATCH (n:{l})-[r]->(m) RETURN count(*)"),
+                format!("MATCH (n:{l}) WHERE n.i < 10 RETURN id(n), labels(n)"),
+                format!("MATCH (n:{l}:A) RETURN id(n)"),
+            ] {
+                out.push(format!("{q}: {:?}", rows(db, &q, &p())));
+            }
+        }
+        out.push(format!(
+            "{:?}",
+            rows(db, "MATCH (n:A {i: 3}) RETURN id(n), labels(n)", &p())
+        ));
+        out
+    };
+    let same = |disk: &Database, model: &Database, what: &str| {
+        assert_eq!(scans(disk), scans(model), "{what}");
+        assert_same(disk, model, what);
+    };
+    same(&disk, &model, "label scans on the base image");
+    let steps: &[&str] = &[
+        "MATCH (a:A {i: 4}) SET a:Z",
+        "MATCH (a:A {i: 5}) REMOVE a:A",
+        "MATCH (a:B {i: 9}) REMOVE a:B SET a:Fresh",
+        "MATCH (a:A {i: 3}) DETACH DELETE a",
+        "MATCH (c:C {i: 10}) DETACH DELETE c",
+        "CREATE (:A:Z {i: 100}), (:C {i: 101}), (:Fresh {i: 102})",
+        "MATCH (a {i: 5}) SET a:A",
+        "MATCH (a:A {i: 6}) SET a.s = 'changed again'",
+    ];
+    for q in steps {
+        both(&disk, &model, q, &p());
+    }
+    for db in [&disk, &model] {
+        let mut c = db.connect();
+        c.begin(TxnMode::ReadWrite).unwrap();
+        c.query("MATCH (a:A {i: 7}) SET a:Fresh REMOVE a:A", &p())
+            .unwrap();
+        c.rollback().unwrap();
+    }
+    same(&disk, &model, "label scans with changes in the delta");
+    let disk = reopen(disk, t.path());
+    same(&disk, &model, "reopened: the log replayed onto the lists");
+    disk.checkpoint().unwrap();
+    let disk = reopen(disk, t.path());
+    same(&disk, &model, "after a second checkpoint and reopen");
+    disk.check().unwrap();
+    println!("label scans: as the model on the image's lists, with deltas, reopened, refolded");
+}
+
+/// A format-1 image: the same image with the format-2 sections (label lists, block
+/// checksums) dropped from its table, as the format-1 writer left them out.
+fn as_format_1(img: &[u8]) -> Vec<u8> {
+    let mut out = img.to_vec();
+    let count = u32::from_le_bytes(img[12..16].try_into().unwrap()) as usize;
+    let kept: Vec<&[u8]> = (0..count)
+        .map(|i| &img[64 + i * 32..96 + i * 32])
+        .filter(|e| u32::from_le_bytes(e[..4].try_into().unwrap()) < 17)
+        .collect();
+    out[8..12].copy_from_slice(&1u32.to_le_bytes());
+    out[12..16].copy_from_slice(&(kept.len() as u32).to_le_bytes());
+    for (i, e) in kept.iter().enumerate() {
+        out[64 + i * 32..96 + i * 32].copy_from_slice(e);
+    }
+    let end = 64 + kept.len() * 32;
+    out[end..64 + count * 32].fill(0);
+    let h = crc32c::crc32c_append(crc32c::crc32c(&out[..56]), &out[64..end]);
+    out[56..60].copy_from_slice(&h.to_le_bytes());
+    out
+}
+
+/// Images of base format 1 (written before per-block checksums and label lists) still open,
+/// checked whole as before (damage refused at open), read as the model (label scans from
+/// lists gathered at open), and the next checkpoint writes format 2.
+#[test]
+fn format_1_images_still_open_checked_whole() {
+    let t = tempfile::tempdir().unwrap();
+    let (disk, model) = pair(t.path());
+    drop(disk);
+    let dir = t.path().join("db");
+    let base = std::fs::read_dir(&dir)
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .map(|e| e.path())
+        .find(|p| p.extension().is_some_and(|x| x == "gdb"))
+        .unwrap();
+    let v1 = as_format_1(&std::fs::read(&base).unwrap());
+    let path = dir.to_str().unwrap();
+    // Damage in a format-1 image is refused at open, as before.
+    const NODE_PROPS: u32 = 6;
+    let (off, len, _) = section(&v1, NODE_PROPS);
+    let mut bad = v1.clone();
+    bad[off + len / 2] ^= 0x10;
+    std::fs::write(&base, &bad).unwrap();
+    let e = Database::open(path, &opts()).err().expect("damage refused");
+    assert_eq!(e.kind(), ErrorKind::Corrupt, "{e}");
+    assert!(e.message().contains("node properties"), "{e}");
+
+    std::fs::write(&base, &v1).unwrap();
+    let disk = Database::open(path, &opts()).unwrap();
+    assert_same(&disk, &model, "a format-1 image");
+    disk.check().unwrap();
+    both(&disk, &model, "MATCH (a:A {i: 4}) SET a:Z REMOVE a:A", &p());
+    both(&disk, &model, "CREATE (:A {i: 200})", &p());
+    assert_same(&disk, &model, "a format-1 image with changes");
+    disk.checkpoint().unwrap();
+    let disk = reopen(disk, t.path());
+    assert_same(&disk, &model, "checkpointed from format 1");
+    let next = std::fs::read_dir(&dir)
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .map(|e| e.path())
+        .find(|p| p.extension().is_some_and(|x| x == "gdb"))
+        .unwrap();
+    let img = std::fs::read(next).unwrap();
+    assert_eq!(u32::from_le_bytes(img[8..12].try_into().unwrap()), 2);
+    println!("format 1: opens checked whole, reads as the model, next checkpoint writes format 2");
 }

@@ -265,6 +265,7 @@ impl Connection {
                 }
                 self.db.checkpoint().map(|_| QueryResult::default())
             }
+            StatementKind::Check => self.db.check().map(|_| QueryResult::default()),
             StatementKind::CreateIndex { .. }
             | StatementKind::DropIndex { .. }
             | StatementKind::CreateUniqueConstraint { .. }
@@ -528,13 +529,17 @@ pub(crate) fn engine_value(v: &Value, name: &str) -> Result<value::Value> {
     })
 }
 
-/// Turns engine rows into caller values, reading entities in `tx`'s view as of now.
+/// Turns engine rows into caller values, reading entities in `tx`'s view as of now. Every
+/// query's result passes through here, so this is where damage the statement met in the
+/// base image (a block that failed its checksum read as empty) fails it rather than
+/// returning incomplete rows.
 fn materialize(out: QueryOutput, tx: &Transaction) -> Result<QueryResult> {
     let rows = out
         .rows
         .into_iter()
         .map(|row| row.into_iter().map(|v| caller_value(v, tx)).collect())
         .collect();
+    tx.check_base()?;
     Ok(QueryResult {
         columns: out.columns,
         rows,

@@ -29,6 +29,9 @@ pub struct Options {
     /// as a new base image instead of a log record (see docs/durability.md, "Image
     /// commits"); only with sync=full on a database directory. Default 50,000; 0: never.
     pub bulk_commit_entities: u64,
+    /// Check the whole base image at open, as `CHECK` does (checksums and structure), instead
+    /// of each block of it when first read. Default false.
+    pub verify_on_open: bool,
 }
 
 impl Default for Options {
@@ -42,6 +45,7 @@ impl Default for Options {
             isolation: IsolationMode::Serializable,
             checkpoint_wal_bytes: 64 << 20,
             bulk_commit_entities: 50_000,
+            verify_on_open: false,
         }
     }
 }
@@ -68,6 +72,9 @@ impl Options {
                 }
             }
             "create" => self.create = parse_bool(value).ok_or_else(|| bad("true, false"))?,
+            "verify_on_open" => {
+                self.verify_on_open = parse_bool(value).ok_or_else(|| bad("true, false"))?
+            }
             "sync" => {
                 self.sync = match value {
                     "full" => SyncMode::Full,
@@ -106,7 +113,8 @@ impl Options {
             _ => {
                 return Err(Error::invalid_argument(format!(
                     "unknown option '{key}'; known: access_mode, create, sync, busy_timeout_ms, \
-                     query_timeout_ms, isolation, checkpoint_wal_bytes, bulk_commit_entities"
+                     query_timeout_ms, isolation, checkpoint_wal_bytes, bulk_commit_entities, \
+                     verify_on_open"
                 )))
             }
         }

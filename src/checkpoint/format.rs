@@ -33,23 +33,37 @@
 //!   grouped by type (sorted by type, then id).
 //! - `PROP_INDEXES` (optional, kind 20): the contents at C of every property index the
 //!   catalog defines, read in place (layout in `storage::base_index`). Older readers skip a
-//!   kind they do not know, so adding it needs no version bump: they build the index in
-//!   memory from the nodes as before.
-
+//!   kind they do not know; an image without it has its indexes built in memory at open.
 //!
-//! Reading in place: format 1 is read where it lies, unchanged (no version bump), so images
+//! Format 2 adds (format 1 images lack them and open as before, checked whole):
+//! - `LABEL_OFFSETS` (u64 × label count+1, in ids) into `LABEL_NODES` (u64 node ids): per
+//!   label id, the ascending ids of the nodes live at C that have it. The label count is one
+//!   past the largest label id any node has (0 when none has a label).
+//! - `BLOCK_CRCS`: a CRC32C per block of `BLOCK` bytes (the last block of a section may be
+//!   shorter) of every other section, section after section in section-table order (every
+//!   entry, whatever its kind, so sections added later are covered by the same list). A
+//!   reader verifies a block the first time it reads from it (`storage::blocks`), so open
+//!   time does not grow with the image; this section itself is checked whole at open, with
+//!   its section checksum.
+//!
+//! Reading in place: format 1 is read where it lies, unchanged, so images
 //! written before the zero-copy reader open as they are. Every section starts at a multiple
 //! of 8 and the reader copies each integer out of its bytes (`from_le_bytes`), so it needs
 //! no alignment; columns indexed by id give a node's flag, label range, property range and
 //! adjacency range in O(1); a property list is the WAL codec's encoding, decoded one value at
-//! a time when a single property is asked for (`codec::decode_prop`). The label lists are
-//! gathered at open while the labels are checked (a per-label section would save that pass
-//! but needs a new format); adjacency grouped by type is read as a list and filtered.
+//! a time when a single property is asked for (`codec::decode_prop`). Format 2 keeps the
+//! label lists in the image (format 1's are gathered at open while the labels are checked);
+//! adjacency grouped by type is read as a list and filtered.
 
 /// Identifies a base image.
 pub const MAGIC: &[u8; 8] = b"GDBBASE\0";
 /// The base format this build writes and reads.
-pub const FORMAT_VERSION: u32 = 1;
+pub const FORMAT_VERSION: u32 = 2;
+/// The first format with per-label node lists and per-block checksums.
+pub const BLOCKS_SINCE: u32 = 2;
+/// Bytes per checksummed block (a power of two).
+pub const BLOCK_SHIFT: u32 = 16;
+pub const BLOCK: u64 = 1 << BLOCK_SHIFT;
 pub const HEADER_LEN: usize = 64;
 pub const ENTRY_LEN: usize = 32;
 /// Offset of the header checksum.
@@ -74,18 +88,16 @@ pub mod kind {
     pub const OUT_RELS: u32 = 14;
     pub const IN_OFFSETS: u32 = 15;
     pub const IN_RELS: u32 = 16;
-    /// One past the last kind every image must have.
-    pub const REQUIRED_END: u32 = 17;
-    /// Property-index contents at C (optional: see `storage::base_index`). An image without
-    /// it (written before it existed) opens, its indexes built in memory from the nodes.
+    /// One past the last kind of format 1.
+    pub const END_V1: u32 = 17;
+    pub const LABEL_OFFSETS: u32 = 17;
+    pub const LABEL_NODES: u32 = 18;
+    pub const BLOCK_CRCS: u32 = 19;
+    /// Property-index contents at C (optional in every format: see `storage::base_index`).
+    /// An image without it opens, its indexes built in memory from the nodes.
     pub const PROP_INDEXES: u32 = 20;
-    /// One past the last kind.
+    /// One past the last kind this build reads (the table may hold others: ignored).
     pub const END: u32 = 21;
-
-    /// Whether an image must have section `k`.
-    pub fn required(k: u32) -> bool {
-        (CATALOG..REQUIRED_END).contains(&k)
-    }
 }
 
 /// A section's name, for error messages.
@@ -107,6 +119,9 @@ pub fn kind_name(k: u32) -> &'static str {
         kind::OUT_RELS => "outgoing adjacency",
         kind::IN_OFFSETS => "incoming adjacency offsets",
         kind::IN_RELS => "incoming adjacency",
+        kind::LABEL_OFFSETS => "label list offsets",
+        kind::LABEL_NODES => "label lists",
+        kind::BLOCK_CRCS => "block checksums",
         kind::PROP_INDEXES => "property indexes",
         _ => "unknown",
     }
@@ -131,11 +146,59 @@ pub struct Section {
     pub crc: u32,
 }
 
-/// The header and section table as bytes (checksum included).
-pub fn encode_header(h: &Header, sections: &[Section]) -> Vec<u8> {
+/// The section kinds a format-`version` image must hold.
+pub fn required_kinds(version: u32) -> std::ops::Range<u32> {
+    if version >= BLOCKS_SINCE {
+        kind::CATALOG..kind::PROP_INDEXES
+    } else {
+        kind::CATALOG..kind::END_V1
+    }
+}
+
+/// How many blocks a section of `len` bytes has.
+pub fn blocks_in(len: u64) -> u64 {
+    len.div_ceil(BLOCK)
+}
+
+/// Per-block checksums of a byte stream fed in pieces of any size (the writer's, for every
+/// section it emits).
+#[derive(Debug, Default, Clone)]
+pub struct BlockSums {
+    pub done: Vec<u32>,
+    crc: u32,
+    filled: u64,
+}
+
+impl BlockSums {
+    pub fn feed(&mut self, mut bytes: &[u8]) {
+        while !bytes.is_empty() {
+            let room = (BLOCK - self.filled) as usize;
+            let (now, rest) = bytes.split_at(room.min(bytes.len()));
+            self.crc = crc32c::crc32c_append(self.crc, now);
+            self.filled += now.len() as u64;
+            if self.filled == BLOCK {
+                self.done.push(self.crc);
+                self.crc = 0;
+                self.filled = 0;
+            }
+            bytes = rest;
+        }
+    }
+
+    /// The checksums, the last (partial) block included.
+    pub fn finish(mut self) -> Vec<u32> {
+        if self.filled > 0 {
+            self.done.push(self.crc);
+        }
+        self.done
+    }
+}
+
+/// The header and section table as bytes (checksum included), for format `version`.
+pub fn encode_header(h: &Header, sections: &[Section], version: u32) -> Vec<u8> {
     let mut b = Vec::with_capacity(HEADER_LEN + sections.len() * ENTRY_LEN);
     b.extend_from_slice(MAGIC);
-    b.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
+    b.extend_from_slice(&version.to_le_bytes());
     b.extend_from_slice(&(sections.len() as u32).to_le_bytes());
     for v in [h.ts, h.node_slots, h.rel_slots, h.live_nodes, h.live_rels] {
         b.extend_from_slice(&v.to_le_bytes());

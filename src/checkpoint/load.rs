@@ -1,11 +1,16 @@
 //! Opening a base image: checking all of it once, then handing the graph a view that reads
 //! it in place (`storage::base`). The WAL after C is replayed on top by the caller.
 //!
-//! Every byte is checked before the view is built: the header and section table against
-//! their checksum, each section against its own, and every flag, offset, id, label, property
-//! encoding and adjacency entry against the bounds it must respect, so that in-place reads
-//! later can only meet well-formed data. Damage gives `Corrupt` naming the file and the
-//! offset; a newer format gives a clear "newer libgraphdb" error; nothing panics.
+//! A format-1 image (or any, with the `verify_on_open` option) has every byte checked
+//! before the view is built: the header and section table against their checksum, each
+//! section against its own, and every flag, offset, id, label, property encoding and
+//! adjacency entry against the bounds it must respect, so that in-place reads later can only
+//! meet well-formed data. A format-2 image has its header, section table, column sizes,
+//! catalog and block checksum list checked here, and every other block verified by the view
+//! when first read (`storage::blocks`): data that passes its block checksum is what our
+//! writer wrote. The full check stays available on demand (`check_image`: `CHECK`,
+//! `graphdb_check`). Damage gives `Corrupt` naming the file and the offset; a newer format
+//! gives a clear "newer libgraphdb" error; nothing panics.
 //!
 //! The checks read the file with positioned reads into small reusable buffers, not through
 //! the mapping: the mapping's pages become resident only when queries touch them, so opening
@@ -20,7 +25,7 @@ use super::mmap;
 use crate::error::{Error, ErrorKind, Result};
 use crate::storage::base::BaseView;
 use crate::storage::base_index::{self, BaseIndex, IndexDir};
-use crate::storage::id_set::IdSet;
+use crate::storage::blocks::Blocks;
 use crate::storage::index::PropIndex;
 use crate::storage::{Change, Graph, KeyId, LabelId, NodeId};
 use crate::vfs::IoFile;
@@ -31,23 +36,50 @@ const CHUNK: u64 = 1 << 16;
 
 /// Opens the base image in `file` (named `path`, for messages) as the base of the empty
 /// `graph`; returns its header (its timestamp C is the newest commit it holds).
-pub fn load_base(file: &dyn IoFile, path: &Path, graph: &Graph) -> Result<Header> {
+///
+/// A format-1 image, or any image with `verify` (the `verify_on_open` option), is checked
+/// whole first (`check_all`). A format-2 image otherwise gets only its header, section
+/// table, column sizes, catalog and block checksum list checked here: the rest is verified
+/// a block at a time when first read (`storage::blocks`), so opening costs the same at any
+/// size. Indexes are still built here, from the image (reading what they cover).
+pub fn load_base(file: &dyn IoFile, path: &Path, graph: &Graph, verify: bool) -> Result<Header> {
     let t = std::time::Instant::now();
     let (img, crcs) = Image::parse(file, path)?;
-    // Checksums and structure on two threads (both only read the file). Damage usually
-    // fails both; the checksum's message is the one reported.
-    let (sums, checked) = std::thread::scope(|s| {
-        let sums = s.spawn(|| {
-            let t = std::time::Instant::now();
-            img.check_checksums(&crcs).map(|()| t.elapsed())
-        });
-        let checked = img.check(graph);
-        let sums = joined(sums.join(), "checksums");
-        (sums, checked)
-    });
-    let summed = sums?;
-    let checked = checked?;
-    let structure = t.elapsed();
+    let h = img.header;
+    let (names, schema) = img.catalog(&crcs)?;
+    graph
+        .write()
+        .apply(&graph.catalog, h.ts, names)
+        .map_err(|e| img.bad_in(kind::CATALOG, e.message()))?;
+    // Indexes whose contents the image holds are read in place; the others are built.
+    let (held, dir_len) = img.index_directory()?;
+    let in_image: Vec<IndexDir> = held
+        .into_iter()
+        .filter(|d| {
+            indexed(&schema)
+                .get(&d.label)
+                .is_some_and(|k| k.contains(&d.key))
+        })
+        .collect();
+    let mut to_build = indexed(&schema);
+    for d in &in_image {
+        if let Some(keys) = to_build.get_mut(&d.label) {
+            keys.retain(|k| *k != d.key);
+        }
+    }
+    let known = Known {
+        labels: graph.catalog.labels.names().len() as u64,
+        types: graph.catalog.rel_types.names().len() as u64,
+        indexed: to_build,
+    };
+    let lazy = img.version >= format::BLOCKS_SINCE;
+    let checked = if !lazy || verify {
+        Some(img.check_all(&crcs, &known)?)
+    } else {
+        img.check_section(kind::BLOCK_CRCS, &crcs)?;
+        None
+    };
+    let checks = t.elapsed();
     let bytes =
         mmap::map(file).map_err(|e| Error::io(format!("reading {}", path.display()), &e))?;
     if bytes.len() as u64 != img.file_len {
@@ -57,44 +89,177 @@ pub fn load_base(file: &dyn IoFile, path: &Path, graph: &Graph) -> Result<Header
             "the file changed while it was being opened",
         ));
     }
-    let h = img.header;
     let mut sections = [(0usize, 0usize); kind::END as usize];
     for (slot, &(o, l)) in sections.iter_mut().zip(&img.sections) {
-        // Both fit: they lie inside a file that is mapped (or read) whole.
-        *slot = (o as usize, l as usize);
+        // Both fit: they lie inside a file that is mapped (or read) whole. A kind the
+        // image's format lacks reads as empty.
+        *slot = if l == u64::MAX {
+            (0, 0)
+        } else {
+            (o as usize, l as usize)
+        };
     }
+    let blocks = if lazy {
+        let (first, count) = img.first_blocks();
+        let b = Blocks::lazy(
+            first,
+            img.sections[kind::BLOCK_CRCS as usize].0 as usize,
+            count,
+            path,
+            Arc::clone(&graph.damage),
+        );
+        if checked.is_some() {
+            b.mark_all();
+        }
+        b
+    } else {
+        Blocks::all_checked()
+    };
     let view = Arc::new(BaseView::new(
         bytes,
+        path,
         h.ts,
         h.node_slots,
         h.rel_slots,
         sections,
+        blocks,
     ));
-    let mut indexes = checked.indexes;
-    for dir in checked.in_image {
+    // The index directory was parsed from positioned reads: its blocks are verified here
+    // (a failure is recorded and fails the open below), so the offsets it gave are ones
+    // the writer wrote.
+    if dir_len > 0 {
+        let _ = view.index_bytes(0, dir_len);
+    }
+    let mut data = graph.write();
+    data.set_base(Arc::clone(&view))?;
+    let mut indexes = HashMap::new();
+    if let Some(c) = checked {
+        if !lazy {
+            // Format 1 has no label lists: the ones gathered by the check serve instead.
+            for (l, ids) in c.by_label {
+                data.set_base_labels(l, ids);
+            }
+        }
+        indexes = c.indexes;
+    }
+    for dir in in_image {
         // Read in place: nothing to build.
         let idx = PropIndex::on_base(BaseIndex::new(Arc::clone(&view), dir));
         indexes.insert((dir.label, dir.key), idx);
     }
-    let mut data = graph.write();
-    data.set_base(view)?;
-    for (l, ids) in checked.by_label {
-        // Ids arrive ascending: the set takes the list as it is.
-        data.by_label.insert(l, IdSet::from_ascending(ids));
-    }
-    let mapped = t.elapsed() - structure;
+    let mapped = t.elapsed() - checks;
     // Schema definitions last: index contents are built from the base.
-    data.apply_base_schema(&graph.catalog, h.ts, checked.schema, indexes)
+    data.apply_base_schema(&graph.catalog, h.ts, schema, indexes)
         .map_err(|e| img.bad_in(kind::CATALOG, e.message()))?;
+    drop(data);
+    // Building the indexes read the nodes they cover: damage there fails the open.
+    graph.damage.check()?;
     if std::env::var_os("GRAPHDB_TRACE_OPEN").is_some() {
         eprintln!(
-            "graphdb open: {}: checksums {summed:?} beside structure checks (both done at \
-             {structure:?}), mapped and label lists {mapped:?}, indexes {:?}",
+            "graphdb open: {}: format {}, checks {checks:?} ({}), mapped and label lists \
+             {mapped:?}, indexes {:?}",
             path.display(),
-            t.elapsed() - structure - mapped
+            img.version,
+            if lazy && !verify {
+                "header, table, catalog, block checksums"
+            } else {
+                "whole image"
+            },
+            t.elapsed() - checks - mapped
         );
     }
     Ok(h)
+}
+
+/// Checks the whole base image in `file` (named `path`): every checksum (sections and
+/// blocks) and every structure check `load_base` makes of a format-1 image, plus the label
+/// lists against the nodes' labels. Reads only; `Corrupt` naming the file and offset on
+/// damage. This is `CHECK` / `graphdb_check` / `verify_on_open`.
+pub fn check_image(file: &dyn IoFile, path: &Path) -> Result<()> {
+    let (img, crcs) = Image::parse(file, path)?;
+    let (names, schema) = img.catalog(&crcs)?;
+    img.index_directory()?;
+    // Ids are handed out densely from 0, so one past the largest is the count.
+    let (mut labels, mut types) = (0u64, 0u64);
+    for c in &names {
+        match c {
+            Change::DefineLabel(id, _) => labels = labels.max(u64::from(*id) + 1),
+            Change::DefineRelType(id, _) => types = types.max(u64::from(*id) + 1),
+            _ => {}
+        }
+    }
+    let known = Known {
+        labels,
+        types,
+        indexed: indexed(&schema),
+    };
+    img.check_all(&crcs, &known).map(|_| ())
+}
+
+/// A byte slice as a read-only file (to check an image already mapped).
+pub struct SliceFile<'a>(pub &'a [u8]);
+
+impl IoFile for SliceFile<'_> {
+    fn size(&self) -> std::io::Result<u64> {
+        Ok(self.0.len() as u64)
+    }
+    fn read_at(&self, buf: &mut [u8], offset: u64) -> std::io::Result<usize> {
+        let from = usize::try_from(offset)
+            .unwrap_or(usize::MAX)
+            .min(self.0.len());
+        let n = buf.len().min(self.0.len() - from);
+        buf[..n].copy_from_slice(&self.0[from..from + n]);
+        Ok(n)
+    }
+    fn write_at(&self, _: &[u8], _: u64) -> std::io::Result<usize> {
+        Err(read_only())
+    }
+    fn set_len(&self, _: u64) -> std::io::Result<()> {
+        Err(read_only())
+    }
+    fn allocate(&self, _: u64) -> std::io::Result<()> {
+        Err(read_only())
+    }
+    fn sync_data(&self) -> std::io::Result<()> {
+        Ok(())
+    }
+    fn sync_all(&self) -> std::io::Result<()> {
+        Ok(())
+    }
+    fn try_lock_exclusive(&self) -> std::io::Result<bool> {
+        Ok(false)
+    }
+    fn try_lock_shared(&self) -> std::io::Result<bool> {
+        Ok(true)
+    }
+}
+
+fn read_only() -> std::io::Error {
+    std::io::Error::new(
+        std::io::ErrorKind::PermissionDenied,
+        "a mapped image is read-only",
+    )
+}
+
+/// The property keys indexed per label, from the catalog's schema definitions.
+fn indexed(schema: &[Change]) -> Indexed {
+    let mut indexed = Indexed::new();
+    for c in schema {
+        if let Change::CreateIndex { label, key, .. } = c {
+            let keys = indexed.entry(*label).or_default();
+            if !keys.contains(key) {
+                keys.push(*key);
+            }
+        }
+    }
+    indexed
+}
+
+/// What the structure checks take as known: label and type counts, indexed keys.
+struct Known {
+    labels: u64,
+    types: u64,
+    indexed: Indexed,
 }
 
 /// The timestamp C of the base image in `file` (named `path`), from its header and section
@@ -139,14 +304,9 @@ fn joined<T>(r: std::thread::Result<Result<T>>, what: &str) -> Result<T> {
 struct Checked {
     /// The ids of each label's nodes, ascending.
     by_label: HashMap<LabelId, Vec<NodeId>>,
-    /// Schema definitions from the catalog (applied once the base is in place).
-    schema: Vec<Change>,
-    /// The contents of the indexes `schema` defines that the image does not hold, built
-    /// from the nodes as they were checked (on the nodes' thread, beside the relationship
-    /// and adjacency checks).
+    /// The contents of the indexes `schema` defines, built from the nodes as they were
+    /// checked (on the nodes' thread, beside the relationship and adjacency checks).
     indexes: HashMap<(LabelId, KeyId), PropIndex>,
-    /// The indexes `schema` defines whose contents the image holds (read in place).
-    in_image: Vec<IndexDir>,
 }
 
 /// The property keys indexed per label.
@@ -194,9 +354,12 @@ struct Image<'a> {
     file: &'a dyn IoFile,
     path: &'a Path,
     file_len: u64,
+    version: u32,
     header: Header,
-    /// Offset and length of each section, by kind.
+    /// Offset and length of each section, by kind (length `u64::MAX`: absent).
     sections: Vec<(u64, u64)>,
+    /// Kind, offset and length of every table entry, in table order (the block list's).
+    table: Vec<(u32, u64, u64)>,
 }
 
 impl<'a> Image<'a> {
@@ -266,6 +429,7 @@ impl<'a> Image<'a> {
         };
         let mut sections = vec![(0u64, u64::MAX); kind::END as usize];
         let mut crcs = vec![0u32; kind::END as usize];
+        let mut table = Vec::with_capacity(count);
         for i in 0..count {
             let e = format::HEADER_LEN + i * format::ENTRY_LEN;
             let k = u32_at(&head, e);
@@ -278,46 +442,74 @@ impl<'a> Image<'a> {
             if !inside || usize::try_from(offset + len).is_err() {
                 return Err(bad(e as u64, "a section lies outside the file"));
             }
+            table.push((k, offset, len));
             if let Some(slot) = sections.get_mut(k as usize) {
                 *slot = (offset, len);
                 crcs[k as usize] = crc;
             }
         }
-        for k in kind::CATALOG..kind::END {
-            if sections[k as usize].1 != u64::MAX {
-                continue;
-            }
-            if kind::required(k) {
+        for k in format::required_kinds(version) {
+            if sections[k as usize].1 == u64::MAX {
                 return Err(bad(
                     format::HEADER_LEN as u64,
                     &format!("the {} section is missing", kind_name(k)),
                 ));
             }
-            // An optional section that is absent reads as empty (its checksum is 0's).
-            sections[k as usize] = (0, 0);
         }
         let img = Image {
             file,
             path,
             file_len,
+            version,
             header,
             sections,
+            table,
         };
         img.check_sizes()?;
         Ok((img, crcs))
     }
 
-    /// Every section against its checksum, streamed through one buffer.
+    /// Every section against its checksum and (format 2) each of its blocks against the
+    /// block's, streamed through one buffer.
     fn check_checksums(&self, crcs: &[u32]) -> Result<()> {
         let mut buf = Vec::new();
+        let blocks = if self.version >= format::BLOCKS_SINCE {
+            let mut b = Vec::new();
+            self.read(kind::BLOCK_CRCS, 0, self.len_of(kind::BLOCK_CRCS), &mut b)?;
+            Some((self.first_blocks().0, b))
+        } else {
+            None
+        };
         for k in kind::CATALOG..kind::END {
             let (offset, len) = self.sections[k as usize];
+            if len == u64::MAX {
+                // Absent (optional, or not in this format: `parse` refused missing
+                // required ones).
+                continue;
+            }
             let mut crc = 0u32;
             let mut at = 0u64;
             while at < len {
-                let n = (len - at).min(1 << 20);
+                // A whole number of blocks per fill.
+                let n = (len - at).min(16 * format::BLOCK);
                 self.read(k, at, n, &mut buf)?;
                 crc = crc32c::crc32c_append(crc, &buf);
+                if let Some((first, stored)) = blocks.as_ref().filter(|_| k != kind::BLOCK_CRCS) {
+                    for (j, part) in buf.chunks(format::BLOCK as usize).enumerate() {
+                        let g = first[k as usize] + at / format::BLOCK + j as u64;
+                        let want = usize::try_from(g * 4)
+                            .ok()
+                            .and_then(|i| stored.get(i..i + 4))
+                            .map(|b| u32_at(b, 0));
+                        if want != Some(crc32c::crc32c(part)) {
+                            return Err(Image::damaged(
+                                self.path,
+                                offset + at + j as u64 * format::BLOCK,
+                                &format!("the {} section fails a block checksum", kind_name(k)),
+                            ));
+                        }
+                    }
+                }
                 at += n;
             }
             if crc != crcs[k as usize] {
@@ -386,8 +578,32 @@ impl<'a> Image<'a> {
         )
     }
 
+    /// Section `k`'s length (0 when the image lacks it).
     fn len_of(&self, k: u32) -> u64 {
-        self.sections[k as usize].1
+        match self.sections[k as usize].1 {
+            u64::MAX => 0,
+            l => l,
+        }
+    }
+
+    /// The directory of the property-index section (empty when the image has none) and its
+    /// length. The one open-time check of that section: its shape, at a cost proportional
+    /// to the number of indexes (block checksums cover the contents when read).
+    fn index_directory(&self) -> Result<(Vec<IndexDir>, usize)> {
+        let k = kind::PROP_INDEXES;
+        let len = self.len_of(k);
+        if len == 0 {
+            return Ok((Vec::new(), 0));
+        }
+        let mut buf = Vec::new();
+        self.read(k, 0, 8.min(len), &mut buf)?;
+        let count = (buf.len() == 8).then(|| u64_at(&buf, 0));
+        let dir_len = count
+            .and_then(|c| base_index::directory_len(c, len))
+            .ok_or_else(|| self.bad_in(k, "its directory does not fit"))?;
+        self.read(k, 0, dir_len as u64, &mut buf)?;
+        let dirs = base_index::parse_directory(&buf, len).map_err(|e| self.bad_in(k, &e))?;
+        Ok((dirs, dir_len))
     }
 
     /// Column lengths must match the slot counts.
@@ -440,49 +656,139 @@ impl<'a> Image<'a> {
                 return Err(self.bad_in(k, "a ragged length"));
             }
         }
+        if self.version >= format::BLOCKS_SINCE {
+            let offs = self.len_of(kind::LABEL_OFFSETS);
+            if offs % 8 != 0 || offs < 8 {
+                return Err(self.bad_in(kind::LABEL_OFFSETS, "a ragged length"));
+            }
+            if self.len_of(kind::LABEL_NODES) % 8 != 0 {
+                return Err(self.bad_in(kind::LABEL_NODES, "a ragged length"));
+            }
+            let want = self.first_blocks().1.checked_mul(4);
+            if want != Some(self.len_of(kind::BLOCK_CRCS)) {
+                return Err(self.bad_in(
+                    kind::BLOCK_CRCS,
+                    "its length does not match the sections' blocks",
+                ));
+            }
+        }
         Ok(())
     }
 
-    /// Checks every entity and adjacency list; returns the label lists and the schema
-    /// definitions. Catalog names go into `graph`'s catalog.
-    fn check(&self, graph: &Graph) -> Result<Checked> {
-        let h = self.header;
+    /// The catalog, checked (against its section checksum, and its timestamp against the
+    /// header's): the name definitions, and the schema definitions.
+    fn catalog(&self, crcs: &[u32]) -> Result<(Vec<Change>, Vec<Change>)> {
         let mut buf = Vec::new();
         self.read(kind::CATALOG, 0, self.len_of(kind::CATALOG), &mut buf)?;
+        if crc32c::crc32c(&buf) != crcs[kind::CATALOG as usize] {
+            return Err(self.bad_in(kind::CATALOG, "the section fails its checksum"));
+        }
         let (cts, defs) =
             codec::decode(&buf).map_err(|e| self.bad_in(kind::CATALOG, e.message()))?;
-        if cts != h.ts {
+        if cts != self.header.ts {
             return Err(self.bad_in(kind::CATALOG, "its timestamp differs from the header's"));
         }
-        let (names, schema): (Vec<Change>, Vec<Change>) = defs.into_iter().partition(|c| {
+        Ok(defs.into_iter().partition(|c| {
             matches!(
                 c,
                 Change::DefineLabel(..) | Change::DefineRelType(..) | Change::DefineKey(..)
             )
+        }))
+    }
+
+    /// One (small) section whole against its checksum.
+    fn check_section(&self, k: u32, crcs: &[u32]) -> Result<()> {
+        let mut buf = Vec::new();
+        self.read(k, 0, self.len_of(k), &mut buf)?;
+        if crc32c::crc32c(&buf) != crcs[k as usize] {
+            return Err(self.bad_in(k, "the section fails its checksum"));
+        }
+        Ok(())
+    }
+
+    /// Each known section's first block in the block list, and the list's length (every
+    /// table entry but the list itself, in table order).
+    fn first_blocks(&self) -> ([u64; kind::END as usize], u64) {
+        let mut first = [0u64; kind::END as usize];
+        let mut n = 0u64;
+        for &(k, _, len) in &self.table {
+            if k == kind::BLOCK_CRCS {
+                continue;
+            }
+            if let Some(f) = first.get_mut(k as usize) {
+                *f = n;
+            }
+            n += format::blocks_in(len);
+        }
+        (first, n)
+    }
+
+    /// Everything: checksums (and, from format 2, block checksums) beside the structure
+    /// checks, then (format 2) the label lists against the labels the nodes carry.
+    fn check_all(&self, crcs: &[u32], known: &Known) -> Result<Checked> {
+        let t = std::time::Instant::now();
+        // Checksums and structure on two threads (both only read the file). Damage usually
+        // fails both; the checksum's message is the one reported.
+        let (sums, checked) = std::thread::scope(|s| {
+            let sums = s.spawn(|| {
+                let t = std::time::Instant::now();
+                self.check_checksums(crcs).map(|()| t.elapsed())
+            });
+            let checked = self.check_structure(known);
+            (joined(sums.join(), "checksums"), checked)
         });
-        graph
-            .write()
-            .apply(&graph.catalog, h.ts, names)
-            .map_err(|e| self.bad_in(kind::CATALOG, e.message()))?;
-        let labels_known = graph.catalog.labels.names().len() as u64;
-        let held = self.index_directory()?;
-        let mut indexed = Indexed::new();
-        let mut in_image: Vec<IndexDir> = Vec::new();
-        for c in &schema {
-            if let Change::CreateIndex { label, key, .. } = c {
-                if let Some(d) = held.iter().find(|d| (d.label, d.key) == (*label, *key)) {
-                    if !in_image.contains(d) {
-                        in_image.push(*d);
-                    }
-                    continue;
-                }
-                let keys = indexed.entry(*label).or_default();
-                if !keys.contains(key) {
-                    keys.push(*key);
-                }
+        let summed = sums?;
+        let checked = checked?;
+        if self.version >= format::BLOCKS_SINCE {
+            self.check_label_lists(&checked.by_label)?;
+        }
+        if std::env::var_os("GRAPHDB_TRACE_OPEN").is_some() {
+            eprintln!(
+                "graphdb check: {}: checksums {summed:?} beside structure checks, all done at \
+                 {:?}",
+                self.path.display(),
+                t.elapsed()
+            );
+        }
+        Ok(checked)
+    }
+
+    /// The label lists (format 2) hold exactly each label's live nodes, ascending.
+    fn check_label_lists(&self, by_label: &HashMap<LabelId, Vec<NodeId>>) -> Result<()> {
+        let mut buf = Vec::new();
+        let ids_len = self.len_of(kind::LABEL_NODES) / 8;
+        let offs_len = self.len_of(kind::LABEL_OFFSETS) / 8;
+        let offs = self.offsets(kind::LABEL_OFFSETS, 0, offs_len - 1, ids_len, &mut buf)?;
+        if offs.last() != Some(&ids_len) || offs.first() != Some(&0) {
+            return Err(self.bad_in(kind::LABEL_OFFSETS, "the lists do not cover the ids"));
+        }
+        self.read(kind::LABEL_NODES, 0, ids_len * 8, &mut buf)?;
+        let count = offs.len() - 1;
+        if by_label.keys().any(|&l| l as usize >= count) {
+            return Err(self.bad_in(kind::LABEL_OFFSETS, "a label's list is missing"));
+        }
+        for (l, w) in offs.windows(2).enumerate() {
+            let stored = buf[w[0] as usize * 8..w[1] as usize * 8]
+                .chunks_exact(8)
+                .map(|c| u64_at(c, 0));
+            let want = by_label.get(&(l as LabelId)).map_or(&[][..], |v| &v[..]);
+            if !stored.eq(want.iter().copied()) {
+                return Err(self.bad_in(
+                    kind::LABEL_NODES,
+                    &format!("label {l}'s list differs from its nodes' labels"),
+                ));
             }
         }
-        let types_known = graph.catalog.rel_types.names().len() as u64;
+        Ok(())
+    }
+
+    /// Checks every entity and adjacency list; returns the label lists and the contents of
+    /// the indexes `known` names.
+    fn check_structure(&self, known: &Known) -> Result<Checked> {
+        let h = self.header;
+        let labels_known = known.labels;
+        let types_known = known.types;
+        let indexed = &known.indexed;
 
         let mut nflags = Vec::new();
         self.read(kind::NODE_FLAGS, 0, h.node_slots, &mut nflags)?;
@@ -493,7 +799,7 @@ impl<'a> Image<'a> {
         // Nodes on their own thread; relationships here, then the two adjacency directions
         // (independent of each other) on two.
         let (by_label, rels) = std::thread::scope(|s| {
-            let nodes = s.spawn(|| self.check_nodes(&nflags, labels_known, &indexed));
+            let nodes = s.spawn(|| self.check_nodes(&nflags, labels_known, indexed));
             let rels = self
                 .check_rels(&nflags, types_known)
                 .and_then(|(live, n, want)| {
@@ -515,31 +821,7 @@ impl<'a> Image<'a> {
         });
         rels?;
         let (by_label, indexes) = by_label?;
-        Ok(Checked {
-            by_label,
-            schema,
-            indexes,
-            in_image,
-        })
-    }
-
-    /// The directory of the property-index section (empty when the image has none). The
-    /// one open-time check of that section: its shape, at a cost proportional to the number
-    /// of indexes (the section's checksum covers the contents).
-    fn index_directory(&self) -> Result<Vec<IndexDir>> {
-        let k = kind::PROP_INDEXES;
-        let len = self.len_of(k);
-        if len == 0 {
-            return Ok(Vec::new());
-        }
-        let mut buf = Vec::new();
-        self.read(k, 0, 8.min(len), &mut buf)?;
-        let count = (buf.len() == 8).then(|| u64_at(&buf, 0));
-        let dir_len = count
-            .and_then(|c| base_index::directory_len(c, len))
-            .ok_or_else(|| self.bad_in(k, "its directory does not fit"))?;
-        self.read(k, 0, dir_len as u64, &mut buf)?;
-        base_index::parse_directory(&buf, len).map_err(|e| self.bad_in(k, &e))
+        Ok(Checked { by_label, indexes })
     }
 
     /// Relationship flags, endpoints, types and properties; returns which are live, how

@@ -4,13 +4,14 @@
 //! graph latch (shared) only while copying one chunk, and writes outside it. What it reads is
 //! stable because the caller holds a registered read transaction at the snapshot: version GC
 //! keeps every version that snapshot sees, and later commits only add versions it does not.
-//! Each section is streamed once, with its checksum computed on the way; the header and the
-//! section table go in last, at the front.
+//! Each section is streamed once, with its checksum and its per-block checksums computed on
+//! the way (every section through the same `BlockSums`, whatever its kind); the block
+//! checksums, the header and the section table go in last.
 
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use super::format::{self, kind, Header, Section};
+use super::format::{self, kind, BlockSums, Header, Section};
 use crate::error::{Error, ErrorKind, Result};
 use crate::storage::base_index;
 use crate::storage::graph::{GraphData, NodeRef, Visibility, UNCOMMITTED};
@@ -42,25 +43,50 @@ pub fn write_base(
     catalog: &[Change],
     cancel: &AtomicBool,
 ) -> Result<Written> {
+    write_base_as(
+        io,
+        dest,
+        graph,
+        snapshot,
+        catalog,
+        cancel,
+        format::FORMAT_VERSION,
+    )
+}
+
+/// `write_base` in format `version` (1 or 2; tests write format 1 to prove it still opens).
+pub(crate) fn write_base_as(
+    io: &dyn Io,
+    dest: &Path,
+    graph: &Graph,
+    snapshot: u64,
+    catalog: &[Change],
+    cancel: &AtomicBool,
+    version: u32,
+) -> Result<Written> {
     let tmp = dest.with_extension("gdb.tmp");
     let file = io
         .open(&tmp, OpenMode::CreateTruncate)
         .map_err(|e| Error::io(format!("creating {}", tmp.display()), &e))?;
-    let outcome = write_into(&*file, &tmp, graph, snapshot, catalog, cancel).and_then(|w| {
-        let t = std::time::Instant::now();
-        file.sync_all()
-            .map_err(|e| Error::io(format!("syncing {}", tmp.display()), &e))?;
-        if std::env::var_os("GRAPHDB_TRACE_IMPORT").is_some() {
-            eprintln!("graphdb import: base image fsync took {:?}", t.elapsed());
-        }
-        drop(file);
-        io.rename(&tmp, dest)
-            .map_err(|e| Error::io(format!("renaming {} into place", dest.display()), &e))?;
-        if let Some(dir) = dest.parent() {
-            crate::dir::sync_dir(io, dir)?;
-        }
-        Ok(w)
-    });
+    let outcome =
+        write_into(&*file, &tmp, graph, snapshot, catalog, cancel, version).and_then(|w| {
+            // A damaged block of the current image reads as empty: an image written from it
+            // would silently lose data, so it never replaces anything (see storage::blocks).
+            graph.damage.check()?;
+            let t = std::time::Instant::now();
+            file.sync_all()
+                .map_err(|e| Error::io(format!("syncing {}", tmp.display()), &e))?;
+            if std::env::var_os("GRAPHDB_TRACE_IMPORT").is_some() {
+                eprintln!("graphdb import: base image fsync took {:?}", t.elapsed());
+            }
+            drop(file);
+            io.rename(&tmp, dest)
+                .map_err(|e| Error::io(format!("renaming {} into place", dest.display()), &e))?;
+            if let Some(dir) = dest.parent() {
+                crate::dir::sync_dir(io, dir)?;
+            }
+            Ok(w)
+        });
     if outcome.is_err() {
         // Nothing refers to the temporary file; a failure to remove it is cleaned up later.
         let _ = io.remove_file(&tmp);
@@ -75,8 +101,10 @@ struct Out<'a> {
     pos: u64,
     buf: Vec<u8>,
     sections: Vec<Section>,
-    /// The open section: kind, start, running checksum.
-    open: Option<(u32, u64, u32)>,
+    /// Each section's block checksums, in the order of `sections`.
+    blocks: Vec<Vec<u32>>,
+    /// The open section: kind, start, running checksum, block checksums.
+    open: Option<(u32, u64, u32, BlockSums)>,
 }
 
 impl Out<'_> {
@@ -100,25 +128,27 @@ impl Out<'_> {
     fn begin(&mut self, k: u32) -> Result<()> {
         let pad = (8 - self.pos % 8) % 8;
         self.raw(&[0u8; 8][..pad as usize])?;
-        self.open = Some((k, self.pos, 0));
+        self.open = Some((k, self.pos, 0, BlockSums::default()));
         Ok(())
     }
 
     fn put(&mut self, bytes: &[u8]) -> Result<()> {
-        if let Some((_, _, crc)) = &mut self.open {
+        if let Some((_, _, crc, blocks)) = &mut self.open {
             *crc = crc32c::crc32c_append(*crc, bytes);
+            blocks.feed(bytes);
         }
         self.raw(bytes)
     }
 
     fn end(&mut self) {
-        if let Some((kind, start, crc)) = self.open.take() {
+        if let Some((kind, start, crc, blocks)) = self.open.take() {
             self.sections.push(Section {
                 kind,
                 offset: start,
                 len: self.pos - start,
                 crc,
             });
+            self.blocks.push(blocks.finish());
         }
     }
 }
@@ -182,6 +212,7 @@ fn columns_pass<const N: usize>(
     out.flush()?;
     let mut at = [0u64; N];
     let mut crc = [0u32; N];
+    let mut sums: [BlockSums; N] = std::array::from_fn(|_| BlockSums::default());
     let mut end = out.pos;
     for i in 0..N {
         let start = end.div_ceil(8) * 8;
@@ -208,18 +239,20 @@ fn columns_pass<const N: usize>(
         for k in 0..N {
             write_at(out, &bufs[k], at[k])?;
             crc[k] = crc32c::crc32c_append(crc[k], &bufs[k]);
+            sums[k].feed(&bufs[k]);
             at[k] += bufs[k].len() as u64;
             bufs[k].clear();
         }
         i = stop;
     }
-    for k in 0..N {
+    for (k, sums) in sums.into_iter().enumerate() {
         out.sections.push(Section {
             kind: kinds[k],
             offset: starts[k],
             len: at[k] - starts[k],
             crc: crc[k],
         });
+        out.blocks.push(sums.finish());
     }
     out.pos = end;
     Ok(())
@@ -309,6 +342,31 @@ impl IndexEntries {
     }
 }
 
+/// The per-label node lists (format 2): offsets by label id, then the ids.
+fn label_lists(out: &mut Out, by_label: &[Vec<u64>]) -> Result<()> {
+    out.begin(kind::LABEL_NODES)?;
+    let mut chunk = Vec::with_capacity(CHUNK * 8);
+    for ids in by_label {
+        for part in ids.chunks(CHUNK) {
+            chunk.clear();
+            for id in part {
+                chunk.extend_from_slice(&id.to_le_bytes());
+            }
+            out.put(&chunk)?;
+        }
+    }
+    out.end();
+    out.begin(kind::LABEL_OFFSETS)?;
+    let mut at = 0u64;
+    out.put(&at.to_le_bytes())?;
+    for ids in by_label {
+        at += ids.len() as u64;
+        out.put(&at.to_le_bytes())?;
+    }
+    out.end();
+    Ok(())
+}
+
 fn write_into(
     file: &dyn IoFile,
     path: &Path,
@@ -316,6 +374,7 @@ fn write_into(
     snapshot: u64,
     catalog: &[Change],
     cancel: &AtomicBool,
+    version: u32,
 ) -> Result<Written> {
     // Txn id 0 is never handed out, so this sees exactly the commits at or below `snapshot`.
     let vis = Visibility {
@@ -332,6 +391,7 @@ fn write_into(
         pos: (format::HEADER_LEN + MAX_SECTIONS * format::ENTRY_LEN) as u64,
         buf: Vec::with_capacity(BUF + CHUNK * 64),
         sections: Vec::new(),
+        blocks: Vec::new(),
         open: None,
     };
     let mut h = Header {
@@ -356,6 +416,8 @@ fn write_into(
         },
     )?;
     h.live_nodes = live;
+    // Each label's nodes, ascending (ids are visited in order).
+    let mut by_label: Vec<Vec<u64>> = Vec::new();
     heap_pass(
         &mut out,
         (kind::NODE_LABEL_OFFSETS, kind::NODE_LABELS),
@@ -367,10 +429,19 @@ fn write_into(
             if let Some(n) = g.node(id, vis) {
                 for l in n.labels().iter() {
                     b.extend_from_slice(&l.to_le_bytes());
+                    let i = *l as usize;
+                    if i >= by_label.len() {
+                        by_label.resize_with(i + 1, Vec::new);
+                    }
+                    by_label[i].push(id);
                 }
             }
         },
     )?;
+    if version >= format::BLOCKS_SINCE {
+        label_lists(&mut out, &by_label)?;
+    }
+    drop(by_label);
     // Index contents are gathered on the property pass (each node visited once) and
     // written after it.
     let mut indexes = IndexEntries::of(catalog);
@@ -469,8 +540,17 @@ fn write_into(
         )?;
     }
 
+    if version >= format::BLOCKS_SINCE {
+        // Covers every section written so far, in table order (see `format`).
+        let sums = std::mem::take(&mut out.blocks);
+        out.begin(kind::BLOCK_CRCS)?;
+        for c in sums.iter().flatten() {
+            out.put(&c.to_le_bytes())?;
+        }
+        out.end();
+    }
     out.flush()?;
-    let header = format::encode_header(&h, &out.sections);
+    let header = format::encode_header(&h, &out.sections, version);
     vfs::write_all_at(file, &header, 0)
         .map_err(|e| Error::io(format!("writing {}", path.display()), &e))?;
     Ok(Written {

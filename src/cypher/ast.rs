@@ -101,6 +101,8 @@ pub enum StatementKind {
     Rollback,
     /// `CHECKPOINT`
     Checkpoint,
+    /// `CHECK`: the full check of the base image (checksums and structure).
+    Check,
     /// `CREATE INDEX [name] [IF NOT EXISTS] FOR (v:Label) ON (v.p1, v.p2, ...)`
     CreateIndex {
         name: Option<Ident>,

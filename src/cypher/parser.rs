@@ -337,6 +337,8 @@ impl<'a> Parser<'a> {
             StatementKind::Rollback
         } else if self.eat_kw("CHECKPOINT") {
             StatementKind::Checkpoint
+        } else if self.eat_kw("CHECK") {
+            StatementKind::Check
         } else if self.is_kw("CREATE")
             && (self.is_kw_n(1, "INDEX") || self.is_kw_n(1, "CONSTRAINT"))
         {

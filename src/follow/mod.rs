@@ -52,6 +52,8 @@ use crate::wal::LogTail;
 /// Follows the writer's log for a read-only database.
 pub(crate) struct Follower {
     dir: Arc<DbDir>,
+    /// Check every base image loaded whole (`verify_on_open`).
+    verify: bool,
     state: Mutex<State>,
 }
 
@@ -94,11 +96,13 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 impl Follower {
     /// Loads the state of the files `dir` holds since its read-only open and starts
     /// following; returns the transaction manager to begin on.
-    pub(crate) fn open(dir: Arc<DbDir>) -> Result<(Arc<TxnManager>, Follower)> {
-        let (txns, tail_name, tail) = load(&dir, &dir.manifest())?;
+    /// With `verify`, every base image loaded is checked whole (`verify_on_open`).
+    pub(crate) fn open(dir: Arc<DbDir>, verify: bool) -> Result<(Arc<TxnManager>, Follower)> {
+        let (txns, tail_name, tail) = load(&dir, &dir.manifest(), verify)?;
         dir.release_held();
         let follower = Follower {
             dir,
+            verify,
             state: Mutex::new(State {
                 tail,
                 tail_name,
@@ -276,7 +280,7 @@ impl Follower {
         old: &TxnManager,
     ) -> Result<()> {
         let (m, held) = self.dir.hold()?;
-        let (txns, tail_name, tail) = load(&self.dir, &m)?;
+        let (txns, tail_name, tail) = load(&self.dir, &m, self.verify)?;
         drop(held);
         if txns.last_commit_ts() < old.last_commit_ts() {
             return Err(Error::corrupt(format!(
@@ -342,11 +346,11 @@ fn read_log(tail: &mut LogTail, txns: &TxnManager) -> Result<Outcome> {
 /// Rebuilds the state of the base and logs `m` names (their files must be held) into a new
 /// read-only transaction manager; returns it with the log to follow on from (the newest one
 /// holding records), share-locked and positioned after its last complete record.
-fn load(dir: &DbDir, m: &Manifest) -> Result<(Arc<TxnManager>, String, LogTail)> {
+fn load(dir: &DbDir, m: &Manifest, verify: bool) -> Result<(Arc<TxnManager>, String, LogTail)> {
     let graph = Arc::new(Graph::new());
     let Recovered {
         last_ts, newest, ..
-    } = recover(dir, m, &graph, false)?;
+    } = recover(dir, m, &graph, false, verify)?;
     let path = dir.path(&newest.name);
     let tail = LogTail::open(&**dir.io(), &path, newest.end, newest.last_ts)?.ok_or_else(|| {
         Error::new(

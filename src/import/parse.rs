@@ -832,10 +832,7 @@ fn existing_ids(graph: &Graph, vis: Visibility, space: &str, key: &str, t: IdTyp
         return ids;
     };
     let g = graph.read();
-    let Some(members) = g.by_label.get(&label) else {
-        return ids;
-    };
-    for id in members.iter() {
+    for id in g.label_members(label) {
         let Some(n) = g.node(id, vis) else { continue };
         if !n.has_label(label) {
             continue;

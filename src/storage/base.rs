@@ -1,17 +1,24 @@
 //! The base image read in place: the committed graph at the image's timestamp C, straight
 //! from the mapped file (see `checkpoint::format` for the layout).
 //!
-//! A `BaseView` is built only by `checkpoint::load`, after it has checked the whole file
-//! (checksums, column sizes, flags, endpoints, offsets, labels, property encodings and the
-//! adjacency lists), so every accessor here reads data known to be well formed. Accessors
-//! still never index unchecked: a range that is somehow out of bounds reads as empty rather
-//! than panicking.
+//! A `BaseView` is built only by `checkpoint::load`. A format-1 image is checked whole
+//! there (checksums, column sizes, flags, endpoints, offsets, labels, property encodings and
+//! the adjacency lists). A format-2 image is checked at open only as far as its header,
+//! section table, column sizes, catalog and block checksum list; every other byte is
+//! verified against its block's checksum the first time an accessor reads it
+//! (`storage::blocks`), and data that passes its checksum was written by our writer, which
+//! writes only well-formed data. A block that fails reads as empty and marks the graph
+//! damaged, which fails the statement (see `blocks`). Accessors never index unchecked: a
+//! range that is out of bounds reads as empty rather than panicking (the full structure
+//! check is `checkpoint::check`: `CHECK`, `graphdb_check`, the `verify_on_open` option).
 //!
 //! Every entity in the view is committed at C, and every snapshot taken after open is at or
 //! above C, so a base entity with no delta entry is visible to every reader (see `graph`).
 
 use std::borrow::Cow;
+use std::path::{Path, PathBuf};
 
+use super::blocks::Blocks;
 use super::change::PropList;
 use super::{KeyId, LabelId, NodeId, RelId, TypeId};
 use crate::checkpoint::format::kind;
@@ -22,11 +29,14 @@ use crate::wal::codec;
 /// A checked base image, or the empty one (no base yet).
 pub struct BaseView {
     bytes: BaseBytes,
+    /// The image's file (for messages and the explicit check).
+    path: PathBuf,
     ts: u64,
     node_slots: u64,
     rel_slots: u64,
     /// `(offset, length)` of each section by kind.
     sections: [(usize, usize); kind::END as usize],
+    blocks: Blocks,
 }
 
 impl Default for BaseView {
@@ -43,12 +53,6 @@ impl std::fmt::Debug for BaseView {
             .field("rel_slots", &self.rel_slots)
             .finish()
     }
-}
-
-fn u64_in(col: &[u8], i: u64) -> Option<u64> {
-    let at = usize::try_from(i).ok()?.checked_mul(8)?;
-    let b = col.get(at..at.checked_add(8)?)?;
-    Some(u64::from_le_bytes(b.try_into().ok()?))
 }
 
 fn u32_in(col: &[u8], i: u64) -> Option<u32> {
@@ -74,29 +78,49 @@ impl BaseView {
     pub fn empty() -> BaseView {
         BaseView {
             bytes: BaseBytes::Read(Vec::new()),
+            path: PathBuf::new(),
             ts: 0,
             node_slots: 0,
             rel_slots: 0,
             sections: [(0, 0); kind::END as usize],
+            blocks: Blocks::all_checked(),
         }
     }
 
-    /// Wraps checked bytes. Only the loader calls this, after validating everything the
-    /// accessors rely on.
+    /// Wraps an image. Only the loader calls this, after checking what `blocks` does not
+    /// verify at first use.
     pub(crate) fn new(
         bytes: BaseBytes,
+        path: &Path,
         ts: u64,
         node_slots: u64,
         rel_slots: u64,
         sections: [(usize, usize); kind::END as usize],
+        blocks: Blocks,
     ) -> BaseView {
         BaseView {
             bytes,
+            path: path.to_owned(),
             ts,
             node_slots,
             rel_slots,
             sections,
+            blocks,
         }
+    }
+
+    /// The whole image (for the explicit full check).
+    pub(crate) fn image(&self) -> &[u8] {
+        &self.bytes
+    }
+
+    /// The image's file (empty for no image).
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    pub(crate) fn blocks(&self) -> &Blocks {
+        &self.blocks
     }
 
     /// The image's timestamp C.
@@ -112,48 +136,62 @@ impl BaseView {
         self.rel_slots
     }
 
-    fn sec(&self, k: u32) -> &[u8] {
+    /// Bytes `[a, b)` of section `k`, verified (empty when out of range, or when they lie
+    /// in a damaged block: the damage is then recorded, see `blocks`). Every read of the
+    /// image's sections goes through here.
+    #[inline]
+    fn get(&self, k: u32, a: usize, b: usize) -> &[u8] {
         let (o, l) = self.sections[k as usize];
-        o.checked_add(l)
-            .and_then(|end| self.bytes.get(o..end))
-            .unwrap_or(&[])
+        if a >= b || b > l || !self.blocks.ensure(&self.bytes, k, (o, l), a, b) {
+            return &[];
+        }
+        self.bytes.get(o + a..o + b).unwrap_or(&[])
     }
 
-    /// The property-index section's bytes (empty when the image has none); read through
-    /// `base_index::BaseIndex`.
-    pub(crate) fn index_section(&self) -> &[u8] {
-        self.sec(kind::PROP_INDEXES)
+    /// Entry `i` of fixed-width column `k` (`W` bytes per entry).
+    #[inline]
+    fn entry<const W: usize>(&self, k: u32, i: u64) -> Option<[u8; W]> {
+        let at = usize::try_from(i).ok()?.checked_mul(W)?;
+        self.get(k, at, at.checked_add(W)?).try_into().ok()
+    }
+
+    fn u64_of(&self, k: u32, i: u64) -> Option<u64> {
+        self.entry::<8>(k, i).map(u64::from_le_bytes)
+    }
+
+    /// Bytes `[a, b)` of the property-index section, verified as every read (empty when
+    /// the image has none, or out of range); read through `base_index::BaseIndex`.
+    pub(crate) fn index_bytes(&self, a: usize, b: usize) -> &[u8] {
+        self.get(kind::PROP_INDEXES, a, b)
     }
 
     /// Entity `i`'s `[start, end)` in an offsets column (`None` when out of range).
     fn range(&self, offsets: u32, i: u64) -> Option<(usize, usize)> {
-        let col = self.sec(offsets);
-        let a = usize::try_from(u64_in(col, i)?).ok()?;
-        let b = usize::try_from(u64_in(col, i.checked_add(1)?)?).ok()?;
+        let at = usize::try_from(i).ok()?.checked_mul(8)?;
+        let pair = self.get(offsets, at, at.checked_add(16)?);
+        let a = usize::try_from(u64::from_le_bytes(pair.get(..8)?.try_into().ok()?)).ok()?;
+        let b = usize::try_from(u64::from_le_bytes(pair.get(8..)?.try_into().ok()?)).ok()?;
         (a <= b).then_some((a, b))
     }
 
     fn slice(&self, offsets: u32, heap: u32, i: u64, unit: usize) -> &[u8] {
         self.range(offsets, i)
-            .and_then(|(a, b)| {
-                self.sec(heap)
-                    .get(a.checked_mul(unit)?..b.checked_mul(unit)?)
-            })
+            .and_then(|(a, b)| Some(self.get(heap, a.checked_mul(unit)?, b.checked_mul(unit)?)))
             .unwrap_or(&[])
     }
 
     pub fn node_live(&self, id: NodeId) -> bool {
-        usize::try_from(id)
-            .ok()
-            .and_then(|i| self.sec(kind::NODE_FLAGS).get(i))
-            == Some(&1)
+        self.entry::<1>(kind::NODE_FLAGS, id) == Some([1])
     }
 
     pub fn rel_live(&self, id: RelId) -> bool {
-        usize::try_from(id)
-            .ok()
-            .and_then(|i| self.sec(kind::REL_FLAGS).get(i))
-            == Some(&1)
+        self.entry::<1>(kind::REL_FLAGS, id) == Some([1])
+    }
+
+    /// The image's nodes with `label`, ascending (format 2; empty for a format-1 image,
+    /// whose label lists the loader gathers into the delta's).
+    pub fn label_nodes(&self, label: LabelId) -> IdIter<'_> {
+        ids(self.slice(kind::LABEL_OFFSETS, kind::LABEL_NODES, u64::from(label), 8))
     }
 
     /// Node `id`'s labels, ascending (empty for a slot that is not live).
@@ -190,23 +228,21 @@ impl BaseView {
 
     /// `(start, end, type)` of relationship `id` (meaningful only when live).
     pub fn rel_shape(&self, id: RelId) -> (NodeId, NodeId, TypeId) {
-        (
-            u64_in(self.sec(kind::REL_START), id).unwrap_or(0),
-            u64_in(self.sec(kind::REL_END), id).unwrap_or(0),
-            u32_in(self.sec(kind::REL_TYPE), id).unwrap_or(0),
-        )
+        (self.rel_start(id), self.rel_end(id), self.rel_type(id))
     }
 
     pub fn rel_start(&self, id: RelId) -> NodeId {
-        u64_in(self.sec(kind::REL_START), id).unwrap_or(0)
+        self.u64_of(kind::REL_START, id).unwrap_or(0)
     }
 
     pub fn rel_end(&self, id: RelId) -> NodeId {
-        u64_in(self.sec(kind::REL_END), id).unwrap_or(0)
+        self.u64_of(kind::REL_END, id).unwrap_or(0)
     }
 
     pub fn rel_type(&self, id: RelId) -> TypeId {
-        u32_in(self.sec(kind::REL_TYPE), id).unwrap_or(0)
+        self.entry::<4>(kind::REL_TYPE, id)
+            .map(u32::from_le_bytes)
+            .unwrap_or(0)
     }
 
     pub fn rel_props(&self, id: RelId) -> Props<'_> {
@@ -256,7 +292,9 @@ impl<'a> Props<'a> {
         match *self {
             Props::List(p) => super::graph::prop_get(p, key).map(Cow::Borrowed),
             Props::Encoded(b) if b.len() <= 1 => None,
-            // Encodings were checked at open; a failure cannot happen and reads as absent.
+            // Encodings are our writer's (checked whole at open for format 1, by block
+            // checksum when first read for format 2); a failure cannot happen and reads as
+            // absent.
             Props::Encoded(b) => codec::decode_prop(b, key).ok().flatten().map(Cow::Owned),
         }
     }

@@ -292,10 +292,12 @@ impl BaseIndex {
     /// Words `(k, t)` of record `i` of the array at `at` (zeros when out of bounds, which
     /// the directory's checks exclude).
     fn pair(&self, at: usize, i: usize) -> (u64, u64) {
-        let sec = self.base.index_section();
         let o = i.checked_mul(WORDS).and_then(|x| x.checked_add(at));
-        o.and_then(|o| Some((word(sec, o)?, word(sec, o + 8)?)))
-            .unwrap_or((0, 0))
+        o.and_then(|o| {
+            let rec = self.base.index_bytes(o, o.checked_add(16)?);
+            Some((word(rec, 0)?, word(rec, 8)?))
+        })
+        .unwrap_or((0, 0))
     }
 
     /// The value of the node tagged `t` (for a non-integer entry).
@@ -437,10 +439,12 @@ mod tests {
         bytes.extend_from_slice(&sec);
         Arc::new(BaseView::new(
             crate::checkpoint::mmap::BaseBytes::Read(bytes),
+            std::path::Path::new("test"),
             1,
             values.len() as u64,
             0,
             sections,
+            crate::storage::blocks::Blocks::all_checked(),
         ))
     }
 

@@ -17,7 +17,8 @@ use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use rustc_hash::FxHashMap;
 
-use super::base::{BaseView, Props};
+use super::base::{BaseView, IdIter, Props};
+use super::blocks::BaseDamage;
 
 use super::catalog::Catalog;
 pub use super::chain::VersionChain;
@@ -192,8 +193,10 @@ pub struct GraphData {
     rel_marks: Marks,
     base_rels: FxHashMap<RelId, RelEntry>,
     rels: Vec<RelEntry>,
-    /// Every node that has ever had the label in some version (base nodes included).
-    pub by_label: HashMap<LabelId, IdSet>,
+    /// Every node that has had the label in some version in memory (and, for a format-1
+    /// image, every base node with it); with the base image's label lists, the candidates
+    /// of a label scan (`label_members`).
+    by_label: HashMap<LabelId, IdSet>,
     /// Index and constraint definitions and index contents (see `index`).
     pub schema: Schema,
 }
@@ -451,6 +454,21 @@ impl GraphData {
                 .sum::<usize>()
     }
 
+    /// Every node that has had `label` in some version (the base image's or one in memory),
+    /// ascending, each once: a superset of the nodes with the label at any snapshot, which
+    /// callers filter by visibility and the label.
+    pub fn label_members(&self, label: LabelId) -> LabelMembers<'_> {
+        LabelMembers {
+            base: self.base.label_nodes(label).peekable(),
+            delta: self.by_label.get(&label).map(|s| s.iter().peekable()),
+        }
+    }
+
+    /// Files a format-1 image's label lists (gathered by the loader), ascending ids.
+    pub fn set_base_labels(&mut self, label: LabelId, ids: Vec<NodeId>) {
+        self.by_label.insert(label, IdSet::from_ascending(ids));
+    }
+
     pub fn note_labels(&mut self, id: NodeId, labels: &[LabelId]) {
         for &l in labels {
             self.by_label.entry(l).or_default().insert(id);
@@ -499,25 +517,23 @@ impl GraphData {
     /// base-only node.
     fn index_entries(&self, label: LabelId, key: KeyId) -> Vec<(Value, NodeId)> {
         let mut out = Vec::new();
-        if let Some(ids) = self.by_label.get(&label) {
-            for id in ids.iter() {
-                if self.base_only_node(id) {
-                    let n = NodeRef::Base(&self.base, id);
-                    if self.base.node_live(id) && n.has_label(label) {
-                        if let Some(v) = n.prop(key) {
-                            out.push((v.into_owned(), id));
-                        }
+        for id in self.label_members(label) {
+            if self.base_only_node(id) {
+                let n = NodeRef::Base(&self.base, id);
+                if self.base.node_live(id) && n.has_label(label) {
+                    if let Some(v) = n.prop(key) {
+                        out.push((v.into_owned(), id));
                     }
-                    continue;
                 }
-                let Some(e) = self.node_entry(id) else {
-                    continue;
-                };
-                for d in e.versions.iter().filter_map(|v| v.data.as_ref()) {
-                    if d.labels.binary_search(&label).is_ok() {
-                        if let Some(v) = prop_get(&d.props, key) {
-                            out.push((v.clone(), id));
-                        }
+                continue;
+            }
+            let Some(e) = self.node_entry(id) else {
+                continue;
+            };
+            for d in e.versions.iter().filter_map(|v| v.data.as_ref()) {
+                if d.labels.binary_search(&label).is_ok() {
+                    if let Some(v) = prop_get(&d.props, key) {
+                        out.push((v.clone(), id));
                     }
                 }
             }
@@ -752,12 +768,40 @@ pub fn prop_set(props: &mut PropList, key: KeyId, value: Value) -> bool {
     }
 }
 
+/// The merge of a label's base list and delta set (see `GraphData::label_members`).
+pub struct LabelMembers<'a> {
+    base: std::iter::Peekable<IdIter<'a>>,
+    delta: Option<std::iter::Peekable<super::id_set::Iter<'a>>>,
+}
+
+impl Iterator for LabelMembers<'_> {
+    type Item = NodeId;
+    fn next(&mut self) -> Option<NodeId> {
+        let Some(delta) = self.delta.as_mut() else {
+            return self.base.next();
+        };
+        match (self.base.peek(), delta.peek()) {
+            (Some(&b), Some(&d)) if b < d => self.base.next(),
+            (Some(&b), Some(&d)) if b > d => delta.next(),
+            (Some(_), Some(_)) => {
+                self.base.next();
+                delta.next()
+            }
+            (Some(_), None) => self.base.next(),
+            (None, _) => delta.next(),
+        }
+    }
+}
+
 /// The graph: catalog plus versioned data behind one short-held latch. Latches are held only
 /// for the duration of a single primitive read or write, never across a query.
 #[derive(Default)]
 pub struct Graph {
     pub catalog: Catalog,
     data: RwLock<GraphData>,
+    /// Damage a read met in the base image since open (outside the latch: every statement
+    /// and commit checks it, see `storage::blocks`).
+    pub damage: Arc<BaseDamage>,
 }
 
 impl Graph {

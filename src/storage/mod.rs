@@ -7,6 +7,7 @@
 
 pub mod base;
 pub mod base_index;
+pub mod blocks;
 pub mod catalog;
 pub mod chain;
 pub mod change;

@@ -109,6 +109,8 @@ impl TxnManager {
                 None => return Ok(false),
             }
         };
+        // The plan read the base image (a new constraint's duplicates): not on top of damage.
+        self.graph.damage.check()?;
         let mut record = Vec::new();
         if self.sink.is_some() {
             let cat = &self.graph.catalog;
@@ -261,15 +263,13 @@ impl TxnManager {
         key: &str,
     ) -> Result<()> {
         let mut seen: BTreeMap<IndexKey, Vec<NodeId>> = BTreeMap::new();
-        if let Some(ids) = g.by_label.get(&l) {
-            for id in ids.iter() {
-                let Some(d) = committed(g, id) else { continue };
-                if !d.has_label(l) {
-                    continue;
-                }
-                if let Some(v) = d.prop(k) {
-                    seen.entry(IndexKey(v.into_owned())).or_default().push(id);
-                }
+        for id in g.label_members(l) {
+            let Some(d) = committed(g, id) else { continue };
+            if !d.has_label(l) {
+                continue;
+            }
+            if let Some(v) = d.prop(k) {
+                seen.entry(IndexKey(v.into_owned())).or_default().push(id);
             }
         }
         let dups: Vec<String> = seen

@@ -842,11 +842,7 @@ impl Transaction {
             r.labels.insert(label);
         });
         let g = self.mgr.graph.read();
-        let Some(candidates) = g.by_label.get(&label) else {
-            return Vec::new();
-        };
-        candidates
-            .iter()
+        g.label_members(label)
             .filter(|&id| g.node(id, self.vis).is_some_and(|n| n.has_label(label)))
             .collect()
     }
@@ -1840,12 +1836,19 @@ impl Transaction {
         Ok(true)
     }
 
+    /// `Corrupt` once any read met a damaged block of the base image (`storage::blocks`):
+    /// what this transaction read may be incomplete, so it must not return or commit it.
+    pub fn check_base(&self) -> Result<()> {
+        self.mgr.graph().damage.check()
+    }
+
     /// The checks a commit makes under the commit lock, before taking its timestamp:
-    /// writable, serializable reads still valid, uniqueness kept. On failure the
+    /// base image intact, writable, serializable reads still valid, uniqueness kept. On failure the
     /// transaction is rolled back.
     fn validate_commit(&mut self) -> Result<()> {
         let checked = self
-            .check_writable()
+            .check_base()
+            .and_then(|_| self.check_writable())
             .and_then(|_| self.validate_reads())
             .and_then(|_| self.check_unique_commit());
         if checked.is_err() {

@@ -1,7 +1,10 @@
 /* graphdb_checkpoint and the CHECKPOINT statement: data survives a checkpoint and a reopen;
- * refused inside a transaction, on a read-only database and for NULL.
- * Usage: checkpoint DIR */
+ * refused inside a transaction, on a read-only database and for NULL. graphdb_check and the
+ * CHECK statement pass on the image written; with "damaged" (the caller flipped a bit in the
+ * base image) they report GRAPHDB_CORRUPT naming the offset, as does every statement after.
+ * Usage: checkpoint DIR [damaged] */
 #include <stdint.h>
+#include <string.h>
 
 #include "check.h"
 
@@ -34,8 +37,26 @@ static void run(graphdb_connection *conn, const char *cypher) {
     graphdb_result_free(r);
 }
 
+static int damaged(const char *dir) {
+    graphdb_database *db = open_dir(dir, "read_write");
+    graphdb_connection *conn = NULL;
+    EXPECT(graphdb_connect(db, &conn), GRAPHDB_OK);
+    graphdb_result *r = NULL;
+    EXPECT(graphdb_query(conn, "CHECK", NULL, &r), GRAPHDB_CORRUPT);
+    const char *m = graphdb_connection_error_message(conn);
+    if (strstr(m, "offset") == NULL || strstr(m, "base-") == NULL) FAIL("CHECK said: %s", m);
+    EXPECT(graphdb_check(db), GRAPHDB_CORRUPT);
+    EXPECT(graphdb_query(conn, "MATCH (p:P) RETURN count(p)", NULL, &r), GRAPHDB_CORRUPT);
+    EXPECT(graphdb_query(conn, "CREATE (:P {i: -1})", NULL, &r), GRAPHDB_CORRUPT);
+    graphdb_disconnect(conn);
+    graphdb_close(db);
+    printf("checkpoint damaged: ok\n");
+    return 0;
+}
+
 int main(int argc, char **argv) {
-    CHECK(argc == 2);
+    CHECK(argc == 2 || argc == 3);
+    if (argc == 3) return damaged(argv[1]);
     graphdb_database *db = open_dir(argv[1], "read_write");
     graphdb_connection *conn = NULL;
     EXPECT(graphdb_connect(db, &conn), GRAPHDB_OK);
@@ -50,6 +71,9 @@ int main(int argc, char **argv) {
     EXPECT(graphdb_query(conn, "CHECKPOINT", NULL, &r), GRAPHDB_TRANSACTION_STATE);
     run(conn, "ROLLBACK");
     EXPECT(graphdb_checkpoint(NULL), GRAPHDB_INVALID_ARGUMENT);
+    EXPECT(graphdb_check(db), GRAPHDB_OK);
+    run(conn, "CHECK");
+    EXPECT(graphdb_check(NULL), GRAPHDB_INVALID_ARGUMENT);
     CHECK(count(conn) == 111);
     graphdb_disconnect(conn);
     graphdb_close(db);
@@ -58,6 +82,7 @@ int main(int argc, char **argv) {
     EXPECT(graphdb_connect(db, &conn), GRAPHDB_OK);
     CHECK(count(conn) == 111);
     EXPECT(graphdb_checkpoint(db), GRAPHDB_READ_ONLY);
+    EXPECT(graphdb_check(db), GRAPHDB_OK);
     graphdb_disconnect(conn);
     graphdb_close(db);
     printf("checkpoint: ok\n");

@@ -768,6 +768,8 @@ fn control_statements() {
     assert_eq!(ok("COMMIT").kind, StatementKind::Commit);
     assert_eq!(ok("ROLLBACK;").kind, StatementKind::Rollback);
     assert_eq!(ok("CHECKPOINT").kind, StatementKind::Checkpoint);
+    assert_eq!(ok("CHECK").kind, StatementKind::Check);
+    assert_eq!(ok("check").kind, StatementKind::Check);
     assert_eq!(ok("SHOW INDEXES").kind, StatementKind::ShowIndexes);
     assert_eq!(ok("SHOW CONSTRAINTS").kind, StatementKind::ShowConstraints);
     assert_eq!(
