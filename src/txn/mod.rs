@@ -11,7 +11,7 @@ mod transaction;
 mod validation;
 
 pub use schema::{SchemaInfo, SchemaOp};
-pub use transaction::{CommitSink, ReadView, Savepoint, Transaction, TxnManager};
+pub use transaction::{CommitSink, ReadView, Savepoint, Transaction, TxnManager, ViewSource};
 
 /// What a transaction may do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
