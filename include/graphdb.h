@@ -215,7 +215,9 @@ graphdb_status graphdb_options_new(graphdb_options **out_opts);
 // isolation = serializable | snapshot; checkpoint_wal_bytes = N (automatic checkpoint once
 // the log passes N bytes; default 67108864 = 64 MiB; 0 disables); bulk_commit_entities = N
 // (a transaction writing at least N entities, and a quarter of the graph, commits as a base
-// image instead of a log record; default 50000; 0: never).
+// image instead of a log record; default 50000; 0: never); batch_threads = N (worker
+// threads of one large scan-and-aggregate query; 1: the calling thread only; 0, default:
+// GRAPHDB_BATCH_THREADS if set, else the cores, at most 8).
 // An unknown key or value returns GRAPHDB_INVALID_ARGUMENT, and also makes `graphdb_open`
 // with these options fail with the same message.
 graphdb_status graphdb_options_set(graphdb_options *opts, const char *key, const char *value);

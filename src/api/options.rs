@@ -29,6 +29,10 @@ pub struct Options {
     /// as a new base image instead of a log record (see docs/durability.md, "Image
     /// commits"); only with sync=full on a database directory. Default 50,000; 0: never.
     pub bulk_commit_entities: u64,
+    /// Worker threads of one large batch-engine query (a scan of at least 4096 start
+    /// nodes; docs/performance.md, "Parallel batch runs"); 1: the calling thread only;
+    /// 0 (default): `GRAPHDB_BATCH_THREADS` if set, else the available cores, at most 8.
+    pub batch_threads: usize,
 }
 
 impl Default for Options {
@@ -42,6 +46,7 @@ impl Default for Options {
             isolation: IsolationMode::Serializable,
             checkpoint_wal_bytes: 64 << 20,
             bulk_commit_entities: 50_000,
+            batch_threads: 0,
         }
     }
 }
@@ -103,10 +108,18 @@ impl Options {
                     bad("a whole number of entities (0: every commit goes through the log)")
                 })?
             }
+            "batch_threads" => {
+                self.batch_threads = value
+                    .parse::<usize>()
+                    .ok()
+                    .filter(|&n| n <= 64)
+                    .ok_or_else(|| bad("a whole number of threads up to 64 (0: automatic)"))?
+            }
             _ => {
                 return Err(Error::invalid_argument(format!(
                     "unknown option '{key}'; known: access_mode, create, sync, busy_timeout_ms, \
-                     query_timeout_ms, isolation, checkpoint_wal_bytes, bulk_commit_entities"
+                     query_timeout_ms, isolation, checkpoint_wal_bytes, bulk_commit_entities, \
+                     batch_threads"
                 )))
             }
         }

@@ -251,7 +251,7 @@ pub(crate) fn run(
         out,
     };
     let mut agg = agg::Aggregation::new(&plan.items);
-    let threads = par::threads();
+    let threads = par::threads(control);
     if threads > 1 && scan.len() >= par::MIN_START_NODES {
         par::run(&scan, threads, &src, control, &mut agg, || {
             runner(Out::Partial(agg::Partial::new(&plan.items)))

@@ -57,15 +57,22 @@ fn default_threads() -> usize {
         .min(MAX_DEFAULT_THREADS)
 }
 
-/// Sets the worker threads of batch runs started on this thread; 0 restores the default
-/// (hidden: tests and measurements).
+/// Sets the worker threads of batch runs started on this thread, over the `batch_threads`
+/// option and the environment; 0 restores those (hidden: tests and measurements).
 #[doc(hidden)]
 pub fn set_batch_threads(n: usize) {
     THREADS.with(|t| t.set((n > 0).then_some(n.min(MAX_THREADS))));
 }
 
-pub(super) fn threads() -> usize {
-    THREADS.with(|t| t.get()).unwrap_or(*ENV_THREADS)
+/// This thread's setting, else the database's `batch_threads` option, else the
+/// environment's, else the default.
+pub(super) fn threads(control: &ExecControl) -> usize {
+    THREADS
+        .with(|t| t.get())
+        .unwrap_or(match control.batch_threads {
+            0 => *ENV_THREADS,
+            n => n.min(MAX_THREADS),
+        })
 }
 
 /// Chunks handed out and not yet folded, at most.
