@@ -203,6 +203,9 @@ pub(crate) fn run(
         BatchMode::Direct => false,
         _ => (scan.len() as u64).saturating_mul(4) >= slots,
     };
+    let threads = par::threads(control);
+    let parallel = threads > 1 && scan.len() >= par::MIN_START_NODES;
+    let gather_threads = if parallel { threads } else { 1 };
     let mut columns = Columns::default();
     if dense {
         let mut keys = Vec::new();
@@ -214,7 +217,7 @@ pub(crate) fn run(
             }
         });
         for k in keys {
-            columns.gather(tx, k, control)?;
+            columns.gather(tx, k, control, gather_threads)?;
         }
         b.bits = (0..b.labels.len()).map(|_| None).collect();
         for p in 1..b.labels.len() {
@@ -251,8 +254,7 @@ pub(crate) fn run(
         out,
     };
     let mut agg = agg::Aggregation::new(&plan.items);
-    let threads = par::threads(control);
-    if threads > 1 && scan.len() >= par::MIN_START_NODES {
+    if parallel {
         par::run(&scan, threads, &src, control, &mut agg, || {
             runner(Out::Partial(agg::Partial::new(&plan.items)))
         })?;

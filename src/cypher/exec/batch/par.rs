@@ -155,6 +155,51 @@ pub(super) fn run<'a>(
     })
 }
 
+/// Calls `f` on every item on up to `threads` threads (no order): `Ok(true)` when every
+/// call answered `true`; stops early at the first `false` or error (either is returned).
+/// Each call takes and drops its own view; no thread waits for another while holding one.
+pub(super) fn each<T: Send>(
+    threads: usize,
+    items: Vec<T>,
+    f: impl Fn(T) -> Result<bool> + Sync,
+) -> Result<bool> {
+    let workers = threads.min(items.len()).max(1);
+    let queue = Mutex::new(items.into_iter());
+    let stop = AtomicBool::new(false);
+    let outcome: Mutex<Result<bool>> = Mutex::new(Ok(true));
+    let panicked = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..workers)
+            .map(|_| {
+                let (queue, stop, outcome, f) = (&queue, &stop, &outcome, &f);
+                s.spawn(move || {
+                    while !stop.load(Ordering::SeqCst) {
+                        let next = queue.lock().unwrap_or_else(|e| e.into_inner()).next();
+                        let Some(item) = next else { return };
+                        let r = f(item);
+                        if !matches!(r, Ok(true)) {
+                            stop.store(true, Ordering::SeqCst);
+                            let mut o = outcome.lock().unwrap_or_else(|e| e.into_inner());
+                            if matches!(*o, Ok(true)) {
+                                *o = r;
+                            }
+                            return;
+                        }
+                    }
+                })
+            })
+            .collect();
+        let mut panicked = false;
+        for h in handles {
+            panicked |= h.join().is_err();
+        }
+        panicked
+    });
+    if panicked {
+        return Err(Error::internal("a batch worker thread panicked"));
+    }
+    outcome.into_inner().unwrap_or_else(|e| e.into_inner())
+}
+
 /// One worker: takes chunks in order until none is left, the window is full (waits, holding
 /// no view), or the run stops.
 #[allow(clippy::too_many_arguments)]
