@@ -6,7 +6,8 @@
 //! relationship ids (a row is one match), the WHERE is evaluated over the whole batch one
 //! operator at a time (`eval`), and the passing rows feed the aggregation (`agg`). Each
 //! batch reads the graph under one latch acquisition ([`Transaction::read_view`]) and checks
-//! the interrupt flag and the deadline once.
+//! the interrupt flag and the deadline once. Large scans run their batches on worker
+//! threads and fold the results in batch order, with the same answers and errors (`par`).
 //!
 //! When the scan covers a large share of the node slots, the node properties the query reads
 //! are gathered first into dense per-node columns, and the labels of the other node positions
