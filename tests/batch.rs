@@ -5,10 +5,14 @@
 //! the running transaction and an older concurrent snapshot. Each query runs with the batch
 //! engine (dense columns, direct reads, and the automatic choice) and with the row engine
 //! forced (`set_batch_mode(Off)`), plain and prepared; answers must be equal. The test also
-//! checks that the batch engine really ran (its per-thread run counter).
+//! checks that the batch engine really ran (its per-thread run counter). Each batch setting
+//! also runs with 1, 2 and 4 worker threads; a larger graph (several thousand start nodes,
+//! so several chunks) checks the parallel runs the same way.
 
 use graphdb::api::Value;
-use graphdb::cypher::exec::{batch_runs, set_batch_mode, BatchMode};
+use graphdb::cypher::exec::{
+    batch_parallel_runs, batch_runs, set_batch_mode, set_batch_threads, BatchMode,
+};
 use graphdb::{Connection, Database, IsolationMode, Options, Params, TxnMode};
 
 /// xorshift64*: deterministic, no dependency.
@@ -292,7 +296,7 @@ fn canon(rows: Vec<Vec<Value>>) -> Vec<String> {
     out
 }
 
-/// Runs `q` in `c` with the given engine, plain or prepared.
+/// Runs `q` in `c` with the given engine, plain or prepared, on one thread.
 fn answer(
     c: &mut Connection,
     q: &str,
@@ -300,7 +304,20 @@ fn answer(
     mode: BatchMode,
     prepared: bool,
 ) -> Result<Vec<String>, graphdb::ErrorKind> {
+    answer_on(c, q, p, mode, prepared, 1)
+}
+
+/// [`answer`] with `threads` batch workers.
+fn answer_on(
+    c: &mut Connection,
+    q: &str,
+    p: &Params,
+    mode: BatchMode,
+    prepared: bool,
+    threads: usize,
+) -> Result<Vec<String>, graphdb::ErrorKind> {
     set_batch_mode(mode);
+    set_batch_threads(threads);
     let r = if prepared {
         let stmt = c.prepare(q).map_err(|e| e.kind())?;
         c.execute(&stmt, p)
@@ -308,6 +325,7 @@ fn answer(
         c.query(q, p)
     };
     set_batch_mode(BatchMode::Auto);
+    set_batch_threads(0);
     r.map(|r| canon(r.rows)).map_err(|e| e.kind())
 }
 
@@ -318,22 +336,28 @@ fn check(c: &mut Connection, rng: &mut Rng, n: usize, what: &str) -> (u64, u64) 
         let q = query(rng);
         let p = params(rng);
         let expected = answer(c, &q, &p, BatchMode::Off, false);
-        for (mode, prepared) in [
-            (BatchMode::Dense, false),
-            (BatchMode::Direct, false),
-            (BatchMode::Auto, true),
-        ] {
+        for (mode, prepared, threads) in SETTINGS {
             let before = batch_runs();
-            let got = answer(c, &q, &p, mode, prepared);
+            let got = answer_on(c, &q, &p, mode, prepared, threads);
             ran += batch_runs() - before;
             assert_eq!(
                 got, expected,
-                "{what}: {q} ({mode:?}, prepared: {prepared})"
+                "{what}: {q} ({mode:?}, prepared: {prepared}, threads: {threads})"
             );
         }
     }
-    (3 * n as u64, ran)
+    (SETTINGS.len() as u64 * n as u64, ran)
 }
+
+/// Batch engine settings every generated query runs with: mode, prepared, worker threads.
+const SETTINGS: [(BatchMode, bool, usize); 6] = [
+    (BatchMode::Dense, false, 1),
+    (BatchMode::Direct, false, 1),
+    (BatchMode::Auto, true, 1),
+    (BatchMode::Dense, false, 2),
+    (BatchMode::Direct, false, 4),
+    (BatchMode::Auto, true, 2),
+];
 
 #[test]
 fn batch_and_row_engines_agree_on_generated_queries() {
@@ -530,4 +554,264 @@ fn explain_shows_the_batch_engine_and_interrupts_stop_it() {
     stop.store(true, std::sync::atomic::Ordering::Relaxed);
     t.join().unwrap();
     assert!(interrupted, "the interrupt never stopped a batch run");
+}
+
+/// [`populate`] in bulk, for graphs of thousands of nodes: the nodes (all also labelled
+/// `N`), then `rels` relationships between random nodes (self loops included).
+fn populate_bulk(c: &mut Connection, rng: &mut Rng, nodes: u64, rels: u64) {
+    let mut by_labels: std::collections::BTreeMap<String, Vec<String>> = Default::default();
+    for k in 0..nodes {
+        let y = if rng.chance(80) {
+            rng.below(7).to_string()
+        } else {
+            "null".to_string()
+        };
+        let row = format!("[{k}, {}, {y}]", prop(rng));
+        by_labels.entry(labels(rng)).or_default().push(row);
+    }
+    for (labels, rows) in by_labels {
+        run(
+            c,
+            &format!(
+                "UNWIND [{}] AS r CREATE (n{labels}:N {{k: r[0], x: r[1], y: r[2]}})",
+                rows.join(", ")
+            ),
+        );
+    }
+    run(c, "CREATE INDEX bulk_k FOR (n:N) ON (n.k)");
+    let mut by_type: [Vec<String>; 2] = Default::default();
+    for _ in 0..rels {
+        let a = rng.below(nodes);
+        let b = if rng.chance(8) { a } else { rng.below(nodes) };
+        let t = rng.below(2) as usize;
+        by_type[t].push(format!("[{a}, {b}, {}]", prop(rng)));
+    }
+    for (t, rows) in ["R", "S"].iter().zip(by_type) {
+        run(
+            c,
+            &format!(
+                "UNWIND [{}] AS r MATCH (a:N {{k: r[0]}}), (b:N {{k: r[1]}}) \
+                 CREATE (a)-[:{t} {{w: r[2]}}]->(b)",
+                rows.join(", ")
+            ),
+        );
+    }
+    run(c, "DROP INDEX bulk_k");
+}
+
+#[test]
+fn parallel_runs_agree_with_the_row_engine_on_larger_graphs() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("db");
+    let path = path.to_str().unwrap();
+    let mut rng = Rng(0x2545_f491_4f6c_dd1d);
+    // Enough start nodes for several chunks of 1024 even behind one label (~45 %).
+    let nodes = 12_000;
+    {
+        let db = Database::open(path, &opts()).unwrap();
+        let mut c = db.connect();
+        populate_bulk(&mut c, &mut rng, nodes, nodes);
+        db.checkpoint().unwrap();
+    }
+    let db = Database::open(path, &opts()).unwrap();
+    let mut c = db.connect();
+    let par_before = batch_parallel_runs();
+    let (mut total, mut ran) = check(&mut c, &mut rng, 12, "large, base image");
+    churn(&mut c, &mut rng, nodes, 40);
+    let (n, r) = check(&mut c, &mut rng, 12, "large, base plus delta");
+    total += n;
+    ran += r;
+    c.begin_with_isolation(TxnMode::ReadWrite, IsolationMode::Snapshot)
+        .unwrap();
+    churn(&mut c, &mut rng, nodes, 20);
+    let (n, r) = check(&mut c, &mut rng, 8, "large, own uncommitted writes");
+    total += n;
+    ran += r;
+    c.rollback().unwrap();
+    let parallel = batch_parallel_runs() - par_before;
+    println!("batch engine ran {ran} of {total} runs, {parallel} with worker threads");
+    assert!(
+        ran * 10 >= total * 8,
+        "the batch engine ran too rarely: {ran}/{total}"
+    );
+    // Half the settings ask for workers; most scans are large enough to use them.
+    assert!(
+        parallel * 4 >= total,
+        "too few parallel runs to test them: {parallel}/{total}"
+    );
+}
+
+/// The error of a parallel run is the single-threaded one: the first failing row in scan
+/// order (a type error in chunk 3 before an overflow in chunk 7, whichever worker gets
+/// there first), and an interrupt stops every worker.
+#[test]
+fn parallel_runs_report_the_first_error_in_scan_order() {
+    let db = Database::open(":memory:", &opts()).unwrap();
+    let mut c = db.connect();
+    run(
+        &mut c,
+        "UNWIND range(0, 9999) AS i CREATE (:U {k: i, v: 1})",
+    );
+    run(&mut c, "MATCH (u:U {k: 3000}) SET u.v = 'three thousand'");
+    run(
+        &mut c,
+        "MATCH (u:U {k: 7000}) SET u.v = 9223372036854775807",
+    );
+    let q = "MATCH (u:U) RETURN sum(u.v)";
+    let p = Params::new();
+    set_batch_mode(BatchMode::Off);
+    let row = c
+        .query(q, &p)
+        .map(|r| r.rows)
+        .map_err(|e| (e.kind(), e.to_string()));
+    set_batch_mode(BatchMode::Auto);
+    assert!(row.is_err(), "{row:?}");
+    for threads in [1, 2, 4] {
+        set_batch_threads(threads);
+        let (runs, par) = (batch_runs(), batch_parallel_runs());
+        let got = c
+            .query(q, &p)
+            .map(|r| r.rows)
+            .map_err(|e| (e.kind(), e.to_string()));
+        set_batch_threads(0);
+        assert_eq!(got, row, "threads: {threads}");
+        assert_eq!(batch_runs(), runs, "an error is no completed run");
+        assert_eq!(batch_parallel_runs(), par);
+    }
+    // Without the type error the overflow is the error.
+    run(&mut c, "MATCH (u:U {k: 3000}) SET u.v = 1");
+    set_batch_mode(BatchMode::Off);
+    let row = c.query(q, &p).map(|r| r.rows).map_err(|e| e.kind());
+    set_batch_mode(BatchMode::Auto);
+    assert!(row.is_err(), "{row:?}");
+    set_batch_threads(4);
+    assert_eq!(c.query(q, &p).map(|r| r.rows).map_err(|e| e.kind()), row);
+    set_batch_threads(0);
+
+    // An interrupt raised while a parallel run goes on ends it with Interrupted.
+    run(&mut c, "MATCH (u:U {k: 7000}) SET u.v = 1");
+    let handle = c.interrupt_handle();
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let stopper = std::sync::Arc::clone(&stop);
+    let t = std::thread::spawn(move || {
+        while !stopper.load(std::sync::atomic::Ordering::Relaxed) {
+            handle.interrupt();
+            std::thread::sleep(std::time::Duration::from_micros(50));
+        }
+    });
+    set_batch_threads(2);
+    let mut interrupted = false;
+    for _ in 0..10_000 {
+        let before = batch_runs();
+        match c.query("MATCH (a:U) WHERE a.v = 1 RETURN count(*)", &p) {
+            Err(e) if e.kind() == graphdb::ErrorKind::Interrupted => {
+                assert_eq!(batch_runs(), before, "an interrupted run completes nothing");
+                interrupted = true;
+                break;
+            }
+            Err(e) => panic!("{e}"),
+            Ok(r) => assert_eq!(r.rows, vec![vec![Value::Int(10_000)]]),
+        }
+    }
+    set_batch_threads(0);
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    t.join().unwrap();
+    assert!(interrupted, "the interrupt never stopped a parallel run");
+}
+
+/// Workers take the graph latch per chunk and never wait for each other holding it, so a
+/// writer queued on the latch (which then holds back new readers) does not deadlock a
+/// parallel scan. Bounded: a deadlock fails the test after a minute instead of hanging it.
+#[test]
+fn writers_do_not_deadlock_parallel_scans() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::{mpsc, Arc};
+    use std::time::Duration;
+    let db = Database::open(":memory:", &opts()).unwrap();
+    run(
+        &mut db.connect(),
+        "UNWIND range(1, 30000) AS i CREATE (:U {age: i % 50})-[:F]->(:U {age: i % 7})",
+    );
+    let done = Arc::new(AtomicBool::new(false));
+    let (tx, rx) = mpsc::channel::<&'static str>();
+    let reader = {
+        let (db, done, tx) = (db.clone(), Arc::clone(&done), tx.clone());
+        std::thread::spawn(move || {
+            /// Stops the writer however the reader ends.
+            struct Done(Arc<AtomicBool>);
+            impl Drop for Done {
+                fn drop(&mut self) {
+                    self.0.store(true, Ordering::SeqCst);
+                }
+            }
+            let _done = Done(Arc::clone(&done));
+            let mut c = db.connect();
+            set_batch_threads(4);
+            let mut last = 0;
+            for _ in 0..30 {
+                let r = c
+                    .query(
+                        "MATCH (a:U)-[:F]->(b:U) WHERE a.age < b.age RETURN count(*)",
+                        &Params::new(),
+                    )
+                    .unwrap();
+                let Value::Int(n) = r.rows[0][0] else {
+                    panic!("{:?}", r.rows)
+                };
+                // Writers only add relationships between nodes of ages 0 < 1.
+                assert!(n >= last, "{n} < {last}");
+                last = n;
+            }
+            assert!(batch_parallel_runs() >= 30);
+            let _ = tx.send("reader");
+        })
+    };
+    let writer = {
+        let (db, done, tx) = (db.clone(), Arc::clone(&done), tx.clone());
+        std::thread::spawn(move || {
+            let mut c = db.connect();
+            while !done.load(Ordering::SeqCst) {
+                c.query("CREATE (:U {age: 0})-[:F]->(:U {age: 1})", &Params::new())
+                    .unwrap();
+            }
+            let _ = tx.send("writer");
+        })
+    };
+    drop(tx);
+    for _ in 0..2 {
+        match rx.recv_timeout(Duration::from_secs(60)) {
+            Ok(_) => {}
+            Err(e) => panic!("a parallel scan and a writer did not both finish: {e}"),
+        }
+    }
+    reader.join().unwrap();
+    writer.join().unwrap();
+}
+
+/// The `batch_threads` option: 1 keeps large runs on the calling thread, 2 uses workers;
+/// the answers agree; a bad value is refused.
+#[test]
+fn the_batch_threads_option_chooses_the_workers() {
+    let q = "MATCH (a:U)-[:F]->(b:U) WHERE a.age < b.age RETURN count(*)";
+    let mut answers = Vec::new();
+    for (threads, parallel) in [("1", false), ("2", true)] {
+        let mut o = opts();
+        o.set("batch_threads", threads).unwrap();
+        let db = Database::open(":memory:", &o).unwrap();
+        let mut c = db.connect();
+        run(
+            &mut c,
+            "UNWIND range(1, 5000) AS i CREATE (:U {age: i % 13})-[:F]->(:U {age: i % 7})",
+        );
+        let before = batch_parallel_runs();
+        answers.push(c.query(q, &Params::new()).unwrap().rows);
+        assert_eq!(
+            batch_parallel_runs() > before,
+            parallel,
+            "batch_threads={threads}"
+        );
+    }
+    assert_eq!(answers[0], answers[1]);
+    let e = opts().set("batch_threads", "many").unwrap_err();
+    assert_eq!(e.kind(), graphdb::ErrorKind::InvalidArgument);
 }

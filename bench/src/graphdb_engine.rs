@@ -607,12 +607,28 @@ pub fn probe(
         return Ok(());
     }
     let mut c = g.conn()?;
-    for _ in 0..reps.max(1) {
+    // `GRAPHDB_PROBE_BATCH_THREADS=1,2`: the repetitions cycle through these batch worker
+    // counts, so that they are compared in one process at the same load.
+    let cycle: Vec<usize> = std::env::var("GRAPHDB_PROBE_BATCH_THREADS")
+        .ok()
+        .map(|v| v.split(',').filter_map(|n| n.trim().parse().ok()).collect())
+        .unwrap_or_default();
+    for rep in 0..reps.max(1) {
+        let batch_threads = cycle.get(rep % cycle.len().max(1)).copied();
+        if let Some(n) = batch_threads {
+            graphdb::cypher::exec::set_batch_threads(n);
+        }
         let t = std::time::Instant::now();
         let r = c
             .query(query, &params(vec![("n", Value::Int(nodes as i64))]))
             .map_err(e)?;
-        eprintln!("query took {:.3}s", t.elapsed().as_secs_f64());
+        match batch_threads {
+            Some(n) => eprintln!(
+                "query took {:.3}s (batch threads {n})",
+                t.elapsed().as_secs_f64()
+            ),
+            None => eprintln!("query took {:.3}s", t.elapsed().as_secs_f64()),
+        }
         println!("{:?}", r.rows.first());
     }
     Ok(())

@@ -374,6 +374,7 @@ impl Connection {
                 _ => crate::temporal::clock::StatementClock::started_now(),
             },
             transaction_time: self.open.as_ref().map(|_| self.open_time),
+            batch_threads: self.db.options.batch_threads,
         };
         if let Some((tx, _)) = self.open.as_mut() {
             let savepoint = tx.savepoint();

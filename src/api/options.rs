@@ -32,6 +32,10 @@ pub struct Options {
     /// Check the whole base image at open, as `CHECK` does (checksums and structure), instead
     /// of each block of it when first read. Default false.
     pub verify_on_open: bool,
+    /// Worker threads of one large batch-engine query (a scan of at least 4096 start
+    /// nodes; docs/performance.md, "Parallel batch runs"); 1: the calling thread only;
+    /// 0 (default): `GRAPHDB_BATCH_THREADS` if set, else the available cores, at most 8.
+    pub batch_threads: usize,
 }
 
 impl Default for Options {
@@ -46,6 +50,7 @@ impl Default for Options {
             checkpoint_wal_bytes: 64 << 20,
             bulk_commit_entities: 50_000,
             verify_on_open: false,
+            batch_threads: 0,
         }
     }
 }
@@ -110,11 +115,18 @@ impl Options {
                     bad("a whole number of entities (0: every commit goes through the log)")
                 })?
             }
+            "batch_threads" => {
+                self.batch_threads = value
+                    .parse::<usize>()
+                    .ok()
+                    .filter(|&n| n <= 64)
+                    .ok_or_else(|| bad("a whole number of threads up to 64 (0: automatic)"))?
+            }
             _ => {
                 return Err(Error::invalid_argument(format!(
                     "unknown option '{key}'; known: access_mode, create, sync, busy_timeout_ms, \
                      query_timeout_ms, isolation, checkpoint_wal_bytes, bulk_commit_entities, \
-                     verify_on_open"
+                     verify_on_open, batch_threads"
                 )))
             }
         }

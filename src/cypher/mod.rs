@@ -62,6 +62,8 @@ pub struct ExecControl {
     /// When the explicit transaction the statement runs in began (ns since the epoch);
     /// `None` in auto-commit, where the transaction is the statement.
     pub transaction_time: Option<i128>,
+    /// Worker threads for a large batch run (the `batch_threads` option); 0: automatic.
+    pub batch_threads: usize,
 }
 
 impl ExecControl {

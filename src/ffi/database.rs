@@ -44,7 +44,9 @@ pub unsafe extern "C" fn graphdb_options_new(
 /// (a transaction writing at least N entities, and a quarter of the graph, commits as a base
 /// image instead of a log record; default 50000; 0: never); verify_on_open = true | false
 /// (check the whole base image at open, as graphdb_check does; default false: each block is
-/// checked when first read).
+/// checked when first read); batch_threads = N (worker threads of one large
+/// scan-and-aggregate query; 1: the calling thread only; 0, default: GRAPHDB_BATCH_THREADS
+/// if set, else the cores, at most 8).
 /// An unknown key or value returns GRAPHDB_INVALID_ARGUMENT, and also makes `graphdb_open`
 /// with these options fail with the same message.
 #[no_mangle]

@@ -12,7 +12,9 @@ mod transaction;
 mod validation;
 
 pub use schema::{SchemaInfo, SchemaOp};
-pub use transaction::{CommitSink, ReadView, Savepoint, Transaction, TxnManager, RECORD_HEADER};
+pub use transaction::{
+    CommitSink, ReadView, Savepoint, Transaction, TxnManager, ViewSource, RECORD_HEADER,
+};
 
 /// What a transaction may do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

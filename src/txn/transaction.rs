@@ -1024,11 +1024,19 @@ impl Transaction {
     /// The view holds the latch until dropped, and writers wait for it: hold one for a
     /// bounded batch of work, never across a call back into this transaction.
     pub fn read_view(&self) -> Option<ReadView<'_>> {
+        self.view_source().map(|s| s.view())
+    }
+
+    /// What [`Transaction::read_view`] reads from, as a `Sync` handle: threads working for
+    /// one statement of this transaction each take their own views (the transaction itself,
+    /// with its read set, stays on its thread). `None` when the transaction records its
+    /// reads, as for `read_view`.
+    pub fn view_source(&self) -> Option<ViewSource<'_>> {
         if self.reads.is_some() {
             return None;
         }
-        Some(ReadView {
-            g: self.mgr.graph.read(),
+        Some(ViewSource {
+            graph: &self.mgr.graph,
             vis: self.vis,
         })
     }
@@ -2147,6 +2155,31 @@ fn expand_in(
     let added = &mut out[first..];
     if dir == Direction::Both || !added.windows(2).all(|w| w[0].0 < w[1].0) {
         added.sort_unstable_by_key(|&(r, _)| r);
+    }
+}
+
+/// One transaction's snapshot, for views taken on several threads (see
+/// [`Transaction::view_source`]). Records no reads.
+#[derive(Clone, Copy)]
+pub struct ViewSource<'t> {
+    graph: &'t Graph,
+    vis: Visibility,
+}
+
+impl<'t> ViewSource<'t> {
+    /// Takes the graph latch (shared) until the view is dropped. Writers wait for it, and a
+    /// writer waiting blocks new views: never wait for another thread while holding one.
+    pub fn view(&self) -> ReadView<'t> {
+        ReadView {
+            g: self.graph.read(),
+            vis: self.vis,
+        }
+    }
+
+    /// The catalog names resolve in (lookups take the interner's own lock, not the graph
+    /// latch).
+    pub fn catalog(&self) -> &'t crate::storage::Catalog {
+        &self.graph.catalog
     }
 }
 

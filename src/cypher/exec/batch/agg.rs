@@ -67,6 +67,39 @@ impl<'p> Aggregation<'p> {
                 Item::CountStar => args.push(None),
             }
         }
+        self.add_gathered(&keys, &args, sel)
+    }
+
+    /// Adds a chunk's rows collected by a worker ([`Partial::collect`]): the same rows in
+    /// the same order as [`Aggregation::add`] would have been given them.
+    pub fn add_partial(&mut self, p: Partial) -> Result<()> {
+        if p.rows == 0 {
+            return Ok(());
+        }
+        let mut cols = p.cols.into_iter();
+        let mut keys: Vec<Gathered<'_>> = Vec::new();
+        let mut args: Vec<Option<Gathered<'_>>> = Vec::new();
+        for it in self.items {
+            match it {
+                Item::Key(_) => keys.push(Gathered::Many(cols.next().unwrap_or_default())),
+                Item::Agg { .. } => {
+                    args.push(Some(Gathered::Many(cols.next().unwrap_or_default())))
+                }
+                Item::CountStar => args.push(None),
+            }
+        }
+        let n = u32::try_from(p.rows)
+            .map_err(|_| crate::error::Error::internal("a batch chunk exceeds 2^32 rows"))?;
+        let sel: Vec<u32> = (0..n).collect();
+        self.add_gathered(&keys, &args, &sel)
+    }
+
+    fn add_gathered(
+        &mut self,
+        keys: &[Gathered<'_>],
+        args: &[Option<Gathered<'_>>],
+        sel: &[u32],
+    ) -> Result<()> {
         if !self.keyed {
             if self.groups.is_empty() {
                 let accs = self.new_accs()?;
@@ -76,7 +109,7 @@ impl<'p> Aggregation<'p> {
                 });
             }
             let g = &mut self.groups[0];
-            for (acc, arg) in g.accs.iter_mut().zip(&args) {
+            for (acc, arg) in g.accs.iter_mut().zip(args) {
                 feed(acc, arg.as_ref(), sel)?;
             }
             return Ok(());
@@ -94,7 +127,7 @@ impl<'p> Aggregation<'p> {
                     self.groups.len() - 1
                 }
             };
-            for (acc, arg) in self.groups[gi].accs.iter_mut().zip(&args) {
+            for (acc, arg) in self.groups[gi].accs.iter_mut().zip(args) {
                 feed(acc, arg.as_ref(), &[i as u32])?;
             }
         }
@@ -128,6 +161,52 @@ impl<'p> Aggregation<'p> {
             out.push(row);
         }
         Ok(out)
+    }
+}
+
+/// What a worker keeps of one chunk's matches for the aggregation: the passing rows, as the
+/// values of each grouping key and aggregate argument (in item order; `count(*)` needs only
+/// the number of rows). One thread folds these into the [`Aggregation`] in chunk order, so
+/// groups, sums (float rounding, integer overflow) and errors come out as on one thread.
+#[derive(Default)]
+pub(crate) struct Partial {
+    rows: usize,
+    cols: Vec<Vec<Value>>,
+}
+
+impl Partial {
+    pub fn new(items: &[Item]) -> Partial {
+        let n = items
+            .iter()
+            .filter(|i| !matches!(i, Item::CountStar))
+            .count();
+        Partial {
+            rows: 0,
+            cols: vec![Vec::new(); n],
+        }
+    }
+
+    /// Appends the rows of `rows` listed in `sel`.
+    pub fn collect(
+        &mut self,
+        items: &[Item],
+        env: &Env<'_>,
+        rows: &Rows,
+        sel: &[u32],
+    ) -> Result<()> {
+        if sel.is_empty() {
+            return Ok(());
+        }
+        self.rows += sel.len();
+        let ops = items.iter().filter_map(|it| match it {
+            Item::Key(op) | Item::Agg { arg: op, .. } => Some(op),
+            Item::CountStar => None,
+        });
+        for (op, col) in ops.zip(&mut self.cols) {
+            let g = env.gather(op, rows)?;
+            col.extend(sel.iter().map(|&i| g.get(i as usize).clone()));
+        }
+        Ok(())
     }
 }
 

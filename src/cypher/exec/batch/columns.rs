@@ -61,7 +61,7 @@ impl Column {
 
 /// A bit per node id.
 #[derive(Default)]
-pub(crate) struct Bits(Vec<u64>);
+pub(crate) struct Bits(pub(super) Vec<u64>);
 
 impl Bits {
     pub fn with_len(n: u64) -> Bits {
@@ -95,10 +95,23 @@ impl Columns {
         self.0.get(&key)
     }
 
-    /// Gathers `key` of every node visible to `tx` (absent for the rest).
-    pub fn gather(&mut self, tx: &Transaction, key: KeyId, control: &ExecControl) -> Result<()> {
+    /// Gathers `key` of every node visible to `tx` (absent for the rest), on `threads`
+    /// threads when more than one.
+    pub fn gather(
+        &mut self,
+        tx: &Transaction,
+        key: KeyId,
+        control: &ExecControl,
+        threads: usize,
+    ) -> Result<()> {
         if self.0.contains_key(&key) {
             return Ok(());
+        }
+        if threads > 1 {
+            if let Some(col) = gather_ints(tx, key, control, threads)? {
+                self.0.insert(key, Column::Int(col));
+                return Ok(());
+            }
         }
         let Some(slots) = tx.read_view().map(|v| v.node_slots()) else {
             return Ok(());
@@ -139,6 +152,55 @@ impl Columns {
         self.0.insert(key, col);
         Ok(())
     }
+}
+
+/// The integer column of `key`, its slot ranges read on `threads` threads; `None` when some
+/// visible value is not an integer (the caller gathers the general column instead).
+fn gather_ints(
+    tx: &Transaction,
+    key: KeyId,
+    control: &ExecControl,
+    threads: usize,
+) -> Result<Option<IntColumn>> {
+    let Some(src) = tx.view_source() else {
+        return Ok(None);
+    };
+    let slots = src.view().node_slots();
+    let n = usize::try_from(slots).unwrap_or(0);
+    let mut col = IntColumn {
+        vals: vec![0; n],
+        present: Bits::with_len(slots),
+    };
+    // A few pieces per thread (balance), each a multiple of 64 slots: a piece owns whole
+    // words of the presence bits.
+    let chunk = n
+        .div_ceil(threads * 4)
+        .next_multiple_of(64)
+        .clamp(4096, CHUNK as usize);
+    let pieces: Vec<(u64, &mut [i64], &mut [u64])> = col
+        .vals
+        .chunks_mut(chunk)
+        .zip(col.present.0.chunks_mut(chunk / 64))
+        .enumerate()
+        .map(|(i, (v, p))| ((i * chunk) as u64, v, p))
+        .collect();
+    let all_ints = super::par::each(threads, pieces, |(start, vals, present)| {
+        control.check()?;
+        let view = src.view();
+        for (j, slot) in vals.iter_mut().enumerate() {
+            let id = start + j as u64;
+            let Some(v) = view.node(id).and_then(|n| n.prop(key)) else {
+                continue;
+            };
+            let Value::Int(i) = v.as_ref() else {
+                return Ok(false);
+            };
+            *slot = *i;
+            present[j / 64] |= 1 << (j % 64);
+        }
+        Ok(true)
+    })?;
+    Ok(all_ints.then_some(col))
 }
 
 fn c_value(c: &IntColumn, id: u64) -> Value {

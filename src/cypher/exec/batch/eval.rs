@@ -10,8 +10,8 @@ use crate::cypher::ast::BinaryOp;
 use crate::cypher::semantics;
 use crate::cypher::ParamMap;
 use crate::error::{Error, Result};
-use crate::storage::{KeyId, LabelId};
-use crate::txn::{ReadView, Transaction};
+use crate::storage::{Catalog, KeyId, LabelId};
+use crate::txn::ReadView;
 use crate::value::Value;
 
 /// Three-valued truth per row: `FALSE`, `TRUE` or `NULL`.
@@ -27,9 +27,12 @@ fn tri(v: Option<bool>) -> u8 {
     }
 }
 
-/// What operands read while a batch is evaluated.
+/// What operands read while a batch is evaluated. `Sync` parts only, so that workers on
+/// several threads each build one: names resolve in the catalog directly (the transaction
+/// would record nothing for them either, as the batch engine runs only in transactions that
+/// record no reads).
 pub(crate) struct Env<'a> {
-    pub tx: &'a Transaction,
+    pub catalog: &'a Catalog,
     pub view: &'a ReadView<'a>,
     pub params: &'a ParamMap,
     pub columns: &'a Columns,
@@ -59,12 +62,12 @@ fn id_value(id: u64) -> Result<Value> {
 impl Env<'_> {
     fn key(&self, k: &crate::cypher::ast::Ident) -> Option<KeyId> {
         k.cached
-            .get_or(self.tx.catalog_uid(), || self.tx.key_id(&k.name))
+            .get_or(self.catalog.uid(), || self.catalog.keys.get(&k.name))
     }
 
     fn label(&self, l: &crate::cypher::ast::Ident) -> Option<LabelId> {
         l.cached
-            .get_or(self.tx.catalog_uid(), || self.tx.label_id(&l.name))
+            .get_or(self.catalog.uid(), || self.catalog.labels.get(&l.name))
     }
 
     /// `op`'s value on every row of `rows`.

@@ -6,7 +6,8 @@
 //! relationship ids (a row is one match), the WHERE is evaluated over the whole batch one
 //! operator at a time (`eval`), and the passing rows feed the aggregation (`agg`). Each
 //! batch reads the graph under one latch acquisition ([`Transaction::read_view`]) and checks
-//! the interrupt flag and the deadline once.
+//! the interrupt flag and the deadline once. Large scans run their batches on worker
+//! threads and fold the results in batch order, with the same answers and errors (`par`).
 //!
 //! When the scan covers a large share of the node slots, the node properties the query reads
 //! are gathered first into dense per-node columns, and the labels of the other node positions
@@ -25,10 +26,12 @@
 mod agg;
 mod columns;
 mod eval;
+mod par;
 mod shape;
 
 use std::cell::Cell;
 
+pub use par::set_batch_threads;
 pub(crate) use shape::{compile, compile_clauses, BatchPlan};
 
 use self::columns::{label_bits, Bits, Columns};
@@ -36,7 +39,7 @@ use self::eval::{Env, TRUE};
 use self::shape::{Read, Var};
 use crate::cypher::{ExecControl, ParamMap, QueryOutput, QueryStats};
 use crate::error::Result;
-use crate::storage::{Direction, LabelId, NodeId, RelId, TypeId};
+use crate::storage::{Catalog, Direction, LabelId, NodeId, RelId, TypeId};
 use crate::txn::{ReadView, Transaction};
 
 /// Rows per batch.
@@ -59,6 +62,7 @@ pub enum BatchMode {
 thread_local! {
     static MODE: Cell<Option<BatchMode>> = const { Cell::new(None) };
     static RUNS: Cell<u64> = const { Cell::new(0) };
+    static PAR_RUNS: Cell<u64> = const { Cell::new(0) };
 }
 
 /// `GRAPHDB_BATCH=off|dense|direct` sets the default mode of every thread.
@@ -84,6 +88,13 @@ fn mode() -> BatchMode {
 #[doc(hidden)]
 pub fn batch_runs() -> u64 {
     RUNS.with(|r| r.get())
+}
+
+/// How many statements the batch engine has run on this thread with several worker threads
+/// (hidden: tests).
+#[doc(hidden)]
+pub fn batch_parallel_runs() -> u64 {
+    PAR_RUNS.with(|r| r.get())
 }
 
 /// Columns of ids, one row per (partial) match: `nodes[p]` for node position `p`,
@@ -193,6 +204,9 @@ pub(crate) fn run(
         BatchMode::Direct => false,
         _ => (scan.len() as u64).saturating_mul(4) >= slots,
     };
+    let threads = par::threads(control);
+    let parallel = threads > 1 && scan.len() >= par::MIN_START_NODES;
+    let gather_threads = if parallel { threads } else { 1 };
     let mut columns = Columns::default();
     if dense {
         let mut keys = Vec::new();
@@ -204,7 +218,7 @@ pub(crate) fn run(
             }
         });
         for k in keys {
-            columns.gather(tx, k, control)?;
+            columns.gather(tx, k, control, gather_threads)?;
         }
         b.bits = (0..b.labels.len()).map(|_| None).collect();
         for p in 1..b.labels.len() {
@@ -223,10 +237,14 @@ pub(crate) fn run(
             }
         }
     }
-    let mut run = Runner {
+    let Some(src) = tx.view_source() else {
+        return Ok(None);
+    };
+    let catalog = src.catalog();
+    let runner = |out| Runner {
         plan,
         bound: &b,
-        tx,
+        catalog,
         params,
         control,
         columns: &columns,
@@ -234,15 +252,66 @@ pub(crate) fn run(
         adj: Vec::new(),
         truth: Vec::new(),
         sel: Vec::new(),
-        agg: agg::Aggregation::new(&plan.items),
+        out,
     };
-    let extra_labels = b.labels[0].get(1..).unwrap_or(&[]);
-    for chunk in scan.chunks(BATCH) {
-        control.check()?;
-        let Some(view) = tx.read_view() else {
-            return Ok(None);
+    let mut agg = agg::Aggregation::new(&plan.items);
+    if parallel {
+        par::run(&scan, threads, &src, control, &mut agg, || {
+            runner(Out::Partial(agg::Partial::new(&plan.items)))
+        })?;
+        PAR_RUNS.with(|r| r.set(r.get() + 1));
+    } else {
+        let mut run = runner(Out::Agg(agg));
+        for chunk in scan.chunks(BATCH) {
+            control.check()?;
+            run.chunk(&src.view(), chunk)?;
+        }
+        let Out::Agg(a) = run.out else {
+            return Err(crate::error::Error::internal(
+                "the batch engine lost its aggregation",
+            ));
         };
-        let start = &mut run.levels[0];
+        agg = a;
+    }
+    let rows = agg.finish()?;
+    RUNS.with(|r| r.set(r.get() + 1));
+    Ok(Some(QueryOutput {
+        columns: plan.columns.clone(),
+        rows,
+        stats: QueryStats::default(),
+    }))
+}
+
+/// Where a runner puts the rows that pass the WHERE.
+enum Out<'p> {
+    /// Straight into the aggregation (one thread).
+    Agg(agg::Aggregation<'p>),
+    /// Kept for the folding thread (a worker of a parallel run).
+    Partial(agg::Partial),
+}
+
+/// Matches, filters and aggregates chunks of start nodes; one per thread, its buffers reused
+/// from chunk to chunk.
+struct Runner<'a> {
+    plan: &'a BatchPlan,
+    bound: &'a Bound,
+    catalog: &'a Catalog,
+    params: &'a ParamMap,
+    control: &'a ExecControl,
+    columns: &'a Columns,
+    /// `levels[k]`: rows matched up to node position `k`.
+    levels: Vec<Rows>,
+    adj: Vec<(RelId, NodeId)>,
+    truth: Vec<u8>,
+    sel: Vec<u32>,
+    out: Out<'a>,
+}
+
+impl Runner<'_> {
+    /// Runs the start nodes `chunk` (at most a batch) under `view`.
+    fn chunk(&mut self, view: &ReadView<'_>, chunk: &[NodeId]) -> Result<()> {
+        let extra_labels = self.bound.labels[0].get(1..).unwrap_or(&[]);
+        let start = &mut self.levels[0];
         start.clear();
         for &id in chunk {
             if extra_labels.is_empty()
@@ -254,34 +323,9 @@ pub(crate) fn run(
             }
         }
         start.len = start.nodes[0].len();
-        run.level(&view, 0)?;
+        self.level(view, 0)
     }
-    let Runner { agg, .. } = run;
-    let rows = agg.finish()?;
-    RUNS.with(|r| r.set(r.get() + 1));
-    Ok(Some(QueryOutput {
-        columns: plan.columns.clone(),
-        rows,
-        stats: QueryStats::default(),
-    }))
-}
 
-struct Runner<'a> {
-    plan: &'a BatchPlan,
-    bound: &'a Bound,
-    tx: &'a Transaction,
-    params: &'a ParamMap,
-    control: &'a ExecControl,
-    columns: &'a Columns,
-    /// `levels[k]`: rows matched up to node position `k`.
-    levels: Vec<Rows>,
-    adj: Vec<(RelId, NodeId)>,
-    truth: Vec<u8>,
-    sel: Vec<u32>,
-    agg: agg::Aggregation<'a>,
-}
-
-impl Runner<'_> {
     /// Whether node `id` may stand at position `p` (visible, with its labels).
     fn node_ok(&self, view: &ReadView<'_>, p: usize, id: NodeId) -> bool {
         let q = self.bound.alias.get(p).copied().unwrap_or(p);
@@ -349,7 +393,7 @@ impl Runner<'_> {
     fn sink(&mut self, view: &ReadView<'_>, k: usize) -> Result<()> {
         let rows = &self.levels[k];
         let env = Env {
-            tx: self.tx,
+            catalog: self.catalog,
             view,
             params: self.params,
             columns: self.columns,
@@ -368,6 +412,9 @@ impl Runner<'_> {
             }
             None => self.sel.extend(0..rows.len as u32),
         }
-        self.agg.add(&env, rows, &self.sel)
+        match &mut self.out {
+            Out::Agg(agg) => agg.add(&env, rows, &self.sel),
+            Out::Partial(p) => p.collect(&self.plan.items, &env, rows, &self.sel),
+        }
     }
 }
