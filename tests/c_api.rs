@@ -204,12 +204,7 @@ fn checkpoint_keeps_data_and_is_refused_where_it_cannot_run() {
     // A bit flipped in the node properties: opening succeeds (blocks are verified when read);
     // graphdb_check, CHECK and every statement after report it.
     const NODE_PROPS: u32 = 6;
-    let base = std::fs::read_dir(&db)
-        .expect("db dir")
-        .filter_map(|e| e.ok())
-        .map(|e| e.path())
-        .find(|p| p.extension().is_some_and(|x| x == "gdb"))
-        .expect("a base image");
+    let base = base_image::base_file(&db);
     let mut img = std::fs::read(&base).expect("read the image");
     let (off, len, _) = base_image::section(&img, NODE_PROPS);
     img[off + len / 2] ^= 0x04;

@@ -36,16 +36,9 @@ fn cycles() -> usize {
     }
 }
 
-/// xorshift64*: deterministic per seed, enough for choosing kill delays.
-struct Rng(u64);
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-}
+#[path = "support/rng.rs"]
+mod rng;
+use rng::Rng;
 
 /// What the transaction for sequence number `s` does (each also creates `Item {seq: s}`):
 /// a multi-statement transaction with a related pair, a deletion of an earlier item, a

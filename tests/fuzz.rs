@@ -14,25 +14,9 @@ use std::time::{Duration, Instant};
 use graphdb::api::{Connection, Database, Options, Params, Value};
 use graphdb::ErrorKind;
 
-/// xorshift64*: small, deterministic, good enough to pick tokens.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    }
-
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n.max(1) as u64) as usize
-    }
-
-    fn pick<'a>(&mut self, items: &[&'a str]) -> &'a str {
-        items[self.below(items.len())]
-    }
-}
+#[path = "support/rng.rs"]
+mod rng;
+use rng::Rng;
 
 const TOKENS: &[&str] = &[
     "MATCH",
@@ -182,32 +166,32 @@ const SEEDS: &[&str] = &[
 ];
 
 fn random_tokens(rng: &mut Rng) -> String {
-    let n = 1 + rng.below(25);
+    let n = 1 + rng.index(25);
     (0..n)
-        .map(|_| rng.pick(TOKENS))
+        .map(|_| *rng.pick(TOKENS))
         .collect::<Vec<_>>()
         .join(" ")
 }
 
 fn mutate(rng: &mut Rng) -> String {
     let mut toks: Vec<String> = rng.pick(SEEDS).split(' ').map(str::to_owned).collect();
-    for _ in 0..1 + rng.below(3) {
-        let i = rng.below(toks.len() + 1);
-        match rng.below(4) {
+    for _ in 0..1 + rng.index(3) {
+        let i = rng.index(toks.len() + 1);
+        match rng.index(4) {
             0 if i < toks.len() => {
                 toks.remove(i);
             }
-            1 if i < toks.len() => toks[i] = rng.pick(TOKENS).to_owned(),
+            1 if i < toks.len() => toks[i] = rng.pick(TOKENS).to_string(),
             2 if i < toks.len() => {
                 // Cut inside a token: unbalanced quotes and brackets.
                 let t = &toks[i];
                 let cut = t
                     .char_indices()
-                    .nth(rng.below(t.chars().count()))
+                    .nth(rng.index(t.chars().count()))
                     .map_or(0, |c| c.0);
                 toks[i] = t[..cut].to_owned();
             }
-            _ => toks.insert(i.min(toks.len()), rng.pick(TOKENS).to_owned()),
+            _ => toks.insert(i.min(toks.len()), rng.pick(TOKENS).to_string()),
         }
     }
     toks.join(" ")
@@ -215,9 +199,9 @@ fn mutate(rng: &mut Rng) -> String {
 
 /// Deep nesting of one construct, sometimes beyond the parser's cap.
 fn nested(rng: &mut Rng) -> String {
-    let depth = [5, 50, 150, 199, 201, 400, 5000][rng.below(7)];
+    let depth = [5, 50, 150, 199, 201, 400, 5000][rng.index(7)];
     let rep = |s: &str| s.repeat(depth);
-    match rng.below(12) {
+    match rng.index(12) {
         0 => format!("RETURN {}1{}", rep("("), rep(")")),
         1 => format!("RETURN {}1{}", rep("["), rep("]")),
         2 => format!("RETURN {}1{}", rep("{a: "), rep("}")),
@@ -288,7 +272,7 @@ fn parser_and_executor_survive_random_input() {
     let deadline = Instant::now() + Duration::from_secs(secs);
     let (mut runs, mut ok, mut failed) = (0u64, 0u64, 0u64);
     while Instant::now() < deadline {
-        let query = match rng.below(3) {
+        let query = match rng.index(3) {
             0 => random_tokens(&mut rng),
             1 => mutate(&mut rng),
             _ => nested(&mut rng),

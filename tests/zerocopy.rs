@@ -11,7 +11,10 @@ use graphdb::{Database, ErrorKind, Options, Params, TxnMode};
 
 #[path = "support/base_image.rs"]
 mod base_image;
+#[path = "support/rng.rs"]
+mod rng;
 use base_image::{base_file, reseal, retype, section};
+use rng::Rng;
 
 fn opts() -> Options {
     let mut o = Options::new();
@@ -619,12 +622,7 @@ fn damage_with_valid_checksums_is_refused_by_the_full_check() {
     let expected = observe(&disk);
     drop(disk);
     let dir = t.path().join("db");
-    let base = std::fs::read_dir(&dir)
-        .unwrap()
-        .filter_map(|e| e.ok())
-        .map(|e| e.path())
-        .find(|p| p.extension().is_some_and(|x| x == "gdb"))
-        .unwrap();
+    let base = base_file(&dir);
     let pristine = std::fs::read(&base).unwrap();
     let edit = |kind: u32, at: usize, bytes: &[u8]| {
         let mut img = pristine.clone();
@@ -754,34 +752,19 @@ fn damage_with_valid_checksums_is_refused_by_the_full_check() {
     );
 }
 
-/// A deterministic generator (xorshift64*), so both databases of a differential test see
-/// the same history.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-    /// An index key of any seekable kind, from a small domain so that keys repeat: integers,
-    /// floats equal to them, other floats, strings, booleans and lists.
-    fn value(&mut self) -> Value {
-        match self.below(8) {
-            0..=2 => Value::Int(self.below(20) as i64 - 5),
-            3 => Value::Float(self.below(20) as f64 - 5.0),
-            4 => Value::Float(self.below(20) as f64 / 4.0),
-            5 => Value::String(format!("s{}", self.below(12))),
-            6 => Value::Bool(self.below(2) == 1),
-            _ => Value::List(vec![
-                Value::Int(self.below(3) as i64),
-                Value::String("x".into()),
-            ]),
-        }
+/// An index key of any seekable kind, from a small domain so that keys repeat: integers,
+/// floats equal to them, other floats, strings, booleans and lists.
+fn key_value(rng: &mut Rng) -> Value {
+    match rng.below(8) {
+        0..=2 => Value::Int(rng.below(20) as i64 - 5),
+        3 => Value::Float(rng.below(20) as f64 - 5.0),
+        4 => Value::Float(rng.below(20) as f64 / 4.0),
+        5 => Value::String(format!("s{}", rng.below(12))),
+        6 => Value::Bool(rng.below(2) == 1),
+        _ => Value::List(vec![
+            Value::Int(rng.below(3) as i64),
+            Value::String("x".into()),
+        ]),
     }
 }
 
@@ -799,7 +782,7 @@ fn seek_and_scan(c: &mut graphdb::Connection, rng_seed: u64) -> Vec<(String, Vec
     let mut rng = Rng(rng_seed);
     let mut probes: Vec<(String, Params)> = Vec::new();
     for _ in 0..12 {
-        let v = rng.value();
+        let v = key_value(&mut rng);
         probes.push(("n.v = $a".into(), params(&[("a", v)])));
     }
     for (lo, hi) in [
@@ -820,7 +803,7 @@ fn seek_and_scan(c: &mut graphdb::Connection, rng_seed: u64) -> Vec<(String, Vec
     ));
     probes.push(("n.v < $a".into(), params(&[("a", Value::Int(0))])));
     probes.push(("n.v >= $a".into(), params(&[("a", Value::Bool(true))])));
-    let list = Value::List((0..5).map(|_| rng.value()).collect());
+    let list = Value::List((0..5).map(|_| key_value(&mut rng)).collect());
     probes.push(("n.v IN $a".into(), params(&[("a", list)])));
     probes.push(("n.v = date({year: 2020, month: 1, day: 2})".into(), p()));
     probes.push(("n.v = datetime('2020-01-01T02:00:00+01:00')".into(), p()));
@@ -880,7 +863,7 @@ fn index_seeks_equal_scans_through_random_histories_with_and_without_the_section
             };
             (
                 q.to_string(),
-                params(&[("i", Value::Int(i)), ("v", rng.value())]),
+                params(&[("i", Value::Int(i)), ("v", key_value(&mut rng))]),
             )
         })
         .collect();
@@ -931,7 +914,7 @@ fn index_seeks_equal_scans_through_random_histories_with_and_without_the_section
         let mut ops: Vec<(String, Params, bool)> = Vec::new();
         for _ in 0..25 {
             let id = Value::Int(rng.below(230) as i64);
-            let v = rng.value();
+            let v = key_value(&mut rng);
             let (q, rollback) = match rng.below(10) {
                 0..=3 => ("MATCH (n) WHERE id(n) = $id SET n.v = $v", false),
                 4 => ("MATCH (n) WHERE id(n) = $id REMOVE n.v", false),
@@ -1030,15 +1013,7 @@ fn index_seeks_equal_scans_through_random_histories_with_and_without_the_section
 fn label_scans_equal_the_model_through_label_changes_and_reopens() {
     let t = tempfile::tempdir().unwrap();
     let (disk, model) = pair(t.path());
-    let base = |dir: &Path| {
-        std::fs::read_dir(dir.join("db"))
-            .unwrap()
-            .filter_map(|e| e.ok())
-            .map(|e| e.path())
-            .find(|p| p.extension().is_some_and(|x| x == "gdb"))
-            .unwrap()
-    };
-    let img = std::fs::read(base(t.path())).unwrap();
+    let img = std::fs::read(base_file(&t.path().join("db"))).unwrap();
     assert_eq!(u32::from_le_bytes(img[8..12].try_into().unwrap()), 2);
     const LABEL_NODES: u32 = 18;
     let (_, lists, _) = section(&img, LABEL_NODES);
@@ -1127,12 +1102,7 @@ fn format_1_images_still_open_checked_whole() {
     let (disk, model) = pair(t.path());
     drop(disk);
     let dir = t.path().join("db");
-    let base = std::fs::read_dir(&dir)
-        .unwrap()
-        .filter_map(|e| e.ok())
-        .map(|e| e.path())
-        .find(|p| p.extension().is_some_and(|x| x == "gdb"))
-        .unwrap();
+    let base = base_file(&dir);
     let v1 = as_format_1(&std::fs::read(&base).unwrap());
     let path = dir.to_str().unwrap();
     // Damage in a format-1 image is refused at open, as before.
@@ -1155,12 +1125,7 @@ fn format_1_images_still_open_checked_whole() {
     disk.checkpoint().unwrap();
     let disk = reopen(disk, t.path());
     assert_same(&disk, &model, "checkpointed from format 1");
-    let next = std::fs::read_dir(&dir)
-        .unwrap()
-        .filter_map(|e| e.ok())
-        .map(|e| e.path())
-        .find(|p| p.extension().is_some_and(|x| x == "gdb"))
-        .unwrap();
+    let next = base_file(&dir);
     let img = std::fs::read(next).unwrap();
     assert_eq!(u32::from_le_bytes(img[8..12].try_into().unwrap()), 2);
     println!("format 1: opens checked whole, reads as the model, next checkpoint writes format 2");

@@ -140,6 +140,19 @@ impl Out<'_> {
         self.raw(bytes)
     }
 
+    /// Puts `vals` little-endian, a chunk at a time.
+    fn put_u64s(&mut self, vals: &[u64]) -> Result<()> {
+        let mut chunk = Vec::with_capacity(CHUNK.min(vals.len()) * 8);
+        for part in vals.chunks(CHUNK) {
+            chunk.clear();
+            for v in part {
+                chunk.extend_from_slice(&v.to_le_bytes());
+            }
+            self.put(&chunk)?;
+        }
+        Ok(())
+    }
+
     fn end(&mut self) {
         if let Some((kind, start, crc, blocks)) = self.open.take() {
             self.sections.push(Section {
@@ -294,14 +307,7 @@ fn heap_pass(
     })?;
     offsets.push(at);
     out.begin(offsets_kind)?;
-    let mut chunk = Vec::with_capacity(CHUNK * 8);
-    for part in offsets.chunks(CHUNK) {
-        chunk.clear();
-        for o in part {
-            chunk.extend_from_slice(&o.to_le_bytes());
-        }
-        out.put(&chunk)?;
-    }
+    out.put_u64s(&offsets)?;
     out.end();
     Ok(())
 }
@@ -345,15 +351,8 @@ impl IndexEntries {
 /// The per-label node lists (format 2): offsets by label id, then the ids.
 fn label_lists(out: &mut Out, by_label: &[Vec<u64>]) -> Result<()> {
     out.begin(kind::LABEL_NODES)?;
-    let mut chunk = Vec::with_capacity(CHUNK * 8);
     for ids in by_label {
-        for part in ids.chunks(CHUNK) {
-            chunk.clear();
-            for id in part {
-                chunk.extend_from_slice(&id.to_le_bytes());
-            }
-            out.put(&chunk)?;
-        }
+        out.put_u64s(ids)?;
     }
     out.end();
     out.begin(kind::LABEL_OFFSETS)?;

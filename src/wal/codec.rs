@@ -60,10 +60,7 @@ pub fn encode_refs_into(buf: &mut Vec<u8>, ts: u64, changes: &[ChangeRef<'_>]) {
         match c {
             ChangeRef::Owned(c) => e.change(c),
             ChangeRef::PutNode { id, labels, props } => e.put_node(*id, labels, props),
-            ChangeRef::DeleteNode(id) => {
-                e.buf.push(tag::DELETE_NODE);
-                e.uvar(*id);
-            }
+            ChangeRef::DeleteNode(id) => e.tagged(tag::DELETE_NODE, *id),
             ChangeRef::PutRel {
                 id,
                 rel_type,
@@ -71,10 +68,7 @@ pub fn encode_refs_into(buf: &mut Vec<u8>, ts: u64, changes: &[ChangeRef<'_>]) {
                 end,
                 props,
             } => e.put_rel(*id, *rel_type, *start, *end, props),
-            ChangeRef::DeleteRel(id) => {
-                e.buf.push(tag::DELETE_REL);
-                e.uvar(*id);
-            }
+            ChangeRef::DeleteRel(id) => e.tagged(tag::DELETE_REL, *id),
         }
     }
     *buf = e.buf;
@@ -204,6 +198,12 @@ struct Encoder {
 }
 
 impl Encoder {
+    /// A one-tag change naming one entity (a deletion).
+    fn tagged(&mut self, t: u8, id: u64) {
+        self.buf.push(t);
+        self.uvar(id);
+    }
+
     fn uvar(&mut self, mut v: u64) {
         while v >= 0x80 {
             self.buf.push((v as u8) | 0x80);
@@ -346,10 +346,7 @@ impl Encoder {
                 self.str(name);
             }
             Change::PutNode { id, labels, props } => self.put_node(*id, labels, props),
-            Change::DeleteNode(id) => {
-                self.buf.push(tag::DELETE_NODE);
-                self.uvar(*id);
-            }
+            Change::DeleteNode(id) => self.tagged(tag::DELETE_NODE, *id),
             Change::PutRel {
                 id,
                 rel_type,
@@ -357,10 +354,7 @@ impl Encoder {
                 end,
                 props,
             } => self.put_rel(*id, *rel_type, *start, *end, props),
-            Change::DeleteRel(id) => {
-                self.buf.push(tag::DELETE_REL);
-                self.uvar(*id);
-            }
+            Change::DeleteRel(id) => self.tagged(tag::DELETE_REL, *id),
             Change::CreateIndex {
                 name,
                 label,
