@@ -153,7 +153,7 @@ impl Connection {
                 "a transaction is already open on this connection; commit or roll it back first",
             ));
         }
-        let tx = self.db.txns_for_begin()?.begin(mode, isolation);
+        let tx = self.db.begin(mode, isolation)?;
         self.last_token += 1;
         let token = TxnToken(self.last_token);
         self.open = Some((tx, token));
@@ -409,7 +409,7 @@ impl Connection {
             TxnMode::ReadOnly
         };
         // Dropping `tx` on any error path rolls it back.
-        let mut tx = self.db.txns_for_begin()?.begin(txn_mode, isolation);
+        let mut tx = self.db.begin(txn_mode, isolation)?;
         let out = execute_query(query, checked, &mut tx, &params, &control, procs, mode)?;
         let result = materialize(out, &tx)?;
         self.db.commit(tx)?;

@@ -14,7 +14,7 @@ use crate::dir::{DbDir, Manifest};
 use crate::error::{Error, Result};
 use crate::follow::Follower;
 use crate::storage::Graph;
-use crate::txn::{CommitSink, Transaction, TxnManager};
+use crate::txn::{CommitSink, Isolation, Transaction, TxnKind, TxnManager};
 use crate::vfs::{Io, OpenMode, RealIo};
 use crate::wal::{self, SyncMode, Wal};
 
@@ -72,6 +72,15 @@ impl DbShared {
             follower.catch_up(current)?;
         }
         Ok(self.txns())
+    }
+
+    /// Begins a transaction on the manager `txns_for_begin` gives, without holding a
+    /// reference of our own to it in between (the transaction keeps one).
+    pub(crate) fn begin(&self, kind: TxnKind, isolation: Isolation) -> Result<Transaction> {
+        match &self.txns {
+            Managers::Fixed(m) => Ok(m.begin(kind, isolation)),
+            Managers::Following { .. } => Ok(self.txns_for_begin()?.begin(kind, isolation)),
+        }
     }
 
     /// Commits `tx`: through the log, or — when its write set is large (see
