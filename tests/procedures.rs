@@ -171,3 +171,37 @@ fn write_procedures_are_refused_in_read_only_transactions() {
     let e = conn.query("CALL my.w()", &Params::new()).unwrap_err();
     assert_eq!(e.kind(), ErrorKind::ReadOnly);
 }
+
+/// A connection keeps the procedure set it read last (so a statement takes no lock for it):
+/// a registration made after the connection opened still applies from its next statement,
+/// on plain and prepared statements alike.
+#[test]
+fn an_open_connection_sees_later_registrations() {
+    let db = db();
+    let mut conn = db.connect();
+    let call = "CALL my.one() YIELD x RETURN x";
+    conn.query("RETURN 1", &Params::new()).unwrap();
+    let err = conn.query(call, &Params::new()).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Semantic, "{err}");
+    db.register_procedure(sig("my.one() :: (x :: INTEGER)"), |_: &[Value]| {
+        Ok(vec![vec![Value::Int(1)]])
+    })
+    .unwrap();
+    assert_eq!(
+        conn.query(call, &Params::new()).unwrap().rows,
+        vec![vec![Value::Int(1)]]
+    );
+    let two = conn.prepare("CALL my.two() YIELD x RETURN x").unwrap();
+    db.register_procedure(sig("my.two() :: (x :: INTEGER)"), |_: &[Value]| {
+        Ok(vec![vec![Value::Int(2)]])
+    })
+    .unwrap();
+    assert_eq!(
+        conn.execute(&two, &Params::new()).unwrap().rows,
+        vec![vec![Value::Int(2)]]
+    );
+    assert_eq!(
+        conn.query(call, &Params::new()).unwrap().rows,
+        vec![vec![Value::Int(1)]]
+    );
+}

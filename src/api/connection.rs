@@ -66,16 +66,20 @@ pub struct Connection {
     open_time: i128,
     last_token: u64,
     interrupt: Arc<AtomicBool>,
+    /// The procedures as of `DbShared::procedures_version` = `.0`: a statement borrows
+    /// them, and re-reads the shared set only when a registration moved the version.
+    procs: (u64, Arc<cypher::exec::Procedures>),
 }
 
 impl Connection {
     pub(crate) fn new(db: Arc<DbShared>) -> Connection {
         Connection {
-            db,
             open: None,
             open_time: 0,
             last_token: 0,
             interrupt: Arc::new(AtomicBool::new(false)),
+            procs: current_procedures(&db),
+            db,
         }
     }
 
@@ -149,7 +153,7 @@ impl Connection {
                 "a transaction is already open on this connection; commit or roll it back first",
             ));
         }
-        let tx = self.db.txns_for_begin()?.begin(mode, isolation);
+        let tx = self.db.begin(mode, isolation)?;
         self.last_token += 1;
         let token = TxnToken(self.last_token);
         self.open = Some((tx, token));
@@ -357,7 +361,8 @@ impl Connection {
         checked: Checked<'_>,
     ) -> Result<QueryResult> {
         let params = engine_params(params)?;
-        let procs = self.procedures();
+        self.refresh_procedures();
+        let procs = &*self.procs.1;
         self.interrupt.store(false, Ordering::SeqCst);
         let control = ExecControl {
             interrupt: Arc::clone(&self.interrupt),
@@ -378,7 +383,7 @@ impl Connection {
         };
         if let Some((tx, _)) = self.open.as_mut() {
             let savepoint = tx.savepoint();
-            let outcome = execute_query(query, checked, tx, &params, &control, &procs, mode)
+            let outcome = execute_query(query, checked, tx, &params, &control, procs, mode)
                 .and_then(|out| materialize(out, tx));
             if let Err(e) = &outcome {
                 if e.kind() == ErrorKind::Conflict || tx.is_doomed() {
@@ -404,8 +409,8 @@ impl Connection {
             TxnMode::ReadOnly
         };
         // Dropping `tx` on any error path rolls it back.
-        let mut tx = self.db.txns_for_begin()?.begin(txn_mode, isolation);
-        let out = execute_query(query, checked, &mut tx, &params, &control, &procs, mode)?;
+        let mut tx = self.db.begin(txn_mode, isolation)?;
+        let out = execute_query(query, checked, &mut tx, &params, &control, procs, mode)?;
         let result = materialize(out, &tx)?;
         self.db.commit(tx)?;
         Ok(result)
@@ -413,17 +418,26 @@ impl Connection {
 }
 
 impl Connection {
-    /// The procedures registered when the statement starts (a registration mid-statement
-    /// applies from the next one).
-    fn procedures(&self) -> Arc<cypher::exec::Procedures> {
-        Arc::clone(
-            &self
-                .db
-                .procedures
-                .read()
-                .unwrap_or_else(|poisoned| poisoned.into_inner()),
-        )
+    /// Makes `self.procs` the procedures registered when the statement starts (a
+    /// registration mid-statement applies from the next one).
+    fn refresh_procedures(&mut self) {
+        if self.db.procedures_version.load(Ordering::Acquire) != self.procs.0 {
+            self.procs = current_procedures(&self.db);
+        }
     }
+}
+
+/// The registered procedures and the version they are current for. The version is read
+/// first: a registration in between gives a newer set under an older version, which the
+/// next statement reads again (never an older set under a newer version).
+fn current_procedures(db: &DbShared) -> (u64, Arc<cypher::exec::Procedures>) {
+    let version = db.procedures_version.load(Ordering::Acquire);
+    let set = Arc::clone(
+        &db.procedures
+            .read()
+            .unwrap_or_else(|poisoned| poisoned.into_inner()),
+    );
+    (version, set)
 }
 
 /// Whether a query already passed the static semantic check (when it was prepared, and

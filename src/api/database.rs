@@ -14,7 +14,7 @@ use crate::dir::{DbDir, Manifest};
 use crate::error::{Error, Result};
 use crate::follow::Follower;
 use crate::storage::Graph;
-use crate::txn::{CommitSink, Transaction, TxnManager};
+use crate::txn::{CommitSink, Isolation, Transaction, TxnKind, TxnManager};
 use crate::vfs::{Io, OpenMode, RealIo};
 use crate::wal::{self, SyncMode, Wal};
 
@@ -26,6 +26,9 @@ pub(crate) struct DbShared {
     /// What CALL can run; replaced whole on registration, so a running statement keeps the
     /// set it started with.
     pub(crate) procedures: RwLock<Arc<Procedures>>,
+    /// Bumped (under `procedures`' write lock, after the swap) by every registration, so a
+    /// connection can keep the set it read last and take the lock only when this moved.
+    pub(crate) procedures_version: AtomicU64,
     /// Read-write directory databases only.
     checkpointer: Option<Arc<Checkpointer>>,
     /// Transactions committed as a base image (`commit`), for `stats_json`.
@@ -69,6 +72,15 @@ impl DbShared {
             follower.catch_up(current)?;
         }
         Ok(self.txns())
+    }
+
+    /// Begins a transaction on the manager `txns_for_begin` gives, without holding a
+    /// reference of our own to it in between (the transaction keeps one).
+    pub(crate) fn begin(&self, kind: TxnKind, isolation: Isolation) -> Result<Transaction> {
+        match &self.txns {
+            Managers::Fixed(m) => Ok(m.begin(kind, isolation)),
+            Managers::Following { .. } => Ok(self.txns_for_begin()?.begin(kind, isolation)),
+        }
     }
 
     /// Commits `tx`: through the log, or — when its write set is large (see
@@ -203,6 +215,7 @@ impl Database {
                         follower: Box::new(follower),
                     },
                     procedures: RwLock::new(Arc::new(Procedures::builtin())),
+                    procedures_version: AtomicU64::new(0),
                     checkpointer: None,
                     _auto: None,
                     _dir: Some(dir),
@@ -242,6 +255,7 @@ impl Database {
                 options: options.clone(),
                 txns: Managers::Fixed(txns),
                 procedures: RwLock::new(Arc::new(Procedures::builtin())),
+                procedures_version: AtomicU64::new(0),
                 checkpointer: Some(ckpt),
                 _auto: auto,
                 _dir: Some(dir),
@@ -304,6 +318,7 @@ impl Database {
                 options: options.clone(),
                 txns: Managers::Fixed(Arc::new(txns)),
                 procedures: RwLock::new(Arc::new(Procedures::builtin())),
+                procedures_version: AtomicU64::new(0),
                 checkpointer: None,
                 _auto: None,
                 _dir: dir,
@@ -331,6 +346,9 @@ impl Database {
         let mut next = Procedures::clone(&guard);
         next.register(engine_procedure(signature, callback))?;
         *guard = Arc::new(next);
+        self.shared
+            .procedures_version
+            .fetch_add(1, Ordering::Release);
         Ok(())
     }
 

@@ -582,22 +582,29 @@ impl GraphData {
         vis: Visibility,
     ) -> Option<Vec<NodeId>> {
         let idx = self.schema.usable(label, key, vis.snapshot)?;
-        let candidates = idx.candidates(range);
-        let mut out = Vec::with_capacity(candidates.len());
-        for &id in candidates.iter() {
-            // A base node without a delta entry needs no check: its only version is the
-            // base's, visible to every snapshot, and every entry filed for it came from that
-            // version (installing any other version materializes the node first), so it is
-            // live, has `label`, and its `key` value is the one filed under a key in `range`.
-            let matches = self.base_only_node(id)
+        // A base node without a delta entry needs no check: its only version is the
+        // base's, visible to every snapshot, and every entry filed for it came from that
+        // version (installing any other version materializes the node first), so it is
+        // live, has `label`, and its `key` value is the one filed under a key in `range`.
+        let matches = |id: NodeId| {
+            self.base_only_node(id)
                 || self.node(id, vis).is_some_and(|n| {
                     n.has_label(label) && n.prop(key).is_some_and(|v| range.contains(&v))
-                });
-            if matches {
-                out.push(id);
+                })
+        };
+        // Candidates from the base image are already a vector of our own: filtered in
+        // place, a seek allocates once, not twice.
+        Some(match idx.candidates(range) {
+            Cow::Owned(mut ids) => {
+                ids.retain(|&id| matches(id));
+                ids
             }
-        }
-        Some(out)
+            Cow::Borrowed(ids) => {
+                let mut out = Vec::with_capacity(ids.len());
+                out.extend(ids.iter().copied().filter(|&id| matches(id)));
+                out
+            }
+        })
     }
 
     /// The slot for node `id` during replay: a base node's materialized entry, or a new slot,

@@ -304,7 +304,13 @@ impl Exec<'_> {
         filter: Option<&Expr>,
         out: &mut Matches,
     ) -> Result<()> {
-        let initially_bound: Vec<bool> = slots.iter().map(Option::is_some).collect();
+        // Empty when nothing is bound (a prepared statement's search starts so): no
+        // allocation, and an index past the end reads as unbound.
+        let initially_bound: Vec<bool> = if slots.iter().any(Option::is_some) {
+            slots.iter().map(Option::is_some).collect()
+        } else {
+            Vec::new()
+        };
         let s = Searcher {
             ex: self,
             cols,
@@ -661,7 +667,7 @@ impl Searcher<'_, '_> {
         crate::cypher::plan::visit_expr(e, &mut |x| {
             if let ExprKind::Variable(v) = &x.kind {
                 if let Some(i) = self.cols.iter().position(|c| c == v) {
-                    if !self.initially_bound[i] {
+                    if !self.initially_bound.get(i).copied().unwrap_or(false) {
                         fixed = false;
                     }
                     if st.slots[i].is_none() {
@@ -1061,11 +1067,11 @@ impl Searcher<'_, '_> {
             .nodes
             .iter()
             .position(|n| n.slot.is_some_and(|s| st.slots[s].is_some()));
-        let (start, candidates): (usize, Rc<Vec<NodeId>>) = match bound {
+        let (start, candidates): (usize, Candidates) = match bound {
             Some(pos) => {
                 let s = e.nodes[pos].slot.unwrap_or_default();
                 match &st.slots[s] {
-                    Some(Value::Node(id)) if tx.node_exists(*id) => (pos, Rc::new(vec![*id])),
+                    Some(Value::Node(id)) if tx.node_exists(*id) => (pos, Candidates::One(*id)),
                     _ => return Ok(()),
                 }
             }
@@ -1073,7 +1079,7 @@ impl Searcher<'_, '_> {
             None => {
                 if let Some((pos, ids, exact)) = self.index_start(st, ei) {
                     verified = exact;
-                    (pos, Rc::new(ids))
+                    (pos, Candidates::Own(ids))
                 } else {
                     let mut best: Option<(usize, Rc<Vec<NodeId>>)> = None;
                     for (pos, n) in e.nodes.iter().enumerate() {
@@ -1089,10 +1095,8 @@ impl Searcher<'_, '_> {
                             }
                         }
                     }
-                    match best {
-                        Some(b) => b,
-                        None => (0, self.label_scan(None)),
-                    }
+                    let (pos, scan) = best.unwrap_or_else(|| (0, self.label_scan(None)));
+                    (pos, Candidates::Shared(scan))
                 }
             }
         };
@@ -1113,7 +1117,7 @@ impl Searcher<'_, '_> {
                 reversed: true,
             });
         }
-        for &id in candidates.iter() {
+        for &id in candidates.as_slice() {
             self.tick()?;
             if let Some(fresh) = self.bind_node_checked(st, ei, start, id, !verified)? {
                 self.count_row(ei, super::explain::START);
@@ -1404,5 +1408,24 @@ impl Searcher<'_, '_> {
             self.elem(&mut s, ei + 1, out)?;
         }
         Ok(())
+    }
+}
+
+/// The nodes a pattern element may start at: one bound node, the ids an index seek found
+/// for this search, or a label scan shared by the whole search (`ScanCache`). Only the
+/// shared scan is reference-counted: the other two cost at most the seek's own vector.
+enum Candidates {
+    One(NodeId),
+    Own(Vec<NodeId>),
+    Shared(Rc<Vec<NodeId>>),
+}
+
+impl Candidates {
+    fn as_slice(&self) -> &[NodeId] {
+        match self {
+            Candidates::One(id) => std::slice::from_ref(id),
+            Candidates::Own(ids) => ids,
+            Candidates::Shared(ids) => ids,
+        }
     }
 }
