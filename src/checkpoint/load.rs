@@ -53,15 +53,11 @@ pub fn load_base(file: &dyn IoFile, path: &Path, graph: &Graph, verify: bool) ->
         .map_err(|e| img.bad_in(kind::CATALOG, e.message()))?;
     // Indexes whose contents the image holds are read in place; the others are built.
     let (held, dir_len) = img.index_directory()?;
+    let mut to_build = indexed(&schema);
     let in_image: Vec<IndexDir> = held
         .into_iter()
-        .filter(|d| {
-            indexed(&schema)
-                .get(&d.label)
-                .is_some_and(|k| k.contains(&d.key))
-        })
+        .filter(|d| to_build.get(&d.label).is_some_and(|k| k.contains(&d.key)))
         .collect();
-    let mut to_build = indexed(&schema);
     for d in &in_image {
         if let Some(keys) = to_build.get_mut(&d.label) {
             keys.retain(|k| *k != d.key);

@@ -30,6 +30,35 @@ pub enum ChangeRef<'a> {
     DeleteRel(RelId),
 }
 
+/// The borrowed form of an owned change (catalog changes stay owned).
+impl<'a> From<&'a Change> for ChangeRef<'a> {
+    fn from(c: &'a Change) -> ChangeRef<'a> {
+        match c {
+            Change::PutNode { id, labels, props } => ChangeRef::PutNode {
+                id: *id,
+                labels,
+                props,
+            },
+            Change::PutRel {
+                id,
+                rel_type,
+                start,
+                end,
+                props,
+            } => ChangeRef::PutRel {
+                id: *id,
+                rel_type: *rel_type,
+                start: *start,
+                end: *end,
+                props,
+            },
+            Change::DeleteNode(id) => ChangeRef::DeleteNode(*id),
+            Change::DeleteRel(id) => ChangeRef::DeleteRel(*id),
+            other => ChangeRef::Owned(other.clone()),
+        }
+    }
+}
+
 impl ChangeRef<'_> {
     /// Replay order within one record: relationships are created after their end nodes
     /// exist and nodes deleted after their relationships are gone, so puts of nodes, then

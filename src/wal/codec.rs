@@ -675,39 +675,12 @@ mod tests {
         assert_eq!(decode(&bytes).unwrap(), (42, sample()));
     }
 
-    /// The check's in-place fast path for scalars must accept exactly what the check that
-    /// picks (fully decodes) every value accepts, and what it picks must be the full decode.
     /// A commit encodes its record from borrowed versions: byte for byte what the owned
     /// changes encode to, so replay reads it back as those changes.
     #[test]
     fn borrowed_changes_encode_as_their_owned_form() {
         let owned = sample();
-        let refs: Vec<ChangeRef<'_>> = owned
-            .iter()
-            .map(|c| match c {
-                Change::PutNode { id, labels, props } => ChangeRef::PutNode {
-                    id: *id,
-                    labels,
-                    props,
-                },
-                Change::PutRel {
-                    id,
-                    rel_type,
-                    start,
-                    end,
-                    props,
-                } => ChangeRef::PutRel {
-                    id: *id,
-                    rel_type: *rel_type,
-                    start: *start,
-                    end: *end,
-                    props,
-                },
-                Change::DeleteNode(id) => ChangeRef::DeleteNode(*id),
-                Change::DeleteRel(id) => ChangeRef::DeleteRel(*id),
-                other => ChangeRef::Owned(other.clone()),
-            })
-            .collect();
+        let refs: Vec<ChangeRef<'_>> = owned.iter().map(ChangeRef::from).collect();
         assert!(refs.iter().any(|r| !matches!(r, ChangeRef::Owned(_))));
         let mut buf = vec![0xAA; 3];
         encode_refs_into(&mut buf, 42, &refs);
@@ -718,6 +691,8 @@ mod tests {
         assert_eq!(decode(&buf[3..]).unwrap(), (42, owned));
     }
 
+    /// The check's in-place fast path for scalars must accept exactly what the check that
+    /// picks (fully decodes) every value accepts, and what it picks must be the full decode.
     #[test]
     fn checking_props_in_place_agrees_with_decoding_them() {
         let Some(Change::PutNode { props, .. }) = sample().into_iter().nth(2) else {
