@@ -21,7 +21,7 @@ use std::path::{Path, PathBuf};
 use super::blocks::Blocks;
 use super::change::PropList;
 use super::{KeyId, LabelId, NodeId, RelId, TypeId};
-use crate::checkpoint::format::kind;
+use crate::checkpoint::format::{self, kind, TypeWord};
 use crate::checkpoint::mmap::BaseBytes;
 use crate::value::Value;
 use crate::wal::codec;
@@ -37,6 +37,9 @@ pub struct BaseView {
     /// `(offset, length)` of each section by kind.
     sections: [(usize, usize); kind::END as usize],
     blocks: Blocks,
+    /// Bytes per value of the neighbour columns and type runs; 0: the image has none
+    /// (format 1 or 2).
+    nbr_w: usize,
 }
 
 impl Default for BaseView {
@@ -73,6 +76,20 @@ fn ids(bytes: &[u8]) -> IdIter<'_> {
     bytes.chunks_exact(8).map(id as fn(&[u8]) -> u64)
 }
 
+/// Little-endian ids `w` bytes wide (4 or 8) packed in a byte slice.
+fn ids_of_width(bytes: &[u8], w: usize) -> IdIter<'_> {
+    fn id32(c: &[u8]) -> u64 {
+        let mut a = [0u8; 4];
+        a.copy_from_slice(c);
+        u64::from(u32::from_le_bytes(a))
+    }
+    if w == 4 {
+        bytes.chunks_exact(4).map(id32 as fn(&[u8]) -> u64)
+    } else {
+        ids(bytes)
+    }
+}
+
 impl BaseView {
     /// No base image: no entities.
     pub fn empty() -> BaseView {
@@ -84,21 +101,30 @@ impl BaseView {
             rel_slots: 0,
             sections: [(0, 0); kind::END as usize],
             blocks: Blocks::all_checked(),
+            nbr_w: 0,
         }
     }
 
     /// Wraps an image. Only the loader calls this, after checking what `blocks` does not
     /// verify at first use.
+    #[allow(clippy::too_many_arguments)]
     pub(crate) fn new(
         bytes: BaseBytes,
         path: &Path,
+        version: u32,
         ts: u64,
         node_slots: u64,
         rel_slots: u64,
         sections: [(usize, usize); kind::END as usize],
         blocks: Blocks,
     ) -> BaseView {
+        let nbr_w = if version >= format::NBRS_SINCE {
+            format::nbr_width(node_slots, rel_slots)
+        } else {
+            0
+        };
         BaseView {
+            nbr_w,
             bytes,
             path: path.to_owned(),
             ts,
@@ -260,6 +286,54 @@ impl BaseView {
         ids(self.slice(offs, list, id, 8))
     }
 
+    /// Node `id`'s list in one direction with its neighbours and type runs (format 3; `None`
+    /// for an older image or an id past the image's nodes). Reads the offsets and the type
+    /// word with the neighbours (one range); relationship ids only when asked for.
+    pub fn adj_list(&self, id: NodeId, outgoing: bool) -> Option<AdjList<'_>> {
+        if self.nbr_w == 0 || id >= self.node_slots {
+            return None;
+        }
+        let (offs, rels_kind, nbrs_kind, runs_kind) = if outgoing {
+            (
+                kind::OUT_OFFSETS,
+                kind::OUT_RELS,
+                kind::OUT_NBRS,
+                kind::OUT_RUNS,
+            )
+        } else {
+            (
+                kind::IN_OFFSETS,
+                kind::IN_RELS,
+                kind::IN_NBRS,
+                kind::IN_RUNS,
+            )
+        };
+        let w = self.nbr_w;
+        let (a, b) = self.range(offs, id).unwrap_or((0, 0));
+        let n = usize::try_from(id).ok()?;
+        // Node n's type word and neighbours: values [a + n, b + n + 1) (see `format`).
+        let nbrs = a
+            .checked_add(n)
+            .and_then(|x| x.checked_mul(w))
+            .zip(b.checked_add(n + 1).and_then(|x| x.checked_mul(w)))
+            .map_or(&[][..], |(x, y)| self.get(nbrs_kind, x, y));
+        // A damaged range reads as empty (and is recorded): an empty list.
+        let len = if nbrs.len() == (b - a + 1) * w {
+            b - a
+        } else {
+            0
+        };
+        Some(AdjList {
+            view: self,
+            rels_kind,
+            runs_kind,
+            start: a,
+            len,
+            nbrs,
+            w,
+        })
+    }
+
     pub fn degree(&self, id: NodeId, outgoing: bool) -> usize {
         let offs = if outgoing {
             kind::OUT_OFFSETS
@@ -276,6 +350,94 @@ impl BaseView {
 
     pub fn is_empty(&self) -> bool {
         self.node_slots == 0 && self.rel_slots == 0
+    }
+}
+
+/// One node's adjacency list in one direction of a format-3 image (`BaseView::adj_list`):
+/// entries by index, grouped by type (ascending type, then relationship id).
+pub struct AdjList<'a> {
+    view: &'a BaseView,
+    rels_kind: u32,
+    runs_kind: u32,
+    /// The list's first entry in the relationship list section.
+    start: usize,
+    len: usize,
+    /// The type word, then `len` neighbours.
+    nbrs: &'a [u8],
+    w: usize,
+}
+
+impl<'a> AdjList<'a> {
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// The other ends of entries `[i, j)`.
+    pub fn nbrs(&self, i: usize, j: usize) -> IdIter<'a> {
+        let (i, j) = (i.min(self.len), j.min(self.len));
+        let (x, y) = ((i + 1) * self.w, (j + 1) * self.w);
+        ids_of_width(self.nbrs.get(x..y).unwrap_or(&[]), self.w)
+    }
+
+    /// The relationship ids of entries `[i, j)` (read from the image only now).
+    pub fn rels(&self, i: usize, j: usize) -> IdIter<'a> {
+        let (i, j) = (i.min(self.len), j.min(self.len));
+        if i >= j {
+            return ids(&[]);
+        }
+        ids(self
+            .view
+            .get(self.rels_kind, (self.start + i) * 8, (self.start + j) * 8))
+    }
+
+    /// Calls `f(i, j)` for each range `[i, j)` of entries whose type is in `types` (every
+    /// entry, as one range, when `types` is empty), ascending; each range holds one type.
+    pub fn wanted(&self, types: &[TypeId], mut f: impl FnMut(usize, usize)) {
+        if self.len == 0 {
+            return;
+        }
+        let word = format::uint_at(self.nbrs, self.w, 0).unwrap_or(0);
+        let first = match TypeWord::decode(word, self.w) {
+            _ if types.is_empty() => return f(0, self.len),
+            TypeWord::One(t) => {
+                if types.contains(&t) {
+                    f(0, self.len);
+                }
+                return;
+            }
+            TypeWord::Runs(ix) => ix,
+        };
+        let w = self.w;
+        let mut at = 0usize;
+        let mut ix = usize::try_from(first).unwrap_or(usize::MAX);
+        // Each run ends past the last (the writer's; checked by the full check): at most
+        // `len` of them, whatever the bytes say.
+        for _ in 0..self.len {
+            let Some(from) = ix.checked_mul(2 * w) else {
+                return;
+            };
+            let run = self.view.get(self.runs_kind, from, from + 2 * w);
+            let (Some(t), Some(end)) = (format::uint_at(run, w, 0), format::uint_at(run, w, 1))
+            else {
+                return;
+            };
+            let end = usize::try_from(end).unwrap_or(usize::MAX).min(self.len);
+            if end <= at {
+                return;
+            }
+            if u32::try_from(t).is_ok_and(|t| types.contains(&t)) {
+                f(at, end);
+            }
+            at = end;
+            if at == self.len {
+                return;
+            }
+            ix += 1;
+        }
     }
 }
 

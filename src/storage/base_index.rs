@@ -440,6 +440,7 @@ mod tests {
         Arc::new(BaseView::new(
             crate::checkpoint::mmap::BaseBytes::Read(bytes),
             std::path::Path::new("test"),
+            2,
             1,
             values.len() as u64,
             0,
