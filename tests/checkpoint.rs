@@ -501,10 +501,66 @@ fn adjacency_from_the_base_image_keeps_creation_order_and_is_checked() {
         assert_eq!(e.kind(), ErrorKind::Corrupt, "{what}: {e}");
         assert!(e.message().contains("adjacency"), "{what}: {e}");
     }
+    // Format 3's neighbour column and type runs (4-byte values here): the hub's list is
+    // two type runs, its type word the index of the first, its neighbours after it.
+    const OUT_NBRS: u32 = 21;
+    const OUT_RUNS: u32 = 23;
+    let value = |img: &mut Vec<u8>, kind: u32, i: usize, v: u32| {
+        let (off, _, _) = section(img, kind);
+        img[off + i * 4..off + i * 4 + 4].copy_from_slice(&v.to_le_bytes());
+        reseal(img, kind);
+    };
+    let (roff, rlen, _) = section(&pristine, OUT_RUNS);
+    assert_eq!(rlen, 2 * 8, "the hub's two runs");
+    let run =
+        |i: usize| u32::from_le_bytes(pristine[roff + i * 4..roff + i * 4 + 4].try_into().unwrap());
+    assert_eq!(
+        (run(0), run(1), run(2), run(3)),
+        (0, 2, 1, 4),
+        "X up to 2, W up to 4"
+    );
+    let (noff, nlen, _) = section(&pristine, OUT_NBRS);
+    assert_eq!(nlen, (5 + 6) * 4, "five entries and a type word per node");
+    assert_eq!(
+        u32::from_le_bytes(pristine[noff..noff + 4].try_into().unwrap()),
+        1 << 31,
+        "the hub's type word: runs from 0"
+    );
+    let mut cases: Vec<(&str, Vec<u8>, &str)> = Vec::new();
+    let mut img = pristine.clone();
+    value(&mut img, OUT_NBRS, 1, 0);
+    cases.push(("a wrong neighbour", img, "neighbours"));
+    let mut img = pristine.clone();
+    value(&mut img, OUT_RUNS, 1, 1);
+    cases.push(("a run ending early", img, "neighbours"));
+    let mut img = pristine.clone();
+    value(&mut img, OUT_RUNS, 0, 1);
+    cases.push(("runs out of type order", img, "type runs"));
+    let mut img = pristine.clone();
+    value(&mut img, OUT_NBRS, 0, 0);
+    cases.push(("a type word naming one type", img, "neighbours"));
+    for (what, img, names) in &cases {
+        std::fs::write(&base, img).unwrap();
+        let e = Database::open(path, &verify)
+            .err()
+            .unwrap_or_else(|| panic!("{what}: opened"));
+        assert_eq!(e.kind(), ErrorKind::Corrupt, "{what}: {e}");
+        assert!(
+            e.message().contains(names) && e.message().contains("offset"),
+            "{what}: {e}"
+        );
+        let e = Database::open(path, &o).unwrap().check().unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::Corrupt, "{what}: {e}");
+        assert!(e.message().contains(names), "{what}: {e}");
+    }
     std::fs::write(&base, &pristine).unwrap();
     let db = Database::open(path, &o).unwrap();
     assert_eq!(dump(&db), expected);
-    println!("adjacency: creation order kept; 4 inconsistent adjacency images refused");
+    println!(
+        "adjacency: creation order kept; 4 inconsistent adjacency images and {} inconsistent \
+         neighbour or type-run images refused",
+        cases.len()
+    );
 }
 
 #[test]

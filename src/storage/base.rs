@@ -394,17 +394,16 @@ impl<'a> AdjList<'a> {
             .get(self.rels_kind, (self.start + i) * 8, (self.start + j) * 8))
     }
 
-    /// Calls `f(i, j)` for each range `[i, j)` of entries whose type is in `types` (every
-    /// entry, as one range, when `types` is empty), ascending; each range holds one type.
+    /// Calls `f(i, j)` for each range `[i, j)` of entries whose type is in `types` (any type
+    /// when empty), ascending; each range is one type run (so ascending relationship id).
     pub fn wanted(&self, types: &[TypeId], mut f: impl FnMut(usize, usize)) {
         if self.len == 0 {
             return;
         }
         let word = format::uint_at(self.nbrs, self.w, 0).unwrap_or(0);
         let first = match TypeWord::decode(word, self.w) {
-            _ if types.is_empty() => return f(0, self.len),
             TypeWord::One(t) => {
-                if types.contains(&t) {
+                if types.is_empty() || types.contains(&t) {
                     f(0, self.len);
                 }
                 return;
@@ -429,7 +428,7 @@ impl<'a> AdjList<'a> {
             if end <= at {
                 return;
             }
-            if u32::try_from(t).is_ok_and(|t| types.contains(&t)) {
+            if types.is_empty() || u32::try_from(t).is_ok_and(|t| types.contains(&t)) {
                 f(at, end);
             }
             at = end;
