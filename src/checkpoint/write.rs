@@ -420,7 +420,7 @@ fn adjacency_v3(
                             .encode(w)
                             .ok_or_else(|| internal("a run index does not fit"))?;
                         for (j, e) in list.iter().enumerate() {
-                            if list.get(j + 1).is_none_or(|n| n.0 != e.0) {
+                            if list.get(j + 1).map_or(true, |n| n.0 != e.0) {
                                 format::put_uint(&mut runs, w, u64::from(e.0));
                                 format::put_uint(&mut runs, w, j as u64 + 1);
                                 run_count += 1;

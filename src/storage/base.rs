@@ -412,10 +412,10 @@ impl<'a> AdjList<'a> {
         };
         let w = self.w;
         let mut at = 0usize;
-        let mut ix = usize::try_from(first).unwrap_or(usize::MAX);
+        let first = usize::try_from(first).unwrap_or(usize::MAX);
         // Each run ends past the last (the writer's; checked by the full check): at most
         // `len` of them, whatever the bytes say.
-        for _ in 0..self.len {
+        for ix in (first..).take(self.len) {
             let Some(from) = ix.checked_mul(2 * w) else {
                 return;
             };
@@ -435,7 +435,6 @@ impl<'a> AdjList<'a> {
             if at == self.len {
                 return;
             }
-            ix += 1;
         }
     }
 }
