@@ -1014,7 +1014,7 @@ fn label_scans_equal_the_model_through_label_changes_and_reopens() {
     let t = tempfile::tempdir().unwrap();
     let (disk, model) = pair(t.path());
     let img = std::fs::read(base_file(&t.path().join("db"))).unwrap();
-    assert_eq!(u32::from_le_bytes(img[8..12].try_into().unwrap()), 2);
+    assert_eq!(u32::from_le_bytes(img[8..12].try_into().unwrap()), 3);
     const LABEL_NODES: u32 = 18;
     let (_, lists, _) = section(&img, LABEL_NODES);
     assert!(lists > 0, "the image holds label lists");
@@ -1095,11 +1095,15 @@ fn as_format_1(img: &[u8]) -> Vec<u8> {
 
 /// Images of base format 1 (written before per-block checksums and label lists) still open,
 /// checked whole as before (damage refused at open), read as the model (label scans from
-/// lists gathered at open), and the next checkpoint writes format 2.
+/// lists gathered at open), and the next checkpoint writes format 3.
 #[test]
 fn format_1_images_still_open_checked_whole() {
+    use graphdb::checkpoint::write::set_base_write_format;
     let t = tempfile::tempdir().unwrap();
+    // Format 1 is format 2 without its sections (format 3 also narrows the lists' ids).
+    set_base_write_format(Some(2));
     let (disk, model) = pair(t.path());
+    set_base_write_format(None);
     drop(disk);
     let dir = t.path().join("db");
     let base = base_file(&dir);
@@ -1127,8 +1131,8 @@ fn format_1_images_still_open_checked_whole() {
     assert_same(&disk, &model, "checkpointed from format 1");
     let next = base_file(&dir);
     let img = std::fs::read(next).unwrap();
-    assert_eq!(u32::from_le_bytes(img[8..12].try_into().unwrap()), 2);
-    println!("format 1: opens checked whole, reads as the model, next checkpoint writes format 2");
+    assert_eq!(u32::from_le_bytes(img[8..12].try_into().unwrap()), 3);
+    println!("format 1: opens checked whole, reads as the model, next checkpoint writes format 3");
 }
 
 /// A random history for the format differential: nodes of two labels, relationships of

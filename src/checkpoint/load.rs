@@ -585,6 +585,16 @@ impl<'a> Image<'a> {
         )
     }
 
+    /// Bytes per relationship id in the adjacency lists: 8 before format 3, then the
+    /// neighbour width (`format::nbr_width`).
+    fn rels_width(&self) -> u64 {
+        if self.version >= format::NBRS_SINCE {
+            format::nbr_width(self.header.node_slots, self.header.rel_slots) as u64
+        } else {
+            8
+        }
+    }
+
     /// Section `k`'s length (0 when the image lacks it).
     fn len_of(&self, k: u32) -> u64 {
         match self.sections[k as usize].1 {
@@ -657,9 +667,10 @@ impl<'a> Image<'a> {
                 _ => {}
             }
         }
-        // Adjacency entries are u64 relationship ids.
+        // Adjacency entries are relationship ids, `rels_width` bytes each.
+        let rw = self.rels_width();
         for k in [kind::OUT_RELS, kind::IN_RELS] {
-            if self.len_of(k) % 8 != 0 {
+            if self.len_of(k) % rw != 0 {
                 return Err(self.bad_in(k, "a ragged length"));
             }
         }
@@ -669,7 +680,7 @@ impl<'a> Image<'a> {
                 (kind::OUT_RELS, kind::OUT_NBRS, kind::OUT_RUNS),
                 (kind::IN_RELS, kind::IN_NBRS, kind::IN_RUNS),
             ] {
-                let want = (self.len_of(rels) / 8)
+                let want = (self.len_of(rels) / rw)
                     .checked_add(n)
                     .and_then(|x| x.checked_mul(w));
                 if want != Some(self.len_of(nbrs)) {
@@ -1032,7 +1043,8 @@ impl<'a> Image<'a> {
         let mut steps = 0u64;
         let mut types = Vec::new();
         let slots = self.header.node_slots;
-        let list_len = self.len_of(k) / 8;
+        let rw = self.rels_width();
+        let list_len = self.len_of(k) / rw;
         let mut seen = Bits::new(self.header.rel_slots);
         let (mut count, mut sum) = (0u64, 0u64);
         let [mut obuf, mut list] = std::array::from_fn(|_| Vec::new());
@@ -1041,7 +1053,7 @@ impl<'a> Image<'a> {
             let i1 = (i0 + CHUNK).min(slots);
             let offs = self.offsets(offs_kind, i0, i1, list_len, &mut obuf)?;
             let base = offs[0];
-            self.read(k, base * 8, (offs[offs.len() - 1] - base) * 8, &mut list)?;
+            self.read(k, base * rw, (offs[offs.len() - 1] - base) * rw, &mut list)?;
             if v3 {
                 // Node i's type word and neighbours: entries [offs + i, next offs + i + 1).
                 let (na, nb) = (base + i0, offs[offs.len() - 1] + i1);
@@ -1062,7 +1074,7 @@ impl<'a> Image<'a> {
                             self.bad_in(runs_kind, &format!("node {i}'s type runs: {what}"))
                         })?;
                     for e in a..b {
-                        let r = u64_at(&list, e as usize * 8);
+                        let r = format::uint_at(&list, rw as usize, e as usize).unwrap_or(u64::MAX);
                         let o = format::uint_at(&nbrs, w, at + 1 + (e - a) as usize).unwrap_or(0);
                         let t = types[(e - a) as usize];
                         steps = steps.wrapping_add(pair_hash(r, step_hash(i, o, t)));
@@ -1078,7 +1090,7 @@ impl<'a> Image<'a> {
                     return Err(bad());
                 }
                 for e in a..b {
-                    let r = u64_at(&list, e as usize * 8);
+                    let r = format::uint_at(&list, rw as usize, e as usize).unwrap_or(u64::MAX);
                     if !rel_live.get(r) || seen.get(r) {
                         return Err(bad());
                     }

@@ -375,7 +375,8 @@ fn adjacency_v3(
             format!("writing the base image's adjacency: {what}"),
         ),
     };
-    let rels_len = h.live_rels * 8;
+    // Relationship ids at the same width: `nbr_width` is 4 only when they fit in 31 bits.
+    let rels_len = h.live_rels * w as u64;
     let nbrs_len = (h.live_rels + h.node_slots) * w as u64;
     out.flush()?;
     let rels_start = out.pos.div_ceil(8) * 8;
@@ -431,7 +432,7 @@ fn adjacency_v3(
                 };
                 format::put_uint(&mut nbrs_buf, w, word);
                 for &(_, r, o) in &list {
-                    rels_buf.extend_from_slice(&r.to_le_bytes());
+                    format::put_uint(&mut rels_buf, w, r);
                     format::put_uint(&mut nbrs_buf, w, o);
                 }
             }

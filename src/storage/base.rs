@@ -40,6 +40,8 @@ pub struct BaseView {
     /// Bytes per value of the neighbour columns and type runs; 0: the image has none
     /// (format 1 or 2).
     nbr_w: usize,
+    /// Bytes per relationship id in the adjacency lists (8 before format 3, then `nbr_w`).
+    rel_w: usize,
 }
 
 impl Default for BaseView {
@@ -102,6 +104,7 @@ impl BaseView {
             sections: [(0, 0); kind::END as usize],
             blocks: Blocks::all_checked(),
             nbr_w: 0,
+            rel_w: 8,
         }
     }
 
@@ -125,6 +128,7 @@ impl BaseView {
         };
         BaseView {
             nbr_w,
+            rel_w: if nbr_w == 0 { 8 } else { nbr_w },
             bytes,
             path: path.to_owned(),
             ts,
@@ -283,7 +287,7 @@ impl BaseView {
         } else {
             (kind::IN_OFFSETS, kind::IN_RELS)
         };
-        ids(self.slice(offs, list, id, 8))
+        ids_of_width(self.slice(offs, list, id, self.rel_w), self.rel_w)
     }
 
     /// Node `id`'s list in one direction with its neighbours and type runs (format 3; `None`
@@ -389,9 +393,9 @@ impl<'a> AdjList<'a> {
         if i >= j {
             return ids(&[]);
         }
-        ids(self
-            .view
-            .get(self.rels_kind, (self.start + i) * 8, (self.start + j) * 8))
+        let w = self.view.rel_w;
+        let (x, y) = ((self.start + i) * w, (self.start + j) * w);
+        ids_of_width(self.view.get(self.rels_kind, x, y), w)
     }
 
     /// Calls `f(i, j)` for each range `[i, j)` of entries whose type is in `types` (any type
