@@ -593,6 +593,14 @@ fn bit_flips_in_a_base_image_give_corrupt_or_the_right_data() {
         1500
     };
     let (mut ok, mut corrupt, mut newer, mut at_read, mut by_check) = (0, 0, 0, 0, 0);
+    // Format 3's neighbour and type-run sections (kinds 21 to 24) get their share of flips.
+    let v3: Vec<(usize, usize)> = (21..=24u32)
+        .map(|k| {
+            let (off, len, _) = section(&pristine, k);
+            (off, off + len)
+        })
+        .collect();
+    let mut in_v3 = 0;
     let mut x = 0x1234_5678_9ABC_DEF1u64;
     for i in 0..flips {
         x ^= x << 13;
@@ -607,6 +615,7 @@ fn bit_flips_in_a_base_image_give_corrupt_or_the_right_data() {
             (x % bytes.len() as u64) as usize
         };
         bytes[pos] ^= 1 << ((x >> 40) % 8);
+        in_v3 += usize::from(v3.iter().any(|&(a, b)| (a..b).contains(&pos)));
         view.replace_contents(&base_path, &bytes);
         let what = format!("flip at byte {pos} of {}", base_path.display());
         match Database::open_with_io(root, &o, Arc::new(view.clone())) {
@@ -660,6 +669,7 @@ fn bit_flips_in_a_base_image_give_corrupt_or_the_right_data() {
         corrupt > 0 && at_read > 0,
         "flips caught at open and at first read"
     );
+    assert!(in_v3 > 0, "no flip in the neighbour and type-run sections");
     assert!(
         corrupt + by_check > flips / 2,
         "most flips must be caught ({corrupt} + {by_check})"
@@ -668,7 +678,8 @@ fn bit_flips_in_a_base_image_give_corrupt_or_the_right_data() {
         "base image bit flips: {flips} images: {corrupt} CORRUPT at open naming file and \
          offset; {at_read} CORRUPT from the first statement reading the block (and no write \
          committed after); {by_check} found by check (all damage read or not); {ok} right \
-         data and a clean check (unchecked padding), {newer} newer format"
+         data and a clean check (unchecked padding), {newer} newer format; {in_v3} flips in \
+         the neighbour and type-run sections"
     );
 }
 

@@ -28,7 +28,8 @@
 //!   node's property list in the WAL codec's encoding (strings inline).
 //! - `REL_FLAGS` (u8), `REL_START` (u64), `REL_END` (u64), `REL_TYPE` (u32): per slot.
 //! - `REL_PROP_OFFSETS` (u64 × slots+1) into `REL_PROPS`, the relationship property heap.
-//! - `OUT_OFFSETS` (u64 × node slots+1) into `OUT_RELS` (u64 relationship ids), and
+//! - `OUT_OFFSETS` (u64 × node slots+1) into `OUT_RELS` (relationship ids: u64 before
+//!   format 3, from format 3 `W` bytes each, see below), and
 //!   `IN_OFFSETS` / `IN_RELS`: CSR adjacency in both directions, each node's relationships
 //!   grouped by type (sorted by type, then id).
 //! - `PROP_INDEXES` (optional, kind 20): the contents at C of every property index the
@@ -52,7 +53,8 @@
 //!   relationship in the node's `OUT_RELS` (`IN_RELS`) list, in the same order: node `n`'s
 //!   range `[a, b)` in `OUT_RELS` is `[a + n, b + n + 1)` here, its type word at `a + n`.
 //!   Every value is `W` bytes, `W` = 4 when node ids fit in u32 and relationship slots in 31
-//!   bits, else 8 (`nbr_width`, from the header's slot counts alone: no per-entry tag).
+//!   bits, else 8 (`nbr_width`, from the header's slot counts alone: no per-entry tag). The
+//!   relationship ids of `OUT_RELS` / `IN_RELS` are `W` bytes too in format 3.
 //! - `OUT_RUNS` / `IN_RUNS`: the type runs of the nodes with more than one type in a
 //!   direction, each run two `W`-byte values `(type, end)`, `end` counted from the start of
 //!   the node's list; a node's runs end with the one whose `end` is its degree.
@@ -71,7 +73,10 @@
 //! adjacency range in O(1); a property list is the WAL codec's encoding, decoded one value at
 //! a time when a single property is asked for (`codec::decode_prop`). Format 2 keeps the
 //! label lists in the image (format 1's are gathered at open while the labels are checked);
-//! adjacency grouped by type is read as a list and filtered.
+//! adjacency grouped by type is read as a list and filtered before format 3, and from format
+//! 3 through the type word and runs, with the other end from the neighbour column
+//! (`BaseView::adj_list`), so an expansion reads no relationship column, and one that needs
+//! no relationship id not even the list of ids.
 
 /// Identifies a base image.
 pub const MAGIC: &[u8; 8] = b"GDBBASE\0";
