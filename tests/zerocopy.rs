@@ -1361,3 +1361,42 @@ fn expansions_equal_between_format_2_and_3_images_and_the_model() {
         println!("format 2 and 3 images: seed {seed}: {n} expansions equal to the model, 5 stages");
     }
 }
+
+/// A single hop whose relationship nothing reads is expanded from the neighbour column
+/// alone: with the outgoing relationship-id list damaged (a block failing its checksum),
+/// the batch engine's neighbours-only count still answers right, while the same query
+/// expanded with relationship ids reads the block and fails with `Corrupt`.
+#[test]
+fn a_single_hop_without_its_relationship_reads_no_relationship_ids() {
+    use graphdb::cypher::exec::{set_batch_mode, BatchMode};
+    const OUT_RELS: u32 = 14;
+    let t = tempfile::tempdir().unwrap();
+    let dir = t.path().join("db");
+    let path = dir.to_str().unwrap();
+    let db = Database::open(path, &opts()).unwrap();
+    random_graph(&db, 11);
+    let q = "MATCH (a:L)-[:R]->(b) WHERE a.v <= b.v RETURN count(*), collect(id(b))";
+    let want = rows(&db, q, &p());
+    db.checkpoint().unwrap();
+    drop(db);
+    let base = base_file(&dir);
+    let mut img = std::fs::read(&base).unwrap();
+    let (off, len, _) = section(&img, OUT_RELS);
+    assert!(len > 0);
+    img[off + len / 2] ^= 0x40;
+    std::fs::write(&base, &img).unwrap();
+    for (mode, reads_ids) in [(BatchMode::Auto, false), (BatchMode::RelIds, true)] {
+        set_batch_mode(mode);
+        let db = Database::open(path, &opts()).unwrap();
+        let got = db.connect().query(q, &p());
+        match (got, reads_ids) {
+            (Ok(r), false) => assert_eq!(r.rows, want, "neighbours only"),
+            (Err(e), true) => assert_eq!(e.kind(), ErrorKind::Corrupt, "{e}"),
+            (r, _) => panic!("{mode:?}: {:?}", r.map(|r| r.rows)),
+        }
+        // Whatever did not read the block, the full check finds it.
+        assert_eq!(db.check().unwrap_err().kind(), ErrorKind::Corrupt);
+    }
+    set_batch_mode(BatchMode::Auto);
+    println!("a neighbours-only hop answered with the relationship-id list damaged");
+}
