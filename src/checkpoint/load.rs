@@ -5,7 +5,7 @@
 //! before the view is built: the header and section table against their checksum, each
 //! section against its own, and every flag, offset, id, label, property encoding and
 //! adjacency entry against the bounds it must respect, so that in-place reads later can only
-//! meet well-formed data. A format-2 image has its header, section table, column sizes,
+//! meet well-formed data. A format-2 or later image has its header, section table, column sizes,
 //! catalog and block checksum list checked here, and every other block verified by the view
 //! when first read (`storage::blocks`): data that passes its block checksum is what our
 //! writer wrote. The full check stays available on demand (`check_image`: `CHECK`,
@@ -38,7 +38,7 @@ const CHUNK: u64 = 1 << 16;
 /// `graph`; returns its header (its timestamp C is the newest commit it holds).
 ///
 /// A format-1 image, or any image with `verify` (the `verify_on_open` option), is checked
-/// whole first (`check_all`). A format-2 image otherwise gets only its header, section
+/// whole first (`check_all`). A format-2 or later image otherwise gets only its header, section
 /// table, column sizes, catalog and block checksum list checked here: the rest is verified
 /// a block at a time when first read (`storage::blocks`), so opening costs the same at any
 /// size. Indexes are still built here, from the image (reading what they cover).

@@ -3,7 +3,7 @@
 //!
 //! A `BaseView` is built only by `checkpoint::load`. A format-1 image is checked whole
 //! there (checksums, column sizes, flags, endpoints, offsets, labels, property encodings and
-//! the adjacency lists). A format-2 image is checked at open only as far as its header,
+//! the adjacency lists). A format-2 or later image is checked at open only as far as its header,
 //! section table, column sizes, catalog and block checksum list; every other byte is
 //! verified against its block's checksum the first time an accessor reads it
 //! (`storage::blocks`), and data that passes its checksum was written by our writer, which
