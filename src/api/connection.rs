@@ -1,5 +1,6 @@
 //! Connections: statements, explicit and auto-commit transactions, prepared statements.
 
+use std::cell::OnceCell;
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -293,7 +294,7 @@ impl Connection {
         let out = cypher::exec::schema::run_schema(kind, &txns)?;
         // Schema rows hold no graph entities; the conversion needs a transaction regardless.
         let tx = txns.begin(TxnMode::ReadOnly, Isolation::Snapshot);
-        let result = materialize(out, &tx);
+        let result = materialize(Output::Engine(out), &tx);
         tx.rollback();
         result
     }
@@ -360,7 +361,11 @@ impl Connection {
         mode: RunMode,
         checked: Checked<'_>,
     ) -> Result<QueryResult> {
-        let params = engine_params(params)?;
+        check_params(params)?;
+        let params = LazyParams {
+            caller: params,
+            engine: OnceCell::new(),
+        };
         self.refresh_procedures();
         let procs = &*self.procs.1;
         self.interrupt.store(false, Ordering::SeqCst);
@@ -451,25 +456,79 @@ enum Checked<'p> {
     No,
 }
 
+/// The caller's parameters, converted to engine values only when the statement needs them
+/// (the direct seek of a point lookup reads its one parameter from the caller's map). Every
+/// value was checked convertible before the statement started (`check_params`).
+struct LazyParams<'a> {
+    caller: &'a Params,
+    engine: OnceCell<ParamMap>,
+}
+
+impl LazyParams<'_> {
+    fn engine(&self) -> Result<&ParamMap> {
+        if let Some(m) = self.engine.get() {
+            return Ok(m);
+        }
+        let m = engine_params(self.caller)?;
+        Ok(self.engine.get_or_init(|| m))
+    }
+}
+
+/// A statement's result: engine rows still to be materialized, or rows the direct seek
+/// built in the caller's values.
+enum Output {
+    Engine(QueryOutput),
+    Caller(QueryResult),
+}
+
 fn execute_query(
     query: &Query,
     checked: Checked<'_>,
     tx: &mut Transaction,
-    params: &ParamMap,
+    params: &LazyParams<'_>,
     control: &ExecControl,
     procs: &cypher::exec::Procedures,
     mode: RunMode,
-) -> Result<QueryOutput> {
-    match checked {
+) -> Result<Output> {
+    let out = match checked {
         Checked::Yes { plan, .. } if mode == RunMode::Run => match plan.plan(query, tx) {
-            Some(plan) => cypher::exec::run_compiled(&plan, query, tx, params, control, procs),
-            None => cypher::exec::run_checked_statement(query, tx, params, control, procs, mode),
+            Some(plan) => {
+                if let Some(seek) = plan.seek() {
+                    let arg = match params.caller.get(seek.param()) {
+                        Some(v) => Some(engine_value(v, seek.param())?),
+                        None => None,
+                    };
+                    let view: &Transaction = tx;
+                    let rows = cypher::exec::run_seek(seek, view, control, arg, |v| {
+                        caller_value(v, view)
+                    })?;
+                    if let Some(rows) = rows {
+                        return Ok(Output::Caller(QueryResult {
+                            columns: seek.columns().to_vec(),
+                            rows,
+                            stats: Default::default(),
+                        }));
+                    }
+                }
+                cypher::exec::run_compiled(&plan, query, tx, params.engine()?, control, procs)
+            }
+            None => cypher::exec::run_checked_statement(
+                query,
+                tx,
+                params.engine()?,
+                control,
+                procs,
+                mode,
+            ),
         },
         Checked::Yes { .. } => {
-            cypher::exec::run_checked_statement(query, tx, params, control, procs, mode)
+            cypher::exec::run_checked_statement(query, tx, params.engine()?, control, procs, mode)
         }
-        Checked::No => cypher::exec::run_statement(query, tx, params, control, procs, mode),
-    }
+        Checked::No => {
+            cypher::exec::run_statement(query, tx, params.engine()?, control, procs, mode)
+        }
+    };
+    out.map(Output::Engine)
 }
 
 /// Exponential backoff from 1 ms, capped at 100 ms, with full jitter so that transactions
@@ -497,6 +556,27 @@ fn may_write(query: &Query) -> bool {
 fn no_transaction(what: &str) -> Error {
     Error::transaction_state(format!(
         "there is no open transaction to {what} on this connection"
+    ))
+}
+
+/// Fails as `engine_params` would (the same error for the same first offending parameter),
+/// without converting anything.
+fn check_params(params: &Params) -> Result<()> {
+    fn check(v: &Value, name: &str) -> Result<()> {
+        match v {
+            Value::List(items) => items.iter().try_for_each(|i| check(i, name)),
+            Value::Map(m) => m.values().try_for_each(|v| check(v, name)),
+            Value::Node(_) | Value::Relationship(_) | Value::Path(_) => Err(entity_param(name)),
+            _ => Ok(()),
+        }
+    }
+    params.iter().try_for_each(|(k, v)| check(v, k))
+}
+
+fn entity_param(name: &str) -> Error {
+    Error::invalid_argument(format!(
+        "parameter ${name} holds a graph entity, which cannot be passed in; pass its id and \
+         MATCH it instead"
     ))
 }
 
@@ -535,12 +615,7 @@ pub(crate) fn engine_value(v: &Value, name: &str) -> Result<value::Value> {
         Value::LocalDateTime(l) => value::Value::LocalDateTime(*l),
         Value::DateTime(d) => value::Value::DateTime(*d),
         Value::Duration(d) => value::Value::Duration(*d),
-        Value::Node(_) | Value::Relationship(_) | Value::Path(_) => {
-            return Err(Error::invalid_argument(format!(
-                "parameter ${name} holds a graph entity, which cannot be passed in; pass its id \
-                 and MATCH it instead"
-            )))
-        }
+        Value::Node(_) | Value::Relationship(_) | Value::Path(_) => return Err(entity_param(name)),
     })
 }
 
@@ -548,7 +623,14 @@ pub(crate) fn engine_value(v: &Value, name: &str) -> Result<value::Value> {
 /// query's result passes through here, so this is where damage the statement met in the
 /// base image (a block that failed its checksum read as empty) fails it rather than
 /// returning incomplete rows.
-fn materialize(out: QueryOutput, tx: &Transaction) -> Result<QueryResult> {
+fn materialize(out: Output, tx: &Transaction) -> Result<QueryResult> {
+    let out = match out {
+        Output::Engine(out) => out,
+        Output::Caller(result) => {
+            tx.check_base()?;
+            return Ok(result);
+        }
+    };
     let rows = out
         .rows
         .into_iter()
