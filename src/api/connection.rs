@@ -49,6 +49,8 @@ pub struct PreparedStatement {
     /// Whether running it may read the statement clock (else the clock is not read when it
     /// starts: see `cypher::exec::may_read_clock`).
     reads_clock: bool,
+    /// Whether it has a clause that can write (`may_write`): else it runs read-only.
+    writes: bool,
 }
 
 impl PreparedStatement {
@@ -66,7 +68,11 @@ pub struct Connection {
     /// When the open transaction began (ns since the epoch): `date.transaction()` reads it.
     open_time: i128,
     last_token: u64,
-    interrupt: Arc<AtomicBool>,
+    /// The control every statement runs under: the interrupt flag (shared with the
+    /// connection's `InterruptHandle`s) stays; each statement sets its deadline, clock and
+    /// transaction time. Kept, not built per statement, so that a statement takes no
+    /// reference count on the flag.
+    control: ExecControl,
     /// The procedures as of `DbShared::procedures_version` = `.0`: a statement borrows
     /// them, and re-reads the shared set only when a registration moved the version.
     procs: (u64, Arc<cypher::exec::Procedures>),
@@ -78,7 +84,13 @@ impl Connection {
             open: None,
             open_time: 0,
             last_token: 0,
-            interrupt: Arc::new(AtomicBool::new(false)),
+            control: ExecControl {
+                interrupt: Arc::new(AtomicBool::new(false)),
+                deadline: None,
+                clock: Default::default(),
+                transaction_time: None,
+                batch_threads: db.options.batch_threads,
+            },
             procs: current_procedures(&db),
             db,
         }
@@ -100,12 +112,17 @@ impl Connection {
             StatementKind::Query(q) => cypher::exec::may_read_clock(q),
             _ => true,
         };
+        let writes = match &statement.kind {
+            StatementKind::Query(q) => may_write(q),
+            _ => true,
+        };
         Ok(PreparedStatement {
             text: cypher.to_owned(),
             statement,
             checked,
             plan: cypher::exec::PlanCache::default(),
             reads_clock,
+            writes,
         })
     }
 
@@ -116,6 +133,7 @@ impl Connection {
                 let checked = Checked::Yes {
                     plan: &stmt.plan,
                     reads_clock: stmt.reads_clock,
+                    writes: stmt.writes,
                 };
                 self.run_query(q, params, RunMode::Run, checked)
             }
@@ -233,7 +251,7 @@ impl Connection {
 
     pub fn interrupt_handle(&self) -> InterruptHandle {
         InterruptHandle {
-            flag: Arc::clone(&self.interrupt),
+            flag: Arc::clone(&self.control.interrupt),
         }
     }
 
@@ -368,27 +386,26 @@ impl Connection {
         };
         self.refresh_procedures();
         let procs = &*self.procs.1;
-        self.interrupt.store(false, Ordering::SeqCst);
-        let control = ExecControl {
-            interrupt: Arc::clone(&self.interrupt),
-            deadline: match self.db.options.query_timeout_ms {
-                0 => None,
-                ms => Some(Instant::now() + Duration::from_millis(ms)),
-            },
-            clock: match checked {
-                // Read on first use (never, for such a statement): the time read is the
-                // same for the whole statement either way.
-                Checked::Yes {
-                    reads_clock: false, ..
-                } => Default::default(),
-                _ => crate::temporal::clock::StatementClock::started_now(),
-            },
-            transaction_time: self.open.as_ref().map(|_| self.open_time),
-            batch_threads: self.db.options.batch_threads,
+        // An interrupt raised before this statement started is not for it. Ordered only
+        // against this thread's own later loads of the flag.
+        self.control.interrupt.store(false, Ordering::Relaxed);
+        self.control.deadline = match self.db.options.query_timeout_ms {
+            0 => None,
+            ms => Some(Instant::now() + Duration::from_millis(ms)),
         };
+        self.control.clock = match checked {
+            // Read on first use (never, for such a statement): the time read is the same
+            // for the whole statement either way.
+            Checked::Yes {
+                reads_clock: false, ..
+            } => Default::default(),
+            _ => crate::temporal::clock::StatementClock::started_now(),
+        };
+        self.control.transaction_time = self.open.as_ref().map(|_| self.open_time);
+        let control = &self.control;
         if let Some((tx, _)) = self.open.as_mut() {
             let savepoint = tx.savepoint();
-            let outcome = execute_query(query, checked, tx, &params, &control, procs, mode)
+            let outcome = execute_query(query, checked, tx, &params, control, procs, mode)
                 .and_then(|out| materialize(out, tx));
             if let Err(e) = &outcome {
                 if e.kind() == ErrorKind::Conflict || tx.is_doomed() {
@@ -408,14 +425,18 @@ impl Connection {
         };
         // A statement without updating clauses runs read-only: the same snapshot semantics,
         // but no read tracking and no validation (it cannot fail for conflicts).
-        let txn_mode = if may_write(query) && mode != RunMode::Explain {
+        let writes = match checked {
+            Checked::Yes { writes, .. } => writes,
+            Checked::No => may_write(query),
+        };
+        let txn_mode = if writes && mode != RunMode::Explain {
             TxnMode::ReadWrite
         } else {
             TxnMode::ReadOnly
         };
         // Dropping `tx` on any error path rolls it back.
         let mut tx = self.db.begin(txn_mode, isolation)?;
-        let out = execute_query(query, checked, &mut tx, &params, &control, procs, mode)?;
+        let out = execute_query(query, checked, &mut tx, &params, control, procs, mode)?;
         let result = materialize(out, &tx)?;
         self.db.commit(tx)?;
         Ok(result)
@@ -452,6 +473,7 @@ enum Checked<'p> {
     Yes {
         plan: &'p cypher::exec::PlanCache,
         reads_clock: bool,
+        writes: bool,
     },
     No,
 }
