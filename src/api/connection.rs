@@ -380,6 +380,11 @@ impl Connection {
         checked: Checked<'_>,
     ) -> Result<QueryResult> {
         check_params(params)?;
+        if let Checked::Yes { plan, .. } = checked {
+            if mode == RunMode::Run && self.open.is_none() {
+                prefetch_seek(&self.db, plan, params);
+            }
+        }
         let params = LazyParams {
             caller: params,
             engine: OnceCell::new(),
@@ -476,6 +481,18 @@ enum Checked<'p> {
         writes: bool,
     },
     No,
+}
+
+/// For a point lookup by an integer (`cypher::exec::seek`) about to begin its own
+/// transaction: starts loading the index slot its seek will read, so that the memory access
+/// overlaps the transaction's begin. A hint: it reads the plan cached first and the graph as
+/// it is now, and a wrong guess changes no result.
+fn prefetch_seek(db: &DbShared, plan: &cypher::exec::PlanCache, params: &Params) {
+    let Some(p) = plan.first() else { return };
+    let Some(seek) = p.seek() else { return };
+    if let Some(Value::Int(arg)) = params.get(seek.param()) {
+        db.with_current_graph(|g| cypher::exec::prefetch_seek(seek, p.uid(), g, *arg));
+    }
 }
 
 /// The caller's parameters, converted to engine values only when the statement needs them

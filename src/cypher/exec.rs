@@ -39,7 +39,7 @@ pub use prepared::{compile, may_read_clock, run_compiled, CompiledQuery, PlanCac
 pub use procs::{ProcBody, ProcField, ProcType, Procedure, Procedures};
 #[doc(hidden)]
 pub use seek::direct_seeks;
-pub(crate) use seek::run as run_seek;
+pub(crate) use seek::{prefetch as prefetch_seek, run as run_seek};
 
 /// Runs a query (not BEGIN/COMMIT/schema statements, which the API layer handles) inside `tx`,
 /// with the built-in procedures only. On error the caller rolls `tx` back to the savepoint it

@@ -160,6 +160,12 @@ impl PlanCache {
         Some(PlanRef::Shared(plan))
     }
 
+    /// The first plan cached, whatever catalog it was compiled against (for hints taken
+    /// before a transaction has a catalog to check it against).
+    pub fn first(&self) -> Option<&CompiledQuery> {
+        self.first.get()
+    }
+
     /// The catalog uid of the plan cached last, if any (tests).
     #[doc(hidden)]
     pub fn cached_uid(&self) -> Option<u32> {

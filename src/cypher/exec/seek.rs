@@ -19,6 +19,7 @@ use crate::cypher::ast::{ExprKind, Ident, Match, Projection};
 use crate::cypher::eval::deleted_entity;
 use crate::cypher::ExecControl;
 use crate::error::Result;
+use crate::storage::graph::GraphData;
 use crate::storage::index::KeyRange;
 use crate::storage::LabelId;
 use crate::txn::{Isolation, Transaction, TxnKind};
@@ -108,6 +109,16 @@ pub(crate) fn compile(m: &Match, p: &Projection, tx: &Transaction) -> Option<See
         items,
         names: p.items.iter().map(|i| i.name().to_owned()).collect(),
     })
+}
+
+/// Starts loading the index slot that running `s` (compiled against catalog `uid`) with an
+/// integer `arg` would probe first in `graph`'s base image: issued before the transaction
+/// begins, so that beginning it overlaps the memory access. A hint: a wrong guess (another
+/// catalog, an index since dropped) costs a wasted load and changes no result.
+pub(crate) fn prefetch(s: &Seek, uid: u32, graph: &GraphData, arg: i64) {
+    if let Some(key) = s.key.cached.get_or(uid, || None) {
+        graph.prefetch_index_eq(s.label, key, &Value::Int(arg));
+    }
 }
 
 /// Runs `s` in `tx` with the parameter's value `arg` (`None`: not given), each value of a
