@@ -172,5 +172,6 @@ pub(crate) fn run<T>(
         rows.push(row);
     }
     DIRECT.with(|d| d.set(d.get() + 1));
+    super::PEAK_ROWS.with(|p| p.set(rows.len()));
     Ok(Some(rows))
 }
