@@ -663,6 +663,15 @@ impl GraphData {
         })
     }
 
+    /// Starts loading what an equality seek of the `(label, key)` index for `v` reads
+    /// first, whether or not the index is usable by a given snapshot: a hint that changes
+    /// no result (see `PropIndex::prefetch_eq`).
+    pub fn prefetch_index_eq(&self, label: LabelId, key: KeyId, v: &Value) {
+        if let Some(idx) = self.schema.contents(label, key) {
+            idx.prefetch_eq(v);
+        }
+    }
+
     /// The slot for node `id` during replay: a base node's materialized entry, or a new slot,
     /// grown to. A base slot that is not live gets an empty entry: its creator had the id
     /// but had not committed at C, and the log creates it.
