@@ -24,6 +24,10 @@ use std::thread::{Thread, ThreadId};
 use super::transaction::{lock, restamp_heads, trim_entities, Entity, Registration, TxnManager};
 use crate::error::{Error, ErrorKind, Result};
 
+/// The most groups one committer leads in a row before handing leadership on: each further
+/// one delays its own return by a sync, so it is bounded.
+const LEAD_GROUPS: u32 = 4;
+
 /// Commits between their log write and their publication, and who leads.
 #[derive(Default)]
 pub(super) struct Group {
@@ -87,8 +91,8 @@ impl TxnManager {
         }
     }
 
-    /// Leads one group (the caller set `leading`): syncs, publishes what the sync covered,
-    /// hands leadership on.
+    /// Leads (the caller set `leading`): syncs, publishes what the sync covered, and then
+    /// either leads the next group itself or hands leadership on.
     fn lead(&self, ticket: u64) {
         // Created first: should the sync panic, dropping it still frees leadership.
         let mut guard = Leading {
@@ -96,35 +100,75 @@ impl TxnManager {
             batch: Vec::new(),
             published: false,
         };
+        let me = std::thread::current().id();
+        let mut ticket = ticket;
+        let mut groups = 1;
+        loop {
+            let failed = self.sync_and_take(ticket, &mut guard.batch);
+            self.publish_batch(&guard.batch, failed);
+            guard.published = true;
+            if failed || groups >= LEAD_GROUPS {
+                break;
+            }
+            // Another committer was just published: it runs (writes its next record) while
+            // this thread syncs the next group. Without one (a group of this commit alone,
+            // as with 2 committers) this thread is the one that would write next, so it
+            // returns and the queue's first committer is woken to lead instead.
+            let others = guard
+                .batch
+                .iter()
+                .any(|q| !q.abandoned && q.thread.id() != me);
+            let next = others
+                .then(|| {
+                    lock(&self.group)
+                        .queue
+                        .iter()
+                        .find(|q| !q.abandoned)
+                        .map(|q| q.ticket)
+                })
+                .flatten();
+            let Some(next) = next else {
+                break;
+            };
+            // Taking the next group here saves waking a committer to lead it (a context
+            // switch, and the flush starts later); its members are woken first so that they
+            // run during that flush.
+            guard.wake_members(me);
+            guard.published = false;
+            ticket = next;
+            groups += 1;
+        }
+        // Dropping `guard` frees leadership, wakes the next leader and the members.
+    }
+
+    /// Waits for a sync covering `ticket` and moves the queued commits it made durable (a
+    /// prefix of the queue) into `batch`; on a failed sync the whole queue, recording it as
+    /// failed and poisoning the manager (returns true).
+    fn sync_and_take(&self, ticket: u64, batch: &mut Vec<Queued>) -> bool {
         let durable = match &self.sink {
             Some(sink) => sink.wait_durable(ticket),
             None => Ok(u64::MAX),
         };
-        let failed = {
-            let mut g = lock(&self.group);
-            let n = match &durable {
-                Ok(d) => g
-                    .queue
-                    .iter()
-                    .take_while(|q| q.abandoned || q.ticket <= *d)
-                    .count(),
-                Err(_) => g.queue.len(),
-            };
-            guard.batch.extend(g.queue.drain(..n));
-            match (durable, guard.batch.first(), guard.batch.last()) {
-                (Err(e), Some(first), Some(last)) => {
-                    self.poison(e.message());
-                    // Recorded before the timestamps publish: a member that looks early
-                    // must not take its published timestamp for success.
-                    g.failed.push((first.ts, last.ts, e));
-                    true
-                }
-                _ => false,
-            }
+        let mut g = lock(&self.group);
+        let n = match &durable {
+            Ok(d) => g
+                .queue
+                .iter()
+                .take_while(|q| q.abandoned || q.ticket <= *d)
+                .count(),
+            Err(_) => g.queue.len(),
         };
-        self.publish_batch(&guard.batch, failed);
-        guard.published = true;
-        // Dropping `guard` frees leadership and wakes the members and the next leader.
+        batch.extend(g.queue.drain(..n));
+        match (durable, batch.first(), batch.last()) {
+            (Err(e), Some(first), Some(last)) => {
+                self.poison(e.message());
+                // Recorded before the timestamps publish: a member that looks early must not
+                // take its published timestamp for success.
+                g.failed.push((first.ts, last.ts, e));
+                true
+            }
+            _ => false,
+        }
     }
 
     /// Makes `batch` (a prefix of the queue, every earlier commit published) visible: stamps
@@ -259,7 +303,14 @@ impl Drop for Leading<'_> {
             g.leading = false;
             mgr.hand_on(g, Some(me));
         }
-        for q in &self.batch {
+        self.wake_members(me);
+    }
+}
+
+impl Leading<'_> {
+    /// Wakes the members of the (published) batch other than `me`, and empties it.
+    fn wake_members(&mut self, me: ThreadId) {
+        for q in self.batch.drain(..) {
             if !q.abandoned && q.thread.id() != me {
                 q.thread.unpark();
             }
