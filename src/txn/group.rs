@@ -95,12 +95,13 @@ impl TxnManager {
     /// either leads the next group itself or hands leadership on.
     fn lead(&self, ticket: u64) {
         // Created first: should the sync panic, dropping it still frees leadership.
+        let me = std::thread::current().id();
         let mut guard = Leading {
             mgr: self,
+            me,
             batch: Vec::new(),
             published: false,
         };
-        let me = std::thread::current().id();
         let mut ticket = ticket;
         let mut groups = 1;
         loop {
@@ -133,7 +134,7 @@ impl TxnManager {
             // Taking the next group here saves waking a committer to lead it (a context
             // switch, and the flush starts later); its members are woken first so that they
             // run during that flush.
-            guard.wake_members(me);
+            guard.wake_members();
             guard.published = false;
             ticket = next;
             groups += 1;
@@ -273,6 +274,8 @@ impl TxnManager {
 /// the committer that must lead next.
 struct Leading<'a> {
     mgr: &'a TxnManager,
+    /// The leading thread.
+    me: ThreadId,
     batch: Vec<Queued>,
     published: bool,
 }
@@ -297,21 +300,20 @@ impl Drop for Leading<'_> {
                 mgr.publish_batch(&self.batch, true);
             }
         }
-        let me = std::thread::current().id();
         {
             let mut g = lock(&mgr.group);
             g.leading = false;
-            mgr.hand_on(g, Some(me));
+            mgr.hand_on(g, Some(self.me));
         }
-        self.wake_members(me);
+        self.wake_members();
     }
 }
 
 impl Leading<'_> {
-    /// Wakes the members of the (published) batch other than `me`, and empties it.
-    fn wake_members(&mut self, me: ThreadId) {
+    /// Wakes the members of the (published) batch other than the leader, and empties it.
+    fn wake_members(&mut self) {
         for q in self.batch.drain(..) {
-            if !q.abandoned && q.thread.id() != me {
+            if !q.abandoned && q.thread.id() != self.me {
                 q.thread.unpark();
             }
         }
