@@ -8,7 +8,10 @@
 //! newest timestamp of the group (so a snapshot contains whole commits, in order), trims the
 //! versions they superseded, and wakes each member once. The others only sleep until their
 //! commit is published: one wake-up per commit, where each committer used to wake for the
-//! sync and again for its publish turn.
+//! sync and again for its publish turn. When that group woke another committer and commits
+//! were queued during the flush, the leader leads their group too (a bounded number of
+//! times) rather than waking one of them to lead it: one context switch less per group, and
+//! the flush starts sooner, while the members it woke run.
 //!
 //! Nothing is published before the sync covering it returns, so with sync=full no commit is
 //! visible before it is durable. A failed sync fails every queued commit (the log refuses
