@@ -787,3 +787,136 @@ fn acknowledged_commits_are_durable_and_ordered_when_a_sync_fails_midway() {
          failed ones never visible"
     );
 }
+
+/// A log for a writer waiting on a leader: once armed, the first sync covers records up to
+/// timestamp `first` but returns only when `total` are written; the second waits (bounded)
+/// until the waiting writer is done, and notes whether it was.
+struct WaiterSink {
+    /// Newest timestamp written.
+    written: Mutex<u64>,
+    changed: Condvar,
+    armed: AtomicBool,
+    syncs: Mutex<Vec<std::thread::ThreadId>>,
+    first: u64,
+    total: u64,
+    writer_done: AtomicBool,
+    done_during_second_sync: AtomicBool,
+}
+
+impl CommitSink for WaiterSink {
+    fn write(&self, ts: u64, _changes: &[Change]) -> Result<u64> {
+        *self.written.lock().unwrap() = ts;
+        self.changed.notify_all();
+        Ok(ts)
+    }
+
+    fn wait_durable(&self, ticket: u64) -> Result<u64> {
+        if !self.armed.load(Ordering::SeqCst) {
+            return Ok(ticket);
+        }
+        let n = {
+            let mut syncs = self.syncs.lock().unwrap();
+            syncs.push(std::thread::current().id());
+            syncs.len()
+        };
+        self.changed.notify_all();
+        let written = self.written.lock().unwrap();
+        // Bounded waits, so a regression fails the assertions instead of hanging.
+        let limit = Duration::from_secs(10);
+        if n == 1 {
+            let (_w, _) = self
+                .changed
+                .wait_timeout_while(written, limit, |w| *w < self.total)
+                .unwrap();
+            return Ok(self.first.max(ticket));
+        }
+        let (w, _) = self
+            .changed
+            .wait_timeout_while(written, limit, |_| !self.writer_done.load(Ordering::SeqCst))
+            .unwrap();
+        self.done_during_second_sync
+            .store(self.writer_done.load(Ordering::SeqCst), Ordering::SeqCst);
+        Ok((*w).max(ticket))
+    }
+}
+
+/// A writer waiting for a version of a committing transaction goes on once that commit is
+/// published, even when its committer then leads the next group (its transaction ends only
+/// when it returns, a flush later).
+#[test]
+fn a_writer_waiting_for_a_leader_goes_on_when_the_leaders_commit_publishes() {
+    use graphdb::value::Value as V;
+    let sink = Arc::new(WaiterSink {
+        written: Mutex::new(0),
+        changed: Condvar::new(),
+        armed: AtomicBool::new(false),
+        syncs: Mutex::new(Vec::new()),
+        first: 3,
+        total: 4,
+        writer_done: AtomicBool::new(false),
+        done_during_second_sync: AtomicBool::new(false),
+    });
+    let mgr = Arc::new(
+        TxnManager::new(
+            Arc::new(Graph::new()),
+            Some(Box::new(Shared(Arc::clone(&sink)))),
+            0,
+            false,
+        )
+        .with_busy_timeout(Duration::from_secs(30)),
+    );
+    let mut tx = mgr.begin(TxnKind::ReadWrite, Isolation::Snapshot);
+    let node = tx.create_node(&[], vec![]).unwrap();
+    tx.commit().unwrap(); // ts 1
+    sink.armed.store(true, Ordering::SeqCst);
+    let commit_one = |f: &(dyn Fn(&mut graphdb::txn::Transaction) + Sync)| {
+        let mut tx = mgr.begin(TxnKind::ReadWrite, Isolation::Snapshot);
+        f(&mut tx);
+        tx.commit().unwrap();
+    };
+    std::thread::scope(|s| {
+        // The leader: updates the node (ts 2) and syncs first.
+        s.spawn(|| {
+            commit_one(&|tx| {
+                tx.set_node_property(node, 0, V::Int(1)).unwrap();
+            })
+        });
+        let syncing = |n: usize| {
+            let g = sink.written.lock().unwrap();
+            drop(
+                sink.changed
+                    .wait_timeout_while(g, Duration::from_secs(10), |_| {
+                        sink.syncs.lock().unwrap().len() < n
+                    })
+                    .unwrap(),
+            );
+        };
+        syncing(1);
+        // A member of the leader's group (ts 3).
+        s.spawn(|| commit_one(&|tx| drop(tx.create_node(&[], vec![]).unwrap())));
+        // The waiter: the node's newest version is the leader's, uncommitted.
+        s.spawn(|| {
+            let mut tx = mgr.begin(TxnKind::ReadWrite, Isolation::Snapshot);
+            // After the leader's commit this write conflicts (or succeeds): either way it
+            // returns, which is what is checked.
+            let _ = tx.set_node_property(node, 0, V::Int(2));
+            sink.writer_done.store(true, Ordering::SeqCst);
+            sink.changed.notify_all();
+            tx.rollback();
+        });
+        // Lets the waiter reach its wait before the group of ts 4 is written and the first
+        // sync returns (were it later, it would not wait at all: the test would pass
+        // without showing anything, never fail wrongly).
+        std::thread::sleep(Duration::from_millis(50));
+        s.spawn(|| commit_one(&|tx| drop(tx.create_node(&[], vec![]).unwrap())));
+    });
+    let syncs = sink.syncs.lock().unwrap().clone();
+    assert_eq!(syncs.len(), 2, "two groups, two syncs: {syncs:?}");
+    assert_eq!(syncs[0], syncs[1], "the leader led the second group itself");
+    assert!(
+        sink.done_during_second_sync.load(Ordering::SeqCst),
+        "the waiting writer slept until the leader returned, not until its commit published"
+    );
+    assert_eq!(mgr.last_commit_ts(), 4);
+    println!("waiter: a writer waiting for the leader went on while it synced the next group");
+}

@@ -138,6 +138,11 @@ impl TxnManager {
             // switch, and the flush starts later); its members are woken first so that they
             // run during that flush.
             guard.wake_members();
+            // This thread's transaction ends (`finish`) only when it returns, up to a few
+            // flushes later: writers waiting for its versions need not wait that long (its
+            // registration ended when it published). The members woken above wake them too
+            // when they end; this does not depend on that.
+            self.wake_waiters();
             guard.published = false;
             ticket = next;
             groups += 1;
