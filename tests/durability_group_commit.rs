@@ -893,7 +893,11 @@ fn a_writer_waiting_for_a_leader_goes_on_when_the_leaders_commit_publishes() {
         };
         syncing(1);
         // A member of the leader's group (ts 3).
-        s.spawn(|| commit_one(&|tx| drop(tx.create_node(&[], vec![]).unwrap())));
+        s.spawn(|| {
+            commit_one(&|tx| {
+                tx.create_node(&[], vec![]).unwrap();
+            })
+        });
         // The waiter: the node's newest version is the leader's, uncommitted.
         s.spawn(|| {
             let mut tx = mgr.begin(TxnKind::ReadWrite, Isolation::Snapshot);
@@ -908,7 +912,11 @@ fn a_writer_waiting_for_a_leader_goes_on_when_the_leaders_commit_publishes() {
         // sync returns (were it later, it would not wait at all: the test would pass
         // without showing anything, never fail wrongly).
         std::thread::sleep(Duration::from_millis(50));
-        s.spawn(|| commit_one(&|tx| drop(tx.create_node(&[], vec![]).unwrap())));
+        s.spawn(|| {
+            commit_one(&|tx| {
+                tx.create_node(&[], vec![]).unwrap();
+            })
+        });
     });
     let syncs = sink.syncs.lock().unwrap().clone();
     assert_eq!(syncs.len(), 2, "two groups, two syncs: {syncs:?}");
