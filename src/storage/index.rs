@@ -163,8 +163,14 @@ impl PartialOrd for IndexKey {
     }
 }
 impl Ord for IndexKey {
+    /// Integer keys compared inline: a B-tree insert or seek compares at every level, and
+    /// integer keys are the common ones (`key_cmp` itself is too large to inline).
+    #[inline]
     fn cmp(&self, other: &Self) -> Ordering {
-        key_cmp(&self.0, &other.0)
+        match (&self.0, &other.0) {
+            (Value::Int(x), Value::Int(y)) => x.cmp(y),
+            (a, b) => key_cmp(a, b),
+        }
     }
 }
 
@@ -735,11 +741,18 @@ impl Schema {
         if self.keys_by_label.is_empty() {
             return;
         }
-        let mut es = Vec::new();
-        entries_of(&self.keys_by_label, d, &mut es);
-        for (l, k, v) in es {
-            if let Some(idx) = self.contents.get_mut(&(l, k)) {
-                idx.insert(v, id);
+        // Walked in place (every commit of an indexed label files here): no list of entries.
+        for l in &d.labels {
+            let Some(keys) = self.keys_by_label.get(l) else {
+                continue;
+            };
+            for k in keys {
+                if let (Some(v), Some(idx)) = (
+                    super::graph::prop_get(&d.props, *k),
+                    self.contents.get_mut(&(*l, *k)),
+                ) {
+                    idx.insert(v, id);
+                }
             }
         }
     }

@@ -8,7 +8,10 @@
 //! newest timestamp of the group (so a snapshot contains whole commits, in order), trims the
 //! versions they superseded, and wakes each member once. The others only sleep until their
 //! commit is published: one wake-up per commit, where each committer used to wake for the
-//! sync and again for its publish turn.
+//! sync and again for its publish turn. When that group woke another committer and commits
+//! were queued during the flush, the leader leads their group too (a bounded number of
+//! times) rather than waking one of them to lead it: one context switch less per group, and
+//! the flush starts sooner, while the members it woke run.
 //!
 //! Nothing is published before the sync covering it returns, so with sync=full no commit is
 //! visible before it is durable. A failed sync fails every queued commit (the log refuses
@@ -23,6 +26,10 @@ use std::thread::{Thread, ThreadId};
 
 use super::transaction::{lock, restamp_heads, trim_entities, Entity, Registration, TxnManager};
 use crate::error::{Error, ErrorKind, Result};
+
+/// The most groups one committer leads in a row before handing leadership on: each further
+/// one delays its own return by a sync, so it is bounded.
+const LEAD_GROUPS: u32 = 4;
 
 /// Commits between their log write and their publication, and who leads.
 #[derive(Default)]
@@ -87,44 +94,90 @@ impl TxnManager {
         }
     }
 
-    /// Leads one group (the caller set `leading`): syncs, publishes what the sync covered,
-    /// hands leadership on.
+    /// Leads (the caller set `leading`): syncs, publishes what the sync covered, and then
+    /// either leads the next group itself or hands leadership on.
     fn lead(&self, ticket: u64) {
         // Created first: should the sync panic, dropping it still frees leadership.
+        let me = std::thread::current().id();
         let mut guard = Leading {
             mgr: self,
+            me,
             batch: Vec::new(),
             published: false,
         };
+        let mut ticket = ticket;
+        let mut groups = 1;
+        loop {
+            let failed = self.sync_and_take(ticket, &mut guard.batch);
+            self.publish_batch(&guard.batch, failed);
+            guard.published = true;
+            if failed || groups >= LEAD_GROUPS {
+                break;
+            }
+            // Another committer was just published: it runs (writes its next record) while
+            // this thread syncs the next group. Without one (a group of this commit alone,
+            // as with 2 committers) this thread is the one that would write next, so it
+            // returns and the queue's first committer is woken to lead instead.
+            let others = guard
+                .batch
+                .iter()
+                .any(|q| !q.abandoned && q.thread.id() != me);
+            let next = others
+                .then(|| {
+                    lock(&self.group)
+                        .queue
+                        .iter()
+                        .find(|q| !q.abandoned)
+                        .map(|q| q.ticket)
+                })
+                .flatten();
+            let Some(next) = next else {
+                break;
+            };
+            // Taking the next group here saves waking a committer to lead it (a context
+            // switch, and the flush starts later); its members are woken first so that they
+            // run during that flush.
+            guard.wake_members();
+            // This thread's transaction ends (`finish`) only when it returns, up to a few
+            // flushes later: writers waiting for its versions need not wait that long (its
+            // registration ended when it published). The members woken above wake them too
+            // when they end; this does not depend on that.
+            self.wake_waiters();
+            guard.published = false;
+            ticket = next;
+            groups += 1;
+        }
+        // Dropping `guard` frees leadership, wakes the next leader and the members.
+    }
+
+    /// Waits for a sync covering `ticket` and moves the queued commits it made durable (a
+    /// prefix of the queue) into `batch`; on a failed sync the whole queue, recording it as
+    /// failed and poisoning the manager (returns true).
+    fn sync_and_take(&self, ticket: u64, batch: &mut Vec<Queued>) -> bool {
         let durable = match &self.sink {
             Some(sink) => sink.wait_durable(ticket),
             None => Ok(u64::MAX),
         };
-        let failed = {
-            let mut g = lock(&self.group);
-            let n = match &durable {
-                Ok(d) => g
-                    .queue
-                    .iter()
-                    .take_while(|q| q.abandoned || q.ticket <= *d)
-                    .count(),
-                Err(_) => g.queue.len(),
-            };
-            guard.batch.extend(g.queue.drain(..n));
-            match (durable, guard.batch.first(), guard.batch.last()) {
-                (Err(e), Some(first), Some(last)) => {
-                    self.poison(e.message());
-                    // Recorded before the timestamps publish: a member that looks early
-                    // must not take its published timestamp for success.
-                    g.failed.push((first.ts, last.ts, e));
-                    true
-                }
-                _ => false,
-            }
+        let mut g = lock(&self.group);
+        let n = match &durable {
+            Ok(d) => g
+                .queue
+                .iter()
+                .take_while(|q| q.abandoned || q.ticket <= *d)
+                .count(),
+            Err(_) => g.queue.len(),
         };
-        self.publish_batch(&guard.batch, failed);
-        guard.published = true;
-        // Dropping `guard` frees leadership and wakes the members and the next leader.
+        batch.extend(g.queue.drain(..n));
+        match (durable, batch.first(), batch.last()) {
+            (Err(e), Some(first), Some(last)) => {
+                self.poison(e.message());
+                // Recorded before the timestamps publish: a member that looks early must not
+                // take its published timestamp for success.
+                g.failed.push((first.ts, last.ts, e));
+                true
+            }
+            _ => false,
+        }
     }
 
     /// Makes `batch` (a prefix of the queue, every earlier commit published) visible: stamps
@@ -229,6 +282,8 @@ impl TxnManager {
 /// the committer that must lead next.
 struct Leading<'a> {
     mgr: &'a TxnManager,
+    /// The leading thread.
+    me: ThreadId,
     batch: Vec<Queued>,
     published: bool,
 }
@@ -253,14 +308,20 @@ impl Drop for Leading<'_> {
                 mgr.publish_batch(&self.batch, true);
             }
         }
-        let me = std::thread::current().id();
         {
             let mut g = lock(&mgr.group);
             g.leading = false;
-            mgr.hand_on(g, Some(me));
+            mgr.hand_on(g, Some(self.me));
         }
-        for q in &self.batch {
-            if !q.abandoned && q.thread.id() != me {
+        self.wake_members();
+    }
+}
+
+impl Leading<'_> {
+    /// Wakes the members of the (published) batch other than the leader, and empties it.
+    fn wake_members(&mut self) {
+        for q in self.batch.drain(..) {
+            if !q.abandoned && q.thread.id() != self.me {
                 q.thread.unpark();
             }
         }

@@ -207,6 +207,17 @@ impl TxnManager {
         self
     }
 
+    /// Wakes the writers waiting for a transaction that no longer runs (its registration
+    /// ended). A waiter is counted for as long as it waits: none counted, none to wake.
+    pub(super) fn wake_waiters(&self) {
+        if self.waiting.load(Ordering::SeqCst) > 0 {
+            // Taking the lock: a counted waiter is either about to look at the registry
+            // again (and sees the holder gone) or already asleep (and woken).
+            let _waits = lock(&self.waits);
+            self.ended.notify_all();
+        }
+    }
+
     pub(super) fn is_running(&self, txn: u64) -> bool {
         self.slots.contains(txn) || lock(&self.registry).running.contains_key(&txn)
     }
@@ -1729,13 +1740,7 @@ impl Transaction {
             self.unregister();
             // Only a writer can hold a version others wait for (see `wait_for`).
             if self.kind == TxnKind::ReadWrite {
-                // A waiter is counted for as long as it waits: none counted, none to wake.
-                if self.mgr.waiting.load(Ordering::SeqCst) > 0 {
-                    // Taking the lock: a counted waiter is either about to look at the
-                    // registry again (and sees us gone) or already asleep (and woken).
-                    let _waits = lock(&self.mgr.waits);
-                    self.mgr.ended.notify_all();
-                }
+                self.mgr.wake_waiters();
             }
         }
     }

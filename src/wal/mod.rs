@@ -598,6 +598,9 @@ struct State {
     records: u64,
     synced_records: u64,
     last_group: u64,
+    /// Threads waiting on `synced_cv`: a sync wakes nobody (no futex call) when it is 0, as
+    /// with a lone committer, which syncs for itself.
+    waiters: u32,
     /// Set by a failed write or sync; every later write and unsynced wait fails with it.
     failed: Option<String>,
     /// The file being appended to.
@@ -635,6 +638,26 @@ fn lock(m: &Mutex<State>) -> std::sync::MutexGuard<'_, State> {
 }
 
 impl Shared {
+    /// Waits on `synced_cv` (for `syncing` to clear or `failed` to be set), counted so that
+    /// `wake` can skip the call when nobody waits.
+    fn wait<'a>(
+        &'a self,
+        mut g: std::sync::MutexGuard<'a, State>,
+    ) -> std::sync::MutexGuard<'a, State> {
+        g.waiters += 1;
+        let mut g = self.synced_cv.wait(g).unwrap_or_else(|e| e.into_inner());
+        g.waiters -= 1;
+        g
+    }
+
+    /// Wakes the waiters after a change of `syncing`, `synced` or `failed` (made under the
+    /// same lock, so a waiter counted later sees the change before it waits).
+    fn wake(&self, g: &State) {
+        if g.waiters > 0 {
+            self.synced_cv.notify_all();
+        }
+    }
+
     /// Syncs everything written so far unless another thread is already syncing; returns
     /// with the lock held again.
     fn sync_once<'a>(
@@ -665,7 +688,7 @@ impl Shared {
                 }
             }
         }
-        self.synced_cv.notify_all();
+        self.wake(&g);
         g
     }
 }
@@ -708,6 +731,7 @@ impl Wal {
                 records: 0,
                 synced_records: 0,
                 last_group: 0,
+                waiters: 0,
                 failed: None,
                 file: Arc::from(file),
                 path: path.to_owned(),
@@ -760,7 +784,7 @@ impl Wal {
         if g.failed.is_none() {
             g.failed = Some(why.to_owned());
         }
-        self.shared.synced_cv.notify_all();
+        self.shared.wake(&g);
     }
 
     /// Moves appending to the log at `path`, which must exist with its header durable
@@ -783,7 +807,7 @@ impl Wal {
         let sh = &self.shared;
         let mut g = lock(&sh.state);
         while g.syncing {
-            g = sh.synced_cv.wait(g).unwrap_or_else(|e| e.into_inner());
+            g = sh.wait(g);
         }
         if let Some(why) = &g.failed {
             return Err(Error::new(ErrorKind::Io, why.clone()));
@@ -792,7 +816,7 @@ impl Wal {
             if let Err(e) = g.file.sync_data() {
                 let err = Error::io(format!("fsync of {}", g.path.display()), &e);
                 g.failed = Some(err.message().to_owned());
-                sh.synced_cv.notify_all();
+                sh.wake(&g);
                 return Err(err);
             }
             g.synced = g.end;
@@ -806,7 +830,7 @@ impl Wal {
         g.version = FORMAT_VERSION;
         g.base = g.end - HEADER_LEN;
         g.reserved = HEADER_LEN;
-        sh.synced_cv.notify_all();
+        sh.wake(&g);
         Ok(g.last_ts)
     }
 }
@@ -894,7 +918,7 @@ impl CommitSink for Wal {
             Err(e) => {
                 let err = Error::io(format!("writing the log {}", g.path.display()), &e);
                 g.failed = Some(err.message().to_owned());
-                sh.synced_cv.notify_all();
+                sh.wake(&g);
                 Err(err)
             }
         }
@@ -916,7 +940,7 @@ impl CommitSink for Wal {
                 return Err(Error::new(ErrorKind::Io, why.clone()));
             }
             if g.syncing {
-                g = sh.synced_cv.wait(g).unwrap_or_else(|e| e.into_inner());
+                g = sh.wait(g);
             } else if yields < GATHER_YIELDS && g.records - g.synced_records < g.last_group {
                 // The commits the last sync released are likely about to write their next
                 // records: fewer are pending than it covered. Without this the first of them
@@ -984,6 +1008,36 @@ mod tests {
             labels: vec![],
             props: vec![(0, Value::Int(id as i64))],
         }]
+    }
+
+    /// Committers that find a sync running wait for it (counted, so a sync wakes only when
+    /// someone waits): with many of them at once, against a slow disk, every wait returns
+    /// with its record durable and nobody is left asleep.
+    #[test]
+    fn concurrent_waits_for_a_running_sync_all_return_durable() {
+        let sim = crate::vfs::sim::SimIo::new();
+        sim.set_sync_delay(std::time::Duration::from_micros(300));
+        let p = Path::new("/sim/wal.log");
+        sim.create_dir_all(Path::new("/sim")).unwrap();
+        create(&sim, p).unwrap();
+        let wal = Wal::open(&sim, p, &recover(&sim, p, true).unwrap(), SyncMode::Full).unwrap();
+        let next = std::sync::atomic::AtomicU64::new(1);
+        std::thread::scope(|s| {
+            for _ in 0..6 {
+                s.spawn(|| {
+                    for _ in 0..30 {
+                        let ts = next.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                        let ticket = wal.write(ts, &put(ts)).unwrap();
+                        let durable = wal.wait_durable(ticket).unwrap();
+                        assert!(durable >= ticket, "returned before its record was synced");
+                    }
+                });
+            }
+        });
+        let g = lock(&wal.shared.state);
+        assert_eq!(g.synced, g.end);
+        assert_eq!(g.waiters, 0);
+        assert!(sim.syncs() < 180, "no wait shared a sync: {}", sim.syncs());
     }
 
     #[test]
