@@ -106,6 +106,29 @@ struct ShuffledSink {
 /// A sink the test keeps a handle on while the manager owns this one.
 struct Shared<S>(Arc<S>);
 
+/// The manager a simulated log belongs to (set once it exists: the manager owns the log), so
+/// the log can wait for a written record's commit to join the publish queue.
+#[derive(Default)]
+struct Manager(std::sync::OnceLock<std::sync::Weak<TxnManager>>);
+
+impl Manager {
+    fn set(&self, mgr: &Arc<TxnManager>) {
+        let _ = self.0.set(Arc::downgrade(mgr));
+    }
+
+    /// Waits (bounded: a regression fails the test's assertions instead of hanging) until `n`
+    /// commits are queued for publication.
+    fn wait_queued(&self, n: usize) {
+        let Some(mgr) = self.0.get().and_then(std::sync::Weak::upgrade) else {
+            return;
+        };
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        while mgr.queued_commits() < n && std::time::Instant::now() < deadline {
+            std::thread::sleep(Duration::from_micros(100));
+        }
+    }
+}
+
 impl<S: CommitSink> CommitSink for Shared<S> {
     fn write(&self, ts: u64, changes: &[Change]) -> Result<u64> {
         self.0.write(ts, changes)
@@ -514,6 +537,7 @@ struct TwoGroupSink {
     first: u64,
     total: u64,
     syncs: Mutex<Vec<(std::thread::ThreadId, u64)>>,
+    mgr: Manager,
 }
 
 impl CommitSink for TwoGroupSink {
@@ -544,6 +568,10 @@ impl CommitSink for TwoGroupSink {
                 .wait_timeout_while(written, Duration::from_secs(10), |w| *w < self.total)
                 .unwrap(),
         );
+        // A record joins the publish queue just after its write: every commit is queued
+        // (none published yet) before this sync returns, or the leader might look at the
+        // queue before the last one arrives and the test would depend on scheduling.
+        self.mgr.wait_queued(self.total as usize);
         Ok(covered)
     }
 }
@@ -561,6 +589,7 @@ fn a_leader_syncs_and_publishes_the_group_queued_during_its_flush() {
         first: FIRST,
         total: TOTAL,
         syncs: Mutex::new(Vec::new()),
+        mgr: Manager::default(),
     });
     let mgr = Arc::new(TxnManager::new(
         Arc::new(Graph::new()),
@@ -568,6 +597,7 @@ fn a_leader_syncs_and_publishes_the_group_queued_during_its_flush() {
         0,
         false,
     ));
+    sink.mgr.set(&mgr);
     let created: Vec<u64> = std::thread::scope(|s| {
         let writers: Vec<_> = (0..TOTAL)
             .map(|_| {
@@ -801,6 +831,7 @@ struct WaiterSink {
     total: u64,
     writer_done: AtomicBool,
     done_during_second_sync: AtomicBool,
+    mgr: Manager,
 }
 
 impl CommitSink for WaiterSink {
@@ -824,10 +855,14 @@ impl CommitSink for WaiterSink {
         // Bounded waits, so a regression fails the assertions instead of hanging.
         let limit = Duration::from_secs(10);
         if n == 1 {
-            let (_w, _) = self
+            let (w, _) = self
                 .changed
                 .wait_timeout_while(written, limit, |w| *w < self.total)
                 .unwrap();
+            drop(w);
+            // Every armed commit (timestamps 2 to `total`) queued before this sync returns,
+            // so the leader finds the last one when it looks for a next group.
+            self.mgr.wait_queued(self.total as usize - 1);
             return Ok(self.first.max(ticket));
         }
         let (w, _) = self
@@ -855,6 +890,7 @@ fn a_writer_waiting_for_a_leader_goes_on_when_the_leaders_commit_publishes() {
         total: 4,
         writer_done: AtomicBool::new(false),
         done_during_second_sync: AtomicBool::new(false),
+        mgr: Manager::default(),
     });
     let mgr = Arc::new(
         TxnManager::new(
@@ -865,6 +901,7 @@ fn a_writer_waiting_for_a_leader_goes_on_when_the_leaders_commit_publishes() {
         )
         .with_busy_timeout(Duration::from_secs(30)),
     );
+    sink.mgr.set(&mgr);
     let mut tx = mgr.begin(TxnKind::ReadWrite, Isolation::Snapshot);
     let node = tx.create_node(&[], vec![]).unwrap();
     tx.commit().unwrap(); // ts 1

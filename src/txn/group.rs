@@ -68,6 +68,13 @@ impl TxnManager {
         lock(&self.group).queue.push_back(q);
     }
 
+    /// Commits written to the log and not yet published (for tests: a simulated log that
+    /// must not return a sync before a record's commit has joined the queue).
+    #[doc(hidden)]
+    pub fn queued_commits(&self) -> usize {
+        lock(&self.group).queue.len()
+    }
+
     /// Returns once commit `ts` (queued, record `ticket`) is published: `Ok` when its
     /// versions are visible, `Err` when its sync failed (nothing of it is visible; the caller
     /// rolls back). Leads a group when nobody else does.
