@@ -24,6 +24,7 @@ use super::format::{self, kind, kind_name, u32_at, u64_at, Header};
 use super::mmap;
 use crate::error::{Error, ErrorKind, Result};
 use crate::storage::base::BaseView;
+use crate::storage::base_columns::{self, ColumnDir};
 use crate::storage::base_index::{self, BaseIndex, IndexDir};
 use crate::storage::blocks::Blocks;
 use crate::storage::index::PropIndex;
@@ -53,6 +54,7 @@ pub fn load_base(file: &dyn IoFile, path: &Path, graph: &Graph, verify: bool) ->
         .map_err(|e| img.bad_in(kind::CATALOG, e.message()))?;
     // Indexes whose contents the image holds are read in place; the others are built.
     let (held, dir_len) = img.index_directory()?;
+    let columns = img.column_directory(&crcs)?;
     let mut to_build = indexed(&schema);
     let in_image: Vec<IndexDir> = held
         .into_iter()
@@ -111,15 +113,18 @@ pub fn load_base(file: &dyn IoFile, path: &Path, graph: &Graph, verify: bool) ->
     } else {
         Blocks::all_checked()
     };
-    let view = Arc::new(BaseView::new(
-        bytes,
-        path,
-        h.ts,
-        h.node_slots,
-        h.rel_slots,
-        sections,
-        blocks,
-    ));
+    let view = Arc::new(
+        BaseView::new(
+            bytes,
+            path,
+            h.ts,
+            h.node_slots,
+            h.rel_slots,
+            sections,
+            blocks,
+        )
+        .with_columns(columns),
+    );
     // The index directory was parsed from positioned reads: its blocks are verified here
     // (a failure is recorded and fails the open below), so the offsets it gave are ones
     // the writer wrote.
@@ -175,6 +180,7 @@ pub fn check_image(file: &dyn IoFile, path: &Path) -> Result<()> {
     let (img, crcs) = Image::parse(file, path)?;
     let (names, schema) = img.catalog(&crcs)?;
     img.index_directory()?;
+    img.column_directory(&crcs)?;
     // Ids are handed out densely from 0, so one past the largest is the count.
     let (mut labels, mut types) = (0u64, 0u64);
     for c in &names {
@@ -600,6 +606,28 @@ impl<'a> Image<'a> {
         self.read(k, 0, dir_len as u64, &mut buf)?;
         let dirs = base_index::parse_directory(&buf, len).map_err(|e| self.bad_in(k, &e))?;
         Ok((dirs, dir_len))
+    }
+
+    /// The directory of the integer property columns (empty when the image has none),
+    /// checked whole: its section checksum, then its shape against the columns section.
+    /// The two sections come together or not at all.
+    fn column_directory(&self, crcs: &[u32]) -> Result<Vec<ColumnDir>> {
+        let (d, c) = (kind::PROP_COLUMN_DIR, kind::PROP_COLUMNS);
+        let absent = |k: u32| self.sections[k as usize].1 == u64::MAX;
+        match (absent(d), absent(c)) {
+            (true, true) => return Ok(Vec::new()),
+            (true, false) => return Err(self.bad_in(c, "its directory section is missing")),
+            (false, true) => return Err(self.bad_in(d, "its columns section is missing")),
+            (false, false) => {}
+        }
+        let len = self.len_of(d);
+        let mut buf = Vec::new();
+        self.read(d, 0, len, &mut buf)?;
+        if crc32c::crc32c(&buf) != crcs[d as usize] {
+            return Err(self.bad_in(d, "the section fails its checksum"));
+        }
+        base_columns::parse_directory(&buf, self.len_of(c), self.header.node_slots)
+            .map_err(|e| self.bad_in(d, &e))
     }
 
     /// Column lengths must match the slot counts.

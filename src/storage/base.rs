@@ -17,7 +17,9 @@
 
 use std::borrow::Cow;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
+use super::base_columns::{self, ColumnDir, ImageInts};
 use super::blocks::Blocks;
 use super::change::PropList;
 use super::{KeyId, LabelId, NodeId, RelId, TypeId};
@@ -37,6 +39,8 @@ pub struct BaseView {
     /// `(offset, length)` of each section by kind.
     sections: [(usize, usize); kind::END as usize],
     blocks: Blocks,
+    /// The integer property columns the image holds (`base_columns`), ascending key.
+    columns: Vec<ColumnDir>,
 }
 
 impl Default for BaseView {
@@ -84,6 +88,7 @@ impl BaseView {
             rel_slots: 0,
             sections: [(0, 0); kind::END as usize],
             blocks: Blocks::all_checked(),
+            columns: Vec::new(),
         }
     }
 
@@ -106,7 +111,35 @@ impl BaseView {
             rel_slots,
             sections,
             blocks,
+            columns: Vec::new(),
         }
+    }
+
+    /// The view with the integer columns `columns` (from `base_columns::parse_directory` on
+    /// this image's directory).
+    pub(crate) fn with_columns(mut self, columns: Vec<ColumnDir>) -> BaseView {
+        self.columns = columns;
+        self
+    }
+
+    /// Whether the image holds an integer column of node property `key`.
+    pub fn has_int_column(&self, key: KeyId) -> bool {
+        self.columns.binary_search_by_key(&key, |c| c.key).is_ok()
+    }
+
+    /// The image's integer column of node property `key`, verified whole here (so reads
+    /// from it need no check); `None` when the image has none, or when a block of it is
+    /// damaged (recorded, see `blocks`).
+    pub fn int_column(self: &Arc<BaseView>, key: KeyId) -> Option<ImageInts> {
+        let i = self.columns.binary_search_by_key(&key, |c| c.key).ok()?;
+        let d = self.columns[i];
+        let ((p, pl), (v, vl)) = base_columns::extents(&d, self.node_slots);
+        let k = kind::PROP_COLUMNS;
+        if pl == 0 || self.get(k, p, p + pl).is_empty() || self.get(k, v, v + vl).is_empty() {
+            return None;
+        }
+        let o = self.sections[k as usize].0;
+        Some(ImageInts::new(Arc::clone(self), &d, o + p, o + v))
     }
 
     /// The whole image (for the explicit full check).

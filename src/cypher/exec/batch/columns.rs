@@ -3,13 +3,22 @@
 //! a query touches a large share of the nodes. Random reads into a column replace a walk of
 //! each node's encoded property list (two dependent misses and a decode per row).
 //!
-//! Memory: an integer column is 8 bytes plus one bit per node slot; a column that holds any
-//! other type is kept as values (the general case, correct for any mix of types).
+//! When the base image holds an integer column of the key (`storage::base_columns`), the
+//! column is that one read in place, overlaid with the nodes that may differ from it at
+//! the snapshot: the base nodes written since open and the nodes created since (with a
+//! per-query bit per base slot marking the former). Base-only nodes cost nothing per node.
+//! Otherwise every node's value is gathered: an integer column is 8 bytes plus one bit per
+//! node slot; a column that holds any other type is kept as values (the general case,
+//! correct for any mix of types).
 
+use std::cell::Cell;
 use std::collections::HashMap;
+
+use rustc_hash::FxHashMap;
 
 use crate::cypher::ExecControl;
 use crate::error::Result;
+use crate::storage::base_columns::ImageInts;
 use crate::storage::{KeyId, LabelId, NodeId};
 use crate::txn::Transaction;
 use crate::value::Value;
@@ -18,18 +27,47 @@ use crate::value::Value;
 const CHUNK: u64 = 1 << 16;
 
 /// Integers with a presence bit (absent or null: no bit).
-pub(crate) struct IntColumn {
-    vals: Vec<i64>,
-    present: Bits,
+pub(crate) enum IntColumn {
+    /// Gathered node by node.
+    Dense { vals: Vec<i64>, present: Bits },
+    /// The image's column, except for the nodes in `written` (base nodes written since
+    /// open) and those past the image's slots, whose values are in `over`.
+    Image {
+        base: ImageInts,
+        written: Bits,
+        over: FxHashMap<NodeId, i64>,
+    },
 }
 
 impl IntColumn {
+    fn dense(slots: u64) -> IntColumn {
+        IntColumn::Dense {
+            vals: vec![0; usize::try_from(slots).unwrap_or(0)],
+            present: Bits::with_len(slots),
+        }
+    }
+
     #[inline]
     pub fn get(&self, id: NodeId) -> Option<i64> {
-        if self.present.get(id) {
-            self.vals.get(usize::try_from(id).ok()?).copied()
-        } else {
-            None
+        match self {
+            IntColumn::Dense { vals, present } => {
+                if present.get(id) {
+                    vals.get(usize::try_from(id).ok()?).copied()
+                } else {
+                    None
+                }
+            }
+            IntColumn::Image {
+                base,
+                written,
+                over,
+            } => {
+                if id < base.slots() && !written.get(id) {
+                    base.get(id)
+                } else {
+                    over.get(&id).copied()
+                }
+            }
         }
     }
 }
@@ -107,6 +145,11 @@ impl Columns {
         if self.0.contains_key(&key) {
             return Ok(());
         }
+        if let Some(col) = from_image(tx, key, control)? {
+            IMAGE_COLUMNS.with(|c| c.set(c.get() + 1));
+            self.0.insert(key, Column::Int(col));
+            return Ok(());
+        }
         if threads > 1 {
             if let Some(col) = gather_ints(tx, key, control, threads)? {
                 self.0.insert(key, Column::Int(col));
@@ -116,11 +159,7 @@ impl Columns {
         let Some(slots) = tx.read_view().map(|v| v.node_slots()) else {
             return Ok(());
         };
-        let n = usize::try_from(slots).unwrap_or(0);
-        let mut col = Column::Int(IntColumn {
-            vals: vec![0; n],
-            present: Bits::with_len(slots),
-        });
+        let mut col = Column::Int(IntColumn::dense(slots));
         let mut start = 0;
         while start < slots {
             control.check()?;
@@ -134,9 +173,9 @@ impl Columns {
                 };
                 let at = id as usize;
                 match (&mut col, v.as_ref()) {
-                    (Column::Int(c), Value::Int(i)) => {
-                        c.vals[at] = *i;
-                        c.present.set(id);
+                    (Column::Int(IntColumn::Dense { vals, present }), Value::Int(i)) => {
+                        vals[at] = *i;
+                        present.set(id);
                     }
                     (Column::Int(c), _) => {
                         // Another type: keep values from here on (the general column).
@@ -167,20 +206,17 @@ fn gather_ints(
     };
     let slots = src.view().node_slots();
     let n = usize::try_from(slots).unwrap_or(0);
-    let mut col = IntColumn {
-        vals: vec![0; n],
-        present: Bits::with_len(slots),
-    };
+    let mut vals = vec![0; n];
+    let mut present = Bits::with_len(slots);
     // A few pieces per thread (balance), each a multiple of 64 slots: a piece owns whole
     // words of the presence bits.
     let chunk = n
         .div_ceil(threads * 4)
         .next_multiple_of(64)
         .clamp(4096, CHUNK as usize);
-    let pieces: Vec<(u64, &mut [i64], &mut [u64])> = col
-        .vals
+    let pieces: Vec<(u64, &mut [i64], &mut [u64])> = vals
         .chunks_mut(chunk)
-        .zip(col.present.0.chunks_mut(chunk / 64))
+        .zip(present.0.chunks_mut(chunk / 64))
         .enumerate()
         .map(|(i, (v, p))| ((i * chunk) as u64, v, p))
         .collect();
@@ -200,7 +236,60 @@ fn gather_ints(
         }
         Ok(true)
     })?;
-    Ok(all_ints.then_some(col))
+    Ok(all_ints.then_some(IntColumn::Dense { vals, present }))
+}
+
+thread_local! {
+    static IMAGE_COLUMNS: Cell<u64> = const { Cell::new(0) };
+}
+
+/// How many columns this thread has taken from the base image's integer columns (hidden:
+/// tests).
+#[doc(hidden)]
+pub fn batch_image_columns() -> u64 {
+    IMAGE_COLUMNS.with(|c| c.get())
+}
+
+/// The integer column of `key` as the image's column plus the nodes that may differ from
+/// it (module comment); `None` when the image has no column of `key`, or one of those
+/// nodes holds another type at the snapshot (the caller gathers node by node).
+fn from_image(tx: &Transaction, key: KeyId, control: &ExecControl) -> Result<Option<IntColumn>> {
+    let Some(src) = tx.view_source() else {
+        return Ok(None);
+    };
+    let (base, written, slots) = {
+        let view = src.view();
+        let Some(base) = view.base().int_column(key) else {
+            return Ok(None);
+        };
+        // Marks are only ever set, and a write the snapshot sees marked its node before
+        // the snapshot was taken: a node marked after this copy reads as the image says
+        // at this snapshot.
+        let written: Vec<NodeId> = view.written_base_nodes().collect();
+        (base, written, view.node_slots())
+    };
+    let mut bits = Bits::with_len(base.slots());
+    written.iter().for_each(|&id| bits.set(id));
+    let mut over = FxHashMap::default();
+    let mut todo = written.into_iter().chain(base.slots()..slots).peekable();
+    while todo.peek().is_some() {
+        control.check()?;
+        let view = src.view();
+        for id in todo.by_ref().take(CHUNK as usize) {
+            match view.node(id).and_then(|n| n.prop(key)).as_deref() {
+                None => {}
+                Some(Value::Int(i)) => {
+                    over.insert(id, *i);
+                }
+                Some(_) => return Ok(None),
+            }
+        }
+    }
+    Ok(Some(IntColumn::Image {
+        base,
+        written: bits,
+        over,
+    }))
 }
 
 fn c_value(c: &IntColumn, id: u64) -> Value {

@@ -31,6 +31,7 @@ mod shape;
 
 use std::cell::Cell;
 
+pub use columns::batch_image_columns;
 pub use par::set_batch_threads;
 pub(crate) use shape::{compile, compile_clauses, BatchPlan};
 
