@@ -17,7 +17,6 @@
 
 use std::borrow::Cow;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 
 use super::base_columns::{self, ColumnDir, ImageInts};
 use super::blocks::Blocks;
@@ -130,16 +129,17 @@ impl BaseView {
     /// The image's integer column of node property `key`, verified whole here (so reads
     /// from it need no check); `None` when the image has none, or when a block of it is
     /// damaged (recorded, see `blocks`).
-    pub fn int_column(self: &Arc<BaseView>, key: KeyId) -> Option<ImageInts> {
+    pub fn int_column(&self, key: KeyId) -> Option<ImageInts<'_>> {
         let i = self.columns.binary_search_by_key(&key, |c| c.key).ok()?;
         let d = self.columns[i];
         let ((p, pl), (v, vl)) = base_columns::extents(&d, self.node_slots);
         let k = kind::PROP_COLUMNS;
-        if pl == 0 || self.get(k, p, p + pl).is_empty() || self.get(k, v, v + vl).is_empty() {
+        let present = self.get(k, p, p + pl);
+        let values = self.get(k, v, v + vl);
+        if present.len() != pl || values.len() != vl || pl == 0 {
             return None;
         }
-        let o = self.sections[k as usize].0;
-        Some(ImageInts::new(Arc::clone(self), &d, o + p, o + v))
+        Some(ImageInts::new(&d, self.node_slots, present, values))
     }
 
     /// The whole image (for the explicit full check).

@@ -31,9 +31,6 @@
 //! when a reader first asks for a column (`BaseView::int_column`, which verifies the whole
 //! column at once so that per-row reads need no check).
 
-use std::sync::Arc;
-
-use super::base::BaseView;
 use super::{KeyId, NodeId};
 use crate::wal::codec;
 
@@ -225,40 +222,23 @@ impl Builder {
 }
 
 /// One column of the image, verified whole, read in place.
-#[derive(Clone)]
-pub struct ImageInts {
-    base: Arc<BaseView>,
+#[derive(Debug, Clone, Copy)]
+pub struct ImageInts<'a> {
     slots: u64,
-    /// Byte offsets in the image.
-    present_at: usize,
-    values_at: usize,
+    present: &'a [u8],
+    values: &'a [u8],
     width: u32,
     min: i64,
 }
 
-impl std::fmt::Debug for ImageInts {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ImageInts")
-            .field("slots", &self.slots)
-            .field("width", &self.width)
-            .finish()
-    }
-}
-
-impl ImageInts {
-    /// Column `d` of `base`, whose bytes lie at `present_at` / `values_at` in the image
-    /// and have been verified (only `BaseView::int_column` makes one).
-    pub(crate) fn new(
-        base: Arc<BaseView>,
-        d: &ColumnDir,
-        present_at: usize,
-        values_at: usize,
-    ) -> ImageInts {
+impl<'a> ImageInts<'a> {
+    /// Column `d` over `slots` node slots, from its verified bytes (only
+    /// `BaseView::int_column` makes one).
+    pub(crate) fn new(d: &ColumnDir, slots: u64, present: &'a [u8], values: &'a [u8]) -> Self {
         ImageInts {
-            slots: base.node_slots(),
-            base,
-            present_at,
-            values_at,
+            slots,
+            present,
+            values,
             width: d.width,
             min: d.min,
         }
@@ -275,23 +255,22 @@ impl ImageInts {
     }
 
     /// Node `id`'s value at C (`None`: no value, or not live at C, or beyond the image).
-    #[inline]
+    #[inline(always)]
     pub fn get(&self, id: NodeId) -> Option<i64> {
-        if id >= self.slots {
+        let i = usize::try_from(id).ok()?;
+        if *self.present.get(i / 8)? & (1 << (i % 8)) == 0 {
             return None;
         }
-        let img = self.base.image();
-        let i = id as usize;
-        let byte = *img.get(self.present_at + i / 8)?;
-        if byte & (1 << (i % 8)) == 0 {
-            return None;
-        }
-        let at = self.values_at + i * self.width as usize;
+        let v = self.values;
         let raw = match self.width {
-            1 => u64::from(*img.get(at)?),
-            2 => u64::from(u16::from_le_bytes(img.get(at..at + 2)?.try_into().ok()?)),
-            4 => u64::from(u32::from_le_bytes(img.get(at..at + 4)?.try_into().ok()?)),
-            _ => u64::from_le_bytes(img.get(at..at + 8)?.try_into().ok()?),
+            1 => u64::from(*v.get(i)?),
+            2 => u64::from(u16::from_le_bytes(
+                v.get(i * 2..i * 2 + 2)?.try_into().ok()?,
+            )),
+            4 => u64::from(u32::from_le_bytes(
+                v.get(i * 4..i * 4 + 4)?.try_into().ok()?,
+            )),
+            _ => u64::from_le_bytes(v.get(i * 8..i * 8 + 8)?.try_into().ok()?),
         };
         Some(self.min.wrapping_add(raw as i64))
     }

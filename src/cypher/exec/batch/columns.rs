@@ -18,6 +18,7 @@ use rustc_hash::FxHashMap;
 
 use crate::cypher::ExecControl;
 use crate::error::Result;
+use crate::storage::base::BaseView;
 use crate::storage::base_columns::ImageInts;
 use crate::storage::{KeyId, LabelId, NodeId};
 use crate::txn::Transaction;
@@ -27,27 +28,27 @@ use crate::value::Value;
 const CHUNK: u64 = 1 << 16;
 
 /// Integers with a presence bit (absent or null: no bit).
-pub(crate) enum IntColumn {
+pub(crate) enum IntColumn<'b> {
     /// Gathered node by node.
     Dense { vals: Vec<i64>, present: Bits },
     /// The image's column, except for the nodes in `written` (base nodes written since
     /// open) and those past the image's slots, whose values are in `over`.
     Image {
-        base: ImageInts,
+        base: ImageInts<'b>,
         written: Bits,
         over: FxHashMap<NodeId, i64>,
     },
 }
 
-impl IntColumn {
-    fn dense(slots: u64) -> IntColumn {
+impl IntColumn<'_> {
+    fn dense(slots: u64) -> Self {
         IntColumn::Dense {
             vals: vec![0; usize::try_from(slots).unwrap_or(0)],
             present: Bits::with_len(slots),
         }
     }
 
-    #[inline]
+    #[inline(always)]
     pub fn get(&self, id: NodeId) -> Option<i64> {
         match self {
             IntColumn::Dense { vals, present } => {
@@ -65,19 +66,26 @@ impl IntColumn {
                 if id < base.slots() && !written.get(id) {
                     base.get(id)
                 } else {
-                    over.get(&id).copied()
+                    overlaid(over, id)
                 }
             }
         }
     }
 }
 
-pub(crate) enum Column {
-    Int(IntColumn),
+/// Out of line: the few nodes written since open, kept off the per-row path.
+#[cold]
+#[inline(never)]
+fn overlaid(over: &FxHashMap<NodeId, i64>, id: NodeId) -> Option<i64> {
+    over.get(&id).copied()
+}
+
+pub(crate) enum Column<'b> {
+    Int(IntColumn<'b>),
     Any(Vec<Value>),
 }
 
-impl Column {
+impl<'b> Column<'b> {
     pub fn value(&self, id: NodeId) -> Value {
         match self {
             Column::Int(c) => c.get(id).map_or(Value::Null, Value::Int),
@@ -89,7 +97,7 @@ impl Column {
         }
     }
 
-    pub fn ints(&self) -> Option<&IntColumn> {
+    pub fn ints(&self) -> Option<&IntColumn<'b>> {
         match self {
             Column::Int(c) => Some(c),
             Column::Any(_) => None,
@@ -126,18 +134,20 @@ impl Bits {
 
 /// The dense columns of one run, by property key.
 #[derive(Default)]
-pub(crate) struct Columns(HashMap<KeyId, Column>);
+pub(crate) struct Columns<'b>(HashMap<KeyId, Column<'b>>);
 
-impl Columns {
-    pub fn get(&self, key: KeyId) -> Option<&Column> {
+impl<'b> Columns<'b> {
+    pub fn get(&self, key: KeyId) -> Option<&Column<'b>> {
         self.0.get(&key)
     }
 
     /// Gathers `key` of every node visible to `tx` (absent for the rest), on `threads`
-    /// threads when more than one.
+    /// threads when more than one; `base` is the image under the graph (its columns are
+    /// read in place).
     pub fn gather(
         &mut self,
         tx: &Transaction,
+        base: Option<&'b BaseView>,
         key: KeyId,
         control: &ExecControl,
         threads: usize,
@@ -145,7 +155,7 @@ impl Columns {
         if self.0.contains_key(&key) {
             return Ok(());
         }
-        if let Some(col) = from_image(tx, key, control)? {
+        if let Some(col) = from_image(tx, base, key, control)? {
             IMAGE_COLUMNS.with(|c| c.set(c.get() + 1));
             self.0.insert(key, Column::Int(col));
             return Ok(());
@@ -195,12 +205,12 @@ impl Columns {
 
 /// The integer column of `key`, its slot ranges read on `threads` threads; `None` when some
 /// visible value is not an integer (the caller gathers the general column instead).
-fn gather_ints(
+fn gather_ints<'b>(
     tx: &Transaction,
     key: KeyId,
     control: &ExecControl,
     threads: usize,
-) -> Result<Option<IntColumn>> {
+) -> Result<Option<IntColumn<'b>>> {
     let Some(src) = tx.view_source() else {
         return Ok(None);
     };
@@ -253,22 +263,35 @@ pub fn batch_image_columns() -> u64 {
 /// The integer column of `key` as the image's column plus the nodes that may differ from
 /// it (module comment); `None` when the image has no column of `key`, or one of those
 /// nodes holds another type at the snapshot (the caller gathers node by node).
-fn from_image(tx: &Transaction, key: KeyId, control: &ExecControl) -> Result<Option<IntColumn>> {
-    let Some(src) = tx.view_source() else {
+fn from_image<'b>(
+    tx: &Transaction,
+    base: Option<&'b BaseView>,
+    key: KeyId,
+    control: &ExecControl,
+) -> Result<Option<IntColumn<'b>>> {
+    let (Some(src), Some(image)) = (tx.view_source(), base) else {
         return Ok(None);
     };
-    let (base, written, slots) = {
+    let Some(base) = image.int_column(key) else {
+        return Ok(None);
+    };
+    let (written, slots) = {
         let view = src.view();
-        let Some(base) = view.base().int_column(key) else {
+        if !std::ptr::eq(&**view.base(), image) {
+            // Not the graph's image (it was replaced): gather node by node.
             return Ok(None);
-        };
+        }
         // Marks are only ever set, and a write the snapshot sees marked its node before
         // the snapshot was taken: a node marked after this copy reads as the image says
         // at this snapshot.
         let written: Vec<NodeId> = view.written_base_nodes().collect();
-        (base, written, view.node_slots())
+        (written, view.node_slots())
     };
-    let mut bits = Bits::with_len(base.slots());
+    // Empty when nothing was written: the common case reads no bitmap at all.
+    let mut bits = match written.last() {
+        Some(&last) => Bits::with_len(last + 1),
+        None => Bits::default(),
+    };
     written.iter().for_each(|&id| bits.set(id));
     let mut over = FxHashMap::default();
     let mut todo = written.into_iter().chain(base.slots()..slots).peekable();
@@ -292,7 +315,7 @@ fn from_image(tx: &Transaction, key: KeyId, control: &ExecControl) -> Result<Opt
     }))
 }
 
-fn c_value(c: &IntColumn, id: u64) -> Value {
+fn c_value(c: &IntColumn<'_>, id: u64) -> Value {
     c.get(id).map_or(Value::Null, Value::Int)
 }
 
