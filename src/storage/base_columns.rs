@@ -341,6 +341,45 @@ mod tests {
     }
 
     #[test]
+    fn columns_read_back_every_value_at_every_width() {
+        let slots = 130u64;
+        let vals = |id: u64| -> [Option<i64>; 4] {
+            let i = id as i64;
+            let some = id % 3 != 1;
+            [
+                some.then_some(-100 + i),
+                some.then_some(400 * i - 30_000),
+                some.then_some(i * 30_000_000),
+                some.then_some(if id % 2 == 0 {
+                    i64::MIN + i
+                } else {
+                    i64::MAX - i
+                }),
+            ]
+        };
+        let mut b = Builder::default();
+        for id in 0..slots {
+            let p: PropList = (0u32..)
+                .zip(vals(id))
+                .filter_map(|(k, v)| Some((k, Value::Int(v?))))
+                .collect();
+            b.note(id, &enc(p));
+        }
+        let (dir, cols) = b.finish(slots, slots);
+        let d = parse_directory(&dir, cols.len() as u64, slots).unwrap();
+        let widths: Vec<u32> = d.iter().map(|c| c.width).collect();
+        assert_eq!(widths, vec![1, 2, 4, 8]);
+        for (k, c) in d.iter().enumerate() {
+            let ((p, pl), (v, vl)) = extents(c, slots);
+            let col = ImageInts::new(c, slots, &cols[p..p + pl], &cols[v..v + vl]);
+            for id in 0..slots + 70 {
+                let want = if id < slots { vals(id)[k] } else { None };
+                assert_eq!(col.get(id), want, "key {k}, node {id}");
+            }
+        }
+    }
+
+    #[test]
     fn worth_a_column_from_an_eighth() {
         assert!(!worth_a_column(0, 0));
         assert!(worth_a_column(1, 8));
