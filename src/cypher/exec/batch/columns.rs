@@ -7,6 +7,8 @@
 //! column is that one read in place, overlaid with the nodes that may differ from it at
 //! the snapshot: the base nodes written since open and the nodes created since (with a
 //! per-query bit per base slot marking the former). Base-only nodes cost nothing per node.
+//! When those nodes are many (an eighth of the slots), or one holds another type, the
+//! column is gathered node by node as without the image's.
 //! Otherwise every node's value is gathered: an integer column is 8 bytes plus one bit per
 //! node slot; a column that holds any other type is kept as values (the general case,
 //! correct for any mix of types).
@@ -26,6 +28,11 @@ use crate::value::Value;
 
 /// Nodes read per latch acquisition while a column is gathered.
 const CHUNK: u64 = 1 << 16;
+
+/// An image column is overlaid with the nodes that may differ from it only while they are
+/// at most this fraction (1 / n) of the slots; past it the column is gathered node by node
+/// (a hash map entry costs several times a dense slot).
+const OVERLAY_SHARE: u64 = 8;
 
 /// Integers with a presence bit (absent or null: no bit).
 pub(crate) enum IntColumn<'b> {
@@ -287,6 +294,11 @@ fn from_image<'b>(
         let written: Vec<NodeId> = view.written_base_nodes().collect();
         (written, view.node_slots())
     };
+    let differ = (written.len() as u64).saturating_add(slots.saturating_sub(base.slots()));
+    if differ.saturating_mul(OVERLAY_SHARE) > slots {
+        // The overlay (a hash map entry per node) would cost more than a dense column.
+        return Ok(None);
+    }
     // Empty when nothing was written: the common case reads no bitmap at all.
     let mut bits = match written.last() {
         Some(&last) => Bits::with_len(last + 1),
