@@ -453,15 +453,16 @@ fn adjacency_from_the_base_image_keeps_creation_order_and_is_checked() {
     let base = dir.join(files(&dir, "base-").remove(0));
     let pristine = std::fs::read(&base).unwrap();
     let (off, len, _) = section(&pristine, OUT_RELS);
-    // The hub (node 0) lists its four first, then the node of relationship 1 its one.
-    assert_eq!(len, 5 * 8, "five relationships");
-    let entry = |img: &mut Vec<u8>, kind: u32, i: usize, v: u64| {
+    // The hub (node 0) lists its four first, then the node of relationship 1 its one; a
+    // small format-3 image holds relationship ids in 4 bytes.
+    assert_eq!(len, 5 * 4, "five relationships");
+    let entry = |img: &mut Vec<u8>, kind: u32, i: usize, v: u32| {
         let (off, _, _) = section(img, kind);
-        img[off + i * 8..off + i * 8 + 8].copy_from_slice(&v.to_le_bytes());
+        img[off + i * 4..off + i * 4 + 4].copy_from_slice(&v.to_le_bytes());
         reseal(img, kind);
     };
-    let first = u64::from_le_bytes(pristine[off..off + 8].try_into().unwrap());
-    let second = u64::from_le_bytes(pristine[off + 8..off + 16].try_into().unwrap());
+    let first = u32::from_le_bytes(pristine[off..off + 4].try_into().unwrap());
+    let second = u32::from_le_bytes(pristine[off + 4..off + 8].try_into().unwrap());
     let mut cases: Vec<(&str, Vec<u8>)> = Vec::new();
     let mut img = pristine.clone();
     entry(&mut img, OUT_RELS, 1, first);
@@ -492,10 +493,66 @@ fn adjacency_from_the_base_image_keeps_creation_order_and_is_checked() {
         assert_eq!(e.kind(), ErrorKind::Corrupt, "{what}: {e}");
         assert!(e.message().contains("adjacency"), "{what}: {e}");
     }
+    // Format 3's neighbour column and type runs (4-byte values here): the hub's list is
+    // two type runs, its type word the index of the first, its neighbours after it.
+    const OUT_NBRS: u32 = 21;
+    const OUT_RUNS: u32 = 23;
+    let value = |img: &mut Vec<u8>, kind: u32, i: usize, v: u32| {
+        let (off, _, _) = section(img, kind);
+        img[off + i * 4..off + i * 4 + 4].copy_from_slice(&v.to_le_bytes());
+        reseal(img, kind);
+    };
+    let (roff, rlen, _) = section(&pristine, OUT_RUNS);
+    assert_eq!(rlen, 2 * 8, "the hub's two runs");
+    let run =
+        |i: usize| u32::from_le_bytes(pristine[roff + i * 4..roff + i * 4 + 4].try_into().unwrap());
+    assert_eq!(
+        (run(0), run(1), run(2), run(3)),
+        (0, 2, 1, 4),
+        "X up to 2, W up to 4"
+    );
+    let (noff, nlen, _) = section(&pristine, OUT_NBRS);
+    assert_eq!(nlen, (5 + 6) * 4, "five entries and a type word per node");
+    assert_eq!(
+        u32::from_le_bytes(pristine[noff..noff + 4].try_into().unwrap()),
+        1 << 31,
+        "the hub's type word: runs from 0"
+    );
+    let mut cases: Vec<(&str, Vec<u8>, &str)> = Vec::new();
+    let mut img = pristine.clone();
+    value(&mut img, OUT_NBRS, 1, 0);
+    cases.push(("a wrong neighbour", img, "neighbours"));
+    let mut img = pristine.clone();
+    value(&mut img, OUT_RUNS, 1, 1);
+    cases.push(("a run ending early", img, "neighbours"));
+    let mut img = pristine.clone();
+    value(&mut img, OUT_RUNS, 0, 1);
+    cases.push(("runs out of type order", img, "type runs"));
+    let mut img = pristine.clone();
+    value(&mut img, OUT_NBRS, 0, 0);
+    cases.push(("a type word naming one type", img, "neighbours"));
+    for (what, img, names) in &cases {
+        std::fs::write(&base, img).unwrap();
+        let e = Database::open(path, &verify)
+            .err()
+            .unwrap_or_else(|| panic!("{what}: opened"));
+        assert_eq!(e.kind(), ErrorKind::Corrupt, "{what}: {e}");
+        assert!(
+            e.message().contains(names) && e.message().contains("offset"),
+            "{what}: {e}"
+        );
+        let e = Database::open(path, &o).unwrap().check().unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::Corrupt, "{what}: {e}");
+        assert!(e.message().contains(names), "{what}: {e}");
+    }
     std::fs::write(&base, &pristine).unwrap();
     let db = Database::open(path, &o).unwrap();
     assert_eq!(dump(&db), expected);
-    println!("adjacency: creation order kept; 4 inconsistent adjacency images refused");
+    println!(
+        "adjacency: creation order kept; 4 inconsistent adjacency images and {} inconsistent \
+         neighbour or type-run images refused",
+        cases.len()
+    );
 }
 
 #[test]
@@ -527,6 +584,14 @@ fn bit_flips_in_a_base_image_give_corrupt_or_the_right_data() {
         1500
     };
     let (mut ok, mut corrupt, mut newer, mut at_read, mut by_check) = (0, 0, 0, 0, 0);
+    // Format 3's neighbour and type-run sections (kinds 21 to 24) get their share of flips.
+    let v3: Vec<(usize, usize)> = (21..=24u32)
+        .map(|k| {
+            let (off, len, _) = section(&pristine, k);
+            (off, off + len)
+        })
+        .collect();
+    let mut in_v3 = 0;
     // Flips that land in the integer column sections (directory or columns).
     let in_columns = |pos: usize| {
         [PROP_COLUMN_DIR, PROP_COLUMNS].iter().any(|&k| {
@@ -549,6 +614,7 @@ fn bit_flips_in_a_base_image_give_corrupt_or_the_right_data() {
             (x % bytes.len() as u64) as usize
         };
         bytes[pos] ^= 1 << ((x >> 40) % 8);
+        in_v3 += usize::from(v3.iter().any(|&(a, b)| (a..b).contains(&pos)));
         column_flips += usize::from(in_columns(pos));
         view.replace_contents(&base_path, &bytes);
         let what = format!("flip at byte {pos} of {}", base_path.display());
@@ -603,6 +669,7 @@ fn bit_flips_in_a_base_image_give_corrupt_or_the_right_data() {
         corrupt > 0 && at_read > 0,
         "flips caught at open and at first read"
     );
+    assert!(in_v3 > 0, "no flip in the neighbour and type-run sections");
     assert!(
         corrupt + by_check > flips / 2,
         "most flips must be caught ({corrupt} + {by_check})"
@@ -615,8 +682,8 @@ fn bit_flips_in_a_base_image_give_corrupt_or_the_right_data() {
         "base image bit flips: {flips} images: {corrupt} CORRUPT at open naming file and \
          offset; {at_read} CORRUPT from the first statement reading the block (and no write \
          committed after); {by_check} found by check (all damage read or not); {ok} right \
-         data and a clean check (unchecked padding), {newer} newer format; \
-         {column_flips} flips in the integer column sections"
+         data and a clean check (unchecked padding), {newer} newer format; {in_v3} flips in \
+         the neighbour and type-run sections; {column_flips} in the integer column sections"
     );
 }
 

@@ -1014,7 +1014,7 @@ fn label_scans_equal_the_model_through_label_changes_and_reopens() {
     let t = tempfile::tempdir().unwrap();
     let (disk, model) = pair(t.path());
     let img = std::fs::read(base_file(&t.path().join("db"))).unwrap();
-    assert_eq!(u32::from_le_bytes(img[8..12].try_into().unwrap()), 2);
+    assert_eq!(u32::from_le_bytes(img[8..12].try_into().unwrap()), 3);
     const LABEL_NODES: u32 = 18;
     let (_, lists, _) = section(&img, LABEL_NODES);
     assert!(lists > 0, "the image holds label lists");
@@ -1095,11 +1095,15 @@ fn as_format_1(img: &[u8]) -> Vec<u8> {
 
 /// Images of base format 1 (written before per-block checksums and label lists) still open,
 /// checked whole as before (damage refused at open), read as the model (label scans from
-/// lists gathered at open), and the next checkpoint writes format 2.
+/// lists gathered at open), and the next checkpoint writes format 3.
 #[test]
 fn format_1_images_still_open_checked_whole() {
+    use graphdb::checkpoint::write::set_base_write_format;
     let t = tempfile::tempdir().unwrap();
+    // Format 1 is format 2 without its sections (format 3 also narrows the lists' ids).
+    set_base_write_format(Some(2));
     let (disk, model) = pair(t.path());
+    set_base_write_format(None);
     drop(disk);
     let dir = t.path().join("db");
     let base = base_file(&dir);
@@ -1127,6 +1131,272 @@ fn format_1_images_still_open_checked_whole() {
     assert_same(&disk, &model, "checkpointed from format 1");
     let next = base_file(&dir);
     let img = std::fs::read(next).unwrap();
-    assert_eq!(u32::from_le_bytes(img[8..12].try_into().unwrap()), 2);
-    println!("format 1: opens checked whole, reads as the model, next checkpoint writes format 2");
+    assert_eq!(u32::from_le_bytes(img[8..12].try_into().unwrap()), 3);
+    println!("format 1: opens checked whole, reads as the model, next checkpoint writes format 3");
+}
+
+/// A random history for the format differential: nodes of two labels, relationships of
+/// three types between random nodes (self-loops and parallel ones included, some nodes with
+/// one type, some with several), deletions, a rolled-back transaction.
+fn random_graph(db: &Database, seed: u64) {
+    let mut rng = Rng(seed);
+    let mut c = db.connect();
+    let n = 40;
+    for i in 0..n {
+        let label = if i % 3 == 0 { "L:A" } else { "L" };
+        c.query(
+            &format!("CREATE (:{label} {{v: $v}})"),
+            &int("v", rng.below(20) as i64),
+        )
+        .unwrap();
+    }
+    for _ in 0..160 {
+        let a = rng.below(n) as i64;
+        // Some nodes get only R out of them (one type run), others anything.
+        let t = if a % 4 == 0 {
+            "R"
+        } else {
+            *rng.pick(&["R", "S", "T"])
+        };
+        let b = if rng.chance(8) {
+            a
+        } else {
+            rng.below(n) as i64
+        };
+        let q = format!(
+            "MATCH (a), (b) WHERE id(a) = $a AND id(b) = $b CREATE (a)-[:{t} {{w: $a}}]->(b)"
+        );
+        let params = [
+            ("a".to_string(), Value::Int(a)),
+            ("b".to_string(), Value::Int(b)),
+        ];
+        c.query(&q, &params.into_iter().collect()).unwrap();
+    }
+    for _ in 0..15 {
+        let r = rng.below(160) as i64;
+        c.query("MATCH ()-[r]->() WHERE id(r) = $r DELETE r", &int("r", r))
+            .unwrap();
+    }
+    c.begin(TxnMode::ReadWrite).unwrap();
+    c.query("MATCH (a) WHERE id(a) = 1 CREATE (a)-[:R]->(a)", &p())
+        .unwrap();
+    c.query("MATCH ()-[r]->() WHERE id(r) = 3 DELETE r", &p())
+        .unwrap();
+    c.rollback().unwrap();
+}
+
+/// Writes after the image, the same on every database: deletions of base relationships, new
+/// ones (at base nodes and at new nodes), a "retype" (deleted and created again with another
+/// type between the same nodes), and rolled-back changes.
+fn later_writes(db: &Database, seed: u64) {
+    let mut rng = Rng(seed);
+    let mut c = db.connect();
+    for _ in 0..10 {
+        let r = rng.below(170) as i64;
+        c.query("MATCH ()-[r]->() WHERE id(r) = $r DELETE r", &int("r", r))
+            .unwrap();
+    }
+    for _ in 0..3 {
+        let r = rng.below(170) as i64;
+        c.query(
+            "MATCH (a)-[r]->(b) WHERE id(r) = $r DELETE r CREATE (a)-[:T {w: -2}]->(b)",
+            &int("r", r),
+        )
+        .unwrap();
+    }
+    for _ in 0..12 {
+        let (a, b) = (rng.below(42) as i64, rng.below(40) as i64);
+        let t = rng.pick(&["R", "S", "T"]);
+        let q = format!("MATCH (a), (b) WHERE id(a) = $a AND id(b) = $b CREATE (a)-[:{t}]->(b)");
+        let params = [
+            ("a".to_string(), Value::Int(a)),
+            ("b".to_string(), Value::Int(b)),
+        ];
+        c.query(&q, &params.into_iter().collect()).unwrap();
+    }
+    c.query(
+        "MATCH (a) WHERE id(a) = 5 CREATE (a)-[:R]->(:L {v: 3})",
+        &p(),
+    )
+    .unwrap();
+    c.begin(TxnMode::ReadWrite).unwrap();
+    c.query("MATCH (a)-[r]->() WHERE id(a) = 0 DELETE r", &p())
+        .unwrap();
+    c.query("MATCH (a) WHERE id(a) = 2 CREATE (a)-[:S]->(a)", &p())
+        .unwrap();
+    c.rollback().unwrap();
+}
+
+/// Every expansion of every node (each direction, type filters, self-loops), through the
+/// row engine and through the batch engine in each mode (neighbours-only expansion and with
+/// relationship ids).
+fn expansions(c: &mut graphdb::Connection) -> Vec<String> {
+    use graphdb::cypher::exec::{set_batch_mode, BatchMode};
+    let mut out = Vec::new();
+    let q = |c: &mut graphdb::Connection, q: &str, params: &Params| {
+        c.query(q, params)
+            .map(|r| r.rows)
+            .unwrap_or_else(|e| panic!("{q}: {e}"))
+    };
+    let per_node = [
+        "MATCH (n)-[r]->(m) WHERE id(n) = $i RETURN id(r), id(m)",
+        "MATCH (n)<-[r]-(m) WHERE id(n) = $i RETURN id(r), id(m)",
+        "MATCH (n)-[r]-(m) WHERE id(n) = $i RETURN id(r), id(m)",
+        "MATCH (n)-[r:R]->(m) WHERE id(n) = $i RETURN id(r), id(m), r.w",
+        "MATCH (n)<-[r:S|T]-(m) WHERE id(n) = $i RETURN id(r), id(m), type(r)",
+        "MATCH (n)-[r:T|R]-(m) WHERE id(n) = $i RETURN id(r), id(m)",
+        "MATCH (n)-[:R]->()-[:S|R]->(x) WHERE id(n) = $i RETURN count(x)",
+    ];
+    set_batch_mode(BatchMode::Off);
+    for i in 0..44 {
+        for pq in per_node {
+            out.push(format!("{pq} @{i}: {:?}", q(c, pq, &int("i", i))));
+        }
+    }
+    let whole = [
+        "MATCH (a)-[:R]->(b) RETURN id(a), collect(id(b))",
+        "MATCH (a)-[]->(b) RETURN id(a), collect(id(b)), count(*)",
+        "MATCH (a)<-[:S|T]-(b) RETURN id(a), collect(id(b))",
+        "MATCH (a)<-[:T]-(b) RETURN id(a), collect(id(b))",
+        "MATCH (a)-[:R|S]-(b) RETURN id(a), collect(id(b))",
+        "MATCH (a:L)-[:R]->(b:A) WHERE a.v < b.v RETURN count(*), sum(b.v)",
+        "MATCH (a:L)-[r:S]->(b:L) WHERE a.v <= b.v RETURN count(*), collect(id(r))",
+        "MATCH (a)-[:R]->(b)-[:S]->(c) RETURN count(*), collect(id(c))",
+    ];
+    for mode in [
+        BatchMode::Off,
+        BatchMode::Auto,
+        BatchMode::RelIds,
+        BatchMode::Direct,
+    ] {
+        set_batch_mode(mode);
+        for wq in whole {
+            out.push(format!("{wq}: {:?}", q(c, wq, &p())));
+        }
+    }
+    set_batch_mode(BatchMode::Auto);
+    out
+}
+
+fn base_version(dir: &Path) -> u32 {
+    let img = std::fs::read(base_file(dir)).unwrap();
+    u32::from_le_bytes(img[8..12].try_into().unwrap())
+}
+
+/// Expansions equal between a format-2 image (written as main writes it), a format-3 image
+/// of the same history, and an in-memory model: read from the image alone, after writes
+/// since open (deleted, created, retyped, rolled back), at a snapshot older than those
+/// writes, after a reopen (the log replayed over each image), and after the next
+/// checkpoint (format 3 for both).
+#[test]
+fn expansions_equal_between_format_2_and_3_images_and_the_model() {
+    use graphdb::checkpoint::write::set_base_write_format;
+    for seed in [7u64, 0x5EED_0003] {
+        let dirs = [tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap()];
+        let mut dbs = Vec::new();
+        for (d, version) in dirs.iter().zip([2u32, 3]) {
+            let path = d.path().join("db");
+            let db = Database::open(path.to_str().unwrap(), &opts()).unwrap();
+            random_graph(&db, seed);
+            set_base_write_format(Some(version));
+            db.checkpoint().unwrap();
+            set_base_write_format(None);
+            drop(db);
+            assert_eq!(base_version(&d.path().join("db")), version);
+            dbs.push(Database::open(path.to_str().unwrap(), &opts()).unwrap());
+        }
+        let model = Database::open(":memory:", &opts()).unwrap();
+        random_graph(&model, seed);
+        let compare = |dbs: &[Database], model: &Database, what: &str| {
+            let want = expansions(&mut model.connect());
+            for (db, v) in dbs.iter().zip([2, 3]) {
+                let got = expansions(&mut db.connect());
+                assert_eq!(got.len(), want.len());
+                for (g, w) in got.iter().zip(&want) {
+                    assert_eq!(g, w, "seed {seed}, format {v}, {what}");
+                }
+            }
+            want.len()
+        };
+        let n = compare(&dbs, &model, "from the image");
+        // A snapshot from before the later writes, kept open across them.
+        let mut old: Vec<graphdb::Connection> = dbs.iter().map(|d| d.connect()).collect();
+        let mut old_model = model.connect();
+        let before = expansions(&mut old_model);
+        for c in old.iter_mut().chain([&mut old_model]) {
+            c.begin(TxnMode::ReadOnly).unwrap();
+        }
+        for db in dbs.iter().chain([&model]) {
+            later_writes(db, seed ^ 0xABCD);
+        }
+        compare(&dbs, &model, "after writes since open");
+        for (c, v) in old.iter_mut().zip([2, 3]).chain([(&mut old_model, 0)]) {
+            assert_eq!(
+                expansions(c),
+                before,
+                "seed {seed}, format {v}: an old snapshot"
+            );
+            c.commit().unwrap();
+        }
+        drop(old);
+        let dbs: Vec<Database> = dbs
+            .into_iter()
+            .zip(&dirs)
+            .map(|(db, d)| reopen(db, d.path()))
+            .collect();
+        compare(&dbs, &model, "after a reopen (log over the image)");
+        for (db, d) in dbs.iter().zip(&dirs) {
+            db.checkpoint().unwrap();
+            assert_eq!(base_version(&d.path().join("db")), 3);
+        }
+        let dbs: Vec<Database> = dbs
+            .into_iter()
+            .zip(&dirs)
+            .map(|(db, d)| reopen(db, d.path()))
+            .collect();
+        compare(&dbs, &model, "after the next checkpoint");
+        for db in &dbs {
+            db.check().unwrap();
+        }
+        println!("format 2 and 3 images: seed {seed}: {n} expansions equal to the model, 5 stages");
+    }
+}
+
+/// A single hop whose relationship nothing reads is expanded from the neighbour column
+/// alone: with the outgoing relationship-id list damaged (a block failing its checksum),
+/// the batch engine's neighbours-only count still answers right, while the same query
+/// expanded with relationship ids reads the block and fails with `Corrupt`.
+#[test]
+fn a_single_hop_without_its_relationship_reads_no_relationship_ids() {
+    use graphdb::cypher::exec::{set_batch_mode, BatchMode};
+    const OUT_RELS: u32 = 14;
+    let t = tempfile::tempdir().unwrap();
+    let dir = t.path().join("db");
+    let path = dir.to_str().unwrap();
+    let db = Database::open(path, &opts()).unwrap();
+    random_graph(&db, 11);
+    let q = "MATCH (a:L)-[:R]->(b) WHERE a.v <= b.v RETURN count(*), collect(id(b))";
+    let want = rows(&db, q, &p());
+    db.checkpoint().unwrap();
+    drop(db);
+    let base = base_file(&dir);
+    let mut img = std::fs::read(&base).unwrap();
+    let (off, len, _) = section(&img, OUT_RELS);
+    assert!(len > 0);
+    img[off + len / 2] ^= 0x40;
+    std::fs::write(&base, &img).unwrap();
+    for (mode, reads_ids) in [(BatchMode::Auto, false), (BatchMode::RelIds, true)] {
+        set_batch_mode(mode);
+        let db = Database::open(path, &opts()).unwrap();
+        let got = db.connect().query(q, &p());
+        match (got, reads_ids) {
+            (Ok(r), false) => assert_eq!(r.rows, want, "neighbours only"),
+            (Err(e), true) => assert_eq!(e.kind(), ErrorKind::Corrupt, "{e}"),
+            (r, _) => panic!("{mode:?}: {:?}", r.map(|r| r.rows)),
+        }
+        // Whatever did not read the block, the full check finds it.
+        assert_eq!(db.check().unwrap_err().kind(), ErrorKind::Corrupt);
+    }
+    set_batch_mode(BatchMode::Auto);
+    println!("a neighbours-only hop answered with the relationship-id list damaged");
 }

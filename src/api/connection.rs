@@ -1,5 +1,6 @@
 //! Connections: statements, explicit and auto-commit transactions, prepared statements.
 
+use std::cell::OnceCell;
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -48,6 +49,8 @@ pub struct PreparedStatement {
     /// Whether running it may read the statement clock (else the clock is not read when it
     /// starts: see `cypher::exec::may_read_clock`).
     reads_clock: bool,
+    /// Whether it has a clause that can write (`may_write`): else it runs read-only.
+    writes: bool,
 }
 
 impl PreparedStatement {
@@ -65,7 +68,11 @@ pub struct Connection {
     /// When the open transaction began (ns since the epoch): `date.transaction()` reads it.
     open_time: i128,
     last_token: u64,
-    interrupt: Arc<AtomicBool>,
+    /// The control every statement runs under: the interrupt flag (shared with the
+    /// connection's `InterruptHandle`s) stays; each statement sets its deadline, clock and
+    /// transaction time. Kept, not built per statement, so that a statement takes no
+    /// reference count on the flag.
+    control: ExecControl,
     /// The procedures as of `DbShared::procedures_version` = `.0`: a statement borrows
     /// them, and re-reads the shared set only when a registration moved the version.
     procs: (u64, Arc<cypher::exec::Procedures>),
@@ -77,7 +84,13 @@ impl Connection {
             open: None,
             open_time: 0,
             last_token: 0,
-            interrupt: Arc::new(AtomicBool::new(false)),
+            control: ExecControl {
+                interrupt: Arc::new(AtomicBool::new(false)),
+                deadline: None,
+                clock: Default::default(),
+                transaction_time: None,
+                batch_threads: db.options.batch_threads,
+            },
             procs: current_procedures(&db),
             db,
         }
@@ -99,12 +112,17 @@ impl Connection {
             StatementKind::Query(q) => cypher::exec::may_read_clock(q),
             _ => true,
         };
+        let writes = match &statement.kind {
+            StatementKind::Query(q) => may_write(q),
+            _ => true,
+        };
         Ok(PreparedStatement {
             text: cypher.to_owned(),
             statement,
             checked,
             plan: cypher::exec::PlanCache::default(),
             reads_clock,
+            writes,
         })
     }
 
@@ -115,6 +133,7 @@ impl Connection {
                 let checked = Checked::Yes {
                     plan: &stmt.plan,
                     reads_clock: stmt.reads_clock,
+                    writes: stmt.writes,
                 };
                 self.run_query(q, params, RunMode::Run, checked)
             }
@@ -232,7 +251,7 @@ impl Connection {
 
     pub fn interrupt_handle(&self) -> InterruptHandle {
         InterruptHandle {
-            flag: Arc::clone(&self.interrupt),
+            flag: Arc::clone(&self.control.interrupt),
         }
     }
 
@@ -293,7 +312,7 @@ impl Connection {
         let out = cypher::exec::schema::run_schema(kind, &txns)?;
         // Schema rows hold no graph entities; the conversion needs a transaction regardless.
         let tx = txns.begin(TxnMode::ReadOnly, Isolation::Snapshot);
-        let result = materialize(out, &tx);
+        let result = materialize(Output::Engine(out), &tx);
         tx.rollback();
         result
     }
@@ -360,30 +379,38 @@ impl Connection {
         mode: RunMode,
         checked: Checked<'_>,
     ) -> Result<QueryResult> {
-        let params = engine_params(params)?;
+        check_params(params)?;
+        if let Checked::Yes { plan, .. } = checked {
+            if mode == RunMode::Run && self.open.is_none() {
+                prefetch_seek(&self.db, plan, params);
+            }
+        }
+        let params = LazyParams {
+            caller: params,
+            engine: OnceCell::new(),
+        };
         self.refresh_procedures();
         let procs = &*self.procs.1;
-        self.interrupt.store(false, Ordering::SeqCst);
-        let control = ExecControl {
-            interrupt: Arc::clone(&self.interrupt),
-            deadline: match self.db.options.query_timeout_ms {
-                0 => None,
-                ms => Some(Instant::now() + Duration::from_millis(ms)),
-            },
-            clock: match checked {
-                // Read on first use (never, for such a statement): the time read is the
-                // same for the whole statement either way.
-                Checked::Yes {
-                    reads_clock: false, ..
-                } => Default::default(),
-                _ => crate::temporal::clock::StatementClock::started_now(),
-            },
-            transaction_time: self.open.as_ref().map(|_| self.open_time),
-            batch_threads: self.db.options.batch_threads,
+        // An interrupt raised before this statement started is not for it. Ordered only
+        // against this thread's own later loads of the flag.
+        self.control.interrupt.store(false, Ordering::Relaxed);
+        self.control.deadline = match self.db.options.query_timeout_ms {
+            0 => None,
+            ms => Some(Instant::now() + Duration::from_millis(ms)),
         };
+        self.control.clock = match checked {
+            // Read on first use (never, for such a statement): the time read is the same
+            // for the whole statement either way.
+            Checked::Yes {
+                reads_clock: false, ..
+            } => Default::default(),
+            _ => crate::temporal::clock::StatementClock::started_now(),
+        };
+        self.control.transaction_time = self.open.as_ref().map(|_| self.open_time);
+        let control = &self.control;
         if let Some((tx, _)) = self.open.as_mut() {
             let savepoint = tx.savepoint();
-            let outcome = execute_query(query, checked, tx, &params, &control, procs, mode)
+            let outcome = execute_query(query, checked, tx, &params, control, procs, mode)
                 .and_then(|out| materialize(out, tx));
             if let Err(e) = &outcome {
                 if e.kind() == ErrorKind::Conflict || tx.is_doomed() {
@@ -403,14 +430,18 @@ impl Connection {
         };
         // A statement without updating clauses runs read-only: the same snapshot semantics,
         // but no read tracking and no validation (it cannot fail for conflicts).
-        let txn_mode = if may_write(query) && mode != RunMode::Explain {
+        let writes = match checked {
+            Checked::Yes { writes, .. } => writes,
+            Checked::No => may_write(query),
+        };
+        let txn_mode = if writes && mode != RunMode::Explain {
             TxnMode::ReadWrite
         } else {
             TxnMode::ReadOnly
         };
         // Dropping `tx` on any error path rolls it back.
         let mut tx = self.db.begin(txn_mode, isolation)?;
-        let out = execute_query(query, checked, &mut tx, &params, &control, procs, mode)?;
+        let out = execute_query(query, checked, &mut tx, &params, control, procs, mode)?;
         let result = materialize(out, &tx)?;
         self.db.commit(tx)?;
         Ok(result)
@@ -447,29 +478,96 @@ enum Checked<'p> {
     Yes {
         plan: &'p cypher::exec::PlanCache,
         reads_clock: bool,
+        writes: bool,
     },
     No,
+}
+
+/// For a point lookup by an integer (`cypher::exec::seek`) about to begin its own
+/// transaction: starts loading the index slot its seek will read, so that the memory access
+/// overlaps the transaction's begin. A hint: it reads the plan cached first and the graph as
+/// it is now, and a wrong guess changes no result.
+fn prefetch_seek(db: &DbShared, plan: &cypher::exec::PlanCache, params: &Params) {
+    let Some(p) = plan.first() else { return };
+    let Some(seek) = p.seek() else { return };
+    if let Some(Value::Int(arg)) = params.get(seek.param()) {
+        db.with_current_graph(|g| cypher::exec::prefetch_seek(seek, p.uid(), g, *arg));
+    }
+}
+
+/// The caller's parameters, converted to engine values only when the statement needs them
+/// (the direct seek of a point lookup reads its one parameter from the caller's map). Every
+/// value was checked convertible before the statement started (`check_params`).
+struct LazyParams<'a> {
+    caller: &'a Params,
+    engine: OnceCell<ParamMap>,
+}
+
+impl LazyParams<'_> {
+    fn engine(&self) -> Result<&ParamMap> {
+        if let Some(m) = self.engine.get() {
+            return Ok(m);
+        }
+        let m = engine_params(self.caller)?;
+        Ok(self.engine.get_or_init(|| m))
+    }
+}
+
+/// A statement's result: engine rows still to be materialized, or rows the direct seek
+/// built in the caller's values.
+enum Output {
+    Engine(QueryOutput),
+    Caller(QueryResult),
 }
 
 fn execute_query(
     query: &Query,
     checked: Checked<'_>,
     tx: &mut Transaction,
-    params: &ParamMap,
+    params: &LazyParams<'_>,
     control: &ExecControl,
     procs: &cypher::exec::Procedures,
     mode: RunMode,
-) -> Result<QueryOutput> {
-    match checked {
+) -> Result<Output> {
+    let out = match checked {
         Checked::Yes { plan, .. } if mode == RunMode::Run => match plan.plan(query, tx) {
-            Some(plan) => cypher::exec::run_compiled(&plan, query, tx, params, control, procs),
-            None => cypher::exec::run_checked_statement(query, tx, params, control, procs, mode),
+            Some(plan) => {
+                if let Some(seek) = plan.seek() {
+                    let arg = match params.caller.get(seek.param()) {
+                        Some(v) => Some(engine_value(v, seek.param())?),
+                        None => None,
+                    };
+                    let view: &Transaction = tx;
+                    let rows = cypher::exec::run_seek(seek, view, control, arg, |v| {
+                        caller_value(v, view)
+                    })?;
+                    if let Some(rows) = rows {
+                        return Ok(Output::Caller(QueryResult {
+                            columns: seek.columns().to_vec(),
+                            rows,
+                            stats: Default::default(),
+                        }));
+                    }
+                }
+                cypher::exec::run_compiled(&plan, query, tx, params.engine()?, control, procs)
+            }
+            None => cypher::exec::run_checked_statement(
+                query,
+                tx,
+                params.engine()?,
+                control,
+                procs,
+                mode,
+            ),
         },
         Checked::Yes { .. } => {
-            cypher::exec::run_checked_statement(query, tx, params, control, procs, mode)
+            cypher::exec::run_checked_statement(query, tx, params.engine()?, control, procs, mode)
         }
-        Checked::No => cypher::exec::run_statement(query, tx, params, control, procs, mode),
-    }
+        Checked::No => {
+            cypher::exec::run_statement(query, tx, params.engine()?, control, procs, mode)
+        }
+    };
+    out.map(Output::Engine)
 }
 
 /// Exponential backoff from 1 ms, capped at 100 ms, with full jitter so that transactions
@@ -497,6 +595,27 @@ fn may_write(query: &Query) -> bool {
 fn no_transaction(what: &str) -> Error {
     Error::transaction_state(format!(
         "there is no open transaction to {what} on this connection"
+    ))
+}
+
+/// Fails as `engine_params` would (the same error for the same first offending parameter),
+/// without converting anything.
+fn check_params(params: &Params) -> Result<()> {
+    fn check(v: &Value, name: &str) -> Result<()> {
+        match v {
+            Value::List(items) => items.iter().try_for_each(|i| check(i, name)),
+            Value::Map(m) => m.values().try_for_each(|v| check(v, name)),
+            Value::Node(_) | Value::Relationship(_) | Value::Path(_) => Err(entity_param(name)),
+            _ => Ok(()),
+        }
+    }
+    params.iter().try_for_each(|(k, v)| check(v, k))
+}
+
+fn entity_param(name: &str) -> Error {
+    Error::invalid_argument(format!(
+        "parameter ${name} holds a graph entity, which cannot be passed in; pass its id and \
+         MATCH it instead"
     ))
 }
 
@@ -535,12 +654,7 @@ pub(crate) fn engine_value(v: &Value, name: &str) -> Result<value::Value> {
         Value::LocalDateTime(l) => value::Value::LocalDateTime(*l),
         Value::DateTime(d) => value::Value::DateTime(*d),
         Value::Duration(d) => value::Value::Duration(*d),
-        Value::Node(_) | Value::Relationship(_) | Value::Path(_) => {
-            return Err(Error::invalid_argument(format!(
-                "parameter ${name} holds a graph entity, which cannot be passed in; pass its id \
-                 and MATCH it instead"
-            )))
-        }
+        Value::Node(_) | Value::Relationship(_) | Value::Path(_) => return Err(entity_param(name)),
     })
 }
 
@@ -548,7 +662,14 @@ pub(crate) fn engine_value(v: &Value, name: &str) -> Result<value::Value> {
 /// query's result passes through here, so this is where damage the statement met in the
 /// base image (a block that failed its checksum read as empty) fails it rather than
 /// returning incomplete rows.
-fn materialize(out: QueryOutput, tx: &Transaction) -> Result<QueryResult> {
+fn materialize(out: Output, tx: &Transaction) -> Result<QueryResult> {
+    let out = match out {
+        Output::Engine(out) => out,
+        Output::Caller(result) => {
+            tx.check_base()?;
+            return Ok(result);
+        }
+    };
     let rows = out
         .rows
         .into_iter()

@@ -83,6 +83,15 @@ impl DbShared {
         }
     }
 
+    /// Runs `f` on the graph of the manager a transaction would begin on now, when that is
+    /// known without catching up (a read-write or in-memory database): for hints that
+    /// change no result (`Connection::prefetch_seek`).
+    pub(crate) fn with_current_graph(&self, f: impl FnOnce(&crate::storage::graph::GraphData)) {
+        if let Managers::Fixed(m) = &self.txns {
+            f(&m.graph().read());
+        }
+    }
+
     /// Commits `tx`: through the log, or — when its write set is large (see
     /// `image_commit_wanted`) — as a new base image at its commit timestamp, holding off
     /// checkpoints meanwhile (`Checkpointer::exclusive`, taken before the commit lock as a

@@ -28,7 +28,8 @@
 //!   node's property list in the WAL codec's encoding (strings inline).
 //! - `REL_FLAGS` (u8), `REL_START` (u64), `REL_END` (u64), `REL_TYPE` (u32): per slot.
 //! - `REL_PROP_OFFSETS` (u64 × slots+1) into `REL_PROPS`, the relationship property heap.
-//! - `OUT_OFFSETS` (u64 × node slots+1) into `OUT_RELS` (u64 relationship ids), and
+//! - `OUT_OFFSETS` (u64 × node slots+1) into `OUT_RELS` (relationship ids: u64 before
+//!   format 3, from format 3 `W` bytes each, see below), and
 //!   `IN_OFFSETS` / `IN_RELS`: CSR adjacency in both directions, each node's relationships
 //!   grouped by type (sorted by type, then id).
 //! - `PROP_INDEXES` (optional, kind 20): the contents at C of every property index the
@@ -53,6 +54,25 @@
 //!   time does not grow with the image; this section itself is checked whole at open, with
 //!   its section checksum.
 //!
+//! Format 3 adds (format 1 and 2 images lack them: their readers take the other end and the
+//! type of each listed relationship from `REL_END` / `REL_START` / `REL_TYPE`):
+//! - `OUT_NBRS` / `IN_NBRS`: per node slot, a *type word* followed by the other end of each
+//!   relationship in the node's `OUT_RELS` (`IN_RELS`) list, in the same order: node `n`'s
+//!   range `[a, b)` in `OUT_RELS` is `[a + n, b + n + 1)` here, its type word at `a + n`.
+//!   Every value is `W` bytes, `W` = 4 when node ids fit in u32 and relationship slots in 31
+//!   bits, else 8 (`nbr_width`, from the header's slot counts alone: no per-entry tag). The
+//!   relationship ids of `OUT_RELS` / `IN_RELS` are `W` bytes too in format 3.
+//! - `OUT_RUNS` / `IN_RUNS`: the type runs of the nodes with more than one type in a
+//!   direction, each run two `W`-byte values `(type, end)`, `end` counted from the start of
+//!   the node's list; a node's runs end with the one whose `end` is its degree.
+//! - The type word (`TypeWord`): top bit clear, the type every entry of the list has (any
+//!   value when the list is empty); top bit set, the index of the node's first run in the
+//!   runs section. So a node with one type costs no read beyond its offsets and its
+//!   neighbours, and expanding for types T reads only the runs and the entries of T.
+//!
+//! Every adjacency entry of the image is a relationship live at C (the writer lists only
+//! those), so a reader needs no flag to accept an entry no one has written since open.
+//!
 //! Reading in place: format 1 is read where it lies, unchanged, so images
 //! written before the zero-copy reader open as they are. Every section starts at a multiple
 //! of 8 and the reader copies each integer out of its bytes (`from_le_bytes`), so it needs
@@ -60,14 +80,19 @@
 //! adjacency range in O(1); a property list is the WAL codec's encoding, decoded one value at
 //! a time when a single property is asked for (`codec::decode_prop`). Format 2 keeps the
 //! label lists in the image (format 1's are gathered at open while the labels are checked);
-//! adjacency grouped by type is read as a list and filtered.
+//! adjacency grouped by type is read as a list and filtered before format 3, and from format
+//! 3 through the type word and runs, with the other end from the neighbour column
+//! (`BaseView::adj_list`), so an expansion reads no relationship column, and one that needs
+//! no relationship id not even the list of ids.
 
 /// Identifies a base image.
 pub const MAGIC: &[u8; 8] = b"GDBBASE\0";
 /// The base format this build writes and reads.
-pub const FORMAT_VERSION: u32 = 2;
+pub const FORMAT_VERSION: u32 = 3;
 /// The first format with per-label node lists and per-block checksums.
 pub const BLOCKS_SINCE: u32 = 2;
+/// The first format with neighbour columns and type runs beside the adjacency lists.
+pub const NBRS_SINCE: u32 = 3;
 /// Bytes per checksummed block (a power of two).
 pub const BLOCK_SHIFT: u32 = 16;
 pub const BLOCK: u64 = 1 << BLOCK_SHIFT;
@@ -103,6 +128,11 @@ pub mod kind {
     /// Property-index contents at C (optional in every format: see `storage::base_index`).
     /// An image without it opens, its indexes built in memory from the nodes.
     pub const PROP_INDEXES: u32 = 20;
+    /// Format 3: neighbours and type runs (see the module comment).
+    pub const OUT_NBRS: u32 = 21;
+    pub const IN_NBRS: u32 = 22;
+    pub const OUT_RUNS: u32 = 23;
+    pub const IN_RUNS: u32 = 24;
     /// Integer node-property columns (optional in every format: see `storage::base_columns`):
     /// the directory, checked whole at open, and the columns, read in place.
     pub const PROP_COLUMN_DIR: u32 = 25;
@@ -134,6 +164,10 @@ pub fn kind_name(k: u32) -> &'static str {
         kind::LABEL_NODES => "label lists",
         kind::BLOCK_CRCS => "block checksums",
         kind::PROP_INDEXES => "property indexes",
+        kind::OUT_NBRS => "outgoing neighbours",
+        kind::IN_NBRS => "incoming neighbours",
+        kind::OUT_RUNS => "outgoing type runs",
+        kind::IN_RUNS => "incoming type runs",
         kind::PROP_COLUMN_DIR => "property column directory",
         kind::PROP_COLUMNS => "property columns",
         _ => "unknown",
@@ -160,12 +194,83 @@ pub struct Section {
 }
 
 /// The section kinds a format-`version` image must hold.
-pub fn required_kinds(version: u32) -> std::ops::Range<u32> {
-    if version >= BLOCKS_SINCE {
+/// (Kinds from `PROP_INDEXES` on are optional unless in the range.)
+pub fn required_kinds(version: u32) -> Vec<u32> {
+    let base = if version >= BLOCKS_SINCE {
         kind::CATALOG..kind::PROP_INDEXES
     } else {
         kind::CATALOG..kind::END_V1
+    };
+    let nbrs = if version >= NBRS_SINCE {
+        kind::OUT_NBRS..kind::IN_RUNS + 1
+    } else {
+        0..0
+    };
+    base.chain(nbrs).collect()
+}
+
+/// Bytes per value of the neighbour and run sections of an image with these slot counts: 4
+/// when every node id fits in u32 and every run index and list length in 31 bits (a list
+/// holds at most `rel_slots` entries, so do the runs), else 8.
+pub fn nbr_width(node_slots: u64, rel_slots: u64) -> usize {
+    if node_slots <= 1 << 32 && rel_slots < 1 << 31 {
+        4
+    } else {
+        8
     }
+}
+
+/// What a node's type word says about its list in one direction (see the module comment).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TypeWord {
+    /// Every entry has this type.
+    One(u32),
+    /// The node's runs start at this index of the runs section.
+    Runs(u64),
+}
+
+impl TypeWord {
+    /// The word in `w` bytes; `None` when a run index does not fit (the writer then cannot
+    /// use width `w`: `nbr_width` rules that out). A type that does not fit below the top
+    /// bit must be written as a run.
+    pub fn encode(self, w: usize) -> Option<u64> {
+        let top = 1u64 << (w * 8 - 1);
+        match self {
+            TypeWord::One(t) if u64::from(t) < top => Some(u64::from(t)),
+            TypeWord::One(_) => None,
+            TypeWord::Runs(i) if i < top => Some(top | i),
+            TypeWord::Runs(_) => None,
+        }
+    }
+
+    pub fn decode(word: u64, w: usize) -> TypeWord {
+        let top = 1u64 << (w * 8 - 1);
+        if word & top != 0 {
+            TypeWord::Runs(word & !top)
+        } else {
+            // Below the top bit of a `w`-byte value: fits in u32 for w = 4, and for w = 8 the
+            // writer only stores u32 types.
+            TypeWord::One(u32::try_from(word).unwrap_or(u32::MAX))
+        }
+    }
+}
+
+/// Appends `v` as a `w`-byte little-endian value (`w` = 4 or 8; the caller picked `w` so
+/// that `v` fits).
+pub fn put_uint(out: &mut Vec<u8>, w: usize, v: u64) {
+    out.extend_from_slice(&v.to_le_bytes()[..w]);
+}
+
+/// Value `i` of a column of `w`-byte little-endian values (`None` past its end).
+#[inline]
+pub fn uint_at(col: &[u8], w: usize, i: usize) -> Option<u64> {
+    let at = i.checked_mul(w)?;
+    let b = col.get(at..at.checked_add(w)?)?;
+    Some(if w == 4 {
+        u64::from(u32::from_le_bytes(b.try_into().ok()?))
+    } else {
+        u64::from_le_bytes(b.try_into().ok()?)
+    })
 }
 
 /// How many blocks a section of `len` bytes has.
@@ -249,4 +354,50 @@ pub fn u64_at(b: &[u8], at: usize) -> u64 {
     let mut a = [0u8; 8];
     a.copy_from_slice(&b[at..at + 8]);
     u64::from_le_bytes(a)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn width_follows_the_slot_counts() {
+        assert_eq!(nbr_width(0, 0), 4);
+        assert_eq!(
+            nbr_width(1 << 32, (1 << 31) - 1),
+            4,
+            "node ids up to u32::MAX"
+        );
+        assert_eq!(nbr_width((1 << 32) + 1, 10), 8, "a node id past u32");
+        assert_eq!(
+            nbr_width(10, 1 << 31),
+            8,
+            "a run index or length past 31 bits"
+        );
+    }
+
+    #[test]
+    fn values_and_type_words_round_trip_at_both_widths() {
+        for (w, big) in [(4usize, u64::from(u32::MAX)), (8, u64::MAX - 3)] {
+            let mut col = Vec::new();
+            for v in [0, 1, big, 7] {
+                put_uint(&mut col, w, v);
+            }
+            assert_eq!(col.len(), 4 * w);
+            let got: Vec<_> = (0..5).map(|i| uint_at(&col, w, i)).collect();
+            assert_eq!(got, [Some(0), Some(1), Some(big), Some(7), None], "w {w}");
+            for tw in [TypeWord::One(0), TypeWord::One(12345), TypeWord::Runs(0)] {
+                let word = tw.encode(w).unwrap();
+                assert_eq!(TypeWord::decode(word, w), tw, "w {w}");
+            }
+        }
+        // Past 31 bits a run index needs 8 bytes; a u32 type past 31 bits is a run at 4.
+        let far = TypeWord::Runs(1 << 40);
+        assert_eq!(far.encode(4), None);
+        assert_eq!(TypeWord::decode(far.encode(8).unwrap(), 8), far);
+        assert_eq!(TypeWord::One(1 << 31).encode(4), None);
+        let t = TypeWord::One(u32::MAX);
+        assert_eq!(TypeWord::decode(t.encode(8).unwrap(), 8), t);
+        assert_eq!(TypeWord::decode(u64::MAX, 8), TypeWord::Runs(u64::MAX >> 1));
+    }
 }

@@ -5,7 +5,7 @@
 //! before the view is built: the header and section table against their checksum, each
 //! section against its own, and every flag, offset, id, label, property encoding and
 //! adjacency entry against the bounds it must respect, so that in-place reads later can only
-//! meet well-formed data. A format-2 image has its header, section table, column sizes,
+//! meet well-formed data. A format-2 or later image has its header, section table, column sizes,
 //! catalog and block checksum list checked here, and every other block verified by the view
 //! when first read (`storage::blocks`): data that passes its block checksum is what our
 //! writer wrote. The full check stays available on demand (`check_image`: `CHECK`,
@@ -40,7 +40,7 @@ const CHUNK: u64 = 1 << 16;
 /// `graph`; returns its header (its timestamp C is the newest commit it holds).
 ///
 /// A format-1 image, or any image with `verify` (the `verify_on_open` option), is checked
-/// whole first (`check_all`). A format-2 image otherwise gets only its header, section
+/// whole first (`check_all`). A format-2 or later image otherwise gets only its header, section
 /// table, column sizes, catalog and block checksum list checked here: the rest is verified
 /// a block at a time when first read (`storage::blocks`), so opening costs the same at any
 /// size. Indexes are still built here, from the image (reading what they cover).
@@ -119,6 +119,7 @@ pub fn load_base(file: &dyn IoFile, path: &Path, graph: &Graph, verify: bool) ->
         BaseView::new(
             bytes,
             path,
+            img.version,
             h.ts,
             h.node_slots,
             h.rel_slots,
@@ -335,6 +336,16 @@ fn pair_hash(r: u64, n: u64) -> u64 {
         z ^ (z >> 31)
     }
     mix(r.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ mix(n))
+}
+
+/// A hash of "from node `n`, a step of type `t` leads to `other`", combined with the
+/// relationship by `pair_hash`: format 3's neighbour columns and type runs are checked by
+/// comparing its sum over the lists' entries with its sum over the relationships.
+fn step_hash(n: u64, other: u64, t: u32) -> u64 {
+    pair_hash(
+        other ^ (u64::from(t) << 40).rotate_left(7),
+        pair_hash(n, u64::from(t)),
+    )
 }
 
 /// A bit per id.
@@ -585,6 +596,16 @@ impl<'a> Image<'a> {
         )
     }
 
+    /// Bytes per relationship id in the adjacency lists: 8 before format 3, then the
+    /// neighbour width (`format::nbr_width`).
+    fn rels_width(&self) -> u64 {
+        if self.version >= format::NBRS_SINCE {
+            format::nbr_width(self.header.node_slots, self.header.rel_slots) as u64
+        } else {
+            8
+        }
+    }
+
     /// Section `k`'s length (0 when the image lacks it).
     fn len_of(&self, k: u32) -> u64 {
         match self.sections[k as usize].1 {
@@ -679,10 +700,28 @@ impl<'a> Image<'a> {
                 _ => {}
             }
         }
-        // Adjacency entries are u64 relationship ids.
+        // Adjacency entries are relationship ids, `rels_width` bytes each.
+        let rw = self.rels_width();
         for k in [kind::OUT_RELS, kind::IN_RELS] {
-            if self.len_of(k) % 8 != 0 {
+            if self.len_of(k) % rw != 0 {
                 return Err(self.bad_in(k, "a ragged length"));
+            }
+        }
+        if self.version >= format::NBRS_SINCE {
+            let w = format::nbr_width(n, r) as u64;
+            for (rels, nbrs, runs) in [
+                (kind::OUT_RELS, kind::OUT_NBRS, kind::OUT_RUNS),
+                (kind::IN_RELS, kind::IN_NBRS, kind::IN_RUNS),
+            ] {
+                let want = (self.len_of(rels) / rw)
+                    .checked_add(n)
+                    .and_then(|x| x.checked_mul(w));
+                if want != Some(self.len_of(nbrs)) {
+                    return Err(self.bad_in(nbrs, "its length does not match the adjacency's"));
+                }
+                if self.len_of(runs) % (2 * w) != 0 {
+                    return Err(self.bad_in(runs, "a ragged length"));
+                }
             }
         }
         if self.version >= format::BLOCKS_SINCE {
@@ -893,9 +932,12 @@ impl<'a> Image<'a> {
                         ));
                     }
                     std::thread::scope(|t| {
-                        let out =
-                            t.spawn(|| self.check_adjacency(&nflags, &live, n, true, want[0]));
-                        let inc = self.check_adjacency(&nflags, &live, n, false, want[1]);
+                        let out = t.spawn(|| {
+                            let want = (want[0], want[2]);
+                            self.check_adjacency(&nflags, &live, n, true, want, types_known)
+                        });
+                        let want = (want[1], want[3]);
+                        let inc = self.check_adjacency(&nflags, &live, n, false, want, types_known);
                         joined(out.join(), "outgoing adjacency").and(inc)
                     })
                 });
@@ -908,11 +950,11 @@ impl<'a> Image<'a> {
 
     /// Relationship flags, endpoints, types and properties; returns which are live, how
     /// many, and the pair hashes of their starts and ends.
-    fn check_rels(&self, nflags: &[u8], types_known: u64) -> Result<(Bits, u64, [u64; 2])> {
+    fn check_rels(&self, nflags: &[u8], types_known: u64) -> Result<(Bits, u64, [u64; 4])> {
         let slots = self.header.rel_slots;
         let heap_len = self.len_of(kind::REL_PROPS);
         let mut live_bits = Bits::new(slots);
-        let (mut live, mut expect) = (0u64, [0u64; 2]);
+        let (mut live, mut expect) = (0u64, [0u64; 4]);
         let [mut flags, mut starts, mut ends, mut types, mut obuf, mut heap] =
             std::array::from_fn(|_| Vec::new());
         let live_node = |n: u64| usize::try_from(n).ok().and_then(|n| nflags.get(n)) == Some(&1);
@@ -957,6 +999,8 @@ impl<'a> Image<'a> {
                 live_bits.set(i);
                 expect[0] = expect[0].wrapping_add(pair_hash(i, s));
                 expect[1] = expect[1].wrapping_add(pair_hash(i, e));
+                expect[2] = expect[2].wrapping_add(pair_hash(i, step_hash(s, e, t)));
+                expect[3] = expect[3].wrapping_add(pair_hash(i, step_hash(e, s, t)));
             }
             i0 = i1;
         }
@@ -1049,21 +1093,44 @@ impl<'a> Image<'a> {
 
     /// One direction's CSR lists: every entry a live relationship, listed at a live node,
     /// each live relationship exactly once, and (by the pair hashes) at its own start (end).
+    /// Format 3: the neighbour column and the type runs too, each entry (by the step hashes)
+    /// naming the relationship's other end and its type.
     fn check_adjacency(
         &self,
         nflags: &[u8],
         rel_live: &Bits,
         live_rels: u64,
         outgoing: bool,
-        want: u64,
+        (want, want_steps): (u64, u64),
+        types_known: u64,
     ) -> Result<()> {
-        let (offs_kind, k) = if outgoing {
-            (kind::OUT_OFFSETS, kind::OUT_RELS)
+        let (offs_kind, k, nbrs_kind, runs_kind) = if outgoing {
+            (
+                kind::OUT_OFFSETS,
+                kind::OUT_RELS,
+                kind::OUT_NBRS,
+                kind::OUT_RUNS,
+            )
         } else {
-            (kind::IN_OFFSETS, kind::IN_RELS)
+            (
+                kind::IN_OFFSETS,
+                kind::IN_RELS,
+                kind::IN_NBRS,
+                kind::IN_RUNS,
+            )
         };
+        let v3 = self.version >= format::NBRS_SINCE;
+        let w = format::nbr_width(self.header.node_slots, self.header.rel_slots);
+        let mut runs = Vec::new();
+        let mut nbrs = Vec::new();
+        if v3 {
+            self.read(runs_kind, 0, self.len_of(runs_kind), &mut runs)?;
+        }
+        let mut steps = 0u64;
+        let mut types = Vec::new();
         let slots = self.header.node_slots;
-        let list_len = self.len_of(k) / 8;
+        let rw = self.rels_width();
+        let list_len = self.len_of(k) / rw;
         let mut seen = Bits::new(self.header.rel_slots);
         let (mut count, mut sum) = (0u64, 0u64);
         let [mut obuf, mut list] = std::array::from_fn(|_| Vec::new());
@@ -1072,12 +1139,32 @@ impl<'a> Image<'a> {
             let i1 = (i0 + CHUNK).min(slots);
             let offs = self.offsets(offs_kind, i0, i1, list_len, &mut obuf)?;
             let base = offs[0];
-            self.read(k, base * 8, (offs[offs.len() - 1] - base) * 8, &mut list)?;
+            self.read(k, base * rw, (offs[offs.len() - 1] - base) * rw, &mut list)?;
+            if v3 {
+                // Node i's type word and neighbours: entries [offs + i, next offs + i + 1).
+                let (na, nb) = (base + i0, offs[offs.len() - 1] + i1);
+                self.read(nbrs_kind, na * w as u64, (nb - na) * w as u64, &mut nbrs)?;
+            }
             for j in 0..(i1 - i0) as usize {
                 let i = i0 + j as u64;
                 let (a, b) = (offs[j] - base, offs[j + 1] - base);
                 if a == b {
                     continue;
+                }
+                if v3 {
+                    // The entry index of node i's type word in `nbrs`.
+                    let at = (a + j as u64) as usize;
+                    let word = format::uint_at(&nbrs, w, at).unwrap_or(0);
+                    self.list_types(word, b - a, (&runs, w), types_known, &mut types)
+                        .map_err(|what| {
+                            self.bad_in(runs_kind, &format!("node {i}'s type runs: {what}"))
+                        })?;
+                    for e in a..b {
+                        let r = format::uint_at(&list, rw as usize, e as usize).unwrap_or(u64::MAX);
+                        let o = format::uint_at(&nbrs, w, at + 1 + (e - a) as usize).unwrap_or(0);
+                        let t = types[(e - a) as usize];
+                        steps = steps.wrapping_add(pair_hash(r, step_hash(i, o, t)));
+                    }
                 }
                 let bad = || {
                     self.bad_in(
@@ -1089,7 +1176,7 @@ impl<'a> Image<'a> {
                     return Err(bad());
                 }
                 for e in a..b {
-                    let r = u64_at(&list, e as usize * 8);
+                    let r = format::uint_at(&list, rw as usize, e as usize).unwrap_or(u64::MAX);
                     if !rel_live.get(r) || seen.get(r) {
                         return Err(bad());
                     }
@@ -1109,6 +1196,54 @@ impl<'a> Image<'a> {
         if sum != want {
             return Err(self.bad_in(k, "a relationship is listed at a node that is not its own"));
         }
+        if v3 && steps != want_steps {
+            return Err(self.bad_in(
+                nbrs_kind,
+                "an entry's neighbour or type differs from its relationship's",
+            ));
+        }
         Ok(())
+    }
+
+    /// The type of each of a list's `len` entries from its type word (format 3), into
+    /// `types`; the runs must be ascending by type and cover the list exactly.
+    fn list_types(
+        &self,
+        word: u64,
+        len: u64,
+        (runs, w): (&[u8], usize),
+        types_known: u64,
+        types: &mut Vec<u32>,
+    ) -> std::result::Result<(), String> {
+        types.clear();
+        match format::TypeWord::decode(word, w) {
+            format::TypeWord::One(t) if u64::from(t) < types_known => {
+                types.resize(len as usize, t);
+                Ok(())
+            }
+            format::TypeWord::One(t) => Err(format!("unknown type {t}")),
+            format::TypeWord::Runs(first) => {
+                let mut last: Option<u64> = None;
+                let mut ix = usize::try_from(first).map_err(|_| "a run past the end")?;
+                while (types.len() as u64) < len {
+                    let (Some(t), Some(end)) = (
+                        format::uint_at(runs, w, ix.saturating_mul(2)),
+                        format::uint_at(runs, w, ix.saturating_mul(2).saturating_add(1)),
+                    ) else {
+                        return Err("a run past the end".to_owned());
+                    };
+                    if t >= types_known || last.is_some_and(|l| l >= t) {
+                        return Err(format!("unknown or unsorted type {t}"));
+                    }
+                    if end <= types.len() as u64 || end > len {
+                        return Err("runs that do not cover the list".to_owned());
+                    }
+                    types.resize(end as usize, t as u32);
+                    last = Some(t);
+                    ix += 1;
+                }
+                Ok(())
+            }
+        }
     }
 }

@@ -43,18 +43,27 @@ pub fn write_base(
     catalog: &[Change],
     cancel: &AtomicBool,
 ) -> Result<Written> {
-    write_base_as(
-        io,
-        dest,
-        graph,
-        snapshot,
-        catalog,
-        cancel,
-        format::FORMAT_VERSION,
-    )
+    let version = WRITE_FORMAT
+        .with(|v| v.get())
+        .unwrap_or(format::FORMAT_VERSION);
+    write_base_as(io, dest, graph, snapshot, catalog, cancel, version)
 }
 
-/// `write_base` in format `version` (1 or 2; tests write format 1 to prove it still opens).
+thread_local! {
+    static WRITE_FORMAT: std::cell::Cell<Option<u32>> = const { std::cell::Cell::new(None) };
+}
+
+/// Makes the images written on this thread (checkpoints run by this thread, imports) use
+/// base format `version` (2 or 3; `None` restores the current format). Hidden: tests write
+/// format-2 images with it to prove they still read as before.
+#[doc(hidden)]
+pub fn set_base_write_format(version: Option<u32>) {
+    let v = version.map(|v| v.clamp(format::BLOCKS_SINCE, format::FORMAT_VERSION));
+    WRITE_FORMAT.with(|w| w.set(v));
+}
+
+/// `write_base` in format `version` (1 to 3; tests write older formats to prove they still
+/// open).
 pub(crate) fn write_base_as(
     io: &dyn Io,
     dest: &Path,
@@ -312,6 +321,162 @@ fn heap_pass(
     Ok(())
 }
 
+/// Node `id`'s relationships in one direction that `vis` sees, as `(type, id, other end)`
+/// sorted by type, then id: the order of an image's adjacency list.
+fn adjacent(
+    g: &GraphData,
+    vis: Visibility,
+    id: NodeId,
+    outgoing: bool,
+    list: &mut Vec<(TypeId, u64, NodeId)>,
+) {
+    list.clear();
+    list.extend(
+        g.adjacent(id, outgoing)
+            .filter_map(|r| g.rel_step(r, vis, outgoing).map(|(o, t)| (t, r, o))),
+    );
+    list.sort_unstable();
+}
+
+/// One direction's adjacency in format 3, each node visited once: the relationship lists
+/// and the neighbour column (type word, then the other ends) have sizes known from the live
+/// relationship count, so each chunk is written straight to its place (as `columns_pass`
+/// does); the offsets and the (few) type runs are kept in memory and written after.
+fn adjacency_v3(
+    out: &mut Out,
+    graph: &Graph,
+    vis: Visibility,
+    outgoing: bool,
+    h: &Header,
+    cancel: &AtomicBool,
+) -> Result<()> {
+    let (offsets_kind, rels_kind, nbrs_kind, runs_kind) = if outgoing {
+        (
+            kind::OUT_OFFSETS,
+            kind::OUT_RELS,
+            kind::OUT_NBRS,
+            kind::OUT_RUNS,
+        )
+    } else {
+        (
+            kind::IN_OFFSETS,
+            kind::IN_RELS,
+            kind::IN_NBRS,
+            kind::IN_RUNS,
+        )
+    };
+    let w = format::nbr_width(h.node_slots, h.rel_slots);
+    // A damaged block of the current image reads as empty, so the counts can disagree:
+    // that damage is the error to report (see `write_base_as`).
+    let internal = |what: &str| match graph.damage.check() {
+        Err(e) => e,
+        Ok(()) => Error::new(
+            ErrorKind::Internal,
+            format!("writing the base image's adjacency: {what}"),
+        ),
+    };
+    // Relationship ids at the same width: `nbr_width` is 4 only when they fit in 31 bits.
+    let rels_len = h.live_rels * w as u64;
+    let nbrs_len = (h.live_rels + h.node_slots) * w as u64;
+    out.flush()?;
+    let rels_start = out.pos.div_ceil(8) * 8;
+    let nbrs_start = (rels_start + rels_len).div_ceil(8) * 8;
+    let end = nbrs_start + nbrs_len;
+    // Padding before each region (zeros, outside every section).
+    write_at(out, &[0u8; 8][..(rels_start - out.pos) as usize], out.pos)?;
+    write_at(
+        out,
+        &[0u8; 8][..(nbrs_start - rels_start - rels_len) as usize],
+        rels_start + rels_len,
+    )?;
+    let mut offsets = Vec::with_capacity(usize::try_from(h.node_slots).unwrap_or(0) + 1);
+    let mut runs = Vec::new();
+    let (mut run_count, mut listed) = (0u64, 0u64);
+    let (mut rels_at, mut nbrs_at) = (rels_start, nbrs_start);
+    let (mut rels_crc, mut nbrs_crc) = (0u32, 0u32);
+    let (mut rels_sums, mut nbrs_sums) = (BlockSums::default(), BlockSums::default());
+    let (mut rels_buf, mut nbrs_buf) = (Vec::new(), Vec::new());
+    let mut list: Vec<(TypeId, u64, NodeId)> = Vec::new();
+    let mut i = 0u64;
+    while i < h.node_slots {
+        if cancel.load(Ordering::Relaxed) {
+            return Err(cancelled());
+        }
+        let stop = (i + CHUNK as u64).min(h.node_slots);
+        {
+            let g = graph.read();
+            for id in i..stop {
+                offsets.push(listed);
+                adjacent(&g, vis, id, outgoing, &mut list);
+                listed += list.len() as u64;
+                let one = match (list.first(), list.last()) {
+                    (Some(f), Some(l)) if f.0 == l.0 => Some(f.0),
+                    (None, _) => Some(0),
+                    _ => None,
+                };
+                let word = match one.and_then(|t| format::TypeWord::One(t).encode(w)) {
+                    Some(word) => word,
+                    None => {
+                        let word = format::TypeWord::Runs(run_count)
+                            .encode(w)
+                            .ok_or_else(|| internal("a run index does not fit"))?;
+                        for (j, e) in list.iter().enumerate() {
+                            if list.get(j + 1).map_or(true, |n| n.0 != e.0) {
+                                format::put_uint(&mut runs, w, u64::from(e.0));
+                                format::put_uint(&mut runs, w, j as u64 + 1);
+                                run_count += 1;
+                            }
+                        }
+                        word
+                    }
+                };
+                format::put_uint(&mut nbrs_buf, w, word);
+                for &(_, r, o) in &list {
+                    format::put_uint(&mut rels_buf, w, r);
+                    format::put_uint(&mut nbrs_buf, w, o);
+                }
+            }
+        }
+        if rels_at + rels_buf.len() as u64 > rels_start + rels_len
+            || nbrs_at + nbrs_buf.len() as u64 > end
+        {
+            return Err(internal("more entries than live relationships"));
+        }
+        for (buf, at, crc, sums) in [
+            (&mut rels_buf, &mut rels_at, &mut rels_crc, &mut rels_sums),
+            (&mut nbrs_buf, &mut nbrs_at, &mut nbrs_crc, &mut nbrs_sums),
+        ] {
+            write_at(out, buf, *at)?;
+            *crc = crc32c::crc32c_append(*crc, buf);
+            sums.feed(buf);
+            *at += buf.len() as u64;
+            buf.clear();
+        }
+        i = stop;
+    }
+    offsets.push(listed);
+    if listed != h.live_rels || nbrs_at != end {
+        return Err(internal("fewer entries than live relationships"));
+    }
+    for (k, start, len, crc, sums) in [
+        (rels_kind, rels_start, rels_len, rels_crc, rels_sums),
+        (nbrs_kind, nbrs_start, nbrs_len, nbrs_crc, nbrs_sums),
+    ] {
+        out.sections.push(Section {
+            kind: k,
+            offset: start,
+            len,
+            crc,
+        });
+        out.blocks.push(sums.finish());
+    }
+    out.pos = end;
+    out.begin(offsets_kind)?;
+    out.put_u64s(&offsets)?;
+    out.end();
+    section(out, runs_kind, &runs)
+}
+
 /// The entries of each index the catalog defines, as the writer's snapshot sees them.
 struct IndexEntries {
     /// One per indexed `(label, key)`, in catalog order.
@@ -521,15 +686,11 @@ fn write_into(
         (kind::OUT_OFFSETS, kind::OUT_RELS, true),
         (kind::IN_OFFSETS, kind::IN_RELS, false),
     ] {
-        let mut list: Vec<(TypeId, u64)> = Vec::new();
-        let adjacent = |g: &GraphData, id: u64, list: &mut Vec<(TypeId, u64)>| {
-            list.clear();
-            list.extend(
-                g.adjacent(id, outgoing)
-                    .filter_map(|r| g.rel_step(r, vis, outgoing).map(|(_, t)| (t, r))),
-            );
-            list.sort_unstable();
-        };
+        if version >= format::NBRS_SINCE {
+            adjacency_v3(&mut out, graph, vis, outgoing, &h, cancel)?;
+            continue;
+        }
+        let mut list: Vec<(TypeId, u64, NodeId)> = Vec::new();
         heap_pass(
             &mut out,
             (offsets_kind, rels_kind),
@@ -538,8 +699,8 @@ fn write_into(
             8,
             cancel,
             |g, id, b| {
-                adjacent(g, id, &mut list);
-                for (_, r) in &list {
+                adjacent(g, vis, id, outgoing, &mut list);
+                for (_, r, _) in &list {
                     b.extend_from_slice(&r.to_le_bytes());
                 }
             },

@@ -21,6 +21,7 @@ mod prepared;
 mod procs;
 mod project;
 pub mod schema;
+mod seek;
 mod write;
 
 use super::ast::{Clause, Expr, ExprKind, Query, SingleQuery};
@@ -37,8 +38,11 @@ pub use batch::{
 };
 pub(crate) use compat::is_aggregate as compat_is_aggregate;
 pub(crate) use compat::{equals, GroupKey};
-pub use prepared::{compile, may_read_clock, run_compiled, CompiledQuery, PlanCache};
+pub use prepared::{compile, may_read_clock, run_compiled, CompiledQuery, PlanCache, PlanRef};
 pub use procs::{ProcBody, ProcField, ProcType, Procedure, Procedures};
+#[doc(hidden)]
+pub use seek::direct_seeks;
+pub(crate) use seek::{prefetch as prefetch_seek, run as run_seek};
 
 /// Runs a query (not BEGIN/COMMIT/schema statements, which the API layer handles) inside `tx`,
 /// with the built-in procedures only. On error the caller rolls `tx` back to the savepoint it

@@ -3,7 +3,7 @@
 //!
 //! A `BaseView` is built only by `checkpoint::load`. A format-1 image is checked whole
 //! there (checksums, column sizes, flags, endpoints, offsets, labels, property encodings and
-//! the adjacency lists). A format-2 image is checked at open only as far as its header,
+//! the adjacency lists). A format-2 or later image is checked at open only as far as its header,
 //! section table, column sizes, catalog and block checksum list; every other byte is
 //! verified against its block's checksum the first time an accessor reads it
 //! (`storage::blocks`), and data that passes its checksum was written by our writer, which
@@ -22,7 +22,7 @@ use super::base_columns::{self, ColumnDir, ImageInts};
 use super::blocks::Blocks;
 use super::change::PropList;
 use super::{KeyId, LabelId, NodeId, RelId, TypeId};
-use crate::checkpoint::format::kind;
+use crate::checkpoint::format::{self, kind, TypeWord};
 use crate::checkpoint::mmap::BaseBytes;
 use crate::value::Value;
 use crate::wal::codec;
@@ -38,6 +38,11 @@ pub struct BaseView {
     /// `(offset, length)` of each section by kind.
     sections: [(usize, usize); kind::END as usize],
     blocks: Blocks,
+    /// Bytes per value of the neighbour columns and type runs; 0: the image has none
+    /// (format 1 or 2).
+    nbr_w: usize,
+    /// Bytes per relationship id in the adjacency lists (8 before format 3, then `nbr_w`).
+    rel_w: usize,
     /// The integer property columns the image holds (`base_columns`), ascending key.
     columns: Vec<ColumnDir>,
 }
@@ -76,6 +81,20 @@ fn ids(bytes: &[u8]) -> IdIter<'_> {
     bytes.chunks_exact(8).map(id as fn(&[u8]) -> u64)
 }
 
+/// Little-endian ids `w` bytes wide (4 or 8) packed in a byte slice.
+fn ids_of_width(bytes: &[u8], w: usize) -> IdIter<'_> {
+    fn id32(c: &[u8]) -> u64 {
+        let mut a = [0u8; 4];
+        a.copy_from_slice(c);
+        u64::from(u32::from_le_bytes(a))
+    }
+    if w == 4 {
+        bytes.chunks_exact(4).map(id32 as fn(&[u8]) -> u64)
+    } else {
+        ids(bytes)
+    }
+}
+
 impl BaseView {
     /// No base image: no entities.
     pub fn empty() -> BaseView {
@@ -87,22 +106,33 @@ impl BaseView {
             rel_slots: 0,
             sections: [(0, 0); kind::END as usize],
             blocks: Blocks::all_checked(),
+            nbr_w: 0,
+            rel_w: 8,
             columns: Vec::new(),
         }
     }
 
     /// Wraps an image. Only the loader calls this, after checking what `blocks` does not
     /// verify at first use.
+    #[allow(clippy::too_many_arguments)]
     pub(crate) fn new(
         bytes: BaseBytes,
         path: &Path,
+        version: u32,
         ts: u64,
         node_slots: u64,
         rel_slots: u64,
         sections: [(usize, usize); kind::END as usize],
         blocks: Blocks,
     ) -> BaseView {
+        let nbr_w = if version >= format::NBRS_SINCE {
+            format::nbr_width(node_slots, rel_slots)
+        } else {
+            0
+        };
         BaseView {
+            nbr_w,
+            rel_w: if nbr_w == 0 { 8 } else { nbr_w },
             bytes,
             path: path.to_owned(),
             ts,
@@ -290,7 +320,55 @@ impl BaseView {
         } else {
             (kind::IN_OFFSETS, kind::IN_RELS)
         };
-        ids(self.slice(offs, list, id, 8))
+        ids_of_width(self.slice(offs, list, id, self.rel_w), self.rel_w)
+    }
+
+    /// Node `id`'s list in one direction with its neighbours and type runs (format 3; `None`
+    /// for an older image or an id past the image's nodes). Reads the offsets and the type
+    /// word with the neighbours (one range); relationship ids only when asked for.
+    pub fn adj_list(&self, id: NodeId, outgoing: bool) -> Option<AdjList<'_>> {
+        if self.nbr_w == 0 || id >= self.node_slots {
+            return None;
+        }
+        let (offs, rels_kind, nbrs_kind, runs_kind) = if outgoing {
+            (
+                kind::OUT_OFFSETS,
+                kind::OUT_RELS,
+                kind::OUT_NBRS,
+                kind::OUT_RUNS,
+            )
+        } else {
+            (
+                kind::IN_OFFSETS,
+                kind::IN_RELS,
+                kind::IN_NBRS,
+                kind::IN_RUNS,
+            )
+        };
+        let w = self.nbr_w;
+        let (a, b) = self.range(offs, id).unwrap_or((0, 0));
+        let n = usize::try_from(id).ok()?;
+        // Node n's type word and neighbours: values [a + n, b + n + 1) (see `format`).
+        let nbrs = a
+            .checked_add(n)
+            .and_then(|x| x.checked_mul(w))
+            .zip(b.checked_add(n + 1).and_then(|x| x.checked_mul(w)))
+            .map_or(&[][..], |(x, y)| self.get(nbrs_kind, x, y));
+        // A damaged range reads as empty (and is recorded): an empty list.
+        let len = if nbrs.len() == (b - a + 1) * w {
+            b - a
+        } else {
+            0
+        };
+        Some(AdjList {
+            view: self,
+            rels_kind,
+            runs_kind,
+            start: a,
+            len,
+            nbrs,
+            w,
+        })
     }
 
     pub fn degree(&self, id: NodeId, outgoing: bool) -> usize {
@@ -309,6 +387,92 @@ impl BaseView {
 
     pub fn is_empty(&self) -> bool {
         self.node_slots == 0 && self.rel_slots == 0
+    }
+}
+
+/// One node's adjacency list in one direction of a format-3 image (`BaseView::adj_list`):
+/// entries by index, grouped by type (ascending type, then relationship id).
+pub struct AdjList<'a> {
+    view: &'a BaseView,
+    rels_kind: u32,
+    runs_kind: u32,
+    /// The list's first entry in the relationship list section.
+    start: usize,
+    len: usize,
+    /// The type word, then `len` neighbours.
+    nbrs: &'a [u8],
+    w: usize,
+}
+
+impl<'a> AdjList<'a> {
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// The other ends of entries `[i, j)`.
+    pub fn nbrs(&self, i: usize, j: usize) -> IdIter<'a> {
+        let (i, j) = (i.min(self.len), j.min(self.len));
+        let (x, y) = ((i + 1) * self.w, (j + 1) * self.w);
+        ids_of_width(self.nbrs.get(x..y).unwrap_or(&[]), self.w)
+    }
+
+    /// The relationship ids of entries `[i, j)` (read from the image only now).
+    pub fn rels(&self, i: usize, j: usize) -> IdIter<'a> {
+        let (i, j) = (i.min(self.len), j.min(self.len));
+        if i >= j {
+            return ids(&[]);
+        }
+        let w = self.view.rel_w;
+        let (x, y) = ((self.start + i) * w, (self.start + j) * w);
+        ids_of_width(self.view.get(self.rels_kind, x, y), w)
+    }
+
+    /// Calls `f(i, j)` for each range `[i, j)` of entries whose type is in `types` (any type
+    /// when empty), ascending; each range is one type run (so ascending relationship id).
+    pub fn wanted(&self, types: &[TypeId], mut f: impl FnMut(usize, usize)) {
+        if self.len == 0 {
+            return;
+        }
+        let word = format::uint_at(self.nbrs, self.w, 0).unwrap_or(0);
+        let first = match TypeWord::decode(word, self.w) {
+            TypeWord::One(t) => {
+                if types.is_empty() || types.contains(&t) {
+                    f(0, self.len);
+                }
+                return;
+            }
+            TypeWord::Runs(ix) => ix,
+        };
+        let w = self.w;
+        let mut at = 0usize;
+        let first = usize::try_from(first).unwrap_or(usize::MAX);
+        // Each run ends past the last (the writer's; checked by the full check): at most
+        // `len` of them, whatever the bytes say.
+        for ix in (first..).take(self.len) {
+            let Some(from) = ix.checked_mul(2 * w) else {
+                return;
+            };
+            let run = self.view.get(self.runs_kind, from, from + 2 * w);
+            let (Some(t), Some(end)) = (format::uint_at(run, w, 0), format::uint_at(run, w, 1))
+            else {
+                return;
+            };
+            let end = usize::try_from(end).unwrap_or(usize::MAX).min(self.len);
+            if end <= at {
+                return;
+            }
+            if types.is_empty() || u32::try_from(t).is_ok_and(|t| types.contains(&t)) {
+                f(at, end);
+            }
+            at = end;
+            if at == self.len {
+                return;
+            }
+        }
     }
 }
 

@@ -17,7 +17,7 @@ use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use rustc_hash::FxHashMap;
 
-use super::base::{BaseView, IdIter, Props};
+use super::base::{AdjList, BaseView, IdIter, Props};
 use super::blocks::BaseDamage;
 
 use super::catalog::Catalog;
@@ -427,6 +427,62 @@ impl GraphData {
         base.into_iter().flatten().chain(delta.iter().copied())
     }
 
+    /// The relationships attached to `id` in one direction since the base (visible or not),
+    /// in creation order: `adjacent` without the base list.
+    pub fn delta_adjacent(&self, id: NodeId, outgoing: bool) -> &[RelId] {
+        self.node_entry(id)
+            .map_or(&[][..], |e| if outgoing { &e.out[..] } else { &e.inc[..] })
+    }
+
+    /// Node `id`'s base list in one direction with its neighbour columns (format 3; `None`
+    /// for an older image or a node past the image's).
+    pub fn base_list(&self, id: NodeId, outgoing: bool) -> Option<AdjList<'_>> {
+        self.base.adj_list(id, outgoing)
+    }
+
+    /// Whether some base relationship has a delta entry (written, or replayed, since open).
+    /// While none has, every entry of a base list is a relationship live at C that nobody
+    /// changed: visible to every snapshot, its other end and type as the image has them.
+    pub fn base_rels_written(&self) -> bool {
+        !self.rel_marks.0.is_empty()
+    }
+
+    /// Format 3: calls `f(rel, other)` for each relationship of node `id`'s base list in one
+    /// direction with a type in `types` (any when empty) that `vis` sees, ascending type,
+    /// then id. Returns false, calling nothing, when the image has no neighbour columns (the
+    /// caller reads `adjacent` and `rel_step`); true with no calls for a node past the
+    /// image's. An entry nobody wrote since open is live at C (the writer lists only those)
+    /// and is taken from the columns; one with a delta entry from its versions.
+    pub fn base_steps(
+        &self,
+        id: NodeId,
+        outgoing: bool,
+        types: &[TypeId],
+        vis: Visibility,
+        mut f: impl FnMut(RelId, NodeId),
+    ) -> bool {
+        if id >= self.base.node_slots() {
+            return true;
+        }
+        let Some(list) = self.base.adj_list(id, outgoing) else {
+            return false;
+        };
+        let written = self.base_rels_written();
+        list.wanted(types, |i, j| {
+            for (r, o) in list.rels(i, j).zip(list.nbrs(i, j)) {
+                if written && self.rel_marks.get(r) {
+                    // Its type never changes; its visibility is in its versions.
+                    if let Some((o, _)) = self.rel_step(r, vis, outgoing) {
+                        f(r, o);
+                    }
+                } else {
+                    f(r, o);
+                }
+            }
+        });
+        true
+    }
+
     /// An upper bound of `adjacent(id, outgoing).count()`, in O(1).
     pub fn degree_bound(&self, id: NodeId, outgoing: bool) -> usize {
         let base = if id < self.base.node_slots() {
@@ -656,6 +712,15 @@ impl GraphData {
                 out
             }
         })
+    }
+
+    /// Starts loading what an equality seek of the `(label, key)` index for `v` reads
+    /// first, whether or not the index is usable by a given snapshot: a hint that changes
+    /// no result (see `PropIndex::prefetch_eq`).
+    pub fn prefetch_index_eq(&self, label: LabelId, key: KeyId, v: &Value) {
+        if let Some(idx) = self.schema.contents(label, key) {
+            idx.prefetch_eq(v);
+        }
     }
 
     /// The slot for node `id` during replay: a base node's materialized entry, or a new slot,

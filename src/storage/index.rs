@@ -559,6 +559,14 @@ impl PropIndex {
         Cow::Owned(out)
     }
 
+    /// Starts loading what an equality seek for `v` reads first in the base image (its
+    /// table slot); a hint, see `BaseIndex::prefetch_eq`.
+    pub fn prefetch_eq(&self, v: &Value) {
+        if let Some(base) = &self.base {
+            base.prefetch_eq(v);
+        }
+    }
+
     /// [`candidates`](Self::candidates) from the in-memory part alone.
     fn delta_candidates(&self, range: &KeyRange) -> Cow<'_, [NodeId]> {
         if let Some(v) = range.point() {

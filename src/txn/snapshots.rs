@@ -44,7 +44,7 @@ struct Slot {
     /// The transaction id, 0 while the slot is free or being claimed. Cleared before the
     /// slot is freed, so whoever reads the id sees a transaction that was running then.
     id: AtomicU64,
-    /// For listing only: kind, isolation and start (nanoseconds after `Snapshots::epoch`).
+    /// For listing only: kind, isolation and start (`coarse_now`'s ticks).
     kind: AtomicU64,
     started: AtomicU64,
 }
@@ -60,7 +60,14 @@ pub(super) struct Snapshots {
     slots: Box<[Slot]>,
     /// Slots at or above this index have never been claimed: scans stop there.
     high: AtomicUsize,
-    epoch: Instant,
+}
+
+/// The kernel's coarse monotonic clock (its last tick: a few ms of resolution), in
+/// `coarsetime` ticks. Every statement begins a transaction, and the start time is only for
+/// `SHOW TRANSACTIONS`' `age_ms`: the precise clock cost a lookup several percent of its
+/// time. Not `coarsetime::Instant::now`, which also writes a process-wide cache line.
+fn coarse_now() -> u64 {
+    coarsetime::Instant::now_without_cache_update().as_ticks()
 }
 
 thread_local! {
@@ -73,7 +80,6 @@ impl Default for Snapshots {
         Snapshots {
             slots: (0..SLOTS).map(|_| Slot::default()).collect(),
             high: AtomicUsize::new(0),
-            epoch: Instant::now(),
         }
     }
 }
@@ -108,8 +114,7 @@ impl Snapshots {
         let kind_bits =
             u64::from(kind == TxnKind::ReadOnly) | u64::from(isolation == Isolation::Snapshot) << 1;
         s.kind.store(kind_bits, Ordering::Relaxed);
-        let started = u64::try_from(self.epoch.elapsed().as_nanos()).unwrap_or(u64::MAX);
-        s.started.store(started, Ordering::Relaxed);
+        s.started.store(coarse_now(), Ordering::Relaxed);
         s.id.store(id, Ordering::SeqCst);
         Some((slot, snapshot))
     }
@@ -178,6 +183,7 @@ impl Snapshots {
     /// The registered transactions, for listing (a transaction beginning or ending meanwhile
     /// may be missed or shown).
     pub(super) fn list(&self) -> Vec<SlotTxn> {
+        let (now, coarse) = (Instant::now(), coarse_now());
         self.used()
             .iter()
             .filter_map(|s| {
@@ -192,7 +198,13 @@ impl Snapshots {
                     id,
                     snapshot: st >> 2,
                     info: TxnInfo {
-                        started: self.epoch + std::time::Duration::from_nanos(started),
+                        // To within a tick of the coarse clock.
+                        started: now
+                            .checked_sub(
+                                coarsetime::Duration::from_ticks(coarse.saturating_sub(started))
+                                    .into(),
+                            )
+                            .unwrap_or(now),
                         kind: if kind & 1 != 0 {
                             TxnKind::ReadOnly
                         } else {

@@ -2129,22 +2129,39 @@ fn expand_in(
         Direction::Incoming => g.degree_bound(node, false),
         Direction::Both => g.degree_bound(node, true) + g.degree_bound(node, false),
     });
-    if matches!(dir, Direction::Outgoing | Direction::Both) {
-        for r in g.adjacent(node, true) {
-            if let Some((other, t)) = g.rel_step(r, vis, true) {
-                if wanted(t) {
-                    out.push((r, other));
+    for outgoing in [true, false] {
+        let on = match dir {
+            Direction::Outgoing => outgoing,
+            Direction::Incoming => !outgoing,
+            Direction::Both => true,
+        };
+        if !on {
+            continue;
+        }
+        // Seen from its end, a self-loop's other end is the node itself: listed once.
+        let skip_loops = dir == Direction::Both && !outgoing;
+        let mut push = |r: RelId, other: NodeId| {
+            if !(skip_loops && other == node) {
+                out.push((r, other));
+            }
+        };
+        let rest = if g.base_steps(node, outgoing, types, vis, &mut push) {
+            g.delta_adjacent(node, outgoing)
+        } else {
+            // An image without neighbour columns: every entry through its relationship.
+            for r in g.adjacent(node, outgoing) {
+                if let Some((other, t)) = g.rel_step(r, vis, outgoing) {
+                    if wanted(t) {
+                        push(r, other);
+                    }
                 }
             }
-        }
-    }
-    if matches!(dir, Direction::Incoming | Direction::Both) {
-        for r in g.adjacent(node, false) {
-            if let Some((other, t)) = g.rel_step(r, vis, false) {
-                // Seen from its end, a self-loop's other end is the node itself.
-                let self_loop_seen = dir == Direction::Both && other == node;
-                if wanted(t) && !self_loop_seen {
-                    out.push((r, other));
+            &[]
+        };
+        for &r in rest {
+            if let Some((other, t)) = g.rel_step(r, vis, outgoing) {
+                if wanted(t) {
+                    push(r, other);
                 }
             }
         }
@@ -2154,6 +2171,45 @@ fn expand_in(
     if dir == Direction::Both || !added.windows(2).all(|w| w[0].0 < w[1].0) {
         added.sort_unstable_by_key(|&(r, _)| r);
     }
+}
+
+/// The other ends of `expand_in`'s relationships, in the same order, into `out`; for
+/// callers that need no relationship id. A node whose relationships nobody wrote since open
+/// (the common case after a checkpoint), expanded in one direction, is read from its
+/// neighbour column alone when the wanted entries form one type run (ascending id, so the
+/// order is `expand_in`'s) — no relationship list, flag, end or type is touched. Anything
+/// else goes through `expand_in` (with `scratch`).
+fn expand_nbrs_in(
+    g: &GraphData,
+    vis: Visibility,
+    node: NodeId,
+    dir: Direction,
+    types: &[TypeId],
+    out: &mut Vec<NodeId>,
+    scratch: &mut Vec<(RelId, NodeId)>,
+) {
+    let outgoing = dir == Direction::Outgoing;
+    if dir != Direction::Both
+        && !g.base_rels_written()
+        && g.delta_adjacent(node, outgoing).is_empty()
+    {
+        if let Some(list) = g.base_list(node, outgoing) {
+            let (mut run, mut more) = (None, false);
+            list.wanted(types, |i, j| {
+                more |= run.is_some();
+                run = Some((i, j));
+            });
+            if !more {
+                if let Some((i, j)) = run {
+                    out.extend(list.nbrs(i, j));
+                }
+                return;
+            }
+        }
+    }
+    scratch.clear();
+    expand_in(g, vis, node, dir, types, scratch);
+    out.extend(scratch.iter().map(|&(_, o)| o));
 }
 
 /// One transaction's snapshot, for views taken on several threads (see
@@ -2223,5 +2279,18 @@ impl ReadView<'_> {
         out: &mut Vec<(RelId, NodeId)>,
     ) {
         expand_in(&self.g, self.vis, node, dir, types, out);
+    }
+
+    /// The other ends of [`ReadView::expand_into`]'s relationships, in its order (for
+    /// callers that need no relationship id: reads less of the image), appended to `out`.
+    pub fn expand_nbrs_into(
+        &self,
+        node: NodeId,
+        dir: Direction,
+        types: &[TypeId],
+        out: &mut Vec<NodeId>,
+        scratch: &mut Vec<(RelId, NodeId)>,
+    ) {
+        expand_nbrs_in(&self.g, self.vis, node, dir, types, out, scratch);
     }
 }

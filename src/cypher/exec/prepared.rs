@@ -20,12 +20,16 @@
 //! Shapes: `MATCH chain [WHERE w] RETURN aggregates` of the batch class (`batch/shape.rs`),
 //! run by the batch engine; `MATCH pattern [WHERE w] RETURN items` (not OPTIONAL, no aggregate but a lone
 //! `count(*)`, no DISTINCT, ORDER BY, SKIP or LIMIT), which streams each match straight into
-//! its result row (or only counts it). Any other statement gets an [`Shape::Interpret`] plan:
-//! the interpreter runs it as an unprepared query would.
+//! its result row (or only counts it); of those, a point lookup `MATCH (n:L {k: $p}) RETURN
+//! n.a, ...` also gets the direct seek of `seek.rs`, which the API layer runs when it applies
+//! (this general plan otherwise). Any other statement gets an [`Shape::Interpret`] plan: the
+//! interpreter runs it as an unprepared query would.
 
-use std::sync::{Arc, Mutex};
+use std::ops::Deref;
+use std::sync::{Arc, Mutex, OnceLock};
 
 use super::pattern::{ElemSpec, Matches, ScanCache};
+use super::seek::Seek;
 use super::{Exec, Procedures, Tx, NO_PROCEDURES, PEAK_ROWS};
 use crate::cypher::ast::{Clause, Expr, ExprKind, Pattern, Query};
 use crate::cypher::{ExecControl, ParamMap, QueryOutput, QueryStats};
@@ -46,6 +50,8 @@ enum Shape {
     Batch(Box<super::batch::BatchPlan>),
     /// A single `MATCH ... RETURN ...` whose matches go straight into the result.
     MatchReturn(Box<MatchReturn>),
+    /// A point lookup: the direct seek where it applies, else the general plan.
+    Seek(Box<Seek>, Box<MatchReturn>),
     /// Run by the interpreter.
     Interpret,
 }
@@ -73,46 +79,102 @@ impl CompiledQuery {
     pub fn interprets(&self) -> bool {
         matches!(self.shape, Shape::Interpret)
     }
+
+    /// The direct seek plan, when the statement is a point lookup (`seek.rs`).
+    pub(crate) fn seek(&self) -> Option<&Seek> {
+        match &self.shape {
+            Shape::Seek(s, _) => Some(s),
+            _ => None,
+        }
+    }
+
+    /// The catalog the plan was compiled against.
+    pub fn uid(&self) -> u32 {
+        self.uid
+    }
 }
 
 /// A prepared statement's plan, compiled at its first run against a catalog and replaced
 /// when the statement runs against another. Shared by every thread that runs the statement.
+///
+/// The first plan cached stays in `first` for the statement's life, read with one atomic
+/// load and no reference count: a statement is nearly always run against one database. A
+/// plan for any other catalog is kept in `other` (behind its mutex, the last one only).
 #[derive(Default)]
-pub struct PlanCache(Mutex<Option<Arc<CompiledQuery>>>);
+pub struct PlanCache {
+    first: OnceLock<CompiledQuery>,
+    other: Mutex<Option<Arc<CompiledQuery>>>,
+}
+
+/// A plan borrowed from its cache, or one shared with it (or not cached).
+pub enum PlanRef<'a> {
+    Borrowed(&'a CompiledQuery),
+    Shared(Arc<CompiledQuery>),
+}
+
+impl Deref for PlanRef<'_> {
+    type Target = CompiledQuery;
+
+    fn deref(&self) -> &CompiledQuery {
+        match self {
+            PlanRef::Borrowed(p) => p,
+            PlanRef::Shared(p) => p,
+        }
+    }
+}
 
 impl PlanCache {
     /// The plan for running `query` in `tx`: the cached one if it was compiled against
     /// `tx`'s catalog, else a new one (cached when it can be, see the module comment).
     /// `None` when no plan can be made now: run the interpreter.
-    pub fn plan(&self, query: &Query, tx: &Transaction) -> Option<Arc<CompiledQuery>> {
+    pub fn plan(&self, query: &Query, tx: &Transaction) -> Option<PlanRef<'_>> {
         let uid = tx.catalog_uid();
+        if uid != 0 {
+            if let Some(p) = self.first.get().filter(|p| p.uid == uid) {
+                return Some(PlanRef::Borrowed(p));
+            }
+        }
         // A poisoned lock only means a panic elsewhere while swapping an Arc: the value is
         // whole either way.
         let cached = self
-            .0
+            .other
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .as_ref()
             .filter(|p| uid != 0 && p.uid == uid)
             .cloned();
-        if cached.is_some() {
-            return cached;
+        if let Some(p) = cached {
+            return Some(PlanRef::Shared(p));
         }
-        let plan = Arc::new(compile(query, tx)?);
-        if uid != 0 {
-            *self.0.lock().unwrap_or_else(|e| e.into_inner()) = Some(Arc::clone(&plan));
+        let plan = compile(query, tx)?;
+        if uid == 0 {
+            return Some(PlanRef::Shared(Arc::new(plan)));
         }
-        Some(plan)
+        let plan = match self.first.set(plan) {
+            // Set by this call (so it is this plan).
+            Ok(()) => return self.first.get().map(PlanRef::Borrowed),
+            // Taken already (for another catalog, or by a thread that raced this one).
+            Err(plan) => Arc::new(plan),
+        };
+        *self.other.lock().unwrap_or_else(|e| e.into_inner()) = Some(Arc::clone(&plan));
+        Some(PlanRef::Shared(plan))
     }
 
-    /// The catalog uid of the cached plan, if any (tests).
+    /// The first plan cached, whatever catalog it was compiled against (for hints taken
+    /// before a transaction has a catalog to check it against).
+    pub fn first(&self) -> Option<&CompiledQuery> {
+        self.first.get()
+    }
+
+    /// The catalog uid of the plan cached last, if any (tests).
     #[doc(hidden)]
     pub fn cached_uid(&self) -> Option<u32> {
-        self.0
+        self.other
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .as_ref()
             .map(|p| p.uid)
+            .or_else(|| self.first.get().map(|p| p.uid))
     }
 }
 
@@ -177,15 +239,17 @@ pub fn compile(query: &Query, tx: &Transaction) -> Option<CompiledQuery> {
         .into_iter()
         .map(ElemSpec::into_owned)
         .collect();
-    Some(CompiledQuery {
-        uid,
-        shape: Shape::MatchReturn(Box::new(MatchReturn {
-            cols,
-            elems,
-            filter: m.where_.clone(),
-            ret,
-        })),
-    })
+    let general = Box::new(MatchReturn {
+        cols,
+        elems,
+        filter: m.where_.clone(),
+        ret,
+    });
+    let shape = match super::seek::compile(m, p, tx) {
+        Some(s) => Shape::Seek(Box::new(s), general),
+        None => Shape::MatchReturn(general),
+    };
+    Some(CompiledQuery { uid, shape })
 }
 
 /// Whether every label and relationship type `p` names is in `tx`'s catalog.
@@ -219,7 +283,7 @@ pub fn run_compiled(
             return Ok(out);
         }
     }
-    let Shape::MatchReturn(m) = &plan.shape else {
+    let (Shape::MatchReturn(m) | Shape::Seek(_, m)) = &plan.shape else {
         return super::run_checked_statement(
             query,
             tx,

@@ -58,6 +58,9 @@ pub enum BatchMode {
     Dense,
     /// The batch engine, never with dense columns.
     Direct,
+    /// `Auto`, with every hop expanded with its relationship ids even where nothing reads
+    /// them (to compare with the neighbours-only expansion).
+    RelIds,
 }
 
 thread_local! {
@@ -130,6 +133,8 @@ struct Bound {
     bits: Vec<Option<Bits>>,
     /// Per node position: the position whose bitset it uses (the first with its labels).
     alias: Vec<usize>,
+    /// Per hop: whether its relationship ids are needed (else only the other ends are read).
+    rel_ids: Vec<bool>,
 }
 
 /// Whether the batch engine would run `plan` in `tx` now (EXPLAIN).
@@ -174,6 +179,9 @@ fn bind(plan: &BatchPlan, tx: &Transaction, params: &ParamMap) -> Option<Bound> 
     });
     ok.then(|| Bound {
         alias: (0..labels.len()).collect(),
+        rel_ids: (0..plan.hops.len())
+            .map(|k| plan.needs_rel_ids(k) || mode() == BatchMode::RelIds)
+            .collect(),
         labels,
         hops,
         bits: Vec::new(),
@@ -253,6 +261,7 @@ pub(crate) fn run(
         columns: &columns,
         levels: (0..=plan.hops.len()).map(|k| Rows::new(k + 1, k)).collect(),
         adj: Vec::new(),
+        nbrs: Vec::new(),
         truth: Vec::new(),
         sel: Vec::new(),
         out,
@@ -305,6 +314,8 @@ struct Runner<'a> {
     /// `levels[k]`: rows matched up to node position `k`.
     levels: Vec<Rows>,
     adj: Vec<(RelId, NodeId)>,
+    /// Other ends, for a hop whose relationship ids nothing needs.
+    nbrs: Vec<NodeId>,
     truth: Vec<u8>,
     sel: Vec<u32>,
     out: Out<'a>,
@@ -349,6 +360,9 @@ impl Runner<'_> {
         self.levels[k + 1].clear();
         let (dir, types) = &self.bound.hops[k];
         let rows = self.levels[k].len;
+        if !self.bound.rel_ids[k] {
+            return self.level_nbrs(view, k);
+        }
         for row in 0..rows {
             let src = self.levels[k].nodes[k][row];
             let mut adj = std::mem::take(&mut self.adj);
@@ -383,6 +397,49 @@ impl Runner<'_> {
                 }
             }
             self.adj = adj;
+        }
+        if self.levels[k + 1].len > 0 {
+            self.level(view, k + 1)?;
+            self.levels[k + 1].clear();
+        }
+        Ok(())
+    }
+
+    /// `level` for a hop whose relationship ids nothing reads (`BatchPlan::needs_rel_ids`):
+    /// the same matches in the same order from the other ends alone, which a format-3
+    /// image gives without reading its relationship lists. The hop's id column holds a
+    /// placeholder.
+    fn level_nbrs(&mut self, view: &ReadView<'_>, k: usize) -> Result<()> {
+        let (dir, types) = &self.bound.hops[k];
+        let rows = self.levels[k].len;
+        for row in 0..rows {
+            let src = self.levels[k].nodes[k][row];
+            let mut nbrs = std::mem::take(&mut self.nbrs);
+            nbrs.clear();
+            view.expand_nbrs_into(src, *dir, types, &mut nbrs, &mut self.adj);
+            for &other in &nbrs {
+                if !self.node_ok(view, k + 1, other) {
+                    continue;
+                }
+                let (cur, next) = self.levels.split_at_mut(k + 1);
+                let cur = &cur[k];
+                let out = &mut next[0];
+                for (o, c) in out.nodes.iter_mut().zip(&cur.nodes) {
+                    o.push(c[row]);
+                }
+                for (o, c) in out.rels.iter_mut().zip(&cur.rels) {
+                    o.push(c[row]);
+                }
+                out.rels[k].push(RelId::MAX);
+                out.nodes[k + 1].push(other);
+                out.len += 1;
+                if out.len >= BATCH {
+                    self.control.check()?;
+                    self.level(view, k + 1)?;
+                    self.levels[k + 1].clear();
+                }
+            }
+            self.nbrs = nbrs;
         }
         if self.levels[k + 1].len > 0 {
             self.level(view, k + 1)?;

@@ -297,7 +297,34 @@ impl Operand {
     }
 }
 
+impl Operand {
+    /// The pattern variable the operand reads (its property, id or itself), if any.
+    fn var(&self) -> Option<Var> {
+        match self {
+            Operand::Prop(v, _) | Operand::Id(v) | Operand::Entity(v) => Some(*v),
+            Operand::Const(_) | Operand::Param(_) => None,
+        }
+    }
+}
+
 impl Pred {
+    /// Calls `f` on every operand.
+    fn operands(&self, f: &mut dyn FnMut(&Operand)) {
+        match self {
+            Pred::Const(_) | Pred::Labels(..) => {}
+            Pred::Cmp(_, a, b) => {
+                f(a);
+                f(b);
+            }
+            Pred::IsNull(a, _) => f(a),
+            Pred::Not(p) => p.operands(f),
+            Pred::And(a, b) | Pred::Or(a, b) | Pred::Xor(a, b) => {
+                a.operands(f);
+                b.operands(f);
+            }
+        }
+    }
+
     pub fn visit(&self, f: &mut dyn FnMut(Read<'_>)) {
         match self {
             Pred::Const(_) | Pred::Labels(..) => {}
@@ -316,6 +343,28 @@ impl Pred {
 }
 
 impl BatchPlan {
+    /// Whether the filter or an item reads variable `v` (a property, its id, or itself).
+    pub fn mentions(&self, v: Var) -> bool {
+        let mut found = false;
+        let mut see = |o: &Operand| found |= o.var() == Some(v);
+        if let Some(p) = &self.filter {
+            p.operands(&mut see);
+        }
+        for it in &self.items {
+            match it {
+                Item::CountStar => {}
+                Item::Agg { arg, .. } | Item::Key(arg) => see(arg),
+            }
+        }
+        found
+    }
+
+    /// Whether hop `k`'s matches need their relationship ids: when something reads the
+    /// relationship, or when another hop does (relationship uniqueness compares them).
+    pub fn needs_rel_ids(&self, k: usize) -> bool {
+        self.hops.len() > 1 || self.mentions(Var::Rel(k))
+    }
+
     /// Calls `f` on every parameter and property read, in the filter and the items.
     pub fn visit(&self, f: &mut dyn FnMut(Read<'_>)) {
         if let Some(p) = &self.filter {
