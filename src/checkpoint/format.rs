@@ -35,6 +35,13 @@
 //! - `PROP_INDEXES` (optional, kind 20): the contents at C of every property index the
 //!   catalog defines, read in place (layout in `storage::base_index`). Older readers skip a
 //!   kind they do not know; an image without it has its indexes built in memory at open.
+//! - `PROP_COLUMN_DIR` and `PROP_COLUMNS` (optional, kinds 25 and 26, both or neither):
+//!   dense columns over node slots of the node property keys whose values at C are all
+//!   integers and present on at least an eighth of the live nodes: per column a presence
+//!   bitmap and the values, frame-of-reference encoded in 1, 2, 4 or 8 bytes (layout in
+//!   `storage::base_columns`). The directory is checked whole at open (its section
+//!   checksum, then its shape); the columns are read in place. An image without them opens
+//!   and answers the same: readers then gather from the property lists.
 //!
 //! Format 2 adds (format 1 images lack them and open as before, checked whole):
 //! - `LABEL_OFFSETS` (u64 × label count+1, in ids) into `LABEL_NODES` (u64 node ids): per
@@ -126,8 +133,12 @@ pub mod kind {
     pub const IN_NBRS: u32 = 22;
     pub const OUT_RUNS: u32 = 23;
     pub const IN_RUNS: u32 = 24;
+    /// Integer node-property columns (optional in every format: see `storage::base_columns`):
+    /// the directory, checked whole at open, and the columns, read in place.
+    pub const PROP_COLUMN_DIR: u32 = 25;
+    pub const PROP_COLUMNS: u32 = 26;
     /// One past the last kind this build reads (the table may hold others: ignored).
-    pub const END: u32 = 25;
+    pub const END: u32 = 27;
 }
 
 /// A section's name, for error messages.
@@ -157,6 +168,8 @@ pub fn kind_name(k: u32) -> &'static str {
         kind::IN_NBRS => "incoming neighbours",
         kind::OUT_RUNS => "outgoing type runs",
         kind::IN_RUNS => "incoming type runs",
+        kind::PROP_COLUMN_DIR => "property column directory",
+        kind::PROP_COLUMNS => "property columns",
         _ => "unknown",
     }
 }

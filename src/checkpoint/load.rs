@@ -24,10 +24,12 @@ use super::format::{self, kind, kind_name, u32_at, u64_at, Header};
 use super::mmap;
 use crate::error::{Error, ErrorKind, Result};
 use crate::storage::base::BaseView;
+use crate::storage::base_columns::{self, ColumnDir};
 use crate::storage::base_index::{self, BaseIndex, IndexDir};
 use crate::storage::blocks::Blocks;
 use crate::storage::index::PropIndex;
 use crate::storage::{Change, Graph, KeyId, LabelId, NodeId};
+use crate::value::Value;
 use crate::vfs::IoFile;
 use crate::wal::codec;
 
@@ -53,6 +55,7 @@ pub fn load_base(file: &dyn IoFile, path: &Path, graph: &Graph, verify: bool) ->
         .map_err(|e| img.bad_in(kind::CATALOG, e.message()))?;
     // Indexes whose contents the image holds are read in place; the others are built.
     let (held, dir_len) = img.index_directory()?;
+    let columns = img.column_directory(&crcs)?;
     let mut to_build = indexed(&schema);
     let in_image: Vec<IndexDir> = held
         .into_iter()
@@ -67,6 +70,7 @@ pub fn load_base(file: &dyn IoFile, path: &Path, graph: &Graph, verify: bool) ->
         labels: graph.catalog.labels.names().len() as u64,
         types: graph.catalog.rel_types.names().len() as u64,
         indexed: to_build,
+        columns: columns.clone(),
     };
     let lazy = img.version >= format::BLOCKS_SINCE;
     let checked = if !lazy || verify {
@@ -111,16 +115,19 @@ pub fn load_base(file: &dyn IoFile, path: &Path, graph: &Graph, verify: bool) ->
     } else {
         Blocks::all_checked()
     };
-    let view = Arc::new(BaseView::new(
-        bytes,
-        path,
-        img.version,
-        h.ts,
-        h.node_slots,
-        h.rel_slots,
-        sections,
-        blocks,
-    ));
+    let view = Arc::new(
+        BaseView::new(
+            bytes,
+            path,
+            img.version,
+            h.ts,
+            h.node_slots,
+            h.rel_slots,
+            sections,
+            blocks,
+        )
+        .with_columns(columns),
+    );
     // The index directory was parsed from positioned reads: its blocks are verified here
     // (a failure is recorded and fails the open below), so the offsets it gave are ones
     // the writer wrote.
@@ -176,6 +183,7 @@ pub fn check_image(file: &dyn IoFile, path: &Path) -> Result<()> {
     let (img, crcs) = Image::parse(file, path)?;
     let (names, schema) = img.catalog(&crcs)?;
     img.index_directory()?;
+    let columns = img.column_directory(&crcs)?;
     // Ids are handed out densely from 0, so one past the largest is the count.
     let (mut labels, mut types) = (0u64, 0u64);
     for c in &names {
@@ -189,6 +197,7 @@ pub fn check_image(file: &dyn IoFile, path: &Path) -> Result<()> {
         labels,
         types,
         indexed: indexed(&schema),
+        columns,
     };
     img.check_all(&crcs, &known).map(|_| ())
 }
@@ -257,6 +266,8 @@ struct Known {
     labels: u64,
     types: u64,
     indexed: Indexed,
+    /// The image's integer columns (from its checked directory).
+    columns: Vec<ColumnDir>,
 }
 
 /// The timestamp C of the base image in `file` (named `path`), from its header and section
@@ -623,6 +634,28 @@ impl<'a> Image<'a> {
         Ok((dirs, dir_len))
     }
 
+    /// The directory of the integer property columns (empty when the image has none),
+    /// checked whole: its section checksum, then its shape against the columns section.
+    /// The two sections come together or not at all.
+    fn column_directory(&self, crcs: &[u32]) -> Result<Vec<ColumnDir>> {
+        let (d, c) = (kind::PROP_COLUMN_DIR, kind::PROP_COLUMNS);
+        let absent = |k: u32| self.sections[k as usize].1 == u64::MAX;
+        match (absent(d), absent(c)) {
+            (true, true) => return Ok(Vec::new()),
+            (true, false) => return Err(self.bad_in(c, "its directory section is missing")),
+            (false, true) => return Err(self.bad_in(d, "its columns section is missing")),
+            (false, false) => {}
+        }
+        let len = self.len_of(d);
+        let mut buf = Vec::new();
+        self.read(d, 0, len, &mut buf)?;
+        if crc32c::crc32c(&buf) != crcs[d as usize] {
+            return Err(self.bad_in(d, "the section fails its checksum"));
+        }
+        base_columns::parse_directory(&buf, self.len_of(c), self.header.node_slots)
+            .map_err(|e| self.bad_in(d, &e))
+    }
+
     /// Column lengths must match the slot counts.
     fn check_sizes(&self) -> Result<()> {
         let n = self.header.node_slots;
@@ -777,6 +810,7 @@ impl<'a> Image<'a> {
         if self.version >= format::BLOCKS_SINCE {
             self.check_label_lists(&checked.by_label)?;
         }
+        self.check_columns(&known.columns)?;
         if std::env::var_os("GRAPHDB_TRACE_OPEN").is_some() {
             eprintln!(
                 "graphdb check: {}: checksums {summed:?} beside structure checks, all done at \
@@ -786,6 +820,58 @@ impl<'a> Image<'a> {
             );
         }
         Ok(checked)
+    }
+
+    /// Each integer column holds exactly its key's values at C: a presence bit for every
+    /// live node whose property list has the key, none for any other slot, the value equal
+    /// to the list's (an integer), zero bytes where absent. Runs after the property lists
+    /// are checked well-formed.
+    fn check_columns(&self, columns: &[ColumnDir]) -> Result<()> {
+        let slots = self.header.node_slots;
+        let heap_len = self.len_of(kind::NODE_PROPS);
+        let [mut flags, mut obuf, mut heap, mut present, mut values] =
+            std::array::from_fn(|_| Vec::new());
+        let k = kind::PROP_COLUMNS;
+        let mut i0 = 0u64;
+        while i0 < slots {
+            // CHUNK is a multiple of 64: each chunk owns whole bytes of the bitmaps.
+            let i1 = (i0 + CHUNK).min(slots);
+            let n = i1 - i0;
+            self.read(kind::NODE_FLAGS, i0, n, &mut flags)?;
+            let offs = self.offsets(kind::NODE_PROP_OFFSETS, i0, i1, heap_len, &mut obuf)?;
+            let base = offs[0];
+            self.read(kind::NODE_PROPS, base, offs[n as usize] - base, &mut heap)?;
+            for c in columns {
+                let w = u64::from(c.width);
+                self.read(k, c.present_at as u64 + i0 / 8, n.div_ceil(8), &mut present)?;
+                self.read(k, c.values_at as u64 + i0 * w, n * w, &mut values)?;
+                for j in 0..n as usize {
+                    let i = i0 + j as u64;
+                    let bad =
+                        |what: &str| self.bad_in(k, &format!("node {i}, key {}: {what}", c.key));
+                    let raw = &values[j * c.width as usize..(j + 1) * c.width as usize];
+                    let mut word = [0u8; 8];
+                    word[..raw.len()].copy_from_slice(raw);
+                    let stored = u64::from_le_bytes(word);
+                    let has = present[j / 8] & (1 << (j % 8)) != 0;
+                    let (a, b) = ((offs[j] - base) as usize, (offs[j + 1] - base) as usize);
+                    let want = match flags[j] {
+                        1 => {
+                            codec::decode_prop(&heap[a..b], c.key).map_err(|e| bad(e.message()))?
+                        }
+                        _ => None,
+                    };
+                    match want {
+                        None if has || stored != 0 => return Err(bad("a value where none is")),
+                        None => {}
+                        Some(Value::Int(v)) if has && c.min.wrapping_add(stored as i64) == v => {}
+                        Some(_) => return Err(bad("the value differs from the node's")),
+                    }
+                }
+            }
+            i0 = i1;
+        }
+        Ok(())
     }
 
     /// The label lists (format 2) hold exactly each label's live nodes, ascending.

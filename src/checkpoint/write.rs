@@ -13,8 +13,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use super::format::{self, kind, BlockSums, Header, Section};
 use crate::error::{Error, ErrorKind, Result};
-use crate::storage::base_index;
 use crate::storage::graph::{GraphData, NodeRef, Visibility, UNCOMMITTED};
+use crate::storage::{base_columns, base_index};
 use crate::storage::{Change, Graph, NodeId, TypeId};
 use crate::vfs::{self, Io, IoFile, OpenMode};
 use crate::wal::codec;
@@ -609,6 +609,7 @@ fn write_into(
     // Index contents are gathered on the property pass (each node visited once) and
     // written after it.
     let mut indexes = IndexEntries::of(catalog);
+    let mut columns = base_columns::Builder::default();
     heap_pass(
         &mut out,
         (kind::NODE_PROP_OFFSETS, kind::NODE_PROPS),
@@ -619,7 +620,9 @@ fn write_into(
         |g, id, b| {
             if let Some(n) = g.node(id, vis) {
                 // A base node's encoded list is copied as it is.
+                let at = b.len();
                 n.props().encode(b);
+                columns.note(id, &b[at..]);
                 indexes.gather(id, &n);
             }
         },
@@ -635,6 +638,10 @@ fn write_into(
     }
     section(&mut out, kind::PROP_INDEXES, &index_section)?;
     drop(index_section);
+    let (column_dir, column_data) = columns.finish(node_slots, h.live_nodes);
+    section(&mut out, kind::PROP_COLUMN_DIR, &column_dir)?;
+    section(&mut out, kind::PROP_COLUMNS, &column_data)?;
+    drop(column_data);
 
     let mut live = 0u64;
     columns_pass(

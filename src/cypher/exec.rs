@@ -32,7 +32,10 @@ use crate::txn::Transaction;
 use crate::value::Value;
 
 #[doc(hidden)]
-pub use batch::{batch_parallel_runs, batch_runs, set_batch_mode, set_batch_threads, BatchMode};
+pub use batch::{
+    batch_image_columns, batch_parallel_runs, batch_runs, set_batch_mode, set_batch_threads,
+    BatchMode,
+};
 pub(crate) use compat::is_aggregate as compat_is_aggregate;
 pub(crate) use compat::{equals, GroupKey};
 pub use prepared::{compile, may_read_clock, run_compiled, CompiledQuery, PlanCache, PlanRef};

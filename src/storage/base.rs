@@ -18,6 +18,7 @@
 use std::borrow::Cow;
 use std::path::{Path, PathBuf};
 
+use super::base_columns::{self, ColumnDir, ImageInts};
 use super::blocks::Blocks;
 use super::change::PropList;
 use super::{KeyId, LabelId, NodeId, RelId, TypeId};
@@ -42,6 +43,8 @@ pub struct BaseView {
     nbr_w: usize,
     /// Bytes per relationship id in the adjacency lists (8 before format 3, then `nbr_w`).
     rel_w: usize,
+    /// The integer property columns the image holds (`base_columns`), ascending key.
+    columns: Vec<ColumnDir>,
 }
 
 impl Default for BaseView {
@@ -105,6 +108,7 @@ impl BaseView {
             blocks: Blocks::all_checked(),
             nbr_w: 0,
             rel_w: 8,
+            columns: Vec::new(),
         }
     }
 
@@ -136,7 +140,36 @@ impl BaseView {
             rel_slots,
             sections,
             blocks,
+            columns: Vec::new(),
         }
+    }
+
+    /// The view with the integer columns `columns` (from `base_columns::parse_directory` on
+    /// this image's directory).
+    pub(crate) fn with_columns(mut self, columns: Vec<ColumnDir>) -> BaseView {
+        self.columns = columns;
+        self
+    }
+
+    /// Whether the image holds an integer column of node property `key`.
+    pub fn has_int_column(&self, key: KeyId) -> bool {
+        self.columns.binary_search_by_key(&key, |c| c.key).is_ok()
+    }
+
+    /// The image's integer column of node property `key`, verified whole here (so reads
+    /// from it need no check); `None` when the image has none, or when a block of it is
+    /// damaged (recorded, see `blocks`).
+    pub fn int_column(&self, key: KeyId) -> Option<ImageInts<'_>> {
+        let i = self.columns.binary_search_by_key(&key, |c| c.key).ok()?;
+        let d = self.columns[i];
+        let ((p, pl), (v, vl)) = base_columns::extents(&d, self.node_slots);
+        let k = kind::PROP_COLUMNS;
+        let present = self.get(k, p, p + pl);
+        let values = self.get(k, v, v + vl);
+        if present.len() != pl || values.len() != vl || pl == 0 {
+            return None;
+        }
+        Some(ImageInts::new(&d, self.node_slots, present, values))
     }
 
     /// The whole image (for the explicit full check).

@@ -520,6 +520,57 @@ impl GraphData {
         }
     }
 
+    /// The nodes visible at `vis` that have `label`, ascending. A base-only node on the
+    /// image's list of the label is taken as it is (the list holds exactly the nodes live
+    /// at C with the label, and nobody has written it since): no read of its flags or
+    /// labels. Every other candidate is checked.
+    pub fn nodes_with_label(&self, label: LabelId, vis: Visibility) -> Vec<NodeId> {
+        let ok = |id: NodeId| self.node(id, vis).is_some_and(|n| n.has_label(label));
+        let mut out = Vec::new();
+        let mut delta = self.by_label.get(&label).map(|s| s.iter().peekable());
+        for b in self.base.label_nodes(label) {
+            if let Some(d) = delta.as_mut() {
+                while let Some(&x) = d.peek().filter(|&&x| x < b) {
+                    d.next();
+                    if ok(x) {
+                        out.push(x);
+                    }
+                }
+                if d.peek() == Some(&b) {
+                    d.next();
+                }
+            }
+            if self.base_only_node(b) || ok(b) {
+                out.push(b);
+            }
+        }
+        if let Some(d) = delta {
+            out.extend(d.filter(|&x| ok(x)));
+        }
+        out
+    }
+
+    /// The base nodes written since open (those with a delta entry), ascending: with the
+    /// nodes created since, every node whose state may differ from the image's.
+    pub fn written_base_nodes(&self) -> impl Iterator<Item = NodeId> + '_ {
+        let slots = self.base.node_slots();
+        self.node_marks
+            .0
+            .iter()
+            .enumerate()
+            .flat_map(|(w, &bits)| {
+                let mut bits = bits;
+                std::iter::from_fn(move || {
+                    (bits != 0).then(|| {
+                        let b = bits.trailing_zeros() as u64;
+                        bits &= bits - 1;
+                        w as u64 * 64 + b
+                    })
+                })
+            })
+            .take_while(move |&id| id < slots)
+    }
+
     /// Files a format-1 image's label lists (gathered by the loader), ascending ids.
     pub fn set_base_labels(&mut self, label: LabelId, ids: Vec<NodeId>) {
         self.by_label.insert(label, IdSet::from_ascending(ids));

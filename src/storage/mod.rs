@@ -6,6 +6,7 @@
 //! property keys are interned to small integers by the `catalog`.
 
 pub mod base;
+pub mod base_columns;
 pub mod base_index;
 pub mod blocks;
 pub mod catalog;

@@ -27,6 +27,7 @@ use super::stats::{ConflictCause, Counters, RunningTxn, TxnInfo, TxnStats};
 use super::validation::{CommitSummary, NameKind, ReadSet};
 use super::{Isolation, TxnKind};
 use crate::error::{Error, ErrorKind, Result};
+use crate::storage::base::BaseView;
 use crate::storage::graph::{
     prop_get, prop_set, visible, GraphData, NodeData, NodeRef, RelData, RelEntry, RelRef, Version,
     VersionChain, Visibility, UNCOMMITTED,
@@ -852,10 +853,7 @@ impl Transaction {
         self.note(|r| {
             r.labels.insert(label);
         });
-        let g = self.mgr.graph.read();
-        g.label_members(label)
-            .filter(|&id| g.node(id, self.vis).is_some_and(|n| n.has_label(label)))
-            .collect()
+        self.mgr.graph.read().nodes_with_label(label, self.vis)
     }
 
     /// Nodes with `label` whose `key` value lies in `range`, ascending id, through an index;
@@ -2255,6 +2253,16 @@ impl ReadView<'_> {
     /// One past the largest node id ever handed out.
     pub fn node_slots(&self) -> u64 {
         self.g.node_slots()
+    }
+
+    /// The base image under the graph.
+    pub fn base(&self) -> &Arc<BaseView> {
+        self.g.base()
+    }
+
+    /// The base nodes written since open, ascending (`GraphData::written_base_nodes`).
+    pub fn written_base_nodes(&self) -> impl Iterator<Item = NodeId> + '_ {
+        self.g.written_base_nodes()
     }
 
     /// The visible node `id` (a base node nobody wrote since open is read in place).

@@ -138,6 +138,25 @@ pub fn decode_prop(bytes: &[u8], key: u32) -> Result<Option<Value>> {
     Ok(None)
 }
 
+/// Calls `f(key, Some(i))` for each integer property of one encoded property list (as
+/// written by `encode_props`) and `f(key, None)` for each property of another type, stepping
+/// over the values without building them (the image writer's column scan).
+pub fn scan_int_props(bytes: &[u8], mut f: impl FnMut(u32, Option<i64>)) -> Result<()> {
+    let mut d = Decoder { buf: bytes, pos: 0 };
+    let n = d.count()?;
+    for _ in 0..n {
+        let k = d.u32var()?;
+        if d.buf.get(d.pos).copied() == Some(tag::INT) {
+            d.pos += 1;
+            f(k, Some(d.ivar()?));
+        } else {
+            d.skip_value()?;
+            f(k, None);
+        }
+    }
+    Ok(())
+}
+
 /// Checks that `bytes` hold exactly one well-formed property list with ascending unique keys
 /// and no nulls (what `decode_props` would accept, without building it); used to validate a
 /// base image's property heaps once at open so in-place reads cannot meet a bad encoding.

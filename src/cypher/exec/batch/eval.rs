@@ -35,7 +35,7 @@ pub(crate) struct Env<'a> {
     pub catalog: &'a Catalog,
     pub view: &'a ReadView<'a>,
     pub params: &'a ParamMap,
-    pub columns: &'a Columns,
+    pub columns: &'a Columns<'a>,
 }
 
 /// An operand's values for a batch: one value for every row, or one per row.
@@ -249,7 +249,7 @@ impl Env<'_> {
 }
 
 enum IntSide<'a> {
-    Col(&'a super::columns::IntColumn, &'a [u64]),
+    Col(&'a super::columns::IntColumn<'a>, &'a [u64]),
     Const(i64),
 }
 

@@ -31,6 +31,7 @@ mod shape;
 
 use std::cell::Cell;
 
+pub use columns::batch_image_columns;
 pub use par::set_batch_threads;
 pub(crate) use shape::{compile, compile_clauses, BatchPlan};
 
@@ -215,6 +216,8 @@ pub(crate) fn run(
     let threads = par::threads(control);
     let parallel = threads > 1 && scan.len() >= par::MIN_START_NODES;
     let gather_threads = if parallel { threads } else { 1 };
+    // Held for the run: the columns read the image in place.
+    let base = tx.read_view().map(|v| std::sync::Arc::clone(v.base()));
     let mut columns = Columns::default();
     if dense {
         let mut keys = Vec::new();
@@ -226,7 +229,7 @@ pub(crate) fn run(
             }
         });
         for k in keys {
-            columns.gather(tx, k, control, gather_threads)?;
+            columns.gather(tx, base.as_deref(), k, control, gather_threads)?;
         }
         b.bits = (0..b.labels.len()).map(|_| None).collect();
         for p in 1..b.labels.len() {
@@ -307,7 +310,7 @@ struct Runner<'a> {
     catalog: &'a Catalog,
     params: &'a ParamMap,
     control: &'a ExecControl,
-    columns: &'a Columns,
+    columns: &'a Columns<'a>,
     /// `levels[k]`: rows matched up to node position `k`.
     levels: Vec<Rows>,
     adj: Vec<(RelId, NodeId)>,
