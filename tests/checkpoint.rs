@@ -71,6 +71,20 @@ fn files(dir: &Path, prefix: &str) -> Vec<String> {
 }
 
 /// A mixed workload: labels, every property type, relationships, updates and deletions.
+/// A simulated database at `root` holding `populate(0, 12)` in its base image alone: the
+/// file system, the dump of its contents, the image's path and bytes.
+fn checkpointed_image(root: &str, o: &Options) -> (SimIo, String, std::path::PathBuf, Vec<u8>) {
+    let sim = SimIo::new();
+    let db = Database::open_with_io(root, o, Arc::new(sim.clone())).unwrap();
+    populate(&db, 0, 12);
+    db.checkpoint().unwrap();
+    let expected = dump(&db);
+    drop(db);
+    let base_path = sim_files(&sim, root, "base-").remove(0);
+    let pristine = sim.contents(&base_path).unwrap();
+    (sim, expected, base_path, pristine)
+}
+
 fn populate(db: &Database, from: i64, to: i64) {
     let mut c = db.connect();
     for i in from..to {
@@ -568,16 +582,9 @@ fn bit_flips_in_a_base_image_give_corrupt_or_the_right_data() {
             "{what}: {e}"
         );
     };
-    let sim = SimIo::new();
     let root = "/sim/db";
     let o = opts(&[("checkpoint_wal_bytes", "0")]);
-    let db = Database::open_with_io(root, &o, Arc::new(sim.clone())).unwrap();
-    populate(&db, 0, 12);
-    db.checkpoint().unwrap();
-    let expected = dump(&db);
-    drop(db);
-    let base_path = sim_files(&sim, root, "base-").remove(0);
-    let pristine = sim.contents(&base_path).unwrap();
+    let (sim, expected, base_path, pristine) = checkpointed_image(root, &o);
     let flips = if std::env::var_os("GRAPHDB_SOAK").is_some() {
         20_000
     } else {
@@ -697,16 +704,9 @@ const PROP_COLUMNS: u32 = 26;
 /// shape is refused at open.
 #[test]
 fn bit_flips_in_the_column_sections_are_caught_at_open_or_first_read() {
-    let sim = SimIo::new();
     let root = "/sim/db";
     let o = opts(&[("checkpoint_wal_bytes", "0")]);
-    let db = Database::open_with_io(root, &o, Arc::new(sim.clone())).unwrap();
-    populate(&db, 0, 12);
-    db.checkpoint().unwrap();
-    let expected = dump(&db);
-    drop(db);
-    let base_path = sim_files(&sim, root, "base-").remove(0);
-    let pristine = sim.contents(&base_path).unwrap();
+    let (sim, expected, base_path, pristine) = checkpointed_image(root, &o);
     let (dir_off, dir_len, _) = section(&pristine, PROP_COLUMN_DIR);
     let (col_off, col_len, _) = section(&pristine, PROP_COLUMNS);
     assert!(dir_len > 8 && col_len > 0, "the graph's `i` has a column");

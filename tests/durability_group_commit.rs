@@ -106,6 +106,26 @@ struct ShuffledSink {
 /// A sink the test keeps a handle on while the manager owns this one.
 struct Shared<S>(Arc<S>);
 
+/// Commits one node creation on each of `n` threads at once; returns the created ids, each
+/// checked visible to a transaction begun after its commit returned.
+fn create_nodes_at_once(mgr: &Arc<TxnManager>, n: u64) -> Vec<u64> {
+    std::thread::scope(|s| {
+        let writers: Vec<_> = (0..n)
+            .map(|_| {
+                s.spawn(|| {
+                    let mut tx = mgr.begin(TxnKind::ReadWrite, Isolation::Snapshot);
+                    let id = tx.create_node(&[], vec![]).unwrap();
+                    tx.commit().unwrap();
+                    let r = mgr.begin(TxnKind::ReadOnly, Isolation::Serializable);
+                    assert!(r.node_exists(id), "node {id} invisible after its commit");
+                    id
+                })
+            })
+            .collect();
+        writers.into_iter().map(|w| w.join().unwrap()).collect()
+    })
+}
+
 /// The manager a simulated log belongs to (set once it exists: the manager owns the log), so
 /// the log can wait for a written record's commit to join the publish queue.
 #[derive(Default)]
@@ -493,23 +513,7 @@ fn the_committer_that_syncs_a_group_publishes_all_of_it() {
         0,
         false,
     ));
-    let created: Vec<u64> = std::thread::scope(|s| {
-        let writers: Vec<_> = (0..GROUP)
-            .map(|_| {
-                let mgr = Arc::clone(&mgr);
-                s.spawn(move || {
-                    let mut tx = mgr.begin(TxnKind::ReadWrite, Isolation::Snapshot);
-                    let id = tx.create_node(&[], vec![]).unwrap();
-                    tx.commit().unwrap();
-                    // Visible to a transaction that begins once the commit returned.
-                    let r = mgr.begin(TxnKind::ReadOnly, Isolation::Serializable);
-                    assert!(r.node_exists(id), "node {id} invisible after its commit");
-                    id
-                })
-            })
-            .collect();
-        writers.into_iter().map(|w| w.join().unwrap()).collect()
-    });
+    let created = create_nodes_at_once(&mgr, GROUP);
     assert_eq!(mgr.last_commit_ts(), GROUP);
     assert_eq!(created.len() as u64, GROUP);
     assert_eq!(
@@ -598,22 +602,7 @@ fn a_leader_syncs_and_publishes_the_group_queued_during_its_flush() {
         false,
     ));
     sink.mgr.set(&mgr);
-    let created: Vec<u64> = std::thread::scope(|s| {
-        let writers: Vec<_> = (0..TOTAL)
-            .map(|_| {
-                let mgr = Arc::clone(&mgr);
-                s.spawn(move || {
-                    let mut tx = mgr.begin(TxnKind::ReadWrite, Isolation::Snapshot);
-                    let id = tx.create_node(&[], vec![]).unwrap();
-                    tx.commit().unwrap();
-                    let r = mgr.begin(TxnKind::ReadOnly, Isolation::Serializable);
-                    assert!(r.node_exists(id), "node {id} invisible after its commit");
-                    id
-                })
-            })
-            .collect();
-        writers.into_iter().map(|w| w.join().unwrap()).collect()
-    });
+    let created = create_nodes_at_once(&mgr, TOTAL);
     assert_eq!(created.len() as u64, TOTAL);
     assert_eq!(mgr.last_commit_ts(), TOTAL);
     let syncs = sink.syncs.lock().unwrap().clone();

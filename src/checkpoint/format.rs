@@ -209,6 +209,26 @@ pub fn required_kinds(version: u32) -> Vec<u32> {
     base.chain(nbrs).collect()
 }
 
+/// The four sections of one direction's adjacency: (offsets, relationship ids, neighbours,
+/// type runs); the last two exist from format 3.
+pub fn adjacency_kinds(outgoing: bool) -> (u32, u32, u32, u32) {
+    if outgoing {
+        (
+            kind::OUT_OFFSETS,
+            kind::OUT_RELS,
+            kind::OUT_NBRS,
+            kind::OUT_RUNS,
+        )
+    } else {
+        (
+            kind::IN_OFFSETS,
+            kind::IN_RELS,
+            kind::IN_NBRS,
+            kind::IN_RUNS,
+        )
+    }
+}
+
 /// Bytes per value of the neighbour and run sections of an image with these slot counts: 4
 /// when every node id fits in u32 and every run index and list length in 31 bits (a list
 /// holds at most `rel_slots` entries, so do the runs), else 8.

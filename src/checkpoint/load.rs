@@ -1104,21 +1104,7 @@ impl<'a> Image<'a> {
         (want, want_steps): (u64, u64),
         types_known: u64,
     ) -> Result<()> {
-        let (offs_kind, k, nbrs_kind, runs_kind) = if outgoing {
-            (
-                kind::OUT_OFFSETS,
-                kind::OUT_RELS,
-                kind::OUT_NBRS,
-                kind::OUT_RUNS,
-            )
-        } else {
-            (
-                kind::IN_OFFSETS,
-                kind::IN_RELS,
-                kind::IN_NBRS,
-                kind::IN_RUNS,
-            )
-        };
+        let (offs_kind, k, nbrs_kind, runs_kind) = format::adjacency_kinds(outgoing);
         let v3 = self.version >= format::NBRS_SINCE;
         let w = format::nbr_width(self.header.node_slots, self.header.rel_slots);
         let mut runs = Vec::new();

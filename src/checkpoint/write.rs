@@ -350,21 +350,7 @@ fn adjacency_v3(
     h: &Header,
     cancel: &AtomicBool,
 ) -> Result<()> {
-    let (offsets_kind, rels_kind, nbrs_kind, runs_kind) = if outgoing {
-        (
-            kind::OUT_OFFSETS,
-            kind::OUT_RELS,
-            kind::OUT_NBRS,
-            kind::OUT_RUNS,
-        )
-    } else {
-        (
-            kind::IN_OFFSETS,
-            kind::IN_RELS,
-            kind::IN_NBRS,
-            kind::IN_RUNS,
-        )
-    };
+    let (offsets_kind, rels_kind, nbrs_kind, runs_kind) = format::adjacency_kinds(outgoing);
     let w = format::nbr_width(h.node_slots, h.rel_slots);
     // A damaged block of the current image reads as empty, so the counts can disagree:
     // that damage is the error to report (see `write_base_as`).

@@ -330,21 +330,7 @@ impl BaseView {
         if self.nbr_w == 0 || id >= self.node_slots {
             return None;
         }
-        let (offs, rels_kind, nbrs_kind, runs_kind) = if outgoing {
-            (
-                kind::OUT_OFFSETS,
-                kind::OUT_RELS,
-                kind::OUT_NBRS,
-                kind::OUT_RUNS,
-            )
-        } else {
-            (
-                kind::IN_OFFSETS,
-                kind::IN_RELS,
-                kind::IN_NBRS,
-                kind::IN_RUNS,
-            )
-        };
+        let (offs, rels_kind, nbrs_kind, runs_kind) = format::adjacency_kinds(outgoing);
         let w = self.nbr_w;
         let (a, b) = self.range(offs, id).unwrap_or((0, 0));
         let n = usize::try_from(id).ok()?;

@@ -376,28 +376,47 @@ impl Runner<'_> {
                 if !self.node_ok(view, k + 1, other) {
                     continue;
                 }
-                let (cur, next) = self.levels.split_at_mut(k + 1);
-                let cur = &cur[k];
-                let out = &mut next[0];
-                for (o, c) in out.nodes.iter_mut().zip(&cur.nodes) {
-                    o.push(c[row]);
-                }
-                for (o, c) in out.rels.iter_mut().zip(&cur.rels) {
-                    o.push(c[row]);
-                }
-                out.rels[k].push(r);
-                out.nodes[k + 1].push(other);
-                out.len += 1;
-                // Flushed as soon as full, so even one node of huge degree holds no more
-                // than a batch per level.
-                if out.len >= BATCH {
-                    self.control.check()?;
-                    self.level(view, k + 1)?;
-                    self.levels[k + 1].clear();
-                }
+                self.extend_row(view, k, row, r, other)?;
             }
             self.adj = adj;
         }
+        self.finish_level(view, k)
+    }
+
+    /// Appends row `row` of `levels[k]`, extended by relationship `r` (or a placeholder) to
+    /// `other`, to `levels[k + 1]`, which runs the next hop as soon as it is full: even one
+    /// node of huge degree holds no more than a batch per level.
+    #[inline]
+    fn extend_row(
+        &mut self,
+        view: &ReadView<'_>,
+        k: usize,
+        row: usize,
+        r: RelId,
+        other: NodeId,
+    ) -> Result<()> {
+        let (cur, next) = self.levels.split_at_mut(k + 1);
+        let cur = &cur[k];
+        let out = &mut next[0];
+        for (o, c) in out.nodes.iter_mut().zip(&cur.nodes) {
+            o.push(c[row]);
+        }
+        for (o, c) in out.rels.iter_mut().zip(&cur.rels) {
+            o.push(c[row]);
+        }
+        out.rels[k].push(r);
+        out.nodes[k + 1].push(other);
+        out.len += 1;
+        if out.len >= BATCH {
+            self.control.check()?;
+            self.level(view, k + 1)?;
+            self.levels[k + 1].clear();
+        }
+        Ok(())
+    }
+
+    /// Runs the next hop on what `levels[k + 1]` holds once hop `k` is done.
+    fn finish_level(&mut self, view: &ReadView<'_>, k: usize) -> Result<()> {
         if self.levels[k + 1].len > 0 {
             self.level(view, k + 1)?;
             self.levels[k + 1].clear();
@@ -421,31 +440,11 @@ impl Runner<'_> {
                 if !self.node_ok(view, k + 1, other) {
                     continue;
                 }
-                let (cur, next) = self.levels.split_at_mut(k + 1);
-                let cur = &cur[k];
-                let out = &mut next[0];
-                for (o, c) in out.nodes.iter_mut().zip(&cur.nodes) {
-                    o.push(c[row]);
-                }
-                for (o, c) in out.rels.iter_mut().zip(&cur.rels) {
-                    o.push(c[row]);
-                }
-                out.rels[k].push(RelId::MAX);
-                out.nodes[k + 1].push(other);
-                out.len += 1;
-                if out.len >= BATCH {
-                    self.control.check()?;
-                    self.level(view, k + 1)?;
-                    self.levels[k + 1].clear();
-                }
+                self.extend_row(view, k, row, RelId::MAX, other)?;
             }
             self.nbrs = nbrs;
         }
-        if self.levels[k + 1].len > 0 {
-            self.level(view, k + 1)?;
-            self.levels[k + 1].clear();
-        }
-        Ok(())
+        self.finish_level(view, k)
     }
 
     /// Filters the complete matches in `levels[k]` and feeds the passing ones to the
