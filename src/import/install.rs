@@ -171,7 +171,8 @@ fn attach(g: &mut GraphData, rels: &[RelEntry], first_rel: u64, outgoing: bool) 
     for i in 1..starts.len() {
         starts[i] += starts[i - 1];
     }
-    let mut next = starts.clone();
+    // Without the last entry, so an id past `slots` (none can be) finds no slot.
+    let mut next = starts[..slots].to_vec();
     let mut grouped = vec![0u64; rels.len()];
     for (i, r) in rels.iter().enumerate() {
         if let Some(at) = next.get_mut(end(r) as usize) {
