@@ -7,7 +7,7 @@ use super::parse::{Batch, NEW};
 use crate::checkpoint::Checkpointer;
 use crate::error::{Error, ErrorKind, Result};
 use crate::storage::chain::VersionChain;
-use crate::storage::graph::{GraphData, NodeEntry, Version};
+use crate::storage::graph::{GraphData, NodeEntry, RelEntry, Version};
 use crate::storage::NodeId;
 use crate::txn::TxnManager;
 
@@ -134,47 +134,16 @@ fn place(g: &mut GraphData, batch: Batch, ts: u64) -> (u64, u64) {
             inc: Vec::new(),
         });
     }
-    // Adjacency lists of the new nodes sized once: degrees first.
-    let new_nodes = g.new_nodes_mut().len();
-    let first_new = g.node_slots() - new_nodes as u64;
-    let mut out_deg = vec![0u32; new_nodes];
-    let mut in_deg = vec![0u32; new_nodes];
-    for r in &batch.rels {
-        for (end, deg) in [(r.start, &mut out_deg), (r.end, &mut in_deg)] {
-            let id = resolve(end, first_node);
-            if let Some(d) = id
-                .checked_sub(first_new)
-                .and_then(|i| deg.get_mut(i as usize))
-            {
-                *d += 1;
-            }
-        }
-    }
-    for (e, (o, i)) in g
-        .new_nodes_mut()
-        .iter_mut()
-        .zip(out_deg.iter().zip(&in_deg))
-    {
-        e.out.reserve(*o as usize);
-        e.inc.reserve(*i as usize);
-    }
-    drop((out_deg, in_deg));
     let mut rels = batch.rels;
-    for (i, r) in rels.iter_mut().enumerate() {
-        let id = first_rel + i as u64;
+    for r in rels.iter_mut() {
         r.start = resolve(r.start, first_node);
         r.end = resolve(r.end, first_node);
         for v in r.versions.iter_mut() {
             v.stamp = ts;
         }
-        // `check` saw both endpoints alive.
-        if let Some(e) = g.materialize_node(r.start) {
-            e.out.push(id);
-        }
-        if let Some(e) = g.materialize_node(r.end) {
-            e.inc.push(id);
-        }
     }
+    attach(g, &rels, first_rel, true);
+    attach(g, &rels, first_rel, false);
     let all = g.new_rels_mut();
     if all.is_empty() {
         *all = rels;
@@ -182,6 +151,46 @@ fn place(g: &mut GraphData, batch: Batch, ts: u64) -> (u64, u64) {
         all.append(&mut rels);
     }
     (first_node, first_rel)
+}
+
+/// Appends the batch's relationships (ids `first_rel..`, endpoints resolved) to their
+/// endpoints' adjacency in one direction. Grouped by endpoint first (a counting sort), so each
+/// endpoint's entry is looked up (a stored node's materialized) once and its list grows once,
+/// instead of once per relationship; within an endpoint the ids stay in creation order.
+fn attach(g: &mut GraphData, rels: &[RelEntry], first_rel: u64, outgoing: bool) {
+    let end = |r: &RelEntry| if outgoing { r.start } else { r.end };
+    let slots = g.node_slots() as usize;
+    // starts[n]..starts[n + 1] will be node n's slice of `grouped`.
+    let mut starts = vec![0usize; slots + 1];
+    for r in rels {
+        // Every endpoint is below `node_slots` (a stored node `check` saw, or a new one).
+        if let Some(c) = starts.get_mut(end(r) as usize + 1) {
+            *c += 1;
+        }
+    }
+    for i in 1..starts.len() {
+        starts[i] += starts[i - 1];
+    }
+    // Without the last entry, so an id past `slots` (none can be) finds no slot.
+    let mut next = starts[..slots].to_vec();
+    let mut grouped = vec![0u64; rels.len()];
+    for (i, r) in rels.iter().enumerate() {
+        if let Some(at) = next.get_mut(end(r) as usize) {
+            grouped[*at] = first_rel + i as u64;
+            *at += 1;
+        }
+    }
+    drop(next);
+    for (node, w) in starts.windows(2).enumerate() {
+        if w[0] == w[1] {
+            continue;
+        }
+        // `check` saw every stored endpoint alive.
+        if let Some(e) = g.materialize_node(node as u64) {
+            let list = if outgoing { &mut e.out } else { &mut e.inc };
+            list.extend_from_slice(&grouped[w[0]..w[1]]);
+        }
+    }
 }
 
 /// Undoes `place`: entries without versions are invisible to everyone (as after a rolled
