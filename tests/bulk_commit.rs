@@ -27,6 +27,10 @@ fn opts(extra: &[(&str, &str)]) -> Options {
     let mut o = Options::new();
     o.set("checkpoint_wal_bytes", "0").unwrap();
     o.set("bulk_commit_entities", THRESHOLD).unwrap();
+    // Tests here spawn child processes: between its fork and its exec a child holds a copy of
+    // every descriptor, the writer lock's included (a flock belongs to the open file, which
+    // the copy shares), so a reopen right after a drop may find the lock held for a moment.
+    o.set("busy_timeout_ms", "10000").unwrap();
     for (k, v) in extra {
         o.set(k, v).unwrap();
     }

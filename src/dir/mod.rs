@@ -9,7 +9,10 @@
 //!   only grow, so a name is never reused.
 //! - `LOCK`: holds the read-write process's exclusive lock (flock) and its pid, so a second
 //!   writer — another process, or another open in this one — is refused with `LOCKED` naming
-//!   the holder.
+//!   the holder. A flock belongs to the open file, which a forked child's copy of the
+//!   descriptor shares until its exec closes it (the file is opened close-on-exec): a process
+//!   that starts children may find its own lock held for that moment after closing the
+//!   database, so reopening right after a close wants a `busy_timeout_ms`.
 //!
 //! Read-only openers take no `LOCK`; instead they hold a shared lock on every base and log
 //! file they load, taken after reading the manifest and confirmed by reading it again (a
