@@ -1,6 +1,7 @@
 //! The bytes of a base image: memory-mapped from a real file, or read whole from a simulated
-//! one. The only `unsafe` outside `ffi` (ARCHITECTURE: "the mmap'd base reader"); the
-//! reader over these bytes (`storage::base`) is safe code.
+//! one, and a prefetch hint over them. The only module with `unsafe` outside `ffi`
+//! (ARCHITECTURE: "the mmap'd base reader"): the map and the hint; the reader over these
+//! bytes (`storage::base`) is safe code.
 
 use std::io;
 use std::ops::Deref;
