@@ -89,6 +89,18 @@ fn rels(path: &Path, t: &str) -> RelFile {
     }
 }
 
+/// `start,end,since` rows whose ends are `User` ids (stored or imported alike).
+fn user_rels(path: &Path, t: &str) -> RelFile {
+    RelFile {
+        columns: Some(vec![
+            ":START_ID(User)".into(),
+            ":END_ID(User)".into(),
+            "since:int".into(),
+        ]),
+        ..rels(path, t)
+    }
+}
+
 const PEOPLE: &str = "\
 id:ID(Person),name,age:int,score:float,active:boolean
 p1,Ann,31,1.5,true
@@ -223,14 +235,7 @@ fn headerless_files_int_ids_and_a_second_import_into_a_loaded_database() {
     assert_eq!((s.nodes, s.first_node_id), (3, 1));
     // Relationships alone, their ids resolved against the stored User nodes by `id`.
     let spec = ImportSpec {
-        relationships: vec![RelFile {
-            columns: Some(vec![
-                ":START_ID(User)".into(),
-                ":END_ID(User)".into(),
-                "since:int".into(),
-            ]),
-            ..rels(&follows, "FOLLOWS")
-        }],
+        relationships: vec![user_rels(&follows, "FOLLOWS")],
         id_type: IdType::Int,
         ..ImportSpec::default()
     };
@@ -754,14 +759,7 @@ fn relationships_imported_onto_stored_nodes_match_cypher_and_a_failed_import_lea
         csv.push_str(&format!("{a},{b},{s}\n"));
     }
     let spec = ImportSpec {
-        relationships: vec![RelFile {
-            columns: Some(vec![
-                ":START_ID(User)".into(),
-                ":END_ID(User)".into(),
-                "since:int".into(),
-            ]),
-            ..rels(&f.write("f.csv", &csv), "F")
-        }],
+        relationships: vec![user_rels(&f.write("f.csv", &csv), "F")],
         id_type: IdType::Int,
         ..ImportSpec::default()
     };
