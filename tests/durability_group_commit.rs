@@ -53,7 +53,8 @@ fn concurrent_durable_commits_share_fsyncs_and_all_survive_power_loss() {
     // A disk whose flush takes a millisecond: commits arriving meanwhile share the next one.
     sim.set_sync_delay(Duration::from_millis(1));
     let db = Database::open_with_io("/sim/db", &Options::new(), Arc::new(sim.clone())).unwrap();
-    let syncs_before = sim.syncs();
+    let (syncs_before, ops_before, allocations_before) =
+        (sim.syncs(), sim.ops(), sim.allocations());
     let n = per_thread();
     std::thread::scope(|s| {
         for t in 0..THREADS {
@@ -69,6 +70,8 @@ fn concurrent_durable_commits_share_fsyncs_and_all_survive_power_loss() {
     });
     let commits = (THREADS * n) as u64;
     let syncs = sim.syncs() - syncs_before;
+    // Nothing but log writes, syncs and space reservations happened meanwhile.
+    let writes = sim.ops() - ops_before - syncs - (sim.allocations() - allocations_before);
     // Every commit returned after an fsync covering it: a power cut now loses none of them.
     let expected: BTreeSet<(i64, i64)> = (0..THREADS)
         .flat_map(|t| (0..n).map(move |i| (t, i)))
@@ -82,8 +85,12 @@ fn concurrent_durable_commits_share_fsyncs_and_all_survive_power_loss() {
     }
     assert_eq!(pairs(&db), expected);
     println!(
-        "group commit: {commits} durable commits from {THREADS} threads took {syncs} fsyncs; \
-         {images} power-loss images hold all of them"
+        "group commit: {commits} durable commits from {THREADS} threads took {syncs} fsyncs \
+         and {writes} log writes; {images} power-loss images hold all of them"
+    );
+    assert!(
+        writes <= syncs,
+        "{writes} log writes for {syncs} syncs: a group's records are not written at once"
     );
     assert!(
         syncs * 2 <= commits,
@@ -953,4 +960,121 @@ fn a_writer_waiting_for_a_leader_goes_on_when_the_leaders_commit_publishes() {
     );
     assert_eq!(mgr.last_commit_ts(), 4);
     println!("waiter: a writer waiting for the leader went on while it synced the next group");
+}
+
+/// A log whose every sync takes `flush` and covers each record written when it starts (as an
+/// fsync does), and which asks the manager to gather groups (as the WAL does with
+/// sync=full). Counts syncs and the records they covered.
+struct PacedSink {
+    flush: Duration,
+    written: AtomicU64,
+    durable: Mutex<u64>,
+    syncs: AtomicU64,
+}
+
+impl PacedSink {
+    fn new(flush: Duration) -> Arc<PacedSink> {
+        Arc::new(PacedSink {
+            flush,
+            written: AtomicU64::new(0),
+            durable: Mutex::new(0),
+            syncs: AtomicU64::new(0),
+        })
+    }
+}
+
+impl CommitSink for Shared<PacedSink> {
+    fn write(&self, ts: u64, _changes: &[Change]) -> Result<u64> {
+        self.0.written.fetch_max(ts, Ordering::SeqCst);
+        Ok(ts)
+    }
+    fn wait_durable(&self, ticket: u64) -> Result<u64> {
+        // One sync at a time, as on one file.
+        let mut durable = self.0.durable.lock().unwrap();
+        if *durable >= ticket {
+            return Ok(*durable);
+        }
+        let covered = self.0.written.load(Ordering::SeqCst).max(ticket);
+        self.0.syncs.fetch_add(1, Ordering::SeqCst);
+        std::thread::sleep(self.0.flush);
+        *durable = covered;
+        Ok(covered)
+    }
+    fn gathers(&self) -> bool {
+        true
+    }
+}
+
+fn paced_manager(sink: &Arc<PacedSink>, gather: Duration) -> Arc<TxnManager> {
+    let mgr = Arc::new(TxnManager::new(
+        Arc::new(Graph::new()),
+        Some(Box::new(Shared(Arc::clone(sink)))),
+        0,
+        false,
+    ));
+    mgr.set_gather_limit(Some(gather));
+    mgr
+}
+
+/// `n` node creations, one commit each, on each of `threads` threads at once.
+fn commit_in_turn(mgr: &Arc<TxnManager>, threads: usize, n: usize) {
+    std::thread::scope(|s| {
+        for _ in 0..threads {
+            s.spawn(|| {
+                for _ in 0..n {
+                    let mut tx = mgr.begin(TxnKind::ReadWrite, Isolation::Snapshot);
+                    tx.create_node(&[], vec![]).unwrap();
+                    tx.commit().unwrap();
+                }
+            });
+        }
+    });
+}
+
+/// Two writers committing in a loop share each sync once the manager has seen them both:
+/// the committer about to sync waits for the other's commit. Without that the first back
+/// from a sync synced alone and the other waited a whole sync for the next one, so each sync
+/// covered one commit and two writers were no faster than one.
+#[test]
+fn two_writers_committing_in_a_loop_share_each_sync() {
+    const N: usize = 60;
+    let sink = PacedSink::new(Duration::from_millis(2));
+    // Generous, so that the groups do not depend on how fast this machine schedules; a
+    // gather that waits for a writer that has finished ends there (at most once per writer).
+    let mgr = paced_manager(&sink, Duration::from_millis(300));
+    commit_in_turn(&mgr, 2, N);
+    assert_eq!(mgr.last_commit_ts(), 2 * N as u64);
+    let syncs = sink.syncs.load(Ordering::SeqCst);
+    assert!(
+        syncs <= (N + N / 6) as u64,
+        "{syncs} syncs for {} commits of two writers: they did not share syncs",
+        2 * N
+    );
+    println!(
+        "gathering: {} commits of 2 writers in {syncs} syncs ({} gather waits)",
+        2 * N,
+        mgr.gather_waits()
+    );
+}
+
+/// A lone committer never waits to gather (its expected group is itself), also after a
+/// second writer stopped: the expectation shrinks after one wait.
+#[test]
+fn a_lone_committer_never_waits_for_a_group() {
+    const N: usize = 20;
+    let sink = PacedSink::new(Duration::from_micros(500));
+    let mgr = paced_manager(&sink, Duration::from_millis(200));
+    commit_in_turn(&mgr, 1, N);
+    assert_eq!(mgr.gather_waits(), 0, "a lone committer waited for a group");
+    commit_in_turn(&mgr, 2, N);
+    let after_two = mgr.gather_waits();
+    assert!(after_two > 0, "two writers never gathered");
+    commit_in_turn(&mgr, 1, N);
+    let alone = mgr.gather_waits() - after_two;
+    assert!(
+        alone <= 1,
+        "a lone committer waited {alone} times after the second writer stopped"
+    );
+    assert_eq!(mgr.last_commit_ts(), 4 * N as u64);
+    println!("gathering: {after_two} gather waits with two writers, {alone} once alone again");
 }

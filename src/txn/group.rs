@@ -13,6 +13,15 @@
 //! times) rather than waking one of them to lead it: one context switch less per group, and
 //! the flush starts sooner, while the members it woke run.
 //!
+//! Gathering: with a log that syncs for every commit (`CommitSink::gathers`), the committer
+//! about to lead waits, parked, until as many commits are queued as there were committers in
+//! the last cycle (the last group plus the commits queued during its sync: each committer
+//! has at most one commit in flight), or until about one sync time has passed. Without it the
+//! members a sync releases come back one at a time, the first syncs alone and the rest wait a
+//! whole sync for the next one: with two writers every sync covered one commit, so two
+//! writers committed no faster than one. The commit that completes the expected group wakes
+//! the gatherer; a lone committer (expected group 1) never waits.
+//!
 //! Nothing is published before the sync covering it returns, so with sync=full no commit is
 //! visible before it is durable. A failed sync fails every queued commit (the log refuses
 //! every later write, so none of them can become durable): the leader poisons the manager,
@@ -23,6 +32,7 @@ use std::collections::VecDeque;
 use std::sync::atomic::Ordering;
 use std::sync::MutexGuard;
 use std::thread::{Thread, ThreadId};
+use std::time::{Duration, Instant};
 
 use super::transaction::{lock, restamp_heads, trim_entities, Entity, Registration, TxnManager};
 use crate::error::{Error, ErrorKind, Result};
@@ -30,6 +40,12 @@ use crate::error::{Error, ErrorKind, Result};
 /// The most groups one committer leads in a row before handing leadership on: each further
 /// one delays its own return by a sync, so it is bounded.
 const LEAD_GROUPS: u32 = 4;
+
+/// Bounds of a gather wait (it lasts about one sync): long enough for the committers a sync
+/// released to write their next records, short enough that a committer that does not come
+/// back (it stopped writing) costs little, once: the expected size then shrinks.
+const GATHER_MIN: Duration = Duration::from_micros(20);
+const GATHER_MAX: Duration = Duration::from_millis(1);
 
 /// Commits between their log write and their publication, and who leads.
 #[derive(Default)]
@@ -41,6 +57,16 @@ pub(super) struct Group {
     /// Groups that failed: first and last timestamp, and why. A failed sync fails the whole
     /// queue, and the log then refuses every later write.
     failed: Vec<(u64, u64, Error)>,
+    /// Committers expected in the next group (see the module comment).
+    expect: usize,
+    /// A leader parked until the queue holds this many commits (or its wait ends).
+    gatherer: Option<(Thread, usize)>,
+    /// Moving average of a sync's duration in nanoseconds (bounds a gather wait).
+    sync_ns: u64,
+    /// Overrides the gather wait's bound (tests: a long one makes group sizes deterministic).
+    gather_limit: Option<Duration>,
+    /// Gather waits so far (for tests).
+    gathered: u64,
 }
 
 /// One commit waiting to be published.
@@ -65,7 +91,59 @@ pub(super) struct Queued {
 impl TxnManager {
     /// Adds a written commit to the queue. Called under the commit lock, in timestamp order.
     pub(super) fn enqueue(&self, q: Queued) {
-        lock(&self.group).queue.push_back(q);
+        let mut g = lock(&self.group);
+        g.queue.push_back(q);
+        if g.gatherer
+            .as_ref()
+            .is_some_and(|(_, n)| g.queue.len() >= *n)
+        {
+            if let Some((t, _)) = g.gatherer.take() {
+                drop(g);
+                t.unpark();
+            }
+        }
+    }
+
+    /// Makes every gather wait last up to `limit` (`None`: about one sync). Hidden: tests use
+    /// a long limit so that group sizes do not depend on scheduling.
+    #[doc(hidden)]
+    pub fn set_gather_limit(&self, limit: Option<Duration>) {
+        lock(&self.group).gather_limit = limit;
+    }
+
+    /// How many times a committer waited to gather a group (for tests).
+    #[doc(hidden)]
+    pub fn gather_waits(&self) -> u64 {
+        lock(&self.group).gathered
+    }
+
+    /// Waits (parked, the group lock released) until `target` commits are queued or the
+    /// wait's bound passes; returns with the lock held. Only for a log that syncs each commit.
+    fn gather<'a>(&'a self, mut g: MutexGuard<'a, Group>, target: usize) -> MutexGuard<'a, Group> {
+        if g.queue.len() >= target || !self.sink.as_ref().is_some_and(|s| s.gathers()) {
+            return g;
+        }
+        let limit = g
+            .gather_limit
+            .unwrap_or_else(|| Duration::from_nanos(g.sync_ns).clamp(GATHER_MIN, GATHER_MAX));
+        let deadline = Instant::now() + limit;
+        g.gathered += 1;
+        loop {
+            let now = Instant::now();
+            if g.queue.len() >= target
+                || now >= deadline
+                || self.is_poisoned.load(Ordering::Acquire)
+            {
+                break;
+            }
+            g.gatherer = Some((std::thread::current(), target));
+            drop(g);
+            // Woken by the commit that completes the group; a stray token costs a look.
+            std::thread::park_timeout(deadline - now);
+            g = lock(&self.group);
+        }
+        g.gatherer = None;
+        g
     }
 
     /// Commits written to the log and not yet published (for tests: a simulated log that
@@ -114,7 +192,14 @@ impl TxnManager {
         };
         let mut ticket = ticket;
         let mut groups = 1;
+        // Every expected committer, this one included, queues its commit.
+        let mut own = 0;
         loop {
+            if own == 0 {
+                let g = lock(&self.group);
+                let target = g.expect;
+                drop(self.gather(g, target));
+            }
             let failed = self.sync_and_take(ticket, &mut guard.batch);
             self.publish_batch(&guard.batch, failed);
             guard.published = true;
@@ -153,6 +238,8 @@ impl TxnManager {
             guard.published = false;
             ticket = next;
             groups += 1;
+            // This thread commits nothing while it leads: one expected committer fewer.
+            own = 1;
         }
         // Dropping `guard` frees leadership, wakes the next leader and the members.
     }
@@ -161,11 +248,18 @@ impl TxnManager {
     /// prefix of the queue) into `batch`; on a failed sync the whole queue, recording it as
     /// failed and poisoning the manager (returns true).
     fn sync_and_take(&self, ticket: u64, batch: &mut Vec<Queued>) -> bool {
+        let started = Instant::now();
         let durable = match &self.sink {
             Some(sink) => sink.wait_durable(ticket),
             None => Ok(u64::MAX),
         };
+        let took = u64::try_from(started.elapsed().as_nanos()).unwrap_or(u64::MAX);
         let mut g = lock(&self.group);
+        g.sync_ns = if g.sync_ns == 0 {
+            took
+        } else {
+            (g.sync_ns / 8) * 7 + took / 8
+        };
         let n = match &durable {
             Ok(d) => g
                 .queue
@@ -175,6 +269,9 @@ impl TxnManager {
             Err(_) => g.queue.len(),
         };
         batch.extend(g.queue.drain(..n));
+        // Committers in this cycle: the group, and those that queued during its sync.
+        g.expect = batch.iter().filter(|q| !q.abandoned).count()
+            + g.queue.iter().filter(|q| !q.abandoned).count();
         match (durable, batch.first(), batch.last()) {
             (Err(e), Some(first), Some(last)) => {
                 self.poison(e.message());

@@ -73,6 +73,11 @@ pub trait CommitSink: Send + Sync {
     fn log_bytes(&self) -> u64 {
         0
     }
+    /// Whether `wait_durable` syncs for each commit (`sync=full`): then the committer about
+    /// to sync first waits briefly for the commits expected to join its group (src/txn/group.rs).
+    fn gathers(&self) -> bool {
+        false
+    }
 }
 
 /// Hands out snapshots and commit timestamps; one per open database.
@@ -98,7 +103,7 @@ pub struct TxnManager {
     /// Set after a failed durable write; the message explains, every write refuses.
     poisoned: Mutex<Option<String>>,
     /// Whether `poisoned` is set: every write checks, without taking the lock.
-    is_poisoned: std::sync::atomic::AtomicBool,
+    pub(super) is_poisoned: std::sync::atomic::AtomicBool,
     pub(super) read_only: bool,
     active: AtomicU64,
     /// Running transactions' snapshots: they decide which versions and commit summaries

@@ -615,6 +615,11 @@ struct State {
     /// File offset up to which space is reserved (`IoFile::allocate`): a write reaching past
     /// it first reserves more. After a failed reservation it is the point to try again at.
     reserved: u64,
+    /// With sync=full: framed records not yet written to the file, ending at `end` (the next
+    /// sync writes them with one `pwrite` before its fdatasync). A commit waits for that sync
+    /// anyway, so writing its record at commit time bought nothing but one write call per
+    /// commit (and a longer hold of the commit lock); a group of commits now costs one.
+    pending: Vec<u8>,
 }
 
 struct Shared {
@@ -672,8 +677,9 @@ impl Shared {
         let target_records = g.records;
         // Rotation waits for `syncing` to clear, so this stays the current file.
         let file = Arc::clone(&g.file);
+        let (pending, at) = g.take_pending();
         drop(g);
-        let result = file.sync_data();
+        let result = write_pending(&*file, &pending, at).and_then(|()| file.sync_data());
         let mut g = lock(&self.state);
         g.syncing = false;
         match result {
@@ -684,13 +690,37 @@ impl Shared {
             }
             Err(e) => {
                 if g.failed.is_none() {
-                    g.failed = Some(format!("fsync of {} failed: {e}", g.path.display()));
+                    g.failed = Some(format!(
+                        "writing or syncing the log {} failed: {e}",
+                        g.path.display()
+                    ));
                 }
             }
         }
         self.wake(&g);
         g
     }
+}
+
+impl State {
+    /// Takes the records not yet written and the file offset they go to, reserving space
+    /// for them first when they reach past the reservation.
+    fn take_pending(&mut self) -> (Vec<u8>, u64) {
+        let pending = std::mem::take(&mut self.pending);
+        let at = self.end - self.base - pending.len() as u64;
+        if !pending.is_empty() && self.end - self.base > self.reserved {
+            self.reserved = reserve(&*self.file, at, self.end - self.base);
+        }
+        (pending, at)
+    }
+}
+
+/// Writes deferred records (none: nothing to do).
+fn write_pending(file: &dyn IoFile, pending: &[u8], at: u64) -> std::io::Result<()> {
+    if pending.is_empty() {
+        return Ok(());
+    }
+    vfs::write_all_at(file, pending, at)
 }
 
 impl Wal {
@@ -739,6 +769,7 @@ impl Wal {
                 base: 0,
                 last_ts,
                 reserved,
+                pending: Vec::new(),
             }),
             synced_cv: Condvar::new(),
         });
@@ -813,8 +844,10 @@ impl Wal {
             return Err(Error::new(ErrorKind::Io, why.clone()));
         }
         if g.synced < g.end {
-            if let Err(e) = g.file.sync_data() {
-                let err = Error::io(format!("fsync of {}", g.path.display()), &e);
+            let (pending, at) = g.take_pending();
+            let file = Arc::clone(&g.file);
+            if let Err(e) = write_pending(&*file, &pending, at).and_then(|()| file.sync_data()) {
+                let err = Error::io(format!("writing and syncing {}", g.path.display()), &e);
                 g.failed = Some(err.message().to_owned());
                 sh.wake(&g);
                 return Err(err);
@@ -858,6 +891,10 @@ impl CommitSink for Wal {
         self.current_bytes()
     }
 
+    fn gathers(&self) -> bool {
+        self.sync == SyncMode::Full
+    }
+
     fn write(&self, ts: u64, changes: &[Change]) -> Result<u64> {
         let mut record = Vec::with_capacity(128);
         record.resize(RECORD_HEADER, 0);
@@ -897,10 +934,17 @@ impl CommitSink for Wal {
         record[4..8].copy_from_slice(&crc.to_le_bytes());
         let at = g.end - g.base;
         let needed = at + record.len() as u64;
-        if needed > g.reserved {
-            g.reserved = reserve(&*g.file, at, needed);
-        }
-        match vfs::write_all_at(&*g.file, &record, at) {
+        let written = if self.sync == SyncMode::Full {
+            // Written by the sync this commit waits for (see `State::pending`).
+            g.pending.extend_from_slice(&record);
+            Ok(())
+        } else {
+            if needed > g.reserved {
+                g.reserved = reserve(&*g.file, at, needed);
+            }
+            vfs::write_all_at(&*g.file, &record, at)
+        };
+        match written {
             Ok(()) => {
                 g.end += record.len() as u64;
                 g.records += 1;
@@ -972,6 +1016,9 @@ impl CommitSink for Arc<Wal> {
     }
     fn log_bytes(&self) -> u64 {
         (**self).log_bytes()
+    }
+    fn gathers(&self) -> bool {
+        (**self).gathers()
     }
 }
 
