@@ -1104,7 +1104,9 @@ mod tests {
         let consecutive = |from: i64, first: u64, n: i64| -> Vec<(i64, u64)> {
             (0..n).map(|k| (from + k, first + k as u64)).collect()
         };
-        let cases: Vec<(&str, Vec<(i64, u64)>, &str)> = vec![
+        /// What, the (id, endpoint) pairs in node order, and the form they take.
+        type Case = (&'static str, Vec<(i64, u64)>, &'static str);
+        let cases: Vec<Case> = vec![
             ("consecutive stored", consecutive(0, 0, 1000), "affine"),
             (
                 "consecutive, offset",
