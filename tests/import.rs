@@ -845,3 +845,228 @@ fn relationships_imported_onto_stored_nodes_match_cypher_and_a_failed_import_lea
     assert_eq!(got(&db), want);
     println!("import onto stored nodes: adjacency as Cypher builds it, both ways, through DETACH DELETE, checkpoint and reopen; {failed} failed installs left no trace");
 }
+
+/// One id-lookup case: `User` ids stored in the image (read from its integer column after a
+/// reopen), stored in memory since, and defined by the import's node file; relationships
+/// between ids; an id no node has.
+struct LookupCase {
+    what: &'static str,
+    in_image: Vec<i64>,
+    in_memory: Vec<i64>,
+    imported: Vec<i64>,
+    rels: Vec<(i64, i64)>,
+    unknown: i64,
+}
+
+fn create_users(db: &Database, ids: &[i64]) {
+    if !ids.is_empty() {
+        run(db, &format!("UNWIND {ids:?} AS i CREATE (:User {{id: i}})"));
+    }
+}
+
+/// The stored part of a case, the same way in the database and in its reference.
+fn lookup_setup(dir: &Path, c: &LookupCase) -> Database {
+    let path = dir.to_str().unwrap();
+    let db = Database::open(path, &opts()).unwrap();
+    run(&db, "CREATE INDEX user_id FOR (u:User) ON (u.id)");
+    create_users(&db, &c.in_image);
+    db.checkpoint().unwrap();
+    drop(db);
+    let db = Database::open(path, &opts()).unwrap();
+    create_users(&db, &c.in_memory);
+    db
+}
+
+/// Pseudo-random relationships among `ids`, in start order or not.
+fn some_rels(ids: &[i64], n: usize, sorted: bool, seed: u64) -> Vec<(i64, i64)> {
+    let mut x = seed;
+    let mut next = || {
+        x = x
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        ids[(x >> 33) as usize % ids.len()]
+    };
+    let mut out: Vec<(i64, i64)> = (0..n).map(|_| (next(), next())).collect();
+    if sorted {
+        out.sort_by_key(|r| r.0);
+    }
+    out
+}
+
+/// Every form the endpoint lookup takes (no table for consecutive ids, 32-bit or 64-bit
+/// slots, the general map; stored ids read from the image's column or from memory)
+/// connects exactly the nodes that Cypher, matching by node id, connects: an id of this
+/// import's node file is its new node even where a stored node has it too, an id several
+/// stored nodes share is the lowest node id's, negative and huge ids work, start files in
+/// and out of start order both list each node's relationships in creation order; an id no
+/// node has fails with the same message whatever the form, changing nothing.
+#[test]
+fn endpoint_lookups_of_every_form_connect_what_cypher_connects() {
+    let range = |a: i64, b: i64| (a..b).collect::<Vec<i64>>();
+    let evens: Vec<i64> = (0..200).map(|i| i * 2).collect();
+    let odds: Vec<i64> = (0..60).map(|i| i * 2 + 1).collect();
+    let huge = vec![i64::MIN + 1, -5, 0, i64::MAX];
+    let threes: Vec<i64> = (0..150).map(|i| i * 3).collect();
+    let cases = vec![
+        LookupCase {
+            what: "consecutive ids in the image",
+            in_image: range(0, 300),
+            in_memory: vec![],
+            imported: vec![],
+            rels: some_rels(&range(0, 300), 400, false, 1),
+            unknown: 300,
+        },
+        LookupCase {
+            what: "consecutive ids, the file in start order",
+            in_image: range(0, 300),
+            in_memory: vec![],
+            imported: vec![],
+            rels: some_rels(&range(0, 300), 400, true, 2),
+            unknown: -1,
+        },
+        LookupCase {
+            what: "negative consecutive ids in memory",
+            in_image: vec![],
+            in_memory: range(-150, 0),
+            imported: vec![],
+            rels: some_rels(&range(-150, 0), 300, false, 3),
+            unknown: 0,
+        },
+        LookupCase {
+            what: "gaps, in the image and in memory",
+            in_image: evens.clone(),
+            in_memory: odds.clone(),
+            imported: vec![],
+            rels: some_rels(&[evens.clone(), odds].concat(), 400, false, 4),
+            unknown: 121,
+        },
+        LookupCase {
+            what: "negative and huge ids",
+            in_image: huge[..3].to_vec(),
+            in_memory: huge[3..].to_vec(),
+            imported: vec![],
+            rels: some_rels(&huge, 50, false, 5),
+            unknown: 1,
+        },
+        LookupCase {
+            what: "ids both imported and stored",
+            in_image: range(0, 50),
+            in_memory: vec![],
+            imported: range(25, 100),
+            rels: some_rels(&range(0, 100), 400, false, 6),
+            unknown: 100,
+        },
+        LookupCase {
+            what: "ids several stored nodes share",
+            in_image: vec![1, 2, 3, 2, 1],
+            in_memory: vec![3, 4, 1],
+            imported: vec![],
+            rels: some_rels(&[1, 2, 3, 4], 60, false, 7),
+            unknown: 0,
+        },
+        LookupCase {
+            what: "imported ids with gaps, sorted",
+            in_image: vec![],
+            in_memory: vec![],
+            imported: threes.clone(),
+            rels: some_rels(&threes, 300, true, 8),
+            unknown: 4,
+        },
+    ];
+    const ORDER: &str = "MATCH (n:User) WITH n ORDER BY id(n) \
+        RETURN id(n), [(n)-[r]->() | r.since] AS o, [(n)<-[r]-() | r.since] AS i";
+    for c in &cases {
+        let f = Files::new();
+        let mut node_csv = String::from("id:ID(User)\n");
+        for i in &c.imported {
+            node_csv.push_str(&format!("{i}\n"));
+        }
+        let spec = |rels: &[(i64, i64)]| {
+            let mut csv = String::new();
+            for (k, (a, b)) in rels.iter().enumerate() {
+                csv.push_str(&format!("{a},{b},{k}\n"));
+            }
+            ImportSpec {
+                nodes: if c.imported.is_empty() {
+                    vec![]
+                } else {
+                    vec![nodes(&f.write("users.csv", &node_csv), &["User"])]
+                },
+                relationships: vec![user_rels(&f.write("f.csv", &csv), "F")],
+                id_type: IdType::Int,
+                ..ImportSpec::default()
+            }
+        };
+
+        // The reference: the same nodes, then each relationship by node id, where the id of
+        // a CSV id is that of the new node with it, else of the lowest stored node with it.
+        let reference = lookup_setup(&f.dir.path().join("ref"), c);
+        let stored = run(
+            &reference,
+            "MATCH (n:User) RETURN id(n), n.id ORDER BY id(n)",
+        );
+        create_users(&reference, &c.imported);
+        let mut node_of = std::collections::HashMap::new();
+        for row in &stored {
+            let (Value::Int(n), Value::Int(i)) = (&row[0], &row[1]) else {
+                panic!("{row:?}")
+            };
+            node_of.entry(*i).or_insert(*n);
+        }
+        let first_new = stored.len() as i64;
+        for (k, i) in c.imported.iter().enumerate() {
+            node_of.insert(*i, first_new + k as i64);
+        }
+        let rows: Vec<[i64; 3]> = (c.rels.iter().enumerate())
+            .map(|(k, (a, b))| [node_of[a], node_of[b], k as i64])
+            .collect();
+        run(
+            &reference,
+            &format!(
+                "UNWIND {rows:?} AS r MATCH (a) WHERE id(a) = r[0] MATCH (b) WHERE id(b) = r[1] \
+                 CREATE (a)-[:F {{since: r[2]}}]->(b)"
+            ),
+        );
+
+        let path = f.dir.path().join("db");
+        let db = lookup_setup(&path, c);
+        let before = dump(&db);
+        // An unknown end id on the third line, after two good rows.
+        let mut bad = c.rels[..2].to_vec();
+        bad.push((c.rels[0].0, c.unknown));
+        let err = db.import(&spec(&bad)).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::InvalidArgument, "{}", c.what);
+        let want = format!(
+            "f.csv:3: no node has id \"{}\" in id space \"User\" (the end node); nothing was \
+             imported",
+            c.unknown
+        );
+        assert!(
+            err.message().ends_with(&want),
+            "{}: {}",
+            c.what,
+            err.message()
+        );
+        assert_eq!(
+            dump(&db),
+            before,
+            "{}: a refused import changes nothing",
+            c.what
+        );
+
+        let s = db.import(&spec(&c.rels)).unwrap();
+        assert_eq!(s.relationships, c.rels.len() as u64, "{}", c.what);
+        let want = dump(&reference) + &format!("{:?}", run(&reference, ORDER));
+        let got = |db: &Database| dump(db) + &format!("{:?}", run(db, ORDER));
+        assert_eq!(got(&db), want, "{}", c.what);
+        drop(db);
+        let db = Database::open(path.to_str().unwrap(), &opts()).unwrap();
+        assert_eq!(got(&db), want, "{}: reopened", c.what);
+        println!(
+            "{}: {} relationships connect what Cypher connects, reopened too; unknown id {} refused",
+            c.what,
+            c.rels.len(),
+            c.unknown
+        );
+    }
+}

@@ -8,7 +8,7 @@ use crate::checkpoint::Checkpointer;
 use crate::error::{Error, ErrorKind, Result};
 use crate::storage::chain::VersionChain;
 use crate::storage::graph::{GraphData, NodeEntry, RelEntry, Version};
-use crate::storage::NodeId;
+use crate::storage::{NodeId, RelId};
 use crate::txn::TxnManager;
 
 /// Where the batch went.
@@ -32,9 +32,12 @@ pub fn install(
         let t = std::time::Instant::now();
         let (first_node, first_rel, nodes, rels) = {
             let mut g = graph.write();
-            check(&g, &batch, ts)?;
+            let mut batch = batch;
+            check_labels(&g, &batch)?;
+            let ends = prepare(&g, &mut batch, ts)?;
+            super::trace(&format!("checked the batch in {:?}", t.elapsed()));
             let (n, r) = (batch.nodes.len(), batch.rels.len());
-            let (first_node, first_rel) = place(&mut g, batch, ts);
+            let (first_node, first_rel) = place(&mut g, batch, ts, ends);
             (first_node, first_rel, n, r)
         };
         super::trace(&format!("installed in memory in {:?}", t.elapsed()));
@@ -60,9 +63,8 @@ pub fn install(
     })
 }
 
-/// Refusals that depend on the graph at commit time: uniqueness constraints on imported
-/// labels, and stored endpoints deleted meanwhile (or being deleted).
-fn check(g: &GraphData, batch: &Batch, ts: u64) -> Result<()> {
+/// Refuses a batch with new nodes under a uniqueness constraint (import does not check it).
+fn check_labels(g: &GraphData, batch: &Batch) -> Result<()> {
     for &l in &batch.labels {
         if let Some(def) = g.schema.unique_on(l).next() {
             return Err(Error::new(
@@ -76,13 +78,103 @@ fn check(g: &GraphData, batch: &Batch, ts: u64) -> Result<()> {
             ));
         }
     }
+    Ok(())
+}
+
+/// The batch's endpoints in one direction, outgoing (at the relationships' starts) or
+/// incoming (at their ends).
+struct Ends {
+    /// How many relationships each node has, as running sums: node n's are
+    /// `starts[n]..starts[n + 1]` in a grouping by endpoint.
+    starts: Vec<usize>,
+    /// Whether the endpoints ascend in batch order (a file sorted by start node, in the
+    /// outgoing direction): then the batch order is already the grouping.
+    sorted: bool,
+}
+
+/// Counting one direction's endpoints, into 32-bit counts: the incoming direction's are
+/// random increments over a node-sized array, and half its bytes measured ~40 % less time
+/// for 10M relationships onto 1M nodes.
+struct Counter {
+    /// Node n's count at `n + 1`.
+    counts: Vec<u32>,
+    /// Some count wrapped past `u32::MAX` (only a batch of over 4G relationships can): the
+    /// counts are redone wide.
+    wrapped: bool,
+    sorted: bool,
+    last: NodeId,
+}
+
+impl Counter {
+    fn new(slots: usize) -> Counter {
+        Counter {
+            counts: vec![0u32; slots + 1],
+            wrapped: false,
+            sorted: true,
+            last: 0,
+        }
+    }
+
+    fn note(&mut self, end: NodeId) {
+        self.sorted &= end >= self.last;
+        self.last = end;
+        // Every endpoint is below the slots (a stored node seen alive, or a new one).
+        if let Some(c) = self.counts.get_mut(end as usize + 1) {
+            *c = c.wrapping_add(1);
+            self.wrapped |= *c == 0;
+        }
+    }
+
+    /// The running sums (`end` gives the endpoint when the counts must be redone wide).
+    fn finish(self, rels: &[RelEntry], end: impl Fn(&RelEntry) -> NodeId) -> Ends {
+        let starts = if self.wrapped {
+            let mut wide = vec![0usize; self.counts.len()];
+            for r in rels {
+                if let Some(c) = wide.get_mut(end(r) as usize + 1) {
+                    *c += 1;
+                }
+            }
+            let mut sum = 0;
+            wide.iter()
+                .map(|&c| {
+                    sum += c;
+                    sum
+                })
+                .collect()
+        } else {
+            let mut sum = 0usize;
+            self.counts
+                .iter()
+                .map(|&c| {
+                    sum += c as usize;
+                    sum
+                })
+                .collect()
+        };
+        Ends {
+            starts,
+            sorted: self.sorted,
+        }
+    }
+}
+
+/// Refuses a batch connecting to a stored node deleted meanwhile (or being deleted), and in
+/// the same pass over the relationships (which, at 10M, costs as much as what it does)
+/// readies them for `place`: endpoints resolved to node ids (new nodes get ids from
+/// `node_slots` on), versions stamped `ts`, and the endpoints counted. On a refusal the
+/// batch is dropped unused, so these changes to it change nothing. (Two halves on two
+/// threads, each counting into its own arrays, measured no faster on 2 busy cores.)
+fn prepare(g: &GraphData, batch: &mut Batch, ts: u64) -> Result<[Ends; 2]> {
     let vis = crate::storage::graph::Visibility {
         snapshot: ts - 1,
         own: crate::storage::graph::UNCOMMITTED,
     };
+    let first_node = g.node_slots();
+    let slots = first_node as usize + batch.nodes.len();
+    let (mut out, mut inc) = (Counter::new(slots), Counter::new(slots));
     // Each stored endpoint once (a bit per node).
-    let mut checked = vec![0u64; (g.node_slots() as usize).div_ceil(64)];
-    for r in &batch.rels {
+    let mut checked = vec![0u64; (first_node as usize).div_ceil(64)];
+    for r in &mut batch.rels {
         for end in [r.start, r.end] {
             if end & NEW != 0 {
                 continue;
@@ -103,8 +195,18 @@ fn check(g: &GraphData, batch: &Batch, ts: u64) -> Result<()> {
                 )));
             }
         }
+        r.start = resolve(r.start, first_node);
+        r.end = resolve(r.end, first_node);
+        for v in r.versions.iter_mut() {
+            v.stamp = ts;
+        }
+        out.note(r.start);
+        inc.note(r.end);
     }
-    Ok(())
+    Ok([
+        out.finish(&batch.rels, |r| r.start),
+        inc.finish(&batch.rels, |r| r.end),
+    ])
 }
 
 fn resolve(end: u64, first_node: u64) -> NodeId {
@@ -115,10 +217,10 @@ fn resolve(end: u64, first_node: u64) -> NodeId {
     }
 }
 
-/// Appends the batch's entities, stamped `ts`; returns the first new node and relationship
-/// ids. Nothing is visible before `ts` publishes. Stored (base) endpoints get a delta entry
-/// holding their new adjacency.
-fn place(g: &mut GraphData, batch: Batch, ts: u64) -> (u64, u64) {
+/// Appends the batch's entities (`prepare`d), stamped `ts`; returns the first new node and
+/// relationship ids. Nothing is visible before `ts` publishes. Stored (base) endpoints get a
+/// delta entry holding their new adjacency.
+fn place(g: &mut GraphData, batch: Batch, ts: u64, ends: [Ends; 2]) -> (u64, u64) {
     let first_node = g.node_slots();
     let first_rel = g.rel_slots();
     g.new_nodes_mut().reserve(batch.nodes.len());
@@ -135,15 +237,20 @@ fn place(g: &mut GraphData, batch: Batch, ts: u64) -> (u64, u64) {
         });
     }
     let mut rels = batch.rels;
-    for r in rels.iter_mut() {
-        r.start = resolve(r.start, first_node);
-        r.end = resolve(r.end, first_node);
-        for v in r.versions.iter_mut() {
-            v.stamp = ts;
+    let t = std::time::Instant::now();
+    // The two directions' groupings are independent.
+    let [out_ends, inc_ends] = ends;
+    let (out, inc) = std::thread::scope(|s| {
+        let out = s.spawn(|| Grouped::new(&rels, out_ends, first_rel, true));
+        let inc = Grouped::new(&rels, inc_ends, first_rel, false);
+        match out.join() {
+            Ok(out) => (out, inc),
+            Err(panic) => std::panic::resume_unwind(panic),
         }
-    }
-    attach(g, &rels, first_rel, true);
-    attach(g, &rels, first_rel, false);
+    });
+    super::trace(&format!("grouped by endpoint in {:?}", t.elapsed()));
+    attach(g, &out, &inc);
+    super::trace(&format!("attached in {:?}", t.elapsed()));
     let all = g.new_rels_mut();
     if all.is_empty() {
         *all = rels;
@@ -153,42 +260,140 @@ fn place(g: &mut GraphData, batch: Batch, ts: u64) -> (u64, u64) {
     (first_node, first_rel)
 }
 
-/// Appends the batch's relationships (ids `first_rel..`, endpoints resolved) to their
-/// endpoints' adjacency in one direction. Grouped by endpoint first (a counting sort), so each
-/// endpoint's entry is looked up (a stored node's materialized) once and its list grows once,
-/// instead of once per relationship; within an endpoint the ids stay in creation order.
-fn attach(g: &mut GraphData, rels: &[RelEntry], first_rel: u64, outgoing: bool) {
-    let end = |r: &RelEntry| if outgoing { r.start } else { r.end };
-    let slots = g.node_slots() as usize;
-    // starts[n]..starts[n + 1] will be node n's slice of `grouped`.
-    let mut starts = vec![0usize; slots + 1];
-    for r in rels {
-        // Every endpoint is below `node_slots` (a stored node `check` saw, or a new one).
-        if let Some(c) = starts.get_mut(end(r) as usize + 1) {
-            *c += 1;
+/// The batch's relationship ids grouped by endpoint in one direction (a counting sort):
+/// node n's are `starts[n]..starts[n + 1]` of the grouped order, in creation order.
+/// Grouping first means each endpoint's entry is looked up (a stored node's materialized)
+/// once and its list grows once, instead of once per relationship.
+struct Grouped {
+    starts: Vec<usize>,
+    order: Order,
+    first_rel: RelId,
+}
+
+/// The grouped order, as offsets from the batch's first relationship id.
+enum Order {
+    /// The batch order (the endpoints ascended): position i holds offset i.
+    Batch,
+    /// Offsets that fit 32 bits (any batch below 4G relationships): half the bytes to
+    /// scatter into at random.
+    Narrow(Vec<u32>),
+    Wide(Vec<u64>),
+}
+
+impl Grouped {
+    fn new(rels: &[RelEntry], ends: Ends, first_rel: RelId, outgoing: bool) -> Grouped {
+        let end = |r: &RelEntry| if outgoing { r.start } else { r.end };
+        let order = if ends.sorted {
+            Order::Batch
+        } else if u32::try_from(rels.len()).is_ok() {
+            Order::Narrow(scatter::<u32>(rels, &ends.starts, end))
+        } else {
+            Order::Wide(scatter::<u64>(rels, &ends.starts, end))
+        };
+        Grouped {
+            starts: ends.starts,
+            order,
+            first_rel,
         }
     }
-    for i in 1..starts.len() {
-        starts[i] += starts[i - 1];
+
+    fn slots(&self) -> usize {
+        self.starts.len().saturating_sub(1)
     }
-    // Without the last entry, so an id past `slots` (none can be) finds no slot.
-    let mut next = starts[..slots].to_vec();
-    let mut grouped = vec![0u64; rels.len()];
+
+    /// Node `node`'s positions in the grouped order.
+    fn range(&self, node: usize) -> std::ops::Range<usize> {
+        match (self.starts.get(node), self.starts.get(node + 1)) {
+            (Some(&a), Some(&b)) if a <= b => a..b,
+            _ => 0..0,
+        }
+    }
+
+    /// Appends node `node`'s relationships to `list`.
+    fn extend(&self, node: usize, list: &mut Vec<RelId>) {
+        let r = self.range(node);
+        let first = self.first_rel;
+        match &self.order {
+            Order::Batch => list.extend(r.start as u64 + first..r.end as u64 + first),
+            Order::Narrow(o) => list.extend(
+                o.get(r)
+                    .unwrap_or(&[])
+                    .iter()
+                    .map(|&i| first + u64::from(i)),
+            ),
+            Order::Wide(o) => list.extend(o.get(r).unwrap_or(&[]).iter().map(|&i| first + i)),
+        }
+    }
+}
+
+/// A batch position, narrow or wide; `from_usize` is only given values that fit.
+trait Offset: Copy + Default {
+    fn from_usize(i: usize) -> Self;
+    fn to_usize(self) -> usize;
+}
+
+impl Offset for u32 {
+    fn from_usize(i: usize) -> u32 {
+        i as u32
+    }
+    fn to_usize(self) -> usize {
+        self as usize
+    }
+}
+
+impl Offset for u64 {
+    fn from_usize(i: usize) -> u64 {
+        i as u64
+    }
+    fn to_usize(self) -> usize {
+        self as usize
+    }
+}
+
+/// The batch positions of `rels` in the order grouped by `end` (`starts`: the running sums
+/// of the endpoint counts), as `T`, which holds every position (and so every running sum):
+/// the next free place of each node is a `T` too, halving the randomly written bytes when
+/// narrow.
+fn scatter<T: Offset>(
+    rels: &[RelEntry],
+    starts: &[usize],
+    end: impl Fn(&RelEntry) -> NodeId,
+) -> Vec<T> {
+    // Without the last entry, so an id past the slots (none can be) finds no slot.
+    let mut next: Vec<T> = starts[..starts.len().saturating_sub(1)]
+        .iter()
+        .map(|&s| T::from_usize(s))
+        .collect();
+    let mut out = vec![T::default(); rels.len()];
     for (i, r) in rels.iter().enumerate() {
         if let Some(at) = next.get_mut(end(r) as usize) {
-            grouped[*at] = first_rel + i as u64;
-            *at += 1;
+            let a = at.to_usize();
+            if let Some(slot) = out.get_mut(a) {
+                *slot = T::from_usize(i);
+            }
+            *at = T::from_usize(a + 1);
         }
     }
-    drop(next);
-    for (node, w) in starts.windows(2).enumerate() {
-        if w[0] == w[1] {
+    out
+}
+
+/// Appends the batch's relationships (grouped by endpoint) to their endpoints' adjacency,
+/// both directions in one visit of each endpoint.
+fn attach(g: &mut GraphData, out: &Grouped, inc: &Grouped) {
+    let slots = out.slots();
+    let touched = |n: usize| !out.range(n).is_empty() || !inc.range(n).is_empty();
+    let touched_base = (0..slots.min(g.base().node_slots() as usize))
+        .filter(|&n| touched(n))
+        .count();
+    g.reserve_base_nodes(touched_base);
+    for node in 0..slots {
+        if !touched(node) {
             continue;
         }
-        // `check` saw every stored endpoint alive.
+        // `prepare` saw every stored endpoint alive.
         if let Some(e) = g.materialize_node(node as u64) {
-            let list = if outgoing { &mut e.out } else { &mut e.inc };
-            list.extend_from_slice(&grouped[w[0]..w[1]]);
+            out.extend(node, &mut e.out);
+            inc.extend(node, &mut e.inc);
         }
     }
 }
@@ -207,5 +412,99 @@ fn unplace(g: &mut GraphData, first_node: u64, nodes: usize, first_rel: u64, rel
         if let Some(e) = g.rel_entry_mut(id) {
             e.versions.clear();
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::storage::graph::{NodeData, RelData};
+
+    fn data() -> NodeData {
+        NodeData {
+            labels: Vec::new(),
+            props: Vec::new(),
+        }
+    }
+
+    fn node(alive: bool) -> NodeEntry {
+        NodeEntry {
+            versions: VersionChain::one(Version {
+                stamp: 1,
+                data: alive.then(data),
+            }),
+            out: Vec::new(),
+            inc: Vec::new(),
+        }
+    }
+
+    fn batch(ends: &[(u64, u64)], new_nodes: usize) -> Batch {
+        Batch {
+            nodes: vec![data(); new_nodes],
+            rels: ends
+                .iter()
+                .map(|&(start, end)| RelEntry {
+                    start,
+                    end,
+                    rel_type: 0,
+                    versions: VersionChain::one(Version {
+                        stamp: 0,
+                        data: Some(RelData { props: Vec::new() }),
+                    }),
+                })
+                .collect(),
+            labels: Vec::new(),
+        }
+    }
+
+    /// The counts' running sums, whether each direction ascends, the resolved and stamped
+    /// relationships, and the first refusal in batch order; and counts that wrap 32 bits
+    /// (forced here) are redone wide, to the same sums.
+    #[test]
+    fn prepare_counts_resolves_stamps_and_refuses_dead_endpoints() {
+        let mut g = GraphData::default();
+        for i in 0..20 {
+            g.push_node(node(i != 13));
+        }
+        let mut b = batch(&[(1, 2), (1, 5), (3, 0), (NEW | 2, 4)], 5);
+        let ends = prepare(&g, &mut b, 9).unwrap();
+        assert!(ends[0].sorted && !ends[1].sorted);
+        assert_eq!(&ends[0].starts[..6], &[0, 0, 2, 2, 3, 3]);
+        assert_eq!(ends[0].starts[22..], [3, 4, 4, 4]);
+        assert_eq!(&ends[1].starts[..7], &[0, 1, 1, 2, 2, 3, 4]);
+        assert_eq!(ends[1].starts.len(), 26);
+        let got: Vec<_> = (b.rels.iter())
+            .map(|r| (r.start, r.end, r.versions.last().map(|v| v.stamp)))
+            .collect();
+        assert_eq!(
+            got,
+            [(1, 2), (1, 5), (3, 0), (22, 4)].map(|(a, e)| (a, e, Some(9)))
+        );
+        let mut b = batch(&[(1, 2), (4, 13), (13, 2)], 0);
+        let err = prepare(&g, &mut b, 9).err().unwrap();
+        assert!(
+            err.message().starts_with("node 13, which"),
+            "{}",
+            err.message()
+        );
+
+        let rels = batch(&[(1, 2), (1, 5), (3, 0), (1, 4)], 0).rels;
+        let mut c = Counter::new(6);
+        for r in &rels {
+            c.note(r.start);
+        }
+        let narrow = Counter {
+            counts: c.counts.clone(),
+            wrapped: false,
+            sorted: c.sorted,
+            last: c.last,
+        }
+        .finish(&rels, |r| r.start);
+        c.counts[2] = 0; // as if node 1's count had wrapped
+        c.wrapped = true;
+        let wide = c.finish(&rels, |r| r.start);
+        assert_eq!(narrow.starts, wide.starts);
+        assert_eq!(narrow.starts, [0, 0, 3, 3, 4, 4, 4]);
+        assert!(!narrow.sorted);
     }
 }

@@ -14,7 +14,7 @@ use super::{Phase, Progress, ProgressFn};
 use crate::error::{Error, ErrorKind, Result};
 use crate::storage::chain::VersionChain;
 use crate::storage::graph::{NodeData, RelData, RelEntry, Version, Visibility};
-use crate::storage::{Graph, KeyId, LabelId, NodeId, PropList};
+use crate::storage::{Graph, KeyId, LabelId, PropList};
 use crate::value::Value;
 
 /// Tags an endpoint that is the batch's node at this index (not a node already stored).
@@ -32,10 +32,28 @@ pub struct Batch {
     pub labels: Vec<LabelId>,
 }
 
-/// One id space's map from CSV id to endpoint.
+/// One id space's map from CSV id to endpoint. The compact forms (`Affine`, `Dense32`,
+/// `Dense`) are built from a finished integer map (`compact`, `from_int_pairs`) and find
+/// exactly what it finds; a relationship file looks endpoints up at random, 20M times for
+/// 10M relationships, so the lookup's cache footprint is most of its cost.
 enum Ids {
     Int(FxHashMap<i64, u64>),
     Str(FxHashMap<Box<str>, u64>),
+    /// Id `from + k` is endpoint `first + k` for every `k < len`, and no other id is mapped:
+    /// what a node file with consecutive ids produces (its nodes get consecutive node ids).
+    /// No table at all.
+    Affine {
+        from: i64,
+        first: u64,
+        len: u64,
+    },
+    /// Dense integer ids whose endpoints all are `tag | slot` with a slot below
+    /// `ABSENT32` (`ABSENT32` where no node has the id): half of `Dense`'s footprint.
+    Dense32 {
+        from: i64,
+        tag: u64,
+        slots: Vec<u32>,
+    },
     /// Integer ids that mostly fill `from..from + slots.len()` (the common case of dense
     /// numeric ids): a direct lookup, `ABSENT` where no node has the id. Much faster than
     /// hashing when relationship files reference nodes in random order.
@@ -46,6 +64,12 @@ enum Ids {
 }
 
 const ABSENT: u64 = u64::MAX;
+const ABSENT32: u32 = u32::MAX;
+
+/// Whether ids spanning `span` values, `len` of them present, are worth a direct table.
+fn dense_enough(span: u128, len: usize) -> bool {
+    span <= (len as u128) * 2 + 1024
+}
 
 impl Ids {
     fn new(t: IdType) -> Ids {
@@ -66,12 +90,20 @@ impl Ids {
 
     fn get_int(&self, i: i64) -> Option<u64> {
         match self {
-            Ids::Int(m) => m.get(&i).copied(),
-            Ids::Str(_) => None,
+            Ids::Affine { from, first, len } => {
+                let k = u64::try_from(i.checked_sub(*from)?).ok()?;
+                (k < *len).then(|| first + k)
+            }
+            Ids::Dense32 { from, tag, slots } => {
+                let v = *slots.get(usize::try_from(i.checked_sub(*from)?).ok()?)?;
+                (v != ABSENT32).then(|| tag | u64::from(v))
+            }
             Ids::Dense { from, slots } => {
                 let v = *slots.get(usize::try_from(i.checked_sub(*from)?).ok()?)?;
                 (v != ABSENT).then_some(v)
             }
+            Ids::Int(m) => m.get(&i).copied(),
+            Ids::Str(_) => None,
         }
     }
 
@@ -79,25 +111,91 @@ impl Ids {
         match self {
             Ids::Int(m) => m.is_empty(),
             Ids::Str(m) => m.is_empty(),
+            Ids::Affine { len, .. } => *len == 0,
+            Ids::Dense32 { slots, .. } => slots.is_empty(),
             Ids::Dense { slots, .. } => slots.is_empty(),
         }
     }
 
-    /// Switches a map of mostly consecutive integer ids to the dense form.
+    /// Switches a map of mostly consecutive integer ids to a dense form.
     fn compact(self) -> Ids {
         let Ids::Int(m) = self else { return self };
         let (Some(&min), Some(&max)) = (m.keys().min(), m.keys().max()) else {
             return Ids::Int(m);
         };
         let span = (max as i128 - min as i128 + 1) as u128;
-        if span > (m.len() as u128) * 2 + 1024 {
+        if !dense_enough(span, m.len()) {
             return Ids::Int(m);
         }
         let mut slots = vec![ABSENT; span as usize];
         for (k, v) in m {
             slots[(k - min) as usize] = v;
         }
-        Ids::Dense { from: min, slots }
+        Ids::dense(min, slots)
+    }
+
+    /// The map holding `pairs` (id, endpoint), in its compact form when the ids are dense;
+    /// where an id repeats, its first pair wins. Builds no hash map for dense ids.
+    fn from_int_pairs(pairs: Vec<(i64, u64)>) -> Ids {
+        let (Some(min), Some(max)) = (
+            pairs.iter().map(|p| p.0).min(),
+            pairs.iter().map(|p| p.0).max(),
+        ) else {
+            return Ids::Int(FxHashMap::default());
+        };
+        let span = (max as i128 - min as i128 + 1) as u128;
+        if dense_enough(span, pairs.len()) {
+            let mut slots = vec![ABSENT; span as usize];
+            for (k, v) in pairs {
+                let s = &mut slots[(k - min) as usize];
+                if *s == ABSENT {
+                    *s = v;
+                }
+            }
+            return Ids::dense(min, slots);
+        }
+        let mut m = FxHashMap::with_capacity_and_hasher(pairs.len(), Default::default());
+        for (k, v) in pairs {
+            m.entry(k).or_insert(v);
+        }
+        Ids::Int(m)
+    }
+
+    /// The smallest form of a direct table (`ABSENT` where no node has the id): no table
+    /// when the endpoints run consecutively with the ids and none is missing, 32-bit slots
+    /// when every endpoint is one tag plus a slot that fits, else the table itself.
+    fn dense(from: i64, slots: Vec<u64>) -> Ids {
+        let first = slots.first().copied().unwrap_or(ABSENT);
+        let affine = first != ABSENT
+            && slots
+                .iter()
+                .enumerate()
+                .all(|(k, &v)| v != ABSENT && first.checked_add(k as u64) == Some(v));
+        if affine {
+            return Ids::Affine {
+                from,
+                first,
+                len: slots.len() as u64,
+            };
+        }
+        let tag = slots.iter().find(|&&v| v != ABSENT).map_or(0, |v| v & NEW);
+        let narrow = slots
+            .iter()
+            .all(|&v| v == ABSENT || (v & NEW == tag && v & !NEW < u64::from(ABSENT32)));
+        if narrow {
+            let slots = slots
+                .iter()
+                .map(|&v| {
+                    if v == ABSENT {
+                        ABSENT32
+                    } else {
+                        (v & !NEW) as u32
+                    }
+                })
+                .collect();
+            return Ids::Dense32 { from, tag, slots };
+        }
+        Ids::Dense { from, slots }
     }
 }
 
@@ -547,7 +645,7 @@ pub fn read(
                 let raw = &src.record[*col];
                 let fresh = match ids {
                     // Maps are compacted only after the last node file.
-                    Ids::Dense { .. } => {
+                    Ids::Affine { .. } | Ids::Dense32 { .. } | Ids::Dense { .. } => {
                         return Err(Error::new(
                             crate::error::ErrorKind::Internal,
                             "import: an id map was compacted before its node files were read",
@@ -650,13 +748,27 @@ pub fn read(
                 existing: None,
             });
             if sp.existing.is_none() {
-                sp.existing =
-                    Some(existing_ids(graph, vis, s, &spec.id_property, spec.id_type).compact());
+                let t = std::time::Instant::now();
+                sp.existing = Some(existing_ids(graph, vis, s, &spec.id_property, spec.id_type));
+                super::trace(&format!(
+                    "stored ids of \"{s}\" mapped in {:?}",
+                    t.elapsed()
+                ));
             }
         }
+        let space = |name: &str| {
+            spaces.get(name).ok_or_else(|| {
+                Error::new(
+                    ErrorKind::Internal,
+                    format!("import: id space \"{name}\" was not set up"),
+                )
+            })
+        };
         let ctx = RelCtx {
-            ends: [(start_col, &start_space), (end_col, &end_space)],
-            spaces: &spaces,
+            ends: [
+                (start_col, start_space.as_str(), space(&start_space)?),
+                (end_col, end_space.as_str(), space(&end_space)?),
+            ],
             cols: &cols,
             rel_type,
         };
@@ -717,9 +829,9 @@ pub fn read(
 
 /// What parsing a relationship file needs besides its rows.
 struct RelCtx<'a> {
-    /// Start and end id columns with their id spaces.
-    ends: [(usize, &'a String); 2],
-    spaces: &'a HashMap<String, Space>,
+    /// Start and end id columns with their id spaces' names and maps (resolved once per
+    /// file rather than hashed by name twice per row).
+    ends: [(usize, &'a str, &'a Space); 2],
     cols: &'a [PropCol],
     rel_type: crate::storage::TypeId,
 }
@@ -727,9 +839,8 @@ struct RelCtx<'a> {
 fn read_rels(src: &mut Source, ctx: &RelCtx, out: &mut Vec<RelEntry>) -> Result<()> {
     while src.next()? {
         let mut ends = [0u64; 2];
-        for (slot, (col, space)) in ctx.ends.into_iter().enumerate() {
+        for (slot, (col, space, sp)) in ctx.ends.into_iter().enumerate() {
             let raw = &src.record[col];
-            let sp = &ctx.spaces[space];
             let found = sp.get(raw);
             ends[slot] = found.ok_or_else(|| {
                 src.row_error(&format!(
@@ -805,22 +916,34 @@ fn split(path: &Path, from: u64, parts: usize, min_bytes: u64) -> std::io::Resul
             break;
         }
         let block = &buf[..n];
-        if block.contains(&b'"') {
+        if memchr::memchr(b'"', block).is_some() {
             return Ok(whole);
         }
-        for (i, &b) in block.iter().enumerate() {
-            if b != b'\n' {
-                continue;
+        // A cut is the line start after the first newline at or past its target (and past
+        // `from`); each newline makes at most one cut. `counted`: the bytes of the block
+        // whose newlines are in `lines`.
+        let mut counted = 0;
+        while let Some(&t) = targets.last() {
+            let want = t.max(from);
+            if want >= at + n as u64 {
+                break;
             }
-            lines += 1;
-            let next = at + i as u64 + 1;
-            if targets.last().is_some_and(|&t| next > t && next > from) {
-                targets.pop();
-                if next < len {
-                    cuts.push((next, lines));
-                }
+            let lo = usize::try_from(want.saturating_sub(at))
+                .unwrap_or(n)
+                .max(counted);
+            let Some(p) = memchr::memchr(b'\n', &block[lo..]) else {
+                break;
+            };
+            let pos = lo + p;
+            lines += memchr::memchr_iter(b'\n', &block[counted..=pos]).count() as u64;
+            counted = pos + 1;
+            targets.pop();
+            let next = at + counted as u64;
+            if next < len {
+                cuts.push((next, lines));
             }
         }
+        lines += memchr::memchr_iter(b'\n', &block[counted..]).count() as u64;
         at += n as u64;
     }
     let mut out = Vec::with_capacity(cuts.len());
@@ -837,7 +960,8 @@ fn split(path: &Path, from: u64, parts: usize, min_bytes: u64) -> std::io::Resul
     Ok(out)
 }
 
-/// The stored nodes with label `space` visible at `vis`, by their `key` property.
+/// The stored nodes with label `space` visible at `vis`, by their `key` property (the lowest
+/// node id wins when stored nodes share an id value), in its compact form.
 fn existing_ids(graph: &Graph, vis: Visibility, space: &str, key: &str, t: IdType) -> Ids {
     let mut ids = Ids::new(t);
     let (Some(label), Some(key)) = (graph.catalog.labels.get(space), graph.catalog.keys.get(key))
@@ -845,24 +969,42 @@ fn existing_ids(graph: &Graph, vis: Visibility, space: &str, key: &str, t: IdTyp
         return ids;
     };
     let g = graph.read();
+    // A base node nobody wrote since the image carries its id in the image's integer column
+    // of `key` when there is one (the writer makes one for a key whose values are all
+    // integers): read there, without decoding the node's property list.
+    let column = match t {
+        IdType::Int => g.base().int_column(key),
+        IdType::String => None,
+    };
+    // Integer ids are gathered in ascending node order, so the first pair of an id wins.
+    let mut pairs = Vec::new();
     for id in g.label_members(label) {
+        if let Some(c) = column.as_ref().filter(|_| g.base_only_node(id)) {
+            // As the image has it: live at C (the column holds values of live nodes only)
+            // and so visible to every snapshot since.
+            if g.base().has_label(id, label) {
+                if let Some(i) = c.get(id) {
+                    pairs.push((i, id));
+                }
+            }
+            continue;
+        }
         let Some(n) = g.node(id, vis) else { continue };
         if !n.has_label(label) {
             continue;
         }
-        // The lowest node id wins when stored nodes share an id value.
         match (&mut ids, n.prop(key).as_deref()) {
-            (Ids::Int(m), Some(Value::Int(i))) => {
-                m.entry(*i).or_insert(id as NodeId);
-            }
+            (Ids::Int(_), Some(Value::Int(i))) => pairs.push((*i, id)),
             (Ids::Str(m), Some(Value::String(s))) => {
                 m.entry(Box::from(s.as_str())).or_insert(id);
             }
-            (Ids::Dense { .. }, _) => {}
             _ => {}
         }
     }
-    ids
+    match ids {
+        Ids::Int(_) => Ids::from_int_pairs(pairs),
+        other => other,
+    }
 }
 
 #[cfg(test)]
@@ -930,7 +1072,7 @@ mod tests {
             m.insert(i, i as u64 * 10);
         }
         let d = Ids::Int(m).compact();
-        assert!(matches!(d, Ids::Dense { .. }));
+        assert!(matches!(d, Ids::Dense32 { .. }));
         assert_eq!(d.get(b"5"), Some(50));
         assert_eq!(d.get(b"9"), Some(90));
         for miss in [&b"7"[..], b"4", b"10", b"-1", b"x"] {
@@ -940,5 +1082,209 @@ mod tests {
         sparse.insert(0i64, 1u64);
         sparse.insert(i64::MAX, 2);
         assert!(matches!(Ids::Int(sparse).compact(), Ids::Int(_)));
+    }
+
+    /// Which form a map takes.
+    fn form(ids: &Ids) -> &'static str {
+        match ids {
+            Ids::Int(_) => "map",
+            Ids::Str(_) => "strings",
+            Ids::Affine { .. } => "affine",
+            Ids::Dense32 { .. } => "dense32",
+            Ids::Dense { .. } => "dense",
+        }
+    }
+
+    /// Every compact form finds exactly what the general map finds, for ids in, around and
+    /// far from the mapped ones, whether built from a finished map (`compact`, this
+    /// import's node files) or from pairs in node order (`from_int_pairs`, stored nodes,
+    /// first pair of an id winning).
+    #[test]
+    fn every_id_map_form_finds_exactly_what_the_general_map_finds() {
+        let consecutive = |from: i64, first: u64, n: i64| -> Vec<(i64, u64)> {
+            (0..n).map(|k| (from + k, first + k as u64)).collect()
+        };
+        /// What, the (id, endpoint) pairs in node order, and the form they take.
+        type Case = (&'static str, Vec<(i64, u64)>, &'static str);
+        let cases: Vec<Case> = vec![
+            ("consecutive stored", consecutive(0, 0, 1000), "affine"),
+            (
+                "consecutive, offset",
+                consecutive(-500, 7000, 1000),
+                "affine",
+            ),
+            ("consecutive new nodes", consecutive(1, NEW, 1000), "affine"),
+            ("negative ids", consecutive(-1000, 3, 1000), "affine"),
+            (
+                "a gap",
+                (0..1000)
+                    .filter(|k| k % 10 != 3)
+                    .map(|k| (k, k as u64))
+                    .collect(),
+                "dense32",
+            ),
+            (
+                "shuffled endpoints",
+                (0..1000).map(|k| (k, (k * 7919 % 1000) as u64)).collect(),
+                "dense32",
+            ),
+            (
+                "new nodes with a gap",
+                (0..1000)
+                    .filter(|k| k % 2 == 0)
+                    .map(|k| (k, NEW | k as u64))
+                    .collect(),
+                "dense32",
+            ),
+            (
+                "stored and new mixed",
+                (0..1000)
+                    .map(|k| (k, if k % 2 == 0 { NEW | k as u64 } else { k as u64 }))
+                    .collect(),
+                "dense",
+            ),
+            (
+                "endpoints past 32 bits",
+                (0..1000)
+                    .map(|k| (k, (1u64 << 40) + (k * 3) as u64))
+                    .collect(),
+                "dense",
+            ),
+            (
+                "huge ids",
+                vec![(i64::MIN, 1), (-1, 2), (0, 3), (i64::MAX, 4)],
+                "map",
+            ),
+            ("one id", vec![(i64::MAX, 9)], "affine"),
+            (
+                "duplicates, first wins",
+                vec![(5, 50), (6, 60), (5, 51), (7, 70), (6, 61)],
+                "dense32",
+            ),
+            (
+                "sparse duplicates, first wins",
+                vec![(5, 50), (1 << 40, 60), (5, 51), (1 << 40, 61)],
+                "map",
+            ),
+        ];
+        for (what, pairs, want) in cases {
+            let mut reference = FxHashMap::default();
+            for &(k, v) in &pairs {
+                reference.entry(k).or_insert(v);
+            }
+            let from_map = Ids::Int(reference.clone()).compact();
+            let from_pairs = Ids::from_int_pairs(pairs.clone());
+            assert_eq!(form(&from_pairs), want, "{what}: from pairs");
+            assert_eq!(form(&from_map), want, "{what}: compacted");
+            let mut probes: Vec<i64> = vec![i64::MIN, i64::MIN + 1, -1, 0, 1, i64::MAX - 1];
+            probes.push(i64::MAX);
+            for &(k, _) in &pairs {
+                for d in [-2, -1, 0, 1, 2] {
+                    probes.extend(k.checked_add(d));
+                }
+            }
+            for p in probes {
+                let expect = reference.get(&p).copied();
+                assert_eq!(from_map.get_int(p), expect, "{what}: id {p}, compacted");
+                assert_eq!(from_pairs.get_int(p), expect, "{what}: id {p}, from pairs");
+                assert_eq!(
+                    from_pairs.get(p.to_string().as_bytes()),
+                    expect,
+                    "{what}: \"{p}\" as text"
+                );
+            }
+        }
+        assert!(Ids::from_int_pairs(Vec::new()).is_empty());
+    }
+
+    /// This import's nodes are found before stored ones with the same id, through every
+    /// form, and string ids stay strings.
+    #[test]
+    fn a_space_looks_up_this_imports_nodes_first_then_the_stored_ones() {
+        let imported: FxHashMap<i64, u64> = (10..20).map(|k| (k, NEW | (k - 10) as u64)).collect();
+        let space = Space {
+            imported: Ids::Int(imported).compact(),
+            existing: Some(Ids::from_int_pairs(
+                (0..15).map(|k| (k, k as u64 * 2)).collect(),
+            )),
+        };
+        assert_eq!(form(&space.imported), "affine");
+        assert_eq!(form(space.existing.as_ref().unwrap()), "dense32");
+        assert_eq!(space.get(b"3"), Some(6));
+        assert_eq!(space.get(b"14"), Some(NEW | 4));
+        assert_eq!(space.get(b"19"), Some(NEW | 9));
+        for miss in [&b"20"[..], b"-1", b"x", b""] {
+            assert_eq!(space.get(miss), None);
+        }
+        let mut names = FxHashMap::default();
+        names.insert(Box::from("a"), NEW);
+        let mut stored = FxHashMap::default();
+        stored.insert(Box::from("a"), 1u64);
+        stored.insert(Box::from("b"), 2u64);
+        let strings = Space {
+            imported: Ids::Str(names).compact(),
+            existing: Some(Ids::Str(stored).compact()),
+        };
+        assert_eq!(strings.get(b"a"), Some(NEW));
+        assert_eq!(strings.get(b"b"), Some(2));
+        assert_eq!(strings.get(b"c"), None);
+    }
+
+    /// The SIMD newline search cuts where the byte-by-byte scan it replaced cut, with the
+    /// same line counts, across read-block boundaries and for lines of every length.
+    #[test]
+    fn splits_match_a_byte_by_byte_scan() {
+        fn reference(text: &[u8], from: u64, parts: usize) -> Vec<(u64, u64)> {
+            let len = text.len() as u64;
+            let step = (len - from) / parts as u64;
+            let mut targets: Vec<u64> = (1..parts as u64).map(|k| from + k * step).collect();
+            targets.reverse();
+            let mut cuts = vec![(from, 0u64)];
+            let mut lines = 0;
+            for (i, &b) in text.iter().enumerate() {
+                if b != b'\n' {
+                    continue;
+                }
+                lines += 1;
+                let next = i as u64 + 1;
+                if targets.last().is_some_and(|&t| next > t && next > from) {
+                    targets.pop();
+                    if next < len {
+                        cuts.push((next, lines));
+                    }
+                }
+            }
+            cuts
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("r.csv");
+        let mut text = String::from("start,end\n");
+        let mut x = 12345u64;
+        // Past two 1 MiB read blocks, with a few very long lines among short ones.
+        while text.len() < (5 << 19) {
+            x = x
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            let width = if x % 997 == 0 {
+                300_000
+            } else {
+                (x >> 33) as usize % 40
+            };
+            text.push_str(&"7".repeat(width));
+            text.push('\n');
+        }
+        std::fs::write(&p, &text).unwrap();
+        for parts in [2, 3, 4, 7, 16, 64] {
+            let got = split(&p, 10, parts, 0).unwrap();
+            let want = reference(text.as_bytes(), 10, parts);
+            let cuts: Vec<(u64, u64)> = got.iter().map(|p| (p.start, p.lines_before)).collect();
+            assert_eq!(cuts, want, "{parts} parts");
+            let total = text.matches('\n').count() as u64;
+            assert_eq!(
+                got.iter().map(|p| p.lines).sum::<u64>(),
+                total,
+                "{parts} parts"
+            );
+        }
     }
 }

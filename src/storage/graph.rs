@@ -228,7 +228,7 @@ impl GraphData {
     }
 
     /// Whether `id` is a base node without a delta entry (read straight from the image).
-    fn base_only_node(&self, id: NodeId) -> bool {
+    pub fn base_only_node(&self, id: NodeId) -> bool {
         id < self.base.node_slots() && !self.node_marks.get(id)
     }
 
@@ -345,6 +345,12 @@ impl GraphData {
             return self.base_rels.get_mut(&id);
         }
         self.rels.get_mut(usize::try_from(id - b).ok()?)
+    }
+
+    /// Makes room for `additional` more materialized base nodes (a bulk import about to
+    /// touch that many), so the map grows once instead of rehashing as it doubles.
+    pub fn reserve_base_nodes(&mut self, additional: usize) {
+        self.base_nodes.reserve(additional);
     }
 
     /// The delta entry of node `id`, materializing a base node's on first use (see the
