@@ -26,7 +26,7 @@
 
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::Mutex;
+use std::sync::{Mutex, OnceLock};
 use std::time::Instant;
 
 use super::format::{self, kind, BlockSums, Header, Section};
@@ -42,9 +42,9 @@ const CHUNK: usize = 8 * 1024;
 const BUF: usize = 1 << 20;
 /// Room for the header and a section table of up to this many entries.
 const MAX_SECTIONS: usize = 32;
-/// Threads an image write uses at most: there are three parts (the entities and one
-/// adjacency direction each).
-const MAX_THREADS: usize = 3;
+/// Threads an image write uses at most: there are four parts (nodes, relationships, and
+/// one per adjacency direction).
+const MAX_THREADS: usize = 4;
 
 /// What a written base image holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -476,58 +476,6 @@ fn section(out: &mut Out, k: u32, bytes: &[u8]) -> Result<()> {
     Ok(())
 }
 
-/// Writes `N` fixed-width sections in one visit per entity: section `i` holds `widths[i]`
-/// bytes per entity, so its place in the file is known up front and each chunk of every
-/// column is written straight to it (`f` appends entity `id`'s value to each column).
-fn columns_pass<const N: usize>(
-    out: &mut Out,
-    kinds: [u32; N],
-    widths: [u64; N],
-    graph: &Graph,
-    total: u64,
-    halt: &Halt,
-    mut f: impl FnMut(&GraphData, u64, &mut [Vec<u8>; N]),
-) -> Result<()> {
-    out.flush()?;
-    let mut starts = [0u64; N];
-    let mut end = out.pos;
-    for i in 0..N {
-        starts[i] = end.div_ceil(8) * 8;
-        out.to.pad(end, starts[i])?;
-        end = starts[i] + widths[i] * total;
-    }
-    let mut cols: [Fixed; N] =
-        std::array::from_fn(|i| Fixed::new(kinds[i], starts[i], widths[i] * total));
-    let mut bufs: [Vec<u8>; N] = std::array::from_fn(|_| Vec::new());
-    let mut i = 0u64;
-    while i < total {
-        halt.check()?;
-        let stop = (i + CHUNK as u64).min(total);
-        {
-            let g = graph.read();
-            for id in i..stop {
-                f(&g, id, &mut bufs);
-            }
-        }
-        for (col, buf) in cols.iter_mut().zip(bufs.iter_mut()) {
-            col.put(out.to, buf)?;
-            buf.clear();
-        }
-        i = stop;
-    }
-    for col in cols {
-        let placed = col.finish().ok_or_else(|| {
-            Error::new(
-                ErrorKind::Internal,
-                "writing the base image: a column came out short",
-            )
-        })?;
-        out.add(placed);
-    }
-    out.pos = end;
-    Ok(())
-}
-
 /// Writes a variable-length heap section `data_kind` (entity `id`'s bytes appended by `f`)
 /// in one pass, then its offsets section `offsets_kind` (u64 per entity, plus the total, in
 /// units of `unit` bytes: 1 for property heaps, the id width for label and adjacency lists) from
@@ -578,33 +526,77 @@ fn adjacent(
     }
 }
 
-/// The relationships live at the snapshot, counted in `parts` ranges of ids on up to
-/// `threads` threads.
+/// The live relationships at the snapshot, counted over `threads` ranges of ids; with
+/// `in_buckets`, also the incoming relationships per bucket of end nodes (for
+/// `incoming_by_scan`).
 fn count_live_rels(
     graph: &Graph,
     vis: Visibility,
-    rel_slots: u64,
+    (node_slots, rel_slots): (u64, u64),
+    in_buckets: bool,
     threads: usize,
     halt: &Halt,
-) -> Result<u64> {
+) -> Result<(u64, Vec<u64>)> {
     let parts = threads.max(1);
     let per = rel_slots.div_ceil(parts as u64);
+    let buckets = if in_buckets {
+        usize::try_from(node_slots.div_ceil(1 << BUCKET_SHIFT)).map_err(|_| too_many())?
+    } else {
+        0
+    };
     let counts = run_parts(threads, parts, halt, |p| {
         let (from, to) = (per * p as u64, (per * (p as u64 + 1)).min(rel_slots));
         let mut live = 0u64;
+        let mut per_bucket = vec![0u64; buckets];
         let mut i = from;
         while i < to {
             halt.check()?;
             let stop = (i + CHUNK as u64 * 8).min(to);
             let g = graph.read();
-            live += (i..stop)
-                .filter(|&r| g.rel_step(r, vis, true).is_some())
-                .count() as u64;
+            for r in i..stop {
+                if let Some((_, end, _)) = g.visible_shape(r, vis) {
+                    live += 1;
+                    if in_buckets {
+                        let c = usize::try_from(end >> BUCKET_SHIFT)
+                            .ok()
+                            .and_then(|b| per_bucket.get_mut(b))
+                            .ok_or_else(|| mismatch(graph, "a relationship ends past the nodes"))?;
+                        *c += 1;
+                    }
+                }
+            }
             i = stop;
         }
-        Ok(live)
+        Ok((live, per_bucket))
     })?;
-    Ok(counts.into_iter().sum())
+    let mut total = 0u64;
+    let mut per_bucket = vec![0u64; buckets];
+    for (live, c) in counts {
+        total += live;
+        for (a, b) in per_bucket.iter_mut().zip(c) {
+            *a += b;
+        }
+    }
+    Ok((total, per_bucket))
+}
+
+fn too_many() -> Error {
+    Error::new(
+        ErrorKind::Internal,
+        "writing the base image: more node slots than this machine can address",
+    )
+}
+
+/// The error for counts that disagree: a damaged block of the current image reads as empty,
+/// so that damage is the error to report (see `write_base_as`); else an internal error.
+fn mismatch(graph: &Graph, what: &str) -> Error {
+    match graph.damage.check() {
+        Err(e) => e,
+        Ok(()) => Error::new(
+            ErrorKind::Internal,
+            format!("writing the base image's adjacency: {what}"),
+        ),
+    }
 }
 
 /// Where one direction's adjacency sections of known size go (format 3): the relationship
@@ -637,11 +629,135 @@ impl AdjPlace {
     }
 }
 
-/// One direction's adjacency in format 3, each node visited once, written to `place`: the
-/// relationship lists and the neighbour column (type word, then the other ends) are written
-/// a chunk at a time, the offsets after them; the (few) type runs are returned, to be
-/// written once their size is known. Returns the sections written (relationship ids,
-/// neighbours, offsets) and the runs.
+/// One direction's adjacency in format 3, fed one node's list at a time in id order: the
+/// relationship ids and the neighbour column (type word, then the other ends) go to their
+/// places a chunk at a time (`flush`), the offsets once every node is in; the (few) type
+/// runs are kept, to be written once their size is known.
+struct AdjWriter<'a> {
+    to: Dest<'a>,
+    graph: &'a Graph,
+    w: usize,
+    rels: Fixed,
+    nbrs: Fixed,
+    offs: Fixed,
+    offsets: Vec<u64>,
+    runs: Vec<u8>,
+    run_count: u64,
+    listed: u64,
+    rels_buf: Vec<u8>,
+    nbrs_buf: Vec<u8>,
+}
+
+impl<'a> AdjWriter<'a> {
+    fn new(
+        to: Dest<'a>,
+        graph: &'a Graph,
+        h: &Header,
+        outgoing: bool,
+        place: AdjPlace,
+    ) -> Result<AdjWriter<'a>> {
+        let (offsets_kind, rels_kind, nbrs_kind, _) = format::adjacency_kinds(outgoing);
+        let w = format::nbr_width(h.node_slots, h.rel_slots);
+        // Relationship ids at the same width: `nbr_width` is 4 only when they fit in 31 bits.
+        let rels = Fixed::new(rels_kind, place.rels, h.live_rels * w as u64);
+        let nbrs = Fixed::new(
+            nbrs_kind,
+            place.nbrs,
+            (h.live_rels + h.node_slots) * w as u64,
+        );
+        let offs = Fixed::new(offsets_kind, place.offsets, (h.node_slots + 1) * 8);
+        to.pad(place.from, place.rels)?;
+        to.pad(rels.end(), place.nbrs)?;
+        to.pad(nbrs.end(), place.offsets)?;
+        Ok(AdjWriter {
+            to,
+            graph,
+            w,
+            rels,
+            nbrs,
+            offs,
+            offsets: Vec::with_capacity(usize::try_from(h.node_slots).unwrap_or(0) + 1),
+            runs: Vec::new(),
+            run_count: 0,
+            listed: 0,
+            rels_buf: Vec::new(),
+            nbrs_buf: Vec::new(),
+        })
+    }
+
+    /// The next node's list, sorted by type, then id.
+    fn node(&mut self, list: &[(TypeId, u64, NodeId)]) -> Result<()> {
+        let w = self.w;
+        self.offsets.push(self.listed);
+        self.listed += list.len() as u64;
+        let one = match (list.first(), list.last()) {
+            (Some(f), Some(l)) if f.0 == l.0 => Some(f.0),
+            (None, _) => Some(0),
+            _ => None,
+        };
+        let word = match one.and_then(|t| format::TypeWord::One(t).encode(w)) {
+            Some(word) => word,
+            None => {
+                let word = format::TypeWord::Runs(self.run_count)
+                    .encode(w)
+                    .ok_or_else(|| mismatch(self.graph, "a run index does not fit"))?;
+                for (j, e) in list.iter().enumerate() {
+                    if list.get(j + 1).map_or(true, |n| n.0 != e.0) {
+                        format::put_uint(&mut self.runs, w, u64::from(e.0));
+                        format::put_uint(&mut self.runs, w, j as u64 + 1);
+                        self.run_count += 1;
+                    }
+                }
+                word
+            }
+        };
+        format::put_uint(&mut self.nbrs_buf, w, word);
+        for &(_, r, o) in list {
+            format::put_uint(&mut self.rels_buf, w, r);
+            format::put_uint(&mut self.nbrs_buf, w, o);
+        }
+        Ok(())
+    }
+
+    fn flush(&mut self) -> Result<()> {
+        if !self.rels.fits(self.rels_buf.len()) || !self.nbrs.fits(self.nbrs_buf.len()) {
+            return Err(mismatch(self.graph, "more entries than live relationships"));
+        }
+        self.rels.put(self.to, &self.rels_buf)?;
+        self.nbrs.put(self.to, &self.nbrs_buf)?;
+        self.rels_buf.clear();
+        self.nbrs_buf.clear();
+        Ok(())
+    }
+
+    /// Writes the offsets; returns the sections written (relationship ids, neighbours,
+    /// offsets) and the runs.
+    fn finish(mut self) -> Result<(Vec<(Section, Vec<u32>)>, Vec<u8>)> {
+        self.flush()?;
+        self.offsets.push(self.listed);
+        let graph = self.graph;
+        let short = || mismatch(graph, "fewer entries than live relationships");
+        if self.rels.at != self.rels.end() {
+            return Err(short());
+        }
+        let mut bytes = Vec::with_capacity(CHUNK * 8);
+        for part in self.offsets.chunks(CHUNK) {
+            bytes.clear();
+            for v in part {
+                bytes.extend_from_slice(&v.to_le_bytes());
+            }
+            self.offs.put(self.to, &bytes)?;
+        }
+        let placed = [self.rels, self.nbrs, self.offs]
+            .into_iter()
+            .map(|f| f.finish().ok_or_else(short))
+            .collect::<Result<Vec<_>>>()?;
+        Ok((placed, self.runs))
+    }
+}
+
+/// One direction's adjacency in format 3, each node's list gathered from its relationships
+/// (`adjacent`).
 fn adjacency_v3(
     to: Dest,
     graph: &Graph,
@@ -651,32 +767,7 @@ fn adjacency_v3(
     place: AdjPlace,
     halt: &Halt,
 ) -> Result<(Vec<(Section, Vec<u32>)>, Vec<u8>)> {
-    let (offsets_kind, rels_kind, nbrs_kind, _) = format::adjacency_kinds(outgoing);
-    let w = format::nbr_width(h.node_slots, h.rel_slots);
-    // A damaged block of the current image reads as empty, so the counts can disagree:
-    // that damage is the error to report (see `write_base_as`).
-    let internal = |what: &str| match graph.damage.check() {
-        Err(e) => e,
-        Ok(()) => Error::new(
-            ErrorKind::Internal,
-            format!("writing the base image's adjacency: {what}"),
-        ),
-    };
-    // Relationship ids at the same width: `nbr_width` is 4 only when they fit in 31 bits.
-    let mut rels = Fixed::new(rels_kind, place.rels, h.live_rels * w as u64);
-    let mut nbrs = Fixed::new(
-        nbrs_kind,
-        place.nbrs,
-        (h.live_rels + h.node_slots) * w as u64,
-    );
-    let mut offs = Fixed::new(offsets_kind, place.offsets, (h.node_slots + 1) * 8);
-    to.pad(place.from, place.rels)?;
-    to.pad(rels.end(), place.nbrs)?;
-    to.pad(nbrs.end(), place.offsets)?;
-    let mut offsets = Vec::with_capacity(usize::try_from(h.node_slots).unwrap_or(0) + 1);
-    let mut runs = Vec::new();
-    let (mut run_count, mut listed) = (0u64, 0u64);
-    let (mut rels_buf, mut nbrs_buf) = (Vec::new(), Vec::new());
+    let mut wr = AdjWriter::new(to, graph, h, outgoing, place)?;
     let mut list: Vec<(TypeId, u64, NodeId)> = Vec::new();
     let mut i = 0u64;
     while i < h.node_slots {
@@ -685,64 +776,135 @@ fn adjacency_v3(
         {
             let g = graph.read();
             for id in i..stop {
-                offsets.push(listed);
                 adjacent(&g, vis, id, outgoing, &mut list);
-                listed += list.len() as u64;
-                let one = match (list.first(), list.last()) {
-                    (Some(f), Some(l)) if f.0 == l.0 => Some(f.0),
-                    (None, _) => Some(0),
-                    _ => None,
-                };
-                let word = match one.and_then(|t| format::TypeWord::One(t).encode(w)) {
-                    Some(word) => word,
-                    None => {
-                        let word = format::TypeWord::Runs(run_count)
-                            .encode(w)
-                            .ok_or_else(|| internal("a run index does not fit"))?;
-                        for (j, e) in list.iter().enumerate() {
-                            if list.get(j + 1).map_or(true, |n| n.0 != e.0) {
-                                format::put_uint(&mut runs, w, u64::from(e.0));
-                                format::put_uint(&mut runs, w, j as u64 + 1);
-                                run_count += 1;
-                            }
-                        }
-                        word
-                    }
-                };
-                format::put_uint(&mut nbrs_buf, w, word);
-                for &(_, r, o) in &list {
-                    format::put_uint(&mut rels_buf, w, r);
-                    format::put_uint(&mut nbrs_buf, w, o);
-                }
+                wr.node(&list)?;
             }
         }
-        if !rels.fits(rels_buf.len()) || !nbrs.fits(nbrs_buf.len()) {
-            return Err(internal("more entries than live relationships"));
-        }
-        rels.put(to, &rels_buf)?;
-        nbrs.put(to, &nbrs_buf)?;
-        rels_buf.clear();
-        nbrs_buf.clear();
+        wr.flush()?;
         i = stop;
     }
-    offsets.push(listed);
-    let short = || internal("fewer entries than live relationships");
-    if listed != h.live_rels {
-        return Err(short());
-    }
-    let mut bytes = Vec::with_capacity(CHUNK * 8);
-    for part in offsets.chunks(CHUNK) {
-        bytes.clear();
-        for v in part {
-            bytes.extend_from_slice(&v.to_le_bytes());
+    wr.finish()
+}
+
+/// Entries an incoming scan holds at once (16 bytes each): more incoming relationships than
+/// this are gathered in ranges of end nodes, one scan each.
+const SCAN_ENTRIES: usize = 1 << 23;
+/// Nodes per bucket of the incoming scan (its counters stay in cache).
+const BUCKET_SHIFT: u32 = 12;
+
+/// The incoming adjacency in format 3 (width 4), gathered by scanning the relationships in
+/// id order rather than by visiting each node's list: an incoming list's relationships lie
+/// far apart, so reading them node by node is a cache miss per relationship. The scan reads
+/// them in order and appends each to the bucket of `1 << BUCKET_SHIFT` end nodes it falls
+/// in (`per_bucket`: the counts, from `count_live_rels`), then sorts each bucket by end node
+/// in cache. Ids come out ascending per node; a node with several types is sorted.
+fn incoming_by_scan(
+    to: Dest,
+    graph: &Graph,
+    vis: Visibility,
+    h: &Header,
+    place: AdjPlace,
+    per_bucket: &[u64],
+    halt: &Halt,
+) -> Result<(Vec<(Section, Vec<u32>)>, Vec<u8>)> {
+    let mut wr = AdjWriter::new(to, graph, h, false, place)?;
+    let narrow = |v: u64| {
+        u32::try_from(v).map_err(|_| mismatch(graph, "an id past the incoming scan's width"))
+    };
+    // (end, type, id, start)
+    let mut flat: Vec<(u32, TypeId, u32, u32)> = Vec::new();
+    let mut sorted: Vec<(TypeId, u32, u32)> = Vec::new();
+    let (mut at, mut fill) = (Vec::new(), Vec::new());
+    let mut list: Vec<(TypeId, u64, NodeId)> = Vec::new();
+    let mut lo = 0usize;
+    while lo < per_bucket.len() {
+        // Buckets lo..hi, together at most SCAN_ENTRIES entries (or one bucket).
+        let (mut hi, mut total) = (lo, 0usize);
+        while hi < per_bucket.len() && (hi == lo || total + per_bucket[hi] as usize <= SCAN_ENTRIES)
+        {
+            total += usize::try_from(per_bucket[hi]).map_err(|_| too_many())?;
+            hi += 1;
         }
-        offs.put(to, &bytes)?;
+        let mut starts = Vec::with_capacity(hi - lo + 1);
+        let mut n = 0usize;
+        for &c in &per_bucket[lo..hi] {
+            starts.push(n);
+            n += c as usize;
+        }
+        starts.push(n);
+        let mut cur = starts[..hi - lo].to_vec();
+        flat.clear();
+        flat.resize(total, (0, 0, 0, 0));
+        let (first, past) = ((lo as u64) << BUCKET_SHIFT, (hi as u64) << BUCKET_SHIFT);
+        let mut r = 0u64;
+        while r < h.rel_slots {
+            halt.check()?;
+            let stop = (r + CHUNK as u64 * 8).min(h.rel_slots);
+            let g = graph.read();
+            for id in r..stop {
+                let Some((start, end, t)) = g.visible_shape(id, vis) else {
+                    continue;
+                };
+                if end < first || end >= past {
+                    continue;
+                }
+                let b = ((end - first) >> BUCKET_SHIFT) as usize;
+                let c = &mut cur[b];
+                if *c >= starts[b + 1] {
+                    return Err(mismatch(graph, "more incoming entries than counted"));
+                }
+                flat[*c] = (narrow(end)?, t, narrow(id)?, narrow(start)?);
+                *c += 1;
+            }
+            r = stop;
+        }
+        if cur.iter().zip(&starts[1..]).any(|(c, s)| c != s) {
+            return Err(mismatch(graph, "fewer incoming entries than counted"));
+        }
+        for b in 0..hi - lo {
+            let entries = &flat[starts[b]..starts[b + 1]];
+            let node0 = first + ((b as u64) << BUCKET_SHIFT);
+            let nodes = (h.node_slots - node0).min(1 << BUCKET_SHIFT) as usize;
+            // Counting sort by end node (stable: ids stay ascending).
+            at.clear();
+            at.resize(nodes + 1, 0usize);
+            for &(e, ..) in entries {
+                let k = (u64::from(e) - node0) as usize;
+                if k >= nodes {
+                    return Err(mismatch(graph, "a relationship ends past the nodes"));
+                }
+                at[k + 1] += 1;
+            }
+            for k in 1..=nodes {
+                at[k] += at[k - 1];
+            }
+            fill.clone_from(&at);
+            sorted.clear();
+            sorted.resize(entries.len(), (0, 0, 0));
+            for &(e, t, id, s) in entries {
+                let k = (u64::from(e) - node0) as usize;
+                sorted[fill[k]] = (t, id, s);
+                fill[k] += 1;
+            }
+            for k in 0..nodes {
+                let node = &mut sorted[at[k]..at[k + 1]];
+                // In id order already: only a node with several types needs sorting.
+                if !node.is_sorted() {
+                    node.sort_unstable();
+                }
+                list.clear();
+                list.extend(
+                    node.iter()
+                        .map(|&(t, id, o)| (t, u64::from(id), u64::from(o))),
+                );
+                wr.node(&list)?;
+            }
+            halt.check()?;
+            wr.flush()?;
+        }
+        lo = hi;
     }
-    let placed = [rels, nbrs, offs]
-        .into_iter()
-        .map(|f| f.finish().ok_or_else(short))
-        .collect::<Result<Vec<_>>>()?;
-    Ok((placed, runs))
+    wr.finish()
 }
 
 /// The entries of each index the catalog defines, as the writer's snapshot sees them.
@@ -799,23 +961,16 @@ fn label_lists(out: &mut Out, by_label: &[Vec<u64>]) -> Result<()> {
     Ok(())
 }
 
-/// What the entities part found: live nodes and live relationships.
-struct Live {
-    nodes: u64,
-    rels: u64,
-}
-
-/// The catalog and the node and relationship sections (everything but the adjacency),
-/// streamed through `out`.
-fn entities(
+/// The catalog and the node sections, streamed through `out`; returns the live node count.
+fn nodes_part(
     out: &mut Out,
     graph: &Graph,
     vis: Visibility,
     catalog: &[Change],
-    (node_slots, rel_slots): (u64, u64),
+    node_slots: u64,
     version: u32,
     halt: &Halt,
-) -> Result<Live> {
+) -> Result<u64> {
     let t = Instant::now();
     section(out, kind::CATALOG, &codec::encode(vis.snapshot, catalog))?;
     let mut live_nodes = 0u64;
@@ -893,53 +1048,186 @@ fn entities(
     section(out, kind::PROP_COLUMN_DIR, &column_dir)?;
     section(out, kind::PROP_COLUMNS, &column_data)?;
     drop(column_data);
+    out.flush()?;
     trace(format_args!("image: indexes and property columns"), t);
+    Ok(live_nodes)
+}
 
-    let t = Instant::now();
-    let mut live_rels = 0u64;
-    columns_pass(
-        out,
-        [
-            kind::REL_FLAGS,
-            kind::REL_START,
-            kind::REL_END,
-            kind::REL_TYPE,
-        ],
-        [1, 8, 8, 4],
-        graph,
-        rel_slots,
-        halt,
-        |g, id, [flags, starts, ends, types]| {
-            let (l, s, e, t) = g
-                .rel(id, vis)
-                .map_or((0u8, 0, 0, 0), |r| (1, r.start, r.end, r.rel_type));
-            live_rels += u64::from(l);
-            flags.push(l);
-            starts.extend_from_slice(&s.to_le_bytes());
-            ends.extend_from_slice(&e.to_le_bytes());
-            types.extend_from_slice(&t.to_le_bytes());
-        },
-    )?;
-    trace(format_args!("image: relationship columns"), t);
-    let t = Instant::now();
-    heap_pass(
-        out,
-        (kind::REL_PROP_OFFSETS, kind::REL_PROPS),
-        graph,
-        rel_slots,
-        1,
-        halt,
-        |g, id, b| {
-            if let Some(r) = g.rel(id, vis) {
-                r.props.encode(b);
+/// A section streamed before its place is known: its bytes are held until `origin` is set
+/// (by the part that writes what lies before it), then written straight. What is still held
+/// when the section ends is written by `place` once the origin is known.
+struct Late<'a> {
+    to: Dest<'a>,
+    origin: &'a OnceLock<u64>,
+    kind: u32,
+    held: Vec<u8>,
+    /// Bytes already written (from the origin on).
+    written: u64,
+    crc: u32,
+    sums: BlockSums,
+}
+
+impl<'a> Late<'a> {
+    fn new(to: Dest<'a>, origin: &'a OnceLock<u64>, kind: u32) -> Late<'a> {
+        Late {
+            to,
+            origin,
+            kind,
+            held: Vec::new(),
+            written: 0,
+            crc: 0,
+            sums: BlockSums::default(),
+        }
+    }
+
+    fn put(&mut self, bytes: &[u8]) -> Result<()> {
+        self.crc = crc32c::crc32c_append(self.crc, bytes);
+        self.sums.feed(bytes);
+        self.held.extend_from_slice(bytes);
+        if self.held.len() >= BUF {
+            if let Some(&origin) = self.origin.get() {
+                self.to.write_at(&self.held, origin + self.written)?;
+                self.written += self.held.len() as u64;
+                self.held.clear();
             }
-        },
-    )?;
-    trace(format_args!("image: relationship properties"), t);
-    Ok(Live {
-        nodes: live_nodes,
-        rels: live_rels,
-    })
+        }
+        Ok(())
+    }
+
+    /// Writes what is held (the origin must be known by now) and lists the section.
+    fn place(self, out: &mut Out) -> Result<()> {
+        let Some(&origin) = self.origin.get() else {
+            return Err(Error::new(
+                ErrorKind::Internal,
+                "writing the base image: a section has no place",
+            ));
+        };
+        self.to.write_at(&self.held, origin + self.written)?;
+        let len = self.written + self.held.len() as u64;
+        out.add((
+            Section {
+                kind: self.kind,
+                offset: origin,
+                len,
+                crc: self.crc,
+            },
+            self.sums.finish(),
+        ));
+        out.pos = out.pos.max(origin + len);
+        Ok(())
+    }
+}
+
+/// Where the relationship sections of known size go: the four columns (flag, start, end,
+/// type per slot) and the property offsets (u64 per slot, plus the total), one after
+/// another from `from`, each at a multiple of 8.
+#[derive(Debug, Clone, Copy)]
+struct RelPlace {
+    from: u64,
+    cols: [u64; 4],
+    offsets: u64,
+    end: u64,
+}
+
+const REL_KINDS: [u32; 4] = [
+    kind::REL_FLAGS,
+    kind::REL_START,
+    kind::REL_END,
+    kind::REL_TYPE,
+];
+const REL_WIDTHS: [u64; 4] = [1, 8, 8, 4];
+
+impl RelPlace {
+    fn new(rel_slots: u64, from: u64) -> RelPlace {
+        let mut cols = [0u64; 4];
+        let mut at = from;
+        for (c, w) in cols.iter_mut().zip(REL_WIDTHS) {
+            *c = at.div_ceil(8) * 8;
+            at = *c + w * rel_slots;
+        }
+        let offsets = at.div_ceil(8) * 8;
+        RelPlace {
+            from,
+            cols,
+            offsets,
+            end: offsets + (rel_slots + 1) * 8,
+        }
+    }
+}
+
+/// The relationship sections, each relationship visited once: the columns and the property
+/// offsets to their places (`place`), the property heap to `heap`. Returns the sections
+/// written and the live relationship count.
+fn rels_part(
+    to: Dest,
+    graph: &Graph,
+    vis: Visibility,
+    rel_slots: u64,
+    place: RelPlace,
+    heap: &mut Late,
+    halt: &Halt,
+) -> Result<(Vec<(Section, Vec<u32>)>, u64)> {
+    let t = Instant::now();
+    let mut cols: [Fixed; 4] =
+        std::array::from_fn(|i| Fixed::new(REL_KINDS[i], place.cols[i], REL_WIDTHS[i] * rel_slots));
+    let mut offs = Fixed::new(kind::REL_PROP_OFFSETS, place.offsets, (rel_slots + 1) * 8);
+    to.pad(place.from, place.cols[0])?;
+    for i in 1..4 {
+        to.pad(cols[i - 1].end(), cols[i].start)?;
+    }
+    to.pad(cols[3].end(), place.offsets)?;
+    let mut bufs: [Vec<u8>; 4] = std::array::from_fn(|_| Vec::new());
+    let (mut offs_buf, mut heap_buf) = (Vec::new(), Vec::new());
+    let (mut live, mut heap_len) = (0u64, 0u64);
+    let mut i = 0u64;
+    while i < rel_slots {
+        halt.check()?;
+        let stop = (i + CHUNK as u64).min(rel_slots);
+        {
+            let g = graph.read();
+            let [flags, starts, ends, types] = &mut bufs;
+            for id in i..stop {
+                offs_buf.extend_from_slice(&(heap_len + heap_buf.len() as u64).to_le_bytes());
+                let (l, s, e, t) = match g.rel(id, vis) {
+                    Some(r) => {
+                        r.props.encode(&mut heap_buf);
+                        (1u8, r.start, r.end, r.rel_type)
+                    }
+                    None => (0, 0, 0, 0),
+                };
+                live += u64::from(l);
+                flags.push(l);
+                starts.extend_from_slice(&s.to_le_bytes());
+                ends.extend_from_slice(&e.to_le_bytes());
+                types.extend_from_slice(&t.to_le_bytes());
+            }
+        }
+        for (col, buf) in cols.iter_mut().zip(bufs.iter_mut()) {
+            col.put(to, buf)?;
+            buf.clear();
+        }
+        offs.put(to, &offs_buf)?;
+        offs_buf.clear();
+        heap.put(&heap_buf)?;
+        heap_len += heap_buf.len() as u64;
+        heap_buf.clear();
+        i = stop;
+    }
+    offs.put(to, &heap_len.to_le_bytes())?;
+    let placed = cols
+        .into_iter()
+        .chain([offs])
+        .map(|f| {
+            f.finish().ok_or_else(|| {
+                Error::new(
+                    ErrorKind::Internal,
+                    "writing the base image: a relationship column came out short",
+                )
+            })
+        })
+        .collect::<Result<Vec<_>>>()?;
+    trace(format_args!("image: relationships"), t);
+    Ok((placed, live))
 }
 
 /// One direction's adjacency before format 3: the relationship ids (u64), grouped by type.
@@ -969,10 +1257,19 @@ fn adjacency_v1(
     )
 }
 
-/// The parts of a format-3 image write (see the module comment), in the order threads take
-/// them: the entities first, as the longest.
+/// The parts of an image write (see the module comment).
+#[derive(Debug, Clone, Copy)]
+enum Job {
+    Nodes,
+    Rels,
+    /// One direction's adjacency (format 3): outgoing or not.
+    Adjacency(bool),
+}
+
+/// What a part wrote.
 enum Part<'a> {
-    Entities(Out<'a>, Live),
+    Nodes(Out<'a>, u64),
+    Rels(Vec<(Section, Vec<u32>)>, Late<'a>, u64),
     Adjacency(Vec<(Section, Vec<u32>)>, Vec<u8>),
 }
 
@@ -994,94 +1291,148 @@ fn write_into(
         (g.node_slots(), g.rel_slots())
     };
     let halt = Halt::new(cancel);
+    let threads = write_threads();
     let mut h = Header {
         ts: snapshot,
         node_slots,
         rel_slots,
         ..Header::default()
     };
+    let v3 = version >= format::NBRS_SINCE;
     let table_end = (format::HEADER_LEN + MAX_SECTIONS * format::ENTRY_LEN) as u64;
-    let slots = (node_slots, rel_slots);
-    let mut out = if version >= format::NBRS_SINCE {
-        let threads = write_threads();
+    // The regions of known size first (see the module comment).
+    let mut in_degrees = None;
+    let (outgoing, incoming, rels_from) = if v3 {
         let t = Instant::now();
-        h.live_rels = count_live_rels(graph, vis, rel_slots, threads, &halt)?;
+        // The incoming lists by scan at width 4 (their ids fit the scan's entries).
+        let scan = format::nbr_width(node_slots, rel_slots) == 4;
+        let (live, deg) =
+            count_live_rels(graph, vis, (node_slots, rel_slots), scan, threads, &halt)?;
+        h.live_rels = live;
+        in_degrees = scan.then_some(deg);
         trace(format_args!("image: live relationship count"), t);
-        let outgoing = AdjPlace::new(&h, table_end);
-        let incoming = AdjPlace::new(&h, outgoing.end);
-        let entities_from = incoming.end.div_ceil(8) * 8;
-        let t = Instant::now();
-        let parts = run_parts(threads, 3, &halt, |p| {
-            let t = Instant::now();
-            let part = match p {
-                0 => {
-                    let mut out = Out::new(to, entities_from);
-                    to.pad(incoming.end, entities_from)?;
-                    let live = entities(&mut out, graph, vis, catalog, slots, version, &halt)?;
-                    out.flush()?;
-                    Part::Entities(out, live)
-                }
-                _ => {
-                    let place = if p == 1 { outgoing } else { incoming };
-                    let (placed, runs) = adjacency_v3(to, graph, vis, p == 1, &h, place, &halt)?;
-                    Part::Adjacency(placed, runs)
-                }
-            };
-            trace(format_args!("image: part {p} (0 entities, 1 out, 2 in)"), t);
-            Ok(part)
-        })?;
-        trace(format_args!("image: all parts"), t);
-        let mut out = None;
-        let mut runs = Vec::new();
-        for part in parts {
-            match part {
-                Part::Entities(o, live) => {
-                    // Both counted at the same snapshot: only damage makes them differ.
-                    if live.rels != h.live_rels {
-                        graph.damage.check()?;
-                        return Err(Error::new(
-                            ErrorKind::Internal,
-                            "writing the base image: the relationship counts disagree",
-                        ));
-                    }
-                    h.live_nodes = live.nodes;
-                    out = Some(o);
-                }
-                Part::Adjacency(placed, r) => {
-                    let Some(o) = out.as_mut() else {
-                        return Err(Error::new(
-                            ErrorKind::Internal,
-                            "writing the base image: parts out of order",
-                        ));
-                    };
-                    for p in placed {
-                        o.add(p);
-                    }
-                    runs.push(r);
-                }
-            }
-        }
-        let Some(mut out) = out else {
-            return Err(Error::new(
-                ErrorKind::Internal,
-                "writing the base image: the entities part is missing",
-            ));
-        };
-        for (r, outgoing) in runs.iter().zip([true, false]) {
-            section(&mut out, format::adjacency_kinds(outgoing).3, r)?;
-        }
-        out
+        let o = AdjPlace::new(&h, table_end);
+        let i = AdjPlace::new(&h, o.end);
+        (Some(o), Some(i), i.end)
     } else {
-        let mut out = Out::new(to, table_end);
-        let live = entities(&mut out, graph, vis, catalog, slots, version, &halt)?;
-        h.live_nodes = live.nodes;
-        h.live_rels = live.rels;
+        (None, None, table_end)
+    };
+    let rel_place = RelPlace::new(rel_slots, rels_from);
+    let nodes_from = rel_place.end.div_ceil(8) * 8;
+    // Where the relationship property heap starts: the end of the node sections.
+    let heap_origin = OnceLock::new();
+    // Threads take the parts in this order: the longest first, as far as known.
+    let jobs: &[Job] = if v3 {
+        &[
+            Job::Adjacency(false),
+            Job::Nodes,
+            Job::Rels,
+            Job::Adjacency(true),
+        ]
+    } else {
+        &[Job::Nodes, Job::Rels]
+    };
+    let t = Instant::now();
+    let parts = run_parts(threads, jobs.len(), &halt, |p| {
+        let t = Instant::now();
+        let part = match jobs[p] {
+            Job::Nodes => {
+                let mut out = Out::new(to, nodes_from);
+                to.pad(rel_place.end, nodes_from)?;
+                let live = nodes_part(&mut out, graph, vis, catalog, node_slots, version, &halt)?;
+                let end = out.pos.div_ceil(8) * 8;
+                to.pad(out.pos, end)?;
+                out.pos = end;
+                let _ = heap_origin.set(end);
+                Part::Nodes(out, live)
+            }
+            Job::Rels => {
+                let mut heap = Late::new(to, &heap_origin, kind::REL_PROPS);
+                let (placed, live) =
+                    rels_part(to, graph, vis, rel_slots, rel_place, &mut heap, &halt)?;
+                Part::Rels(placed, heap, live)
+            }
+            Job::Adjacency(out) => {
+                let place = if out { outgoing } else { incoming };
+                let place = place.ok_or_else(|| {
+                    Error::new(
+                        ErrorKind::Internal,
+                        "writing the base image: no adjacency place",
+                    )
+                })?;
+                let (placed, runs) = match (&in_degrees, out) {
+                    (Some(deg), false) => incoming_by_scan(to, graph, vis, &h, place, deg, &halt)?,
+                    _ => adjacency_v3(to, graph, vis, out, &h, place, &halt)?,
+                };
+                Part::Adjacency(placed, runs)
+            }
+        };
+        trace(format_args!("image: part {:?}", jobs[p]), t);
+        Ok(part)
+    })?;
+    trace(format_args!("image: all parts"), t);
+
+    // The table: node sections, relationship sections, adjacency, in that order whatever
+    // part finished first.
+    let mut out = None;
+    let mut others = Vec::new();
+    for part in parts {
+        match part {
+            Part::Nodes(o, live) => {
+                h.live_nodes = live;
+                out = Some(o);
+            }
+            other => others.push(other),
+        }
+    }
+    let Some(mut out) = out else {
+        return Err(Error::new(
+            ErrorKind::Internal,
+            "writing the base image: the node part is missing",
+        ));
+    };
+    others.sort_by_key(|p| match p {
+        Part::Rels(..) => 0,
+        Part::Adjacency(placed, _) => {
+            1 + usize::from(placed.first().map(|(s, _)| s.kind) != Some(kind::OUT_RELS))
+        }
+        Part::Nodes(..) => 3,
+    });
+    let mut runs = Vec::new();
+    for part in others {
+        match part {
+            Part::Rels(placed, heap, live) => {
+                // Both counted at the same snapshot (format 3): only damage makes them differ.
+                if v3 && live != h.live_rels {
+                    graph.damage.check()?;
+                    return Err(Error::new(
+                        ErrorKind::Internal,
+                        "writing the base image: the relationship counts disagree",
+                    ));
+                }
+                h.live_rels = live;
+                for p in placed {
+                    out.add(p);
+                }
+                heap.place(&mut out)?;
+            }
+            Part::Adjacency(placed, r) => {
+                for p in placed {
+                    out.add(p);
+                }
+                runs.push(r);
+            }
+            Part::Nodes(..) => {}
+        }
+    }
+    for (r, outgoing) in runs.iter().zip([true, false]) {
+        section(&mut out, format::adjacency_kinds(outgoing).3, r)?;
+    }
+    if !v3 {
         for outgoing in [true, false] {
             adjacency_v1(&mut out, graph, vis, outgoing, node_slots, &halt)?;
         }
-        out
-    };
-
+    }
     if version >= format::BLOCKS_SINCE {
         // Covers every section written so far, in table order (see `format`).
         let sums = std::mem::take(&mut out.blocks);
