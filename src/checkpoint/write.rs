@@ -8,21 +8,33 @@
 //! the way (every section through the same `BlockSums`, whatever its kind); the block
 //! checksums, the header and the section table go in last.
 //!
-//! Format 3 is written in independent parts on up to `MAX_THREADS` threads (`parts`): the
-//! live relationship count is taken first, which fixes the size of every adjacency section
-//! but the type runs, so the file is laid out as
+//! The image is written in independent parts on up to `MAX_THREADS` threads (`run_parts`),
+//! each into regions whose start is known before any part begins. In format 3 the live
+//! relationship count is taken first (`count_live_rels`), which fixes the size of every
+//! adjacency section but the type runs; the relationship columns and property offsets are
+//! sized by the slot count. The file is laid out as
 //!
 //! ```text
-//! header + table | out: rels, nbrs, offsets | in: rels, nbrs, offsets | entities ... | runs, block checksums
+//! header + table | out adjacency | in adjacency | rel columns, rel prop offsets
+//!   | catalog and node sections | rel property heap | type runs | block checksums
 //! ```
 //!
-//! where each direction's adjacency is one part written straight to its fixed region, and
-//! the entities (catalog, node and relationship sections, whose heaps have sizes known only
-//! once written) are one part streamed from the end of the adjacency regions. The type runs,
-//! kept in memory, and the block checksums follow once every part is done. The section
-//! table lists the entities' sections, then the adjacency parts' in a fixed order, whatever
-//! thread finished first, so the same graph always gives the same bytes. A failure in any
-//! part stops the others at their next chunk and fails the whole write (no image).
+//! The parts: each adjacency direction (written straight to its fixed region), the
+//! relationships (columns and offsets to theirs, each relationship visited once), and the
+//! catalog and node sections, streamed from the end of the fixed regions (their heaps'
+//! sizes are known only once written). The relationship property heap goes right after the
+//! node sections: the relationship part holds its bytes until the node part has ended and
+//! published where that is (`Late`). The type runs, kept in memory, and the block checksums
+//! follow once every part is done. The section table lists the node part's sections, then
+//! the relationship part's, then the outgoing and incoming adjacency, whatever thread
+//! finished first, so one graph always gives the same bytes on any number of threads. A
+//! failure in any part stops the others at their next chunk and fails the whole write (the
+//! caller removes the temporary file: no image). Older formats use the same parts but the
+//! adjacency, which follows them on the calling thread.
+//!
+//! The incoming lists are gathered by a scan of the relationships in id order
+//! (`incoming_by_scan`) rather than node by node: a node's incoming relationships lie far
+//! apart in memory, and visiting them one by one costs a cache miss each.
 
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
