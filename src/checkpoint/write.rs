@@ -185,6 +185,9 @@ impl Dest<'_> {
     }
 }
 
+/// Sections a part wrote to their places, with their block checksums.
+type Placed = Vec<(Section, Vec<u32>)>;
+
 /// Stops the parts of one image write: the caller's cancel flag, or a failure in another
 /// part (the first failure is the one reported).
 struct Halt<'a> {
@@ -533,9 +536,13 @@ fn adjacent(
     );
     // Usually already in order (one type, created in id order): checking is cheaper than
     // sorting.
-    if !list.is_sorted() {
+    if !in_order(list) {
         list.sort_unstable();
     }
+}
+
+fn in_order<T: PartialOrd>(list: &[T]) -> bool {
+    list.windows(2).all(|w| w[0] <= w[1])
 }
 
 /// The live relationships at the snapshot, counted over `threads` ranges of ids; with
@@ -744,7 +751,7 @@ impl<'a> AdjWriter<'a> {
 
     /// Writes the offsets; returns the sections written (relationship ids, neighbours,
     /// offsets) and the runs.
-    fn finish(mut self) -> Result<(Vec<(Section, Vec<u32>)>, Vec<u8>)> {
+    fn finish(mut self) -> Result<(Placed, Vec<u8>)> {
         self.flush()?;
         self.offsets.push(self.listed);
         let graph = self.graph;
@@ -778,7 +785,7 @@ fn adjacency_v3(
     h: &Header,
     place: AdjPlace,
     halt: &Halt,
-) -> Result<(Vec<(Section, Vec<u32>)>, Vec<u8>)> {
+) -> Result<(Placed, Vec<u8>)> {
     let mut wr = AdjWriter::new(to, graph, h, outgoing, place)?;
     let mut list: Vec<(TypeId, u64, NodeId)> = Vec::new();
     let mut i = 0u64;
@@ -818,7 +825,7 @@ fn incoming_by_scan(
     place: AdjPlace,
     per_bucket: &[u64],
     halt: &Halt,
-) -> Result<(Vec<(Section, Vec<u32>)>, Vec<u8>)> {
+) -> Result<(Placed, Vec<u8>)> {
     let mut wr = AdjWriter::new(to, graph, h, false, place)?;
     let narrow = |v: u64| {
         u32::try_from(v).map_err(|_| mismatch(graph, "an id past the incoming scan's width"))
@@ -901,7 +908,7 @@ fn incoming_by_scan(
             for k in 0..nodes {
                 let node = &mut sorted[at[k]..at[k + 1]];
                 // In id order already: only a node with several types needs sorting.
-                if !node.is_sorted() {
+                if !in_order(node) {
                     node.sort_unstable();
                 }
                 list.clear();
@@ -1178,7 +1185,7 @@ fn rels_part(
     place: RelPlace,
     heap: &mut Late,
     halt: &Halt,
-) -> Result<(Vec<(Section, Vec<u32>)>, u64)> {
+) -> Result<(Placed, u64)> {
     let t = Instant::now();
     let mut cols: [Fixed; 4] =
         std::array::from_fn(|i| Fixed::new(REL_KINDS[i], place.cols[i], REL_WIDTHS[i] * rel_slots));
@@ -1281,8 +1288,8 @@ enum Job {
 /// What a part wrote.
 enum Part<'a> {
     Nodes(Out<'a>, u64),
-    Rels(Vec<(Section, Vec<u32>)>, Late<'a>, u64),
-    Adjacency(Vec<(Section, Vec<u32>)>, Vec<u8>),
+    Rels(Placed, Late<'a>, u64),
+    Adjacency(Placed, Vec<u8>),
 }
 
 fn write_into(
