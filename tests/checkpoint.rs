@@ -911,16 +911,21 @@ fn incoming(db: &Database) -> String {
 /// uncommitted transaction open while the image is written.
 #[test]
 fn images_written_on_one_thread_and_on_several_are_identical_and_read_as_the_model() {
-    use graphdb::checkpoint::write::set_base_write_threads;
+    use graphdb::checkpoint::write::{set_base_write_scan_entries, set_base_write_threads};
     let n = 9000;
-    let dirs = [tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap()];
+    let dirs: Vec<_> = (0..3).map(|_| tempfile::tempdir().unwrap()).collect();
     let mut images = Vec::new();
-    for (d, threads) in dirs.iter().zip([1usize, 4]) {
+    // The third gathers its incoming lists in ranges of at most 3000 entries (several scans).
+    for (d, (threads, scan)) in dirs
+        .iter()
+        .zip([(1usize, None), (4, None), (4, Some(3000))])
+    {
         let path = d.path().join("db");
         let path = path.to_str().unwrap();
         let db = Database::open(path, &opts(&[])).unwrap();
         big_graph(&db, n);
         set_base_write_threads(Some(threads));
+        set_base_write_scan_entries(scan);
         db.checkpoint().unwrap();
         drop(db);
         let db = Database::open(path, &opts(&[])).unwrap();
@@ -939,6 +944,7 @@ fn images_written_on_one_thread_and_on_several_are_identical_and_read_as_the_mod
             .unwrap();
         db.checkpoint().unwrap();
         set_base_write_threads(None);
+        set_base_write_scan_entries(None);
         open_txn.rollback().unwrap();
         drop(open_txn);
         drop(db);
@@ -950,6 +956,10 @@ fn images_written_on_one_thread_and_on_several_are_identical_and_read_as_the_mod
     assert!(
         images[0] == images[1],
         "the images written on one thread and on four differ"
+    );
+    assert!(
+        images[0] == images[2],
+        "the image with its incoming lists gathered in several ranges differs"
     );
     let model = Database::open(":memory:", &opts(&[])).unwrap();
     big_graph(&model, n);
@@ -965,7 +975,8 @@ fn images_written_on_one_thread_and_on_several_are_identical_and_read_as_the_mod
         );
     }
     println!(
-        "{} nodes: images of {} bytes identical on 1 and 4 threads, equal to the model",
+        "{} nodes: images of {} bytes identical on 1 and 4 threads and with incoming lists in \
+         several ranges, equal to the model",
         n,
         images[0].len()
     );

@@ -85,6 +85,7 @@ pub fn write_base(
 thread_local! {
     static WRITE_FORMAT: std::cell::Cell<Option<u32>> = const { std::cell::Cell::new(None) };
     static WRITE_THREADS: std::cell::Cell<Option<usize>> = const { std::cell::Cell::new(None) };
+    static SCAN_LIMIT: std::cell::Cell<Option<usize>> = const { std::cell::Cell::new(None) };
 }
 
 /// Makes the images written on this thread (checkpoints run by this thread, imports) use
@@ -102,6 +103,14 @@ pub fn set_base_write_format(version: Option<u32>) {
 #[doc(hidden)]
 pub fn set_base_write_threads(threads: Option<usize>) {
     WRITE_THREADS.with(|w| w.set(threads.map(|t| t.clamp(1, MAX_THREADS))));
+}
+
+/// Makes the images written on this thread gather the incoming lists in ranges of at most
+/// `entries` entries (`None`: `SCAN_ENTRIES`). Hidden: tests make small graphs take several
+/// ranges.
+#[doc(hidden)]
+pub fn set_base_write_scan_entries(entries: Option<usize>) {
+    SCAN_LIMIT.with(|w| w.set(entries.map(|e| e.max(1))));
 }
 
 fn write_threads() -> usize {
@@ -811,21 +820,30 @@ const SCAN_ENTRIES: usize = 1 << 23;
 /// Nodes per bucket of the incoming scan (its counters stay in cache).
 const BUCKET_SHIFT: u32 = 12;
 
+/// What `incoming_by_scan` needs: the incoming relationships per bucket of end nodes, and
+/// the entries it may hold at once.
+struct InScan {
+    per_bucket: Vec<u64>,
+    limit: usize,
+}
+
 /// The incoming adjacency in format 3 (width 4), gathered by scanning the relationships in
 /// id order rather than by visiting each node's list: an incoming list's relationships lie
 /// far apart, so reading them node by node is a cache miss per relationship. The scan reads
 /// them in order and appends each to the bucket of `1 << BUCKET_SHIFT` end nodes it falls
 /// in (`per_bucket`: the counts, from `count_live_rels`), then sorts each bucket by end node
-/// in cache. Ids come out ascending per node; a node with several types is sorted.
+/// in cache. Ids come out ascending per node; a node with several types is sorted. More
+/// entries than `scan.limit` are gathered in ranges of buckets, one scan each.
 fn incoming_by_scan(
     to: Dest,
     graph: &Graph,
     vis: Visibility,
     h: &Header,
     place: AdjPlace,
-    per_bucket: &[u64],
+    scan: &InScan,
     halt: &Halt,
 ) -> Result<(Placed, Vec<u8>)> {
+    let (per_bucket, limit) = (&scan.per_bucket[..], scan.limit);
     let mut wr = AdjWriter::new(to, graph, h, false, place)?;
     let narrow = |v: u64| {
         u32::try_from(v).map_err(|_| mismatch(graph, "an id past the incoming scan's width"))
@@ -837,10 +855,9 @@ fn incoming_by_scan(
     let mut list: Vec<(TypeId, u64, NodeId)> = Vec::new();
     let mut lo = 0usize;
     while lo < per_bucket.len() {
-        // Buckets lo..hi, together at most SCAN_ENTRIES entries (or one bucket).
+        // Buckets lo..hi, together at most `limit` entries (or one bucket).
         let (mut hi, mut total) = (lo, 0usize);
-        while hi < per_bucket.len() && (hi == lo || total + per_bucket[hi] as usize <= SCAN_ENTRIES)
-        {
+        while hi < per_bucket.len() && (hi == lo || total + per_bucket[hi] as usize <= limit) {
             total += usize::try_from(per_bucket[hi]).map_err(|_| too_many())?;
             hi += 1;
         }
@@ -1320,7 +1337,7 @@ fn write_into(
     let v3 = version >= format::NBRS_SINCE;
     let table_end = (format::HEADER_LEN + MAX_SECTIONS * format::ENTRY_LEN) as u64;
     // The regions of known size first (see the module comment).
-    let mut in_degrees = None;
+    let mut in_scan = None;
     let (outgoing, incoming, rels_from) = if v3 {
         let t = Instant::now();
         // The incoming lists by scan at width 4 (their ids fit the scan's entries).
@@ -1328,7 +1345,10 @@ fn write_into(
         let (live, deg) =
             count_live_rels(graph, vis, (node_slots, rel_slots), scan, threads, &halt)?;
         h.live_rels = live;
-        in_degrees = scan.then_some(deg);
+        in_scan = scan.then(|| InScan {
+            per_bucket: deg,
+            limit: SCAN_LIMIT.with(|l| l.get()).unwrap_or(SCAN_ENTRIES),
+        });
         trace(format_args!("image: live relationship count"), t);
         let o = AdjPlace::new(&h, table_end);
         let i = AdjPlace::new(&h, o.end);
@@ -1379,8 +1399,10 @@ fn write_into(
                         "writing the base image: no adjacency place",
                     )
                 })?;
-                let (placed, runs) = match (&in_degrees, out) {
-                    (Some(deg), false) => incoming_by_scan(to, graph, vis, &h, place, deg, &halt)?,
+                let (placed, runs) = match (&in_scan, out) {
+                    (Some(scan), false) => {
+                        incoming_by_scan(to, graph, vis, &h, place, scan, &halt)?
+                    }
                     _ => adjacency_v3(to, graph, vis, out, &h, place, &halt)?,
                 };
                 Part::Adjacency(placed, runs)
