@@ -836,3 +836,210 @@ fn indexes_and_constraints_survive_a_checkpoint_and_reopen() {
     assert_eq!(show(&db), expected.0);
     println!("schema: 2 indexes, 1 constraint and a dropped index survive checkpoints and reopens");
 }
+
+/// A graph spanning several chunks of the image writer (8192 entities a chunk) and buckets of
+/// its incoming scan (4096 end nodes a bucket): `n` nodes (every third also `:A`), three
+/// relationship types with several per node in each direction (so incoming lists mix types
+/// and ids), self-loops, properties, and some deletions.
+fn big_graph(db: &Database, n: i64) {
+    run(
+        db,
+        &format!("UNWIND range(0, {}) AS i CREATE (:N {{i: i}})", n - 1),
+    );
+    run(db, "MATCH (x:N) WHERE x.i % 3 = 0 SET x:A");
+    let mut rels = Vec::new();
+    for k in 0..n + n / 4 {
+        rels.push(("R", k % n, (k * 7919) % n, k));
+    }
+    for k in 0..n / 2 {
+        rels.push(("S", (k * 31) % n, (k * 2) % n, k));
+    }
+    for k in 0..n / 5 {
+        rels.push(("T", k * 5, k * 5, k));
+    }
+    link(db, &rels);
+    run(db, "MATCH ()-[r:R]->() WHERE r.w % 11 = 0 DELETE r");
+}
+
+/// Creates `(type, start i, end i, w)` relationships in one transaction (`i` = the node id
+/// until `big_graph_later` changes some).
+fn link(db: &Database, rels: &[(&str, i64, i64, i64)]) {
+    let mut c = db.connect();
+    c.begin(graphdb::TxnMode::ReadWrite).unwrap();
+    for &(t, a, b, w) in rels {
+        let params = [("a", a), ("b", b), ("w", w)]
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), Value::Int(v)))
+            .collect();
+        c.query(
+            &format!("MATCH (a:N {{i: $a}}), (b:N {{i: $b}}) CREATE (a)-[:{t} {{w: $w}}]->(b)"),
+            &params,
+        )
+        .unwrap();
+    }
+    c.commit().unwrap();
+}
+
+/// Later writes over the image: base relationships deleted, new ones on base nodes, a
+/// property changed, a node deleted with its relationships.
+fn big_graph_later(db: &Database, n: i64) {
+    run(db, "MATCH ()-[r:S]->() WHERE r.w % 7 = 3 DELETE r");
+    let rels: Vec<_> = (0..1000)
+        .map(|k| ("U", (k * 17) % n, (k * 13) % n, k))
+        .collect();
+    link(db, &rels);
+    run(db, "MATCH (x:A) WHERE x.i % 9 = 0 SET x.i = -x.i");
+    run(db, "MATCH (x) WHERE id(x) = 4100 DETACH DELETE x");
+}
+
+/// Incoming lists, which the writer gathers by a scan of the relationships, not per node.
+fn incoming(db: &Database) -> String {
+    let mut c = db.connect();
+    let mut q = |s: &str| format!("{:?}", c.query(s, &Params::new()).unwrap().rows);
+    [
+        q("MATCH (b)<-[r]-(a) RETURN id(b), id(r), type(r), id(a) ORDER BY id(b), id(r)"),
+        q("MATCH (b)<-[r:S|U]-(a) RETURN id(b), id(r), id(a) ORDER BY id(b), id(r)"),
+        q("MATCH (b) OPTIONAL MATCH (b)<-[r:R]-() RETURN id(b), count(r) ORDER BY id(b)"),
+    ]
+    .join("\n")
+}
+
+/// The image writer's parts run on several threads into regions laid out up front: the
+/// image written on one thread (every part in turn) and on several must be the same bytes,
+/// and what it holds must read back as an in-memory model of the same history, through a
+/// base image and delta (deleted and new relationships, changed properties) and with an
+/// uncommitted transaction open while the image is written.
+#[test]
+fn images_written_on_one_thread_and_on_several_are_identical_and_read_as_the_model() {
+    use graphdb::checkpoint::write::{set_base_write_scan_entries, set_base_write_threads};
+    let n = 9000;
+    let dirs: Vec<_> = (0..3).map(|_| tempfile::tempdir().unwrap()).collect();
+    let mut images = Vec::new();
+    // The third gathers its incoming lists in ranges of at most 3000 entries (several scans).
+    for (d, (threads, scan)) in dirs
+        .iter()
+        .zip([(1usize, None), (4, None), (4, Some(3000))])
+    {
+        let path = d.path().join("db");
+        let path = path.to_str().unwrap();
+        let db = Database::open(path, &opts(&[])).unwrap();
+        big_graph(&db, n);
+        set_base_write_threads(Some(threads));
+        set_base_write_scan_entries(scan);
+        db.checkpoint().unwrap();
+        drop(db);
+        let db = Database::open(path, &opts(&[])).unwrap();
+        big_graph_later(&db, n);
+        // Not in any image: uncommitted while it is written.
+        let mut open_txn = db.connect();
+        open_txn.begin(graphdb::TxnMode::ReadWrite).unwrap();
+        open_txn
+            .query(
+                "MATCH (a:N {i: 5}), (b:N {i: 6}) CREATE (a)-[:R]->(b)",
+                &Params::new(),
+            )
+            .unwrap();
+        open_txn
+            .query("MATCH ()-[r:T]->() WHERE r.w = 10 DELETE r", &Params::new())
+            .unwrap();
+        db.checkpoint().unwrap();
+        set_base_write_threads(None);
+        set_base_write_scan_entries(None);
+        open_txn.rollback().unwrap();
+        drop(open_txn);
+        drop(db);
+        let base = files(Path::new(path), "base-");
+        assert_eq!(base.len(), 1, "{base:?}");
+        images.push(std::fs::read(Path::new(path).join(&base[0])).unwrap());
+    }
+    assert!(images[0].len() > 1 << 20, "{} bytes", images[0].len());
+    assert!(
+        images[0] == images[1],
+        "the images written on one thread and on four differ"
+    );
+    assert!(
+        images[0] == images[2],
+        "the image with its incoming lists gathered in several ranges differs"
+    );
+    let model = Database::open(":memory:", &opts(&[])).unwrap();
+    big_graph(&model, n);
+    big_graph_later(&model, n);
+    let (want, want_in) = (dump(&model), incoming(&model));
+    for d in &dirs {
+        let db = Database::open(d.path().join("db").to_str().unwrap(), &opts(&[])).unwrap();
+        db.check().unwrap();
+        assert!(dump(&db) == want, "the image does not read as the model");
+        assert!(
+            incoming(&db) == want_in,
+            "incoming lists differ from the model"
+        );
+    }
+    println!(
+        "{} nodes: images of {} bytes identical on 1 and 4 threads and with incoming lists in \
+         several ranges, equal to the model",
+        n,
+        images[0].len()
+    );
+}
+
+/// A failure at any I/O operation of a checkpoint, whichever part of the image write (on
+/// whichever thread) it hits, fails the checkpoint with `Io`, stops the other parts, leaves
+/// no temporary file, and leaves the previous image in use with the data intact.
+#[test]
+fn a_failure_anywhere_in_a_parallel_image_write_leaves_the_previous_image() {
+    use graphdb::vfs::sim::{Fault, FaultKind};
+    let root = "/sim/db";
+    let n = 9000;
+    let sim = SimIo::new();
+    let open = |sim: &SimIo| Database::open_with_io(root, &opts(&[]), Arc::new(sim.clone()));
+    let mut db = open(&sim).unwrap();
+    big_graph(&db, n);
+    db.checkpoint().unwrap();
+    big_graph_later(&db, n);
+    let expected = dump(&db);
+    // The operations of one checkpoint of this graph.
+    let before = sim.ops();
+    db.checkpoint().unwrap();
+    let span = sim.ops() - before;
+    let (mut failed, mut in_write) = (0, 0);
+    for k in 1..=span {
+        let bases = sim_files(&sim, root, "base-");
+        let kind = if k % 2 == 0 {
+            FaultKind::Eio
+        } else {
+            FaultKind::TornWrite
+        };
+        sim.set_fault(Some(Fault {
+            at: sim.ops() + k,
+            kind,
+            persistent: false,
+        }));
+        let r = db.checkpoint();
+        sim.set_fault(None);
+        let now = sim_files(&sim, root, "base-");
+        assert!(
+            now.iter()
+                .all(|p| p.extension().is_some_and(|x| x == "gdb")),
+            "operation {k}: a temporary file is left: {now:?}"
+        );
+        if let Err(e) = r {
+            assert_eq!(e.kind(), ErrorKind::Io, "operation {k}: {e}");
+            failed += 1;
+            if e.message().contains(".gdb.tmp") {
+                // The image itself failed: nothing replaced the previous one.
+                in_write += 1;
+                assert_eq!(now, bases, "operation {k}: {e}");
+            }
+            assert_eq!(try_dump(&db).unwrap(), expected, "operation {k}: {e}");
+            drop(db);
+            db = open(&sim).unwrap();
+        }
+        assert_eq!(dump(&db), expected, "operation {k}");
+    }
+    db.check().unwrap();
+    assert!(in_write > 20, "{in_write} failures in the image write");
+    println!(
+        "{span} operations of a checkpoint failed in turn: {failed} checkpoints failed, \
+         {in_write} in the image write; the previous image stayed in use each time"
+    );
+}

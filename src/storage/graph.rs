@@ -306,6 +306,16 @@ impl GraphData {
         Some((e, &mut self.schema))
     }
 
+    /// `(start, end, type)` of relationship `id` if `vis` sees it. Reads no properties.
+    pub fn visible_shape(&self, id: RelId, vis: Visibility) -> Option<(NodeId, NodeId, TypeId)> {
+        if self.base_only_rel(id) {
+            return self.base.rel_live(id).then(|| self.base.rel_shape(id));
+        }
+        let e = self.rel_entry(id)?;
+        visible_data(&e.versions, vis)?;
+        Some((e.start, e.end, e.rel_type))
+    }
+
     /// `(start, end, type)` of a relationship whatever its visibility (they never change).
     pub fn rel_shape(&self, id: RelId) -> Option<(NodeId, NodeId, TypeId)> {
         if self.base_only_rel(id) {
