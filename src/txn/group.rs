@@ -117,9 +117,10 @@ impl TxnManager {
         lock(&self.group).gathered
     }
 
-    /// Waits (parked, the group lock released) until `target` commits are queued or the
+    /// Waits (parked, the group lock released) until the expected group is queued or the
     /// wait's bound passes; returns with the lock held. Only for a log that syncs each commit.
-    fn gather<'a>(&'a self, mut g: MutexGuard<'a, Group>, target: usize) -> MutexGuard<'a, Group> {
+    fn gather<'a>(&'a self, mut g: MutexGuard<'a, Group>) -> MutexGuard<'a, Group> {
+        let target = g.expect;
         if g.queue.len() >= target || !self.sink.as_ref().is_some_and(|s| s.gathers()) {
             return g;
         }
@@ -192,14 +193,10 @@ impl TxnManager {
         };
         let mut ticket = ticket;
         let mut groups = 1;
-        // Every expected committer, this one included, queues its commit.
-        let mut own = 0;
+        // Only the first group gathers: one led on below was queued during a flush, and
+        // waiting for more would lose the overlap of its sync with the members' next commits.
+        drop(self.gather(lock(&self.group)));
         loop {
-            if own == 0 {
-                let g = lock(&self.group);
-                let target = g.expect;
-                drop(self.gather(g, target));
-            }
             let failed = self.sync_and_take(ticket, &mut guard.batch);
             self.publish_batch(&guard.batch, failed);
             guard.published = true;
@@ -238,8 +235,6 @@ impl TxnManager {
             guard.published = false;
             ticket = next;
             groups += 1;
-            // This thread commits nothing while it leads: one expected committer fewer.
-            own = 1;
         }
         // Dropping `guard` frees leadership, wakes the next leader and the members.
     }

@@ -933,10 +933,16 @@ impl CommitSink for Wal {
         record[..4].copy_from_slice(&body_len.to_le_bytes());
         record[4..8].copy_from_slice(&crc.to_le_bytes());
         let at = g.end - g.base;
-        let needed = at + record.len() as u64;
+        let len = record.len() as u64;
+        let needed = at + len;
         let written = if self.sync == SyncMode::Full {
-            // Written by the sync this commit waits for (see `State::pending`).
-            g.pending.extend_from_slice(&record);
+            // Written by the sync this commit waits for (see `State::pending`); a first
+            // record is moved in, not copied (a large transaction's can be megabytes).
+            if g.pending.is_empty() {
+                g.pending = record;
+            } else {
+                g.pending.extend_from_slice(&record);
+            }
             Ok(())
         } else {
             if needed > g.reserved {
@@ -946,7 +952,7 @@ impl CommitSink for Wal {
         };
         match written {
             Ok(()) => {
-                g.end += record.len() as u64;
+                g.end += len;
                 g.records += 1;
                 g.last_ts = ts;
                 let ticket = g.end;
