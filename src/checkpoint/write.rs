@@ -308,6 +308,32 @@ fn run_parts<T: Send>(
         .collect()
 }
 
+/// A section's checksum and block checksums, fed its bytes in file order as they are written
+/// (the same for every section, whichever part writes it and however).
+#[derive(Default)]
+struct Sums {
+    crc: u32,
+    blocks: BlockSums,
+}
+
+impl Sums {
+    fn feed(&mut self, bytes: &[u8]) {
+        self.crc = crc32c::crc32c_append(self.crc, bytes);
+        self.blocks.feed(bytes);
+    }
+
+    /// The table entry of the section at `offset`, `len` bytes, and its block checksums.
+    fn finish(self, kind: u32, offset: u64, len: u64) -> (Section, Vec<u32>) {
+        let section = Section {
+            kind,
+            offset,
+            len,
+            crc: self.crc,
+        };
+        (section, self.blocks.finish())
+    }
+}
+
 struct Out<'a> {
     to: Dest<'a>,
     /// Logical end: bytes written plus buffered.
@@ -316,8 +342,8 @@ struct Out<'a> {
     sections: Vec<Section>,
     /// Each section's block checksums, in the order of `sections`.
     blocks: Vec<Vec<u32>>,
-    /// The open section: kind, start, running checksum, block checksums.
-    open: Option<(u32, u64, u32, BlockSums)>,
+    /// The open section: kind, start, sums so far.
+    open: Option<(u32, u64, Sums)>,
 }
 
 impl<'a> Out<'a> {
@@ -352,14 +378,13 @@ impl<'a> Out<'a> {
     fn begin(&mut self, k: u32) -> Result<()> {
         let pad = (8 - self.pos % 8) % 8;
         self.raw(&[0u8; 8][..pad as usize])?;
-        self.open = Some((k, self.pos, 0, BlockSums::default()));
+        self.open = Some((k, self.pos, Sums::default()));
         Ok(())
     }
 
     fn put(&mut self, bytes: &[u8]) -> Result<()> {
-        if let Some((_, _, crc, blocks)) = &mut self.open {
-            *crc = crc32c::crc32c_append(*crc, bytes);
-            blocks.feed(bytes);
+        if let Some((_, _, sums)) = &mut self.open {
+            sums.feed(bytes);
         }
         self.raw(bytes)
     }
@@ -378,14 +403,9 @@ impl<'a> Out<'a> {
     }
 
     fn end(&mut self) {
-        if let Some((kind, start, crc, blocks)) = self.open.take() {
-            self.sections.push(Section {
-                kind,
-                offset: start,
-                len: self.pos - start,
-                crc,
-            });
-            self.blocks.push(blocks.finish());
+        if let Some((kind, start, sums)) = self.open.take() {
+            let len = self.pos - start;
+            self.add(sums.finish(kind, start, len));
         }
     }
 
@@ -403,8 +423,7 @@ struct Fixed {
     start: u64,
     len: u64,
     at: u64,
-    crc: u32,
-    sums: BlockSums,
+    sums: Sums,
 }
 
 impl Fixed {
@@ -414,8 +433,7 @@ impl Fixed {
             start,
             len,
             at: start,
-            crc: 0,
-            sums: BlockSums::default(),
+            sums: Sums::default(),
         }
     }
 
@@ -439,7 +457,6 @@ impl Fixed {
             ));
         }
         to.write_at(bytes, self.at)?;
-        self.crc = crc32c::crc32c_append(self.crc, bytes);
         self.sums.feed(bytes);
         self.at += bytes.len() as u64;
         Ok(())
@@ -447,17 +464,7 @@ impl Fixed {
 
     /// The table entry and block checksums, once filled (`None` when short).
     fn finish(self) -> Option<(Section, Vec<u32>)> {
-        (self.at == self.end()).then(|| {
-            (
-                Section {
-                    kind: self.kind,
-                    offset: self.start,
-                    len: self.len,
-                    crc: self.crc,
-                },
-                self.sums.finish(),
-            )
-        })
+        (self.at == self.end()).then(|| self.sums.finish(self.kind, self.start, self.len))
     }
 }
 
@@ -1099,8 +1106,7 @@ struct Late<'a> {
     held: Vec<u8>,
     /// Bytes already written (from the origin on).
     written: u64,
-    crc: u32,
-    sums: BlockSums,
+    sums: Sums,
 }
 
 impl<'a> Late<'a> {
@@ -1111,13 +1117,11 @@ impl<'a> Late<'a> {
             kind,
             held: Vec::new(),
             written: 0,
-            crc: 0,
-            sums: BlockSums::default(),
+            sums: Sums::default(),
         }
     }
 
     fn put(&mut self, bytes: &[u8]) -> Result<()> {
-        self.crc = crc32c::crc32c_append(self.crc, bytes);
         self.sums.feed(bytes);
         self.held.extend_from_slice(bytes);
         if self.held.len() >= BUF {
@@ -1140,15 +1144,7 @@ impl<'a> Late<'a> {
         };
         self.to.write_at(&self.held, origin + self.written)?;
         let len = self.written + self.held.len() as u64;
-        out.add((
-            Section {
-                kind: self.kind,
-                offset: origin,
-                len,
-                crc: self.crc,
-            },
-            self.sums.finish(),
-        ));
+        out.add(self.sums.finish(self.kind, origin, len));
         out.pos = out.pos.max(origin + len);
         Ok(())
     }
