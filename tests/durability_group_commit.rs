@@ -1078,3 +1078,36 @@ fn a_lone_committer_never_waits_for_a_group() {
     assert_eq!(mgr.last_commit_ts(), 4 * N as u64);
     println!("gathering: {after_two} gather waits with two writers, {alone} once alone again");
 }
+
+/// Committers waiting for their group's sync keep polling when the log syncs fast, and go on
+/// when it publishes without being woken; when a sync takes milliseconds they sleep at once
+/// (only the first group polls, before any sync was timed). Each half fails without its rule:
+/// never polling leaves no wait awake, always polling leaves none asleep at once.
+#[test]
+fn committers_wait_awake_for_a_fast_log_and_asleep_for_a_slow_one() {
+    let fast = PacedSink::new(Duration::ZERO);
+    let mgr = paced_manager(&fast, Duration::from_millis(1));
+    commit_in_turn(&mgr, 4, 100);
+    assert_eq!(mgr.last_commit_ts(), 400);
+    let w = mgr.publish_waits();
+    assert!(
+        w.awake > 0,
+        "no committer waited awake for a fast log: {w:?}"
+    );
+    assert_eq!(
+        w.slept, 0,
+        "a committer slept at once with a fast log: {w:?}"
+    );
+
+    let slow = PacedSink::new(Duration::from_millis(2));
+    let mgr = paced_manager(&slow, Duration::from_millis(300));
+    commit_in_turn(&mgr, 4, 8);
+    assert_eq!(mgr.last_commit_ts(), 32);
+    let s = mgr.publish_waits();
+    assert!(
+        s.awake + s.polled_then_slept <= 3,
+        "committers polled for a log that syncs in 2 ms: {s:?}"
+    );
+    assert!(s.slept > 0, "no committer slept for a slow log: {s:?}");
+    println!("waiting awake: fast log {w:?}; slow log {s:?}");
+}

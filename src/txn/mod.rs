@@ -11,6 +11,8 @@ pub mod stats;
 mod transaction;
 mod validation;
 
+#[doc(hidden)]
+pub use group::PublishWaits;
 pub use schema::{SchemaInfo, SchemaOp};
 pub use transaction::{
     CommitSink, ReadView, Savepoint, Transaction, TxnManager, ViewSource, RECORD_HEADER,
