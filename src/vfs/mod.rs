@@ -9,6 +9,7 @@
 //! Files are accessed by position (`read_at`/`write_at`), never through a shared cursor, so
 //! one handle can be written by a committer while another thread syncs it.
 
+mod direct;
 pub mod sim;
 
 use std::ffi::OsString;
@@ -76,6 +77,13 @@ pub trait IoFile: Send + Sync {
     fn allocate(&self, len: u64) -> io::Result<()>;
     /// Makes the file's data durable (fdatasync).
     fn sync_data(&self) -> io::Result<()>;
+    /// Writes all of `buf` at `offset` and makes the file's data durable, as
+    /// [`write_all_at`] and then `sync_data` do (the default), earlier writes included. The
+    /// operating system's files do it in one direct write where they can (src/vfs/direct.rs).
+    fn write_durable_at(&self, buf: &[u8], offset: u64) -> io::Result<()> {
+        write_all_at(self, buf, offset)?;
+        self.sync_data()
+    }
     /// Makes the file's data and metadata durable (fsync).
     fn sync_all(&self) -> io::Result<()>;
     /// Takes an exclusive advisory lock without waiting; `false` if another holder has it.
@@ -104,7 +112,7 @@ pub trait IoFile: Send + Sync {
 }
 
 /// Writes all of `buf` at `offset`, continuing after short writes.
-pub fn write_all_at(f: &dyn IoFile, mut buf: &[u8], mut offset: u64) -> io::Result<()> {
+pub fn write_all_at<F: IoFile + ?Sized>(f: &F, mut buf: &[u8], mut offset: u64) -> io::Result<()> {
     while !buf.is_empty() {
         match f.write_at(buf, offset) {
             Ok(0) => return Err(io::Error::new(io::ErrorKind::WriteZero, "wrote no bytes")),
@@ -168,7 +176,11 @@ impl io::Read for FileReader<'_> {
 #[derive(Debug, Default, Clone, Copy)]
 pub struct RealIo;
 
-struct RealFile(File);
+struct RealFile {
+    file: File,
+    /// For files opened for writing (used by `write_durable_at` only).
+    direct: Option<direct::DirectWriter>,
+}
 
 impl Io for RealIo {
     fn open(&self, path: &Path, mode: OpenMode) -> io::Result<Box<dyn IoFile>> {
@@ -180,7 +192,11 @@ impl Io for RealIo {
             OpenMode::CreateOrOpen => o.read(true).write(true).create(true).truncate(false),
             OpenMode::CreateTruncate => o.read(true).write(true).create(true).truncate(true),
         };
-        Ok(Box::new(RealFile(o.open(path)?)))
+        let direct = (mode != OpenMode::Read).then(|| direct::DirectWriter::new(path));
+        Ok(Box::new(RealFile {
+            file: o.open(path)?,
+            direct,
+        }))
     }
 
     fn kind(&self, path: &Path) -> io::Result<Option<FileKind>> {
@@ -230,45 +246,78 @@ impl Io for RealIo {
     }
 }
 
+impl RealFile {
+    /// Before a write or size change through this handle (see `direct::DirectWriter`).
+    fn wrote(&self) {
+        if let Some(d) = &self.direct {
+            d.wrote();
+        }
+    }
+
+    /// Runs a sync of this handle, recording what it covered.
+    fn synced_by(&self, sync: impl FnOnce() -> io::Result<()>) -> io::Result<()> {
+        let covered = self.direct.as_ref().map(|d| d.writes());
+        sync()?;
+        if let (Some(d), Some(n)) = (&self.direct, covered) {
+            d.synced(n);
+        }
+        Ok(())
+    }
+}
+
 impl IoFile for RealFile {
     fn size(&self) -> io::Result<u64> {
-        Ok(self.0.metadata()?.len())
+        Ok(self.file.metadata()?.len())
     }
     fn read_at(&self, buf: &mut [u8], offset: u64) -> io::Result<usize> {
-        self.0.read_at(buf, offset)
+        self.file.read_at(buf, offset)
     }
     fn write_at(&self, buf: &[u8], offset: u64) -> io::Result<usize> {
-        self.0.write_at(buf, offset)
+        self.wrote();
+        self.file.write_at(buf, offset)
     }
     fn set_len(&self, len: u64) -> io::Result<()> {
-        self.0.set_len(len)
+        self.wrote();
+        self.file.set_len(len)
     }
     fn allocate(&self, len: u64) -> io::Result<()> {
-        fs4::fs_std::FileExt::allocate(&self.0, len)
+        // A size change: a direct write's own sync would most likely cover it too, but the
+        // next durable write goes the ordinary way to leave no doubt (once per reservation).
+        self.wrote();
+        fs4::fs_std::FileExt::allocate(&self.file, len)
     }
     fn sync_data(&self) -> io::Result<()> {
-        self.0.sync_data()
+        self.synced_by(|| self.file.sync_data())
     }
     fn sync_all(&self) -> io::Result<()> {
-        self.0.sync_all()
+        self.synced_by(|| self.file.sync_all())
+    }
+    fn write_durable_at(&self, buf: &[u8], offset: u64) -> io::Result<()> {
+        if let Some(d) = &self.direct {
+            if d.write_durable(&self.file, buf, offset)? {
+                return Ok(());
+            }
+        }
+        write_all_at(self, buf, offset)?;
+        self.sync_data()
     }
     fn try_lock_exclusive(&self) -> io::Result<bool> {
-        fs4::fs_std::FileExt::try_lock_exclusive(&self.0)
+        fs4::fs_std::FileExt::try_lock_exclusive(&self.file)
     }
     fn try_lock_shared(&self) -> io::Result<bool> {
-        fs4::fs_std::FileExt::try_lock_shared(&self.0)
+        fs4::fs_std::FileExt::try_lock_shared(&self.file)
     }
     fn as_std_file(&self) -> Option<&File> {
-        Some(&self.0)
+        Some(&self.file)
     }
     /// Final = no write permission left (fchmod 0444): visible in every fstat.
     fn mark_final(&self) -> io::Result<()> {
         use std::os::unix::fs::PermissionsExt;
-        self.0.set_permissions(fs::Permissions::from_mode(0o444))
+        self.file.set_permissions(fs::Permissions::from_mode(0o444))
     }
     fn size_and_final(&self) -> io::Result<(u64, Option<bool>)> {
         use std::os::unix::fs::PermissionsExt;
-        let m = self.0.metadata()?;
+        let m = self.file.metadata()?;
         Ok((m.len(), Some(m.permissions().mode() & 0o222 == 0)))
     }
 }

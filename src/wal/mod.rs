@@ -679,7 +679,7 @@ impl Shared {
         let file = Arc::clone(&g.file);
         let (pending, at) = g.take_pending();
         drop(g);
-        let result = write_pending(&*file, &pending, at).and_then(|()| file.sync_data());
+        let result = write_and_sync(&*file, &pending, at);
         let mut g = lock(&self.state);
         g.syncing = false;
         match result {
@@ -715,12 +715,15 @@ impl State {
     }
 }
 
-/// Writes deferred records (none: nothing to do).
-fn write_pending(file: &dyn IoFile, pending: &[u8], at: u64) -> std::io::Result<()> {
+/// Writes the deferred records at `at` and makes everything written durable: one durable
+/// write (`IoFile::write_durable_at`: one direct write on a real file), or, with nothing
+/// deferred, a sync of what was written before.
+fn write_and_sync(file: &dyn IoFile, pending: &[u8], at: u64) -> std::io::Result<()> {
     if pending.is_empty() {
-        return Ok(());
+        file.sync_data()
+    } else {
+        file.write_durable_at(pending, at)
     }
-    vfs::write_all_at(file, pending, at)
 }
 
 impl Wal {
@@ -846,7 +849,7 @@ impl Wal {
         if g.synced < g.end {
             let (pending, at) = g.take_pending();
             let file = Arc::clone(&g.file);
-            if let Err(e) = write_pending(&*file, &pending, at).and_then(|()| file.sync_data()) {
+            if let Err(e) = write_and_sync(&*file, &pending, at) {
                 let err = Error::io(format!("writing and syncing {}", g.path.display()), &e);
                 g.failed = Some(err.message().to_owned());
                 sh.wake(&g);
