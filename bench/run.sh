@@ -63,7 +63,7 @@ fi
 
 common=(--nodes "$nodes" --reps "$reps" --budget-ms "$budget_ms" --phase-ms "$phase_ms")
 failed=0
-rm -f "$out"/graphdb.json "$out"/sqlite.json "$out"/kuzu.json
+rm -f "$out"/graphdb.json "$out"/sqlite.json "$out"/kuzu.json "$out"/commits.json
 
 for sys in graphdb sqlite; do
     case " $systems " in *" $sys "*) ;; *) continue ;; esac
@@ -75,6 +75,18 @@ for sys in graphdb sqlite; do
     fi
     rm -rf "$work/$sys-db"
 done
+
+# The durable-commit phases once more, both systems in one process timed in turn in every
+# repetition (bench/src/duel.rs): the runs above are minutes apart, and the disk's speed
+# moves in between.
+if [[ " $systems " == *" graphdb "* && " $systems " == *" sqlite "* ]]; then
+    echo "== durable commits, interleaved" >&2
+    if ! "$bin" commits --nodes "$nodes" --reps "$reps" --budget-ms "$budget_ms" \
+        --phase-ms "$phase_ms" --work "$work" --out "$out/commits.json"; then
+        echo "== interleaved commits FAILED: their section is missing" >&2
+        failed=1
+    fi
+fi
 
 skip_kuzu() {
     echo "== kuzu skipped: $1" >&2

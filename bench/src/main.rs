@@ -2,6 +2,7 @@
 //! kuzu_bench.py on files this program generates) and merges the results. Driven by run.sh.
 
 mod driver;
+mod duel;
 mod engine;
 mod gen;
 mod graphdb_engine;
@@ -82,6 +83,25 @@ enum Cmd {
         /// or counter workloads).
         #[arg(long, default_value_t = false)]
         commits_only: bool,
+    },
+    /// Durable create-node commits at 1 and 8 threads on libgraphdb and SQLite, the two timed
+    /// in turn in every repetition (src/duel.rs); writes one result file.
+    Commits {
+        /// Users loaded first.
+        #[arg(long, default_value_t = 100_000)]
+        nodes: usize,
+        #[arg(long, default_value_t = 42)]
+        seed: u64,
+        #[arg(long, default_value_t = 3)]
+        reps: usize,
+        #[arg(long, default_value_t = 2000)]
+        budget_ms: u64,
+        #[arg(long, default_value_t = 3000)]
+        phase_ms: u64,
+        #[arg(long)]
+        work: PathBuf,
+        #[arg(long)]
+        out: PathBuf,
     },
     /// Cold open in this fresh process; prints a JSON line (used by `run`).
     Open {
@@ -194,6 +214,30 @@ fn run(cli: Cli) -> Result<(), String> {
             let mut doc = rep.to_json();
             doc["nodes"] = nodes.into();
             doc["seed"] = seed.into();
+            let text = serde_json::to_string_pretty(&doc).map_err(|e| e.to_string())?;
+            std::fs::write(&out, text).map_err(|e| format!("{}: {e}", out.display()))
+        }
+        Cmd::Commits {
+            nodes,
+            seed,
+            reps,
+            budget_ms,
+            phase_ms,
+            work,
+            out,
+        } => {
+            std::fs::create_dir_all(&work).map_err(|e| format!("{}: {e}", work.display()))?;
+            let cfg = duel::Config {
+                nodes,
+                seed,
+                reps: reps.max(1),
+                budget: Duration::from_millis(budget_ms),
+                phase: Duration::from_millis(phase_ms),
+            };
+            let mut engines = vec![System::Graphdb.engine(), System::Sqlite.engine()];
+            let mut doc = duel::run(&mut engines, &work, &cfg)?;
+            doc["nodes"] = nodes.into();
+            doc["reps"] = reps.into();
             let text = serde_json::to_string_pretty(&doc).map_err(|e| e.to_string())?;
             std::fs::write(&out, text).map_err(|e| format!("{}: {e}", out.display()))
         }

@@ -187,6 +187,8 @@ pub fn report(in_dir: &Path, out_dir: &Path, header: &str) -> Res<String> {
         );
     }
 
+    let interleaved = commits_section(in_dir, &mut md)?;
+
     md.push_str("\n**Systems and notes**\n\n");
     for s in &systems {
         let version = s.doc.get("version").and_then(Value::as_str).unwrap_or("?");
@@ -207,6 +209,7 @@ pub fn report(in_dir: &Path, out_dir: &Path, header: &str) -> Res<String> {
         "rows": rows_json,
         "checks": checks,
         "skipped": skipped,
+        "durable_commits_interleaved": interleaved,
         "systems": Map::from_iter(systems.iter().map(|s| (s.name.clone(), s.doc.clone()))),
     });
     let write = |name: &str, text: String| {
@@ -219,4 +222,62 @@ pub fn report(in_dir: &Path, out_dir: &Path, header: &str) -> Res<String> {
         serde_json::to_string_pretty(&doc).map_err(|e| e.to_string())?,
     )?;
     Ok(md)
+}
+
+/// The interleaved durable-commit phases (`commits.json`, from the `commits` subcommand), when
+/// present: a table of medians and the two ratios issue 4 asks for.
+fn commits_section(in_dir: &Path, md: &mut String) -> Res<Value> {
+    let p = in_dir.join("commits.json");
+    let Ok(bytes) = std::fs::read(&p) else {
+        return Ok(Value::Null);
+    };
+    let doc: Value = serde_json::from_slice(&bytes).map_err(|e| format!("{}: {e}", p.display()))?;
+    let med = |sys: &str, key: &str| {
+        doc.pointer(&format!("/{sys}/{key}_median"))
+            .and_then(Value::as_f64)
+            .unwrap_or(f64::NAN)
+    };
+    let reps = |sys: &str, key: &str| -> String {
+        doc.pointer(&format!("/{sys}/{key}"))
+            .and_then(Value::as_array)
+            .map(|v| {
+                v.iter()
+                    .filter_map(Value::as_f64)
+                    .map(fmt)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            })
+            .unwrap_or_default()
+    };
+    md.push_str(&format!(
+        "\n**Durable commits, interleaved** (`graphdb-bench commits`: the same create-node \
+         commits on fresh databases of {} users, both systems timed in turn in each of {} \
+         repetitions, so that both meet the same disk; commits/s, median and each \
+         repetition):\n\n| system | 1 thread | 8 threads | 8 threads / 1 thread |\n|---|---:|---:|---:|\n",
+        doc.get("nodes").and_then(Value::as_u64).unwrap_or(0),
+        doc.get("reps").and_then(Value::as_u64).unwrap_or(0),
+    ));
+    for sys in [OURS, "sqlite"] {
+        let (one, eight) = (med(sys, "create_node_1t"), med(sys, "create_node_8t"));
+        md.push_str(&format!(
+            "| {sys} | {} ({}) | {} ({}) | {} |\n",
+            fmt(one),
+            reps(sys, "create_node_1t"),
+            fmt(eight),
+            reps(sys, "create_node_8t"),
+            fmt_ratio(eight / one)
+        ));
+    }
+    let one_vs_sqlite = med(OURS, "create_node_1t") / med("sqlite", "create_node_1t");
+    let eight_vs_one = med(OURS, "create_node_8t") / med(OURS, "create_node_1t");
+    md.push_str(&format!(
+        "\nOurs / SQLite at 1 thread: {}; our 8 threads / our 1 thread: {}.\n",
+        fmt_ratio(one_vs_sqlite),
+        fmt_ratio(eight_vs_one)
+    ));
+    Ok(json!({
+        "runs": doc,
+        "ours_over_sqlite_1t": one_vs_sqlite.is_finite().then_some(one_vs_sqlite),
+        "ours_8t_over_ours_1t": eight_vs_one.is_finite().then_some(eight_vs_one),
+    }))
 }
