@@ -15,7 +15,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use engine::Engine;
 
@@ -41,6 +41,27 @@ impl System {
     }
 }
 
+/// What `run` and `commits` share: repetitions, their lengths, where the databases and the
+/// result file go.
+#[derive(Args)]
+struct Timing {
+    #[arg(long, default_value_t = 42)]
+    seed: u64,
+    #[arg(long, default_value_t = 3)]
+    reps: usize,
+    /// Time budget of one repetition of a per-operation workload.
+    #[arg(long, default_value_t = 2000)]
+    budget_ms: u64,
+    /// Length of one phase of a multi-threaded workload.
+    #[arg(long, default_value_t = 3000)]
+    phase_ms: u64,
+    /// Where the databases go.
+    #[arg(long)]
+    work: PathBuf,
+    #[arg(long)]
+    out: PathBuf,
+}
+
 #[derive(Subcommand)]
 enum Cmd {
     /// Writes users.csv, follows.csv and inputs.json (for the Kuzu script).
@@ -58,27 +79,14 @@ enum Cmd {
         system: System,
         #[arg(long, default_value_t = 1_000_000)]
         nodes: usize,
-        #[arg(long, default_value_t = 42)]
-        seed: u64,
-        #[arg(long, default_value_t = 3)]
-        reps: usize,
+        #[command(flatten)]
+        timing: Timing,
         /// Repetitions of the bulk loads (each into a fresh database); default: --reps.
         #[arg(long)]
         load_reps: Option<usize>,
         /// Rows per bulk-load transaction.
         #[arg(long, default_value_t = 100_000)]
         batch: usize,
-        /// Time budget of one repetition of a per-operation workload.
-        #[arg(long, default_value_t = 2000)]
-        budget_ms: u64,
-        /// Length of one phase of a multi-threaded workload.
-        #[arg(long, default_value_t = 3000)]
-        phase_ms: u64,
-        /// Where the databases go.
-        #[arg(long)]
-        work: PathBuf,
-        #[arg(long)]
-        out: PathBuf,
         /// Only the loads and the durable create-node phases (no reads, cold opens, mixed
         /// or counter workloads).
         #[arg(long, default_value_t = false)]
@@ -90,18 +98,8 @@ enum Cmd {
         /// Users loaded first.
         #[arg(long, default_value_t = 100_000)]
         nodes: usize,
-        #[arg(long, default_value_t = 42)]
-        seed: u64,
-        #[arg(long, default_value_t = 3)]
-        reps: usize,
-        #[arg(long, default_value_t = 2000)]
-        budget_ms: u64,
-        #[arg(long, default_value_t = 3000)]
-        phase_ms: u64,
-        #[arg(long)]
-        work: PathBuf,
-        #[arg(long)]
-        out: PathBuf,
+        #[command(flatten)]
+        timing: Timing,
     },
     /// Cold open in this fresh process; prints a JSON line (used by `run`).
     Open {
@@ -185,14 +183,17 @@ fn run(cli: Cli) -> Result<(), String> {
         Cmd::Run {
             system,
             nodes,
-            seed,
-            reps,
+            timing:
+                Timing {
+                    seed,
+                    reps,
+                    budget_ms,
+                    phase_ms,
+                    work,
+                    out,
+                },
             load_reps,
             batch,
-            budget_ms,
-            phase_ms,
-            work,
-            out,
             commits_only,
         } => {
             let exe = std::env::current_exe().map_err(|e| format!("current_exe: {e}"))?;
@@ -219,12 +220,15 @@ fn run(cli: Cli) -> Result<(), String> {
         }
         Cmd::Commits {
             nodes,
-            seed,
-            reps,
-            budget_ms,
-            phase_ms,
-            work,
-            out,
+            timing:
+                Timing {
+                    seed,
+                    reps,
+                    budget_ms,
+                    phase_ms,
+                    work,
+                    out,
+                },
         } => {
             std::fs::create_dir_all(&work).map_err(|e| format!("{}: {e}", work.display()))?;
             let cfg = duel::Config {
