@@ -62,6 +62,25 @@ struct Timing {
     out: PathBuf,
 }
 
+impl Timing {
+    fn reps(&self) -> usize {
+        self.reps.max(1)
+    }
+    fn budget(&self) -> Duration {
+        Duration::from_millis(self.budget_ms)
+    }
+    fn phase(&self) -> Duration {
+        Duration::from_millis(self.phase_ms)
+    }
+    fn create_work(&self) -> Result<(), String> {
+        std::fs::create_dir_all(&self.work).map_err(|e| format!("{}: {e}", self.work.display()))
+    }
+    fn write_out(&self, doc: &serde_json::Value) -> Result<(), String> {
+        let text = serde_json::to_string_pretty(doc).map_err(|e| e.to_string())?;
+        std::fs::write(&self.out, text).map_err(|e| format!("{}: {e}", self.out.display()))
+    }
+}
+
 #[derive(Subcommand)]
 enum Cmd {
     /// Writes users.csv, follows.csv and inputs.json (for the Kuzu script).
@@ -183,30 +202,22 @@ fn run(cli: Cli) -> Result<(), String> {
         Cmd::Run {
             system,
             nodes,
-            timing:
-                Timing {
-                    seed,
-                    reps,
-                    budget_ms,
-                    phase_ms,
-                    work,
-                    out,
-                },
+            timing,
             load_reps,
             batch,
             commits_only,
         } => {
             let exe = std::env::current_exe().map_err(|e| format!("current_exe: {e}"))?;
-            std::fs::create_dir_all(&work).map_err(|e| format!("{}: {e}", work.display()))?;
+            timing.create_work()?;
             let cfg = driver::Config {
                 nodes,
-                seed,
-                reps: reps.max(1),
-                load_reps: load_reps.unwrap_or(reps).max(1),
+                seed: timing.seed,
+                reps: timing.reps(),
+                load_reps: load_reps.unwrap_or(timing.reps).max(1),
                 batch,
-                budget: Duration::from_millis(budget_ms),
-                phase: Duration::from_millis(phase_ms),
-                work_dir: work,
+                budget: timing.budget(),
+                phase: timing.phase(),
+                work_dir: timing.work.clone(),
                 exe,
                 commits_only,
             };
@@ -214,36 +225,23 @@ fn run(cli: Cli) -> Result<(), String> {
             let rep = driver::run(eng.as_mut(), &cfg)?;
             let mut doc = rep.to_json();
             doc["nodes"] = nodes.into();
-            doc["seed"] = seed.into();
-            let text = serde_json::to_string_pretty(&doc).map_err(|e| e.to_string())?;
-            std::fs::write(&out, text).map_err(|e| format!("{}: {e}", out.display()))
+            doc["seed"] = timing.seed.into();
+            timing.write_out(&doc)
         }
-        Cmd::Commits {
-            nodes,
-            timing:
-                Timing {
-                    seed,
-                    reps,
-                    budget_ms,
-                    phase_ms,
-                    work,
-                    out,
-                },
-        } => {
-            std::fs::create_dir_all(&work).map_err(|e| format!("{}: {e}", work.display()))?;
+        Cmd::Commits { nodes, timing } => {
+            timing.create_work()?;
             let cfg = duel::Config {
                 nodes,
-                seed,
-                reps: reps.max(1),
-                budget: Duration::from_millis(budget_ms),
-                phase: Duration::from_millis(phase_ms),
+                seed: timing.seed,
+                reps: timing.reps(),
+                budget: timing.budget(),
+                phase: timing.phase(),
             };
             let mut engines = vec![System::Graphdb.engine(), System::Sqlite.engine()];
-            let mut doc = duel::run(&mut engines, &work, &cfg)?;
+            let mut doc = duel::run(&mut engines, &timing.work, &cfg)?;
             doc["nodes"] = nodes.into();
-            doc["reps"] = reps.into();
-            let text = serde_json::to_string_pretty(&doc).map_err(|e| e.to_string())?;
-            std::fs::write(&out, text).map_err(|e| format!("{}: {e}", out.display()))
+            doc["reps"] = cfg.reps.into();
+            timing.write_out(&doc)
         }
         Cmd::Open { system, dir, id } => {
             let mut eng = system.engine();
