@@ -20,6 +20,7 @@ use std::fs::File;
 use std::io;
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 
 /// Alignment of a direct write: 4096 suits devices with 512- and 4096-byte logical blocks.
@@ -28,6 +29,11 @@ const BLOCK: u64 = 4096;
 /// The direct handle of one file, opened at its first durable write.
 pub(super) struct DirectWriter {
     path: PathBuf,
+    /// Writes (and size changes) through the ordinary handle so far, and how many of them a
+    /// completed sync covered: a direct write would not make the others durable. Counted
+    /// without the lock: every write of every real file opened for writing counts one.
+    writes: AtomicU64,
+    synced: AtomicU64,
     state: Mutex<State>,
 }
 
@@ -35,14 +41,11 @@ pub(super) struct DirectWriter {
 struct State {
     /// `None`: not opened yet; `Some(None)`: direct writes unavailable for this file.
     file: Option<Option<File>>,
-    /// Writes (and size changes) through the ordinary handle so far, and how many of them a
-    /// completed sync covered: a direct write would not make the others durable.
-    writes: u64,
-    synced: u64,
     /// Over-allocated: the window from its first block-aligned byte is what a write sends.
     scratch: Vec<u8>,
-    /// The last block written directly, with its data bytes (the rest of it zeros).
-    tail: Option<(u64, Vec<u8>)>,
+    /// The last block written directly, its data bytes (the rest of it zeros), and `writes`
+    /// then: an ordinary write since may have changed that block.
+    tail: Option<(u64, Vec<u8>, u64)>,
     /// Writes that went direct (for tests).
     direct_writes: u64,
 }
@@ -56,6 +59,8 @@ impl DirectWriter {
     pub(super) fn new(path: &Path) -> DirectWriter {
         DirectWriter {
             path: path.to_owned(),
+            writes: AtomicU64::new(0),
+            synced: AtomicU64::new(0),
             state: Mutex::default(),
         }
     }
@@ -64,20 +69,17 @@ impl DirectWriter {
     /// that began after it completes, and the block the last direct write ended in may have
     /// changed.
     pub(super) fn wrote(&self) {
-        let mut st = lock(&self.state);
-        st.writes += 1;
-        st.tail = None;
+        self.writes.fetch_add(1, Ordering::SeqCst);
     }
 
     /// Before a sync of the ordinary handle: what it will cover (for `synced`).
     pub(super) fn writes(&self) -> u64 {
-        lock(&self.state).writes
+        self.writes.load(Ordering::SeqCst)
     }
 
     /// After a sync of the ordinary handle that began when `writes` had returned `covered`.
     pub(super) fn synced(&self, covered: u64) {
-        let mut st = lock(&self.state);
-        st.synced = st.synced.max(covered);
+        self.synced.fetch_max(covered, Ordering::SeqCst);
     }
 
     /// Writes `buf` at `offset` durably through the direct handle; `Ok(false)` when it cannot
@@ -85,7 +87,8 @@ impl DirectWriter {
     pub(super) fn write_durable(&self, main: &File, buf: &[u8], offset: u64) -> io::Result<bool> {
         let mut guard = lock(&self.state);
         let st = &mut *guard;
-        if st.writes > st.synced || buf.is_empty() {
+        let writes = self.writes.load(Ordering::SeqCst);
+        if writes > self.synced.load(Ordering::SeqCst) || buf.is_empty() {
             return Ok(false);
         }
         let Some(direct) = st.file.get_or_insert_with(|| open(&self.path, main)) else {
@@ -105,7 +108,7 @@ impl DirectWriter {
         }
         let window = &mut st.scratch[skip..skip + len];
         match &st.tail {
-            Some((at, bytes)) if *at == start && bytes.len() >= pre => {
+            Some((at, bytes, then)) if *at == start && bytes.len() >= pre && *then == writes => {
                 window[..pre].copy_from_slice(&bytes[..pre]);
             }
             _ => main.read_exact_at(&mut window[..pre], start)?,
@@ -133,7 +136,11 @@ impl DirectWriter {
             }
         }
         let last = len - block;
-        st.tail = Some((stop - BLOCK, window[last..(end - start) as usize].to_vec()));
+        st.tail = Some((
+            stop - BLOCK,
+            window[last..(end - start) as usize].to_vec(),
+            writes,
+        ));
         st.direct_writes += 1;
         Ok(true)
     }
@@ -166,9 +173,10 @@ mod tests {
 
     /// Appends of every size (inside a block, across blocks, several blocks) through the
     /// direct handle, a fresh writer resuming mid-block (its first write reads the block's
-    /// start back), and ordinary writes between them (the next one then goes the ordinary
-    /// way, and after a sync direct again): the file always holds exactly what was written,
-    /// with zeros past the end.
+    /// start back), and ordinary writes between them, some over bytes a direct write kept a
+    /// copy of (the next durable write then goes the ordinary way, and after a sync direct
+    /// again, reading the changed block back): the file always holds exactly what was
+    /// written, with zeros past the end.
     #[test]
     fn direct_appends_keep_every_byte_written_before_them() {
         let dir = tempfile::tempdir().unwrap();
@@ -214,10 +222,17 @@ mod tests {
             let bytes: Vec<u8> = (0..len).map(|k| (seed >> (k % 56)) as u8 | 1).collect();
             let at = model.len() as u64;
             if i % 37 == 36 {
-                // An ordinary write between direct ones, then (sometimes) its sync.
+                // Ordinary writes between direct ones (changing the last bytes written, which
+                // the direct writer keeps a copy of, and appending), then (sometimes) a sync.
+                let back = at - 3;
                 w.wrote();
-                main.write_all_at(&bytes, at).unwrap();
-                model.extend_from_slice(&bytes);
+                main.write_all_at(&[0xEE; 3], back).unwrap();
+                model[back as usize..].fill(0xEE);
+                if i % 74 != 36 {
+                    w.wrote();
+                    main.write_all_at(&bytes, at).unwrap();
+                    model.extend_from_slice(&bytes);
+                }
                 if i % 2 == 0 {
                     let n = w.writes();
                     main.sync_data().unwrap();
