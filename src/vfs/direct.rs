@@ -43,9 +43,10 @@ struct State {
     file: Option<Option<File>>,
     /// Over-allocated: the window from its first block-aligned byte is what a write sends.
     scratch: Vec<u8>,
-    /// The last block written directly, its data bytes (the rest of it zeros), and `writes`
-    /// then: an ordinary write since may have changed that block.
-    tail: Option<(u64, Vec<u8>, u64)>,
+    /// The last block written directly and `writes` then (an ordinary write since may have
+    /// changed that block), with its data bytes in `tail` (the rest of it zeros).
+    tail_at: Option<(u64, u64)>,
+    tail: Vec<u8>,
     /// Writes that went direct (for tests).
     direct_writes: u64,
 }
@@ -107,15 +108,14 @@ impl DirectWriter {
             return Ok(false);
         }
         let window = &mut st.scratch[skip..skip + len];
-        match &st.tail {
-            Some((at, bytes, then)) if *at == start && bytes.len() >= pre && *then == writes => {
-                window[..pre].copy_from_slice(&bytes[..pre]);
-            }
-            _ => main.read_exact_at(&mut window[..pre], start)?,
+        if st.tail_at == Some((start, writes)) && st.tail.len() >= pre {
+            window[..pre].copy_from_slice(&st.tail[..pre]);
+        } else {
+            main.read_exact_at(&mut window[..pre], start)?;
         }
         window[pre..pre + buf.len()].copy_from_slice(buf);
         window[pre + buf.len()..].fill(0);
-        st.tail = None;
+        st.tail_at = None;
         let mut done = 0;
         while done < len {
             match direct.write_at(&window[done..], start + done as u64) {
@@ -136,11 +136,10 @@ impl DirectWriter {
             }
         }
         let last = len - block;
-        st.tail = Some((
-            stop - BLOCK,
-            window[last..(end - start) as usize].to_vec(),
-            writes,
-        ));
+        st.tail.clear();
+        st.tail
+            .extend_from_slice(&window[last..(end - start) as usize]);
+        st.tail_at = Some((stop - BLOCK, writes));
         st.direct_writes += 1;
         Ok(true)
     }
