@@ -11,7 +11,7 @@ use std::time::Duration;
 use graphdb::api::Value;
 use graphdb::error::Result;
 use graphdb::storage::{Change, Graph};
-use graphdb::txn::{CommitSink, Isolation, TxnKind, TxnManager};
+use graphdb::txn::{CommitSink, CommitWait, Isolation, TxnKind, TxnManager};
 use graphdb::vfs::sim::SimIo;
 use graphdb::{Database, Options, Params};
 
@@ -1110,4 +1110,62 @@ fn committers_wait_awake_for_a_fast_log_and_asleep_for_a_slow_one() {
     );
     assert!(s.slept > 0, "no committer slept for a slow log: {s:?}");
     println!("waiting awake: fast log {w:?}; slow log {s:?}");
+}
+
+#[test]
+fn commit_wait_sleep_never_polls_even_for_a_fast_log() {
+    // The manager alone, on a log that syncs at once (where `auto` polls: the test above).
+    let fast = PacedSink::new(Duration::ZERO);
+    let mgr = Arc::new(
+        TxnManager::new(
+            Arc::new(Graph::new()),
+            Some(Box::new(Shared(Arc::clone(&fast)))),
+            0,
+            false,
+        )
+        .with_commit_wait(CommitWait::Sleep),
+    );
+    mgr.set_gather_limit(Some(Duration::from_millis(1)));
+    commit_in_turn(&mgr, 4, 100);
+    assert_eq!(mgr.last_commit_ts(), 400);
+    let w = mgr.publish_waits();
+    assert_eq!(
+        (w.awake, w.polled_then_slept),
+        (0, 0),
+        "a committer polled with commit_wait=sleep: {w:?}"
+    );
+    assert!(
+        w.slept > 0,
+        "no committer waited for another's group: {w:?}"
+    );
+
+    // The option reaches a real database's committers.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("db");
+    let mut o = Options::new();
+    o.set("commit_wait", "sleep").unwrap();
+    let db = Database::open(path.to_str().unwrap(), &o).unwrap();
+    std::thread::scope(|s| {
+        for t in 0..4 {
+            let db = &db;
+            s.spawn(move || {
+                let mut c = db.connect();
+                for i in 0..50 {
+                    c.query("CREATE (:N {t: $t, i: $i})", &params(&[("t", t), ("i", i)]))
+                        .unwrap();
+                }
+            });
+        }
+    });
+    let d = db.publish_waits();
+    assert_eq!(
+        (d.awake, d.polled_then_slept),
+        (0, 0),
+        "a committer of a database opened with commit_wait=sleep polled: {d:?}"
+    );
+    assert!(
+        d.slept > 0,
+        "no committer waited for another's group: {d:?}"
+    );
+    println!("commit_wait=sleep: paced log {w:?}; database {d:?}");
 }

@@ -275,9 +275,55 @@ fn commits_section(in_dir: &Path, md: &mut String) -> Res<Value> {
         fmt_ratio(one_vs_sqlite),
         fmt_ratio(eight_vs_one)
     ));
+    let by_cpu = one_thread_by_cpu(&doc);
+    if !by_cpu.is_empty() {
+        md.push_str(
+            "\nThe 1-thread phases also ran pinned, both systems in turn on each CPU in each \
+             repetition: where the scheduler puts a lone durable writer moves its rate by about \
+             30 % on a VM whose disk interrupts go to one vCPU (bench/README.md), so the \
+             unpinned ratio above is partly the luck of placement. Medians by CPU, \
+             ours / SQLite:",
+        );
+        for (cpu, ours, theirs) in &by_cpu {
+            md.push_str(&format!(
+                " CPU {cpu}: {} / {} = {};",
+                fmt(*ours),
+                fmt(*theirs),
+                fmt_ratio(ours / theirs)
+            ));
+        }
+        md.pop();
+        md.push_str(".\n");
+    }
     Ok(json!({
         "runs": doc,
         "ours_over_sqlite_1t": one_vs_sqlite.is_finite().then_some(one_vs_sqlite),
+        "ours_over_sqlite_1t_by_cpu": by_cpu
+            .iter()
+            .map(|(cpu, o, t)| (cpu.clone(), json!(o / t)))
+            .collect::<Map<_, _>>(),
         "ours_8t_over_ours_1t": eight_vs_one.is_finite().then_some(eight_vs_one),
     }))
+}
+
+/// (CPU, our median, SQLite's median) for each CPU both systems' pinned 1-thread phases ran on.
+fn one_thread_by_cpu(doc: &Value) -> Vec<(String, f64, f64)> {
+    let by = |sys: &str| {
+        doc.pointer(&format!("/{sys}/create_node_1t_by_cpu"))
+            .and_then(Value::as_object)
+            .cloned()
+            .unwrap_or_default()
+    };
+    let (ours, theirs) = (by(OURS), by("sqlite"));
+    let rates = |v: &Value| -> Vec<f64> {
+        v.as_array()
+            .map(|a| a.iter().filter_map(Value::as_f64).collect())
+            .unwrap_or_default()
+    };
+    ours.iter()
+        .filter_map(|(cpu, o)| {
+            let t = theirs.get(cpu)?;
+            Some((cpu.clone(), median(&rates(o)), median(&rates(t))))
+        })
+        .collect()
 }

@@ -252,7 +252,8 @@ impl Database {
         let sink: Box<dyn CommitSink> = Box::new(Arc::clone(&wal));
         let txns = Arc::new(
             TxnManager::new(graph, Some(sink), last_ts, false)
-                .with_busy_timeout(Duration::from_millis(options.busy_timeout_ms)),
+                .with_busy_timeout(Duration::from_millis(options.busy_timeout_ms))
+                .with_commit_wait(options.commit_wait),
         );
         let ckpt = Arc::new(Checkpointer::new(Arc::clone(&dir), wal, Arc::clone(&txns)));
         let auto = match options.checkpoint_wal_bytes {
@@ -382,6 +383,13 @@ impl Database {
     /// Transaction counters: commits, rollbacks, conflicts by cause, waits, retained versions.
     pub fn stats(&self) -> crate::txn::stats::TxnStats {
         self.shared.txns().stats()
+    }
+
+    /// How committers waited for their groups' publication so far (for tests of the
+    /// `commit_wait` option).
+    #[doc(hidden)]
+    pub fn publish_waits(&self) -> crate::txn::PublishWaits {
+        self.shared.txns().publish_waits()
     }
 
     /// The counters as one JSON object (`graphdb_stats_json`).

@@ -2,6 +2,7 @@
 
 pub use crate::dir::AccessMode;
 use crate::error::{Error, Result};
+pub use crate::txn::CommitWait;
 pub use crate::wal::SyncMode;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -36,6 +37,10 @@ pub struct Options {
     /// nodes; docs/performance.md, "Parallel batch runs"); 1: the calling thread only;
     /// 0 (default): `GRAPHDB_BATCH_THREADS` if set, else the available cores, at most 8.
     pub batch_threads: usize,
+    /// How a committer waits for the log sync covering its commit: `auto` (default) polls
+    /// for a few syncs' time when the log syncs fast, `sleep` always sleeps (no CPU spent
+    /// waiting, a wake-up per commit). See docs/durability.md, "Waiting awake".
+    pub commit_wait: CommitWait,
 }
 
 impl Default for Options {
@@ -51,6 +56,7 @@ impl Default for Options {
             bulk_commit_entities: 50_000,
             verify_on_open: false,
             batch_threads: 0,
+            commit_wait: CommitWait::Auto,
         }
     }
 }
@@ -122,11 +128,18 @@ impl Options {
                     .filter(|&n| n <= 64)
                     .ok_or_else(|| bad("a whole number of threads up to 64 (0: automatic)"))?
             }
+            "commit_wait" => {
+                self.commit_wait = match value {
+                    "auto" => CommitWait::Auto,
+                    "sleep" => CommitWait::Sleep,
+                    _ => return Err(bad("auto, sleep")),
+                }
+            }
             _ => {
                 return Err(Error::invalid_argument(format!(
                     "unknown option '{key}'; known: access_mode, create, sync, busy_timeout_ms, \
                      query_timeout_ms, isolation, checkpoint_wal_bytes, bulk_commit_entities, \
-                     verify_on_open, batch_threads"
+                     verify_on_open, batch_threads, commit_wait"
                 )))
             }
         }
@@ -162,5 +175,13 @@ mod tests {
         let e = o.set("colour", "blue").unwrap_err();
         assert!(e.message().contains("unknown option 'colour'"));
         assert_eq!(o.sync, SyncMode::Off, "a refused value changes nothing");
+        assert_eq!(o.commit_wait, CommitWait::Auto);
+        o.set("commit_wait", "sleep").unwrap();
+        assert_eq!(o.commit_wait, CommitWait::Sleep);
+        let e = o.set("commit_wait", "spin").unwrap_err();
+        assert!(e.message().contains("auto, sleep"), "{}", e.message());
+        assert_eq!(o.commit_wait, CommitWait::Sleep);
+        o.set("commit_wait", "auto").unwrap();
+        assert_eq!(o.commit_wait, CommitWait::Auto);
     }
 }

@@ -46,7 +46,9 @@ pub unsafe extern "C" fn graphdb_options_new(
 /// (check the whole base image at open, as graphdb_check does; default false: each block is
 /// checked when first read); batch_threads = N (worker threads of one large
 /// scan-and-aggregate query; 1: the calling thread only; 0, default: GRAPHDB_BATCH_THREADS
-/// if set, else the cores, at most 8).
+/// if set, else the cores, at most 8); commit_wait = auto | sleep (how a committer waits
+/// for the log sync covering its commit: auto, default, polls for a few syncs' time when the
+/// log syncs fast; sleep never spends CPU waiting, at the cost of a wake-up per commit).
 /// An unknown key or value returns GRAPHDB_INVALID_ARGUMENT, and also makes `graphdb_open`
 /// with these options fail with the same message.
 #[no_mangle]

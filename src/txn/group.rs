@@ -67,6 +67,18 @@ const SPIN_SYNCS: u32 = 4;
 const SPIN_MIN: Duration = Duration::from_micros(50);
 const SPIN_MAX: Duration = Duration::from_micros(800);
 
+/// How committers wait for a group's sync and publication (the `commit_wait` option).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum CommitWait {
+    /// Poll briefly before sleeping when the log syncs fast (see the module comment), else
+    /// sleep: the lowest latency, for CPU that would otherwise idle.
+    #[default]
+    Auto,
+    /// Always sleep until woken: no CPU spent waiting (for energy or for a machine shared
+    /// with other work), at the cost of a wake-up per commit.
+    Sleep,
+}
+
 /// How long a committer waiting for publication polls before it sleeps, given the moving
 /// average of a sync's duration (0: none timed yet); zero with a slow log.
 fn spin_budget(sync_ns: u64) -> Duration {
@@ -100,6 +112,18 @@ pub(super) struct Group {
     gathered: u64,
     /// Waits for publication so far (for tests).
     waits: PublishWaits,
+    /// Whether committers may poll (`CommitWait::Auto`).
+    wait: CommitWait,
+}
+
+impl Group {
+    /// How long a waiting committer polls before it sleeps (zero: it sleeps at once).
+    fn poll_budget(&self) -> Duration {
+        match self.wait {
+            CommitWait::Auto => spin_budget(self.sync_ns),
+            CommitWait::Sleep => Duration::ZERO,
+        }
+    }
 }
 
 /// How committers waited for their groups' publication (`TxnManager::publish_waits`).
@@ -156,6 +180,12 @@ impl TxnManager {
         lock(&self.group).gather_limit = limit;
     }
 
+    /// Sets how committers wait for their groups (the `commit_wait` option).
+    pub fn with_commit_wait(self, wait: CommitWait) -> TxnManager {
+        lock(&self.group).wait = wait;
+        self
+    }
+
     /// How many times a committer waited to gather a group (for tests).
     #[doc(hidden)]
     pub fn gather_waits(&self) -> u64 {
@@ -180,7 +210,7 @@ impl TxnManager {
             .gather_limit
             .unwrap_or_else(|| Duration::from_nanos(g.sync_ns).clamp(GATHER_MIN, GATHER_MAX));
         let deadline = Instant::now() + limit;
-        let poll = !spin_budget(g.sync_ns).is_zero();
+        let poll = !g.poll_budget().is_zero();
         g.gathered += 1;
         loop {
             let now = Instant::now();
@@ -243,7 +273,7 @@ impl TxnManager {
             } else {
                 let (_, until) = *poll.get_or_insert_with(|| {
                     let now = Instant::now();
-                    (now, now + spin_budget(g.sync_ns))
+                    (now, now + g.poll_budget())
                 });
                 drop(g);
                 if Instant::now() < until {

@@ -11,6 +11,7 @@ pub mod stats;
 mod transaction;
 mod validation;
 
+pub use group::CommitWait;
 #[doc(hidden)]
 pub use group::PublishWaits;
 pub use schema::{SchemaInfo, SchemaOp};
