@@ -11,7 +11,7 @@ use std::time::Duration;
 use graphdb::api::Value;
 use graphdb::error::Result;
 use graphdb::storage::{Change, Graph};
-use graphdb::txn::{CommitSink, CommitWait, Isolation, TxnKind, TxnManager};
+use graphdb::txn::{CommitSink, CommitWait, Isolation, PublishWaits, TxnKind, TxnManager};
 use graphdb::vfs::sim::SimIo;
 use graphdb::{Database, Options, Params};
 
@@ -1129,15 +1129,7 @@ fn commit_wait_sleep_never_polls_even_for_a_fast_log() {
     commit_in_turn(&mgr, 4, 100);
     assert_eq!(mgr.last_commit_ts(), 400);
     let w = mgr.publish_waits();
-    assert_eq!(
-        (w.awake, w.polled_then_slept),
-        (0, 0),
-        "a committer polled with commit_wait=sleep: {w:?}"
-    );
-    assert!(
-        w.slept > 0,
-        "no committer waited for another's group: {w:?}"
-    );
+    assert_slept_only(w, "a manager with commit_wait=sleep");
 
     // The option reaches a real database's committers.
     let dir = tempfile::tempdir().unwrap();
@@ -1158,14 +1150,19 @@ fn commit_wait_sleep_never_polls_even_for_a_fast_log() {
         }
     });
     let d = db.publish_waits();
+    assert_slept_only(d, "a database opened with commit_wait=sleep");
+    println!("commit_wait=sleep: paced log {w:?}; database {d:?}");
+}
+
+/// Committers waited for other committers' groups, and every one of them slept at once.
+fn assert_slept_only(w: PublishWaits, whose: &str) {
     assert_eq!(
-        (d.awake, d.polled_then_slept),
+        (w.awake, w.polled_then_slept),
         (0, 0),
-        "a committer of a database opened with commit_wait=sleep polled: {d:?}"
+        "a committer of {whose} polled: {w:?}"
     );
     assert!(
-        d.slept > 0,
-        "no committer waited for another's group: {d:?}"
+        w.slept > 0,
+        "no committer of {whose} waited for another's group: {w:?}"
     );
-    println!("commit_wait=sleep: paced log {w:?}; database {d:?}");
 }
