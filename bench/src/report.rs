@@ -284,16 +284,18 @@ fn commits_section(in_dir: &Path, md: &mut String) -> Res<Value> {
              unpinned ratio above is partly the luck of placement. Medians by CPU, \
              ours / SQLite:",
         );
-        for (cpu, ours, theirs) in &by_cpu {
-            md.push_str(&format!(
-                " CPU {cpu}: {} / {} = {};",
-                fmt(*ours),
-                fmt(*theirs),
-                fmt_ratio(ours / theirs)
-            ));
-        }
-        md.pop();
-        md.push_str(".\n");
+        let parts: Vec<String> = by_cpu
+            .iter()
+            .map(|(cpu, ours, theirs)| {
+                format!(
+                    "CPU {cpu}: {} / {} = {}",
+                    fmt(*ours),
+                    fmt(*theirs),
+                    fmt_ratio(ours / theirs)
+                )
+            })
+            .collect();
+        md.push_str(&format!(" {}.\n", parts.join("; ")));
     }
     Ok(json!({
         "runs": doc,

@@ -32,7 +32,7 @@
 //! vCPUs of the waiting committers awake, so they go on the moment their group publishes; it
 //! spends CPU that would otherwise idle, and gives way to any thread that has work. With a
 //! slow log (a disk that takes milliseconds to sync) the wake-up is a small part of the wait,
-//! and committers sleep at once.
+//! and committers sleep at once; with `commit_wait=sleep` (`CommitWait::Sleep`) they always do.
 //!
 //! Nothing is published before the sync covering it returns, so with sync=full no commit is
 //! visible before it is durable. A failed sync fails every queued commit (the log refuses
