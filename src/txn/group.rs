@@ -247,15 +247,15 @@ impl TxnManager {
     /// rolls back). Leads a group when nobody else does.
     pub(super) fn await_publish(&self, ts: u64, ticket: u64) -> Result<()> {
         let mut g = lock(&self.group);
-        // Set when this committer first waits for another's group: when, and until when it
-        // polls.
-        let mut poll: Option<(Instant, Instant)> = None;
+        // Set when this committer first waits for another's group: until when it polls, and
+        // whether it polls at all.
+        let mut poll: Option<(Instant, bool)> = None;
         let mut slept = false;
         loop {
             if self.published.load(Ordering::Acquire) >= ts {
-                if let Some((began, until)) = poll {
+                if let Some((_, polls)) = poll {
                     let w = &mut g.waits;
-                    match (until > began, slept) {
+                    match (polls, slept) {
                         (true, false) => w.awake += 1,
                         (true, true) => w.polled_then_slept += 1,
                         (false, _) => w.slept += 1,
@@ -271,9 +271,9 @@ impl TxnManager {
                 drop(g);
                 self.lead(ticket);
             } else {
-                let (_, until) = *poll.get_or_insert_with(|| {
-                    let now = Instant::now();
-                    (now, now + g.poll_budget())
+                let (until, _) = *poll.get_or_insert_with(|| {
+                    let budget = g.poll_budget();
+                    (Instant::now() + budget, !budget.is_zero())
                 });
                 drop(g);
                 if Instant::now() < until {

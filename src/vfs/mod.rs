@@ -81,8 +81,7 @@ pub trait IoFile: Send + Sync {
     /// [`write_all_at`] and then `sync_data` do (the default), earlier writes included. The
     /// operating system's files do it in one direct write where they can (src/vfs/direct.rs).
     fn write_durable_at(&self, buf: &[u8], offset: u64) -> io::Result<()> {
-        write_all_at(self, buf, offset)?;
-        self.sync_data()
+        write_all_and_sync(self, buf, offset)
     }
     /// Makes the file's data and metadata durable (fsync).
     fn sync_all(&self) -> io::Result<()>;
@@ -109,6 +108,12 @@ pub trait IoFile: Send + Sync {
     fn as_std_file(&self) -> Option<&File> {
         None
     }
+}
+
+/// `write_all_at`, then `sync_data`: the plain way to write durably.
+fn write_all_and_sync<F: IoFile + ?Sized>(f: &F, buf: &[u8], offset: u64) -> io::Result<()> {
+    write_all_at(f, buf, offset)?;
+    f.sync_data()
 }
 
 /// Writes all of `buf` at `offset`, continuing after short writes.
@@ -298,8 +303,7 @@ impl IoFile for RealFile {
                 return Ok(());
             }
         }
-        write_all_at(self, buf, offset)?;
-        self.sync_data()
+        write_all_and_sync(self, buf, offset)
     }
     fn try_lock_exclusive(&self) -> io::Result<bool> {
         fs4::fs_std::FileExt::try_lock_exclusive(&self.file)
