@@ -154,6 +154,17 @@ impl Manager {
             std::thread::sleep(Duration::from_micros(100));
         }
     }
+
+    /// Waits (bounded, as `wait_queued`) until commit `ts` is published.
+    fn wait_published(&self, ts: u64) {
+        let Some(mgr) = self.0.get().and_then(std::sync::Weak::upgrade) else {
+            return;
+        };
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        while mgr.last_commit_ts() < ts && std::time::Instant::now() < deadline {
+            std::thread::sleep(Duration::from_micros(100));
+        }
+    }
 }
 
 impl<S: CommitSink> CommitSink for Shared<S> {
@@ -811,6 +822,90 @@ fn acknowledged_commits_are_durable_and_ordered_when_a_sync_fails_midway() {
         "flaky syncs: {cases} runs of {THREADS} writers with random sync delays and a failed \
          sync; {acked_total} acknowledged commits all durable and visible, {failed_total} \
          failed ones never visible"
+    );
+}
+
+/// A log whose first sync, asked for commit 1, returns once commit 2's record is written and
+/// covers it, while commit 2 joins the queue only after commit 1 published (its write returns
+/// then); every later sync fails, as a log that failed may fail every call.
+struct LateQueueSink {
+    written: Mutex<u64>,
+    changed: Condvar,
+    syncs: AtomicU64,
+    mgr: Manager,
+}
+
+impl CommitSink for LateQueueSink {
+    fn write(&self, ts: u64, _changes: &[Change]) -> Result<u64> {
+        *self.written.lock().unwrap() = ts;
+        self.changed.notify_all();
+        if ts == 2 {
+            self.mgr.wait_published(1);
+        }
+        Ok(ts)
+    }
+
+    fn wait_durable(&self, _ticket: u64) -> Result<u64> {
+        if self.syncs.fetch_add(1, Ordering::SeqCst) > 0 {
+            return Err(FlakySink::io_error());
+        }
+        let written = self.written.lock().unwrap();
+        let (w, _) = self
+            .changed
+            .wait_timeout_while(written, Duration::from_secs(10), |w| *w < 2)
+            .unwrap();
+        Ok(*w)
+    }
+}
+
+/// A commit whose record a successful sync covered is durable, so it succeeds even when it
+/// joined the queue after that sync's group was taken and the next sync fails; the failure
+/// fails only the commits after it.
+#[test]
+fn a_commit_an_earlier_sync_covered_succeeds_when_the_next_sync_fails() {
+    let sink = Arc::new(LateQueueSink {
+        written: Mutex::new(0),
+        changed: Condvar::new(),
+        syncs: AtomicU64::new(0),
+        mgr: Manager::default(),
+    });
+    let mgr = Arc::new(TxnManager::new(
+        Arc::new(Graph::new()),
+        Some(Box::new(Shared(Arc::clone(&sink)))),
+        0,
+        false,
+    ));
+    sink.mgr.set(&mgr);
+    let commit = |mgr: &Arc<TxnManager>| -> Result<u64> {
+        let mut tx = mgr.begin(TxnKind::ReadWrite, Isolation::Snapshot);
+        let id = tx.create_node(&[], vec![])?;
+        tx.commit().map(|()| id)
+    };
+    let (first, second) = std::thread::scope(|s| {
+        let first = s.spawn(|| commit(&mgr));
+        let second = s.spawn(|| {
+            let deadline = std::time::Instant::now() + Duration::from_secs(10);
+            while *sink.written.lock().unwrap() < 1 && std::time::Instant::now() < deadline {
+                std::thread::sleep(Duration::from_micros(100));
+            }
+            commit(&mgr)
+        });
+        (first.join().unwrap(), second.join().unwrap())
+    });
+    let first = first.expect("commit 1: its own sync succeeded");
+    let second = second.expect("commit 2: the first sync covered its record");
+    assert_eq!(
+        sink.syncs.load(Ordering::SeqCst),
+        2,
+        "commit 2 met the failed sync"
+    );
+    let third = commit(&mgr).expect_err("commit 3: the log failed");
+    assert_eq!(third.kind(), graphdb::ErrorKind::Io, "{third}");
+    let tx = mgr.begin(TxnKind::ReadOnly, Isolation::Serializable);
+    let visible: BTreeSet<u64> = tx.scan_nodes().into_iter().collect();
+    assert_eq!(visible, BTreeSet::from([first, second]));
+    println!(
+        "late-queued commit: covered by a successful sync, acknowledged despite the failed one"
     );
 }
 

@@ -35,10 +35,12 @@
 //! and committers sleep at once; with `commit_wait=sleep` (`CommitWait::Sleep`) they always do.
 //!
 //! Nothing is published before the sync covering it returns, so with sync=full no commit is
-//! visible before it is durable. A failed sync fails every queued commit (the log refuses
-//! every later write, so none of them can become durable): the leader poisons the manager,
-//! publishes their timestamps as empty (their versions are never stamped, so never visible)
-//! and wakes them to roll back.
+//! visible before it is durable. A failed sync fails every queued commit that no earlier sync
+//! covered (the log refuses every later write, so none of them can become durable): the
+//! leader poisons the manager, publishes their timestamps as empty (their versions are never
+//! stamped, so never visible) and wakes them to roll back. Queued commits an earlier sync did
+//! cover (their records were written during it, and queued after it took its group) are
+//! durable, and publish as successes: no commit a successful sync covered reports failure.
 
 use std::collections::VecDeque;
 use std::sync::atomic::Ordering;
@@ -106,6 +108,11 @@ pub(super) struct Group {
     gatherer: Option<(Thread, usize)>,
     /// Moving average of a sync's duration in nanoseconds (bounds a gather wait).
     sync_ns: u64,
+    /// The newest ticket a successful sync covered. A commit whose record it covers is
+    /// durable, and a later failed sync must not fail it: its record may have been written
+    /// after that sync began and queued only after the sync's group was taken, and a sink
+    /// may fail every call once it failed (`sync_and_take`).
+    synced: u64,
     /// Overrides the gather wait's bound (tests: a long one makes group sizes deterministic).
     gather_limit: Option<Duration>,
     /// Gather waits so far (for tests).
@@ -366,25 +373,37 @@ impl TxnManager {
         } else {
             (g.sync_ns / 8) * 7 + took / 8
         };
+        if let Ok(d) = &durable {
+            g.synced = g.synced.max(*d);
+        }
+        let synced = g.synced;
+        let covered = g
+            .queue
+            .iter()
+            .take_while(|q| q.abandoned || q.ticket <= synced)
+            .count();
+        // A failed sync fails the queue but for the commits an earlier sync made durable:
+        // those publish as successes first, and the next sync (which fails again: the log
+        // refuses everything once a sync failed) fails the rest.
         let n = match &durable {
-            Ok(d) => g
-                .queue
-                .iter()
-                .take_while(|q| q.abandoned || q.ticket <= *d)
-                .count(),
-            Err(_) => g.queue.len(),
+            Err(_) if covered == 0 => g.queue.len(),
+            _ => covered,
         };
         batch.extend(g.queue.drain(..n));
         // Committers in this cycle: the group, and those that queued during its sync.
         g.expect = batch.iter().filter(|q| !q.abandoned).count()
             + g.queue.iter().filter(|q| !q.abandoned).count();
         match (durable, batch.first(), batch.last()) {
-            (Err(e), Some(first), Some(last)) => {
+            (Err(e), Some(first), Some(last)) if covered == 0 => {
                 self.poison(e.message());
                 // Recorded before the timestamps publish: a member that looks early must not
                 // take its published timestamp for success.
                 g.failed.push((first.ts, last.ts, e));
                 true
+            }
+            (Err(e), _, _) => {
+                self.poison(e.message());
+                false
             }
             _ => false,
         }

@@ -67,7 +67,9 @@ pub trait CommitSink: Send + Sync {
     /// Blocks until the record behind `ticket`, and so every record written before it, is
     /// durable; returns a ticket (at least `ticket`) up to which every record written is
     /// durable — the commits a group publishes. Tickets grow in write order. Fails if any
-    /// sync that should have covered the record failed.
+    /// sync that should have covered the record failed; may fail every call once one failed,
+    /// even for a ticket an earlier call covered (the group remembers what successful calls
+    /// covered).
     fn wait_durable(&self, ticket: u64) -> Result<u64>;
     /// Bytes in the log so far (for statistics).
     fn log_bytes(&self) -> u64 {
