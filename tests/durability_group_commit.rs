@@ -1057,6 +1057,11 @@ fn a_writer_waiting_for_a_leader_goes_on_when_the_leaders_commit_publishes() {
     println!("waiter: a writer waiting for the leader went on while it synced the next group");
 }
 
+/// A flush well within what counts as a fast log (200 µs, src/txn/group.rs) even with a
+/// sleep's timer slack, and long enough that concurrent committers queue behind it and wait
+/// for its group: with a flush of zero some runs had no committer waiting at all.
+const FAST_FLUSH: Duration = Duration::from_micros(20);
+
 /// A log whose every sync takes `flush` and covers each record written when it starts (as an
 /// fsync does), and which asks the manager to gather groups (as the WAL does with
 /// sync=full). Counts syncs and the records they covered.
@@ -1180,7 +1185,7 @@ fn a_lone_committer_never_waits_for_a_group() {
 /// never polling leaves no wait awake, always polling leaves none asleep at once.
 #[test]
 fn committers_wait_awake_for_a_fast_log_and_asleep_for_a_slow_one() {
-    let fast = PacedSink::new(Duration::ZERO);
+    let fast = PacedSink::new(FAST_FLUSH);
     let mgr = paced_manager(&fast, Duration::from_millis(1));
     commit_in_turn(&mgr, 4, 100);
     assert_eq!(mgr.last_commit_ts(), 400);
@@ -1189,9 +1194,11 @@ fn committers_wait_awake_for_a_fast_log_and_asleep_for_a_slow_one() {
         w.awake > 0,
         "no committer waited awake for a fast log: {w:?}"
     );
-    assert_eq!(
-        w.slept, 0,
-        "a committer slept at once with a fast log: {w:?}"
+    // Not zero: a sync stretched by a descheduled leader (tests run in parallel) may raise
+    // the moving average past the fast bound for a few syncs.
+    assert!(
+        w.slept * 10 <= w.awake,
+        "committers slept at once with a fast log: {w:?}"
     );
 
     let slow = PacedSink::new(Duration::from_millis(2));
@@ -1209,8 +1216,8 @@ fn committers_wait_awake_for_a_fast_log_and_asleep_for_a_slow_one() {
 
 #[test]
 fn commit_wait_sleep_never_polls_even_for_a_fast_log() {
-    // The manager alone, on a log that syncs at once (where `auto` polls: the test above).
-    let fast = PacedSink::new(Duration::ZERO);
+    // The manager alone, on a log that syncs fast (where `auto` polls: the test above).
+    let fast = PacedSink::new(FAST_FLUSH);
     let mgr = Arc::new(
         TxnManager::new(
             Arc::new(Graph::new()),
