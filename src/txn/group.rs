@@ -385,25 +385,22 @@ impl TxnManager {
         // A failed sync fails the queue but for the commits an earlier sync made durable:
         // those publish as successes first, and the next sync (which fails again: the log
         // refuses everything once a sync failed) fails the rest.
-        let n = match &durable {
-            Err(_) if covered == 0 => g.queue.len(),
-            _ => covered,
-        };
+        let failed = durable.is_err() && covered == 0;
+        let n = if failed { g.queue.len() } else { covered };
         batch.extend(g.queue.drain(..n));
         // Committers in this cycle: the group, and those that queued during its sync.
         g.expect = batch.iter().filter(|q| !q.abandoned).count()
             + g.queue.iter().filter(|q| !q.abandoned).count();
-        match (durable, batch.first(), batch.last()) {
-            (Err(e), Some(first), Some(last)) if covered == 0 => {
-                self.poison(e.message());
+        let Err(e) = durable else {
+            return false;
+        };
+        self.poison(e.message());
+        match (failed, batch.first(), batch.last()) {
+            (true, Some(first), Some(last)) => {
                 // Recorded before the timestamps publish: a member that looks early must not
                 // take its published timestamp for success.
                 g.failed.push((first.ts, last.ts, e));
                 true
-            }
-            (Err(e), _, _) => {
-                self.poison(e.message());
-                false
             }
             _ => false,
         }
