@@ -113,6 +113,19 @@ struct ShuffledSink {
 /// A sink the test keeps a handle on while the manager owns this one.
 struct Shared<S>(Arc<S>);
 
+/// A transaction manager over a fresh graph, logging to `sink` (shared with the test).
+fn manager_on<S>(sink: &Arc<S>) -> TxnManager
+where
+    Shared<S>: CommitSink + 'static,
+{
+    TxnManager::new(
+        Arc::new(Graph::new()),
+        Some(Box::new(Shared(Arc::clone(sink)))),
+        0,
+        false,
+    )
+}
+
 /// Commits one node creation on each of `n` threads at once; returns the created ids, each
 /// checked visible to a transaction begun after its commit returned.
 fn create_nodes_at_once(mgr: &Arc<TxnManager>, n: u64) -> Vec<u64> {
@@ -146,22 +159,20 @@ impl Manager {
     /// Waits (bounded: a regression fails the test's assertions instead of hanging) until `n`
     /// commits are queued for publication.
     fn wait_queued(&self, n: usize) {
-        let Some(mgr) = self.0.get().and_then(std::sync::Weak::upgrade) else {
-            return;
-        };
-        let deadline = std::time::Instant::now() + Duration::from_secs(10);
-        while mgr.queued_commits() < n && std::time::Instant::now() < deadline {
-            std::thread::sleep(Duration::from_micros(100));
-        }
+        self.wait_until(|mgr| mgr.queued_commits() >= n);
     }
 
     /// Waits (bounded, as `wait_queued`) until commit `ts` is published.
     fn wait_published(&self, ts: u64) {
+        self.wait_until(|mgr| mgr.last_commit_ts() >= ts);
+    }
+
+    fn wait_until(&self, done: impl Fn(&TxnManager) -> bool) {
         let Some(mgr) = self.0.get().and_then(std::sync::Weak::upgrade) else {
             return;
         };
         let deadline = std::time::Instant::now() + Duration::from_secs(10);
-        while mgr.last_commit_ts() < ts && std::time::Instant::now() < deadline {
+        while !done(&mgr) && std::time::Instant::now() < deadline {
             std::thread::sleep(Duration::from_micros(100));
         }
     }
@@ -218,12 +229,7 @@ fn readers_see_commits_in_timestamp_order_only() {
         durable: AtomicU64::new(0),
         syncs: AtomicU64::new(0),
     });
-    let mgr = Arc::new(TxnManager::new(
-        Arc::new(Graph::new()),
-        Some(Box::new(Shared(Arc::clone(&sink)))),
-        0,
-        false,
-    ));
+    let mgr = Arc::new(manager_on(&sink));
     let done = AtomicBool::new(false);
     let n = per_thread();
     let mut checks = 0u64;
@@ -367,19 +373,53 @@ fn a_failed_fsync_fails_every_commit_it_covered_and_poisons_the_database() {
     assert!(failed_commits >= cases);
 }
 
+/// What a simulated log has written (a count of records, or the newest timestamp: each log
+/// says which), and a condvar to wait for it. Waits are bounded, so a regression fails a
+/// test's assertions instead of hanging it.
+#[derive(Default)]
+struct Written {
+    n: Mutex<u64>,
+    changed: Condvar,
+}
+
+impl Written {
+    fn update(&self, f: impl FnOnce(&mut u64)) {
+        f(&mut self.n.lock().unwrap());
+        self.changed.notify_all();
+    }
+
+    fn get(&self) -> u64 {
+        *self.n.lock().unwrap()
+    }
+
+    /// Wakes the waiters to look again (at a condition of their own).
+    fn notify(&self) {
+        self.changed.notify_all();
+    }
+
+    /// Waits (10 s at most) until `done` holds for what was written; returns with it locked.
+    fn wait_until(&self, mut done: impl FnMut(u64) -> bool) -> std::sync::MutexGuard<'_, u64> {
+        let n = self.n.lock().unwrap();
+        let (n, _) = self
+            .changed
+            .wait_timeout_while(n, Duration::from_secs(10), |n| !done(*n))
+            .unwrap();
+        n
+    }
+}
+
 /// A log whose syncs fail once armed. The first failing sync waits until `group` records
 /// have been written, so they all wait on that one sync: one group.
 struct FailingGroupSink {
-    written: Mutex<u64>,
-    all_written: Condvar,
+    /// Records written.
+    written: Written,
     group: u64,
     armed: AtomicBool,
 }
 
 impl CommitSink for FailingGroupSink {
     fn write(&self, ts: u64, _changes: &[Change]) -> Result<u64> {
-        *self.written.lock().unwrap() += 1;
-        self.all_written.notify_all();
+        self.written.update(|n| *n += 1);
         Ok(ts)
     }
 
@@ -387,13 +427,7 @@ impl CommitSink for FailingGroupSink {
         if !self.armed.load(Ordering::SeqCst) {
             return Ok(ticket);
         }
-        let written = self.written.lock().unwrap();
-        // Bounded, so a regression fails the assertions below instead of hanging.
-        drop(
-            self.all_written
-                .wait_timeout_while(written, Duration::from_secs(10), |w| *w < self.group)
-                .unwrap(),
-        );
+        drop(self.written.wait_until(|n| n >= self.group));
         Err(graphdb::Error::new(
             graphdb::ErrorKind::Io,
             "fsync of the log failed: injected",
@@ -408,17 +442,11 @@ impl CommitSink for FailingGroupSink {
 fn a_failed_group_sync_fails_every_commit_of_the_group_and_shows_none() {
     const GROUP: u64 = 6;
     let sink = Arc::new(FailingGroupSink {
-        written: Mutex::new(0),
-        all_written: Condvar::new(),
+        written: Written::default(),
         group: GROUP + 1,
         armed: AtomicBool::new(false),
     });
-    let mgr = Arc::new(TxnManager::new(
-        Arc::new(Graph::new()),
-        Some(Box::new(Shared(Arc::clone(&sink)))),
-        0,
-        false,
-    ));
+    let mgr = Arc::new(manager_on(&sink));
     let mut tx = mgr.begin(TxnKind::ReadWrite, Isolation::Snapshot);
     let first = tx.create_node(&[], vec![]).unwrap();
     tx.commit().unwrap();
@@ -525,12 +553,7 @@ fn the_committer_that_syncs_a_group_publishes_all_of_it() {
         asked: AtomicU64::new(0),
         syncs: AtomicU64::new(0),
     });
-    let mgr = Arc::new(TxnManager::new(
-        Arc::new(Graph::new()),
-        Some(Box::new(Shared(Arc::clone(&sink)))),
-        0,
-        false,
-    ));
+    let mgr = Arc::new(manager_on(&sink));
     let created = create_nodes_at_once(&mgr, GROUP);
     assert_eq!(mgr.last_commit_ts(), GROUP);
     assert_eq!(created.len() as u64, GROUP);
@@ -554,8 +577,8 @@ fn the_committer_that_syncs_a_group_publishes_all_of_it() {
 /// during the flush); later syncs cover everything written. Records which thread asked for
 /// each sync.
 struct TwoGroupSink {
-    written: Mutex<u64>,
-    all_written: Condvar,
+    /// Records written.
+    written: Written,
     first: u64,
     total: u64,
     syncs: Mutex<Vec<(std::thread::ThreadId, u64)>>,
@@ -564,8 +587,7 @@ struct TwoGroupSink {
 
 impl CommitSink for TwoGroupSink {
     fn write(&self, ts: u64, _changes: &[Change]) -> Result<u64> {
-        *self.written.lock().unwrap() += 1;
-        self.all_written.notify_all();
+        self.written.update(|n| *n += 1);
         Ok(ts)
     }
 
@@ -574,22 +596,13 @@ impl CommitSink for TwoGroupSink {
         syncs.push((std::thread::current().id(), ticket));
         let first_sync = syncs.len() == 1;
         drop(syncs);
-        let written = self.written.lock().unwrap();
         if !first_sync {
             // Tickets are timestamps: everything written so far.
-            return Ok((*written).max(ticket));
+            return Ok(self.written.get().max(ticket));
         }
-        // Bounded, so a regression fails the assertions below instead of hanging.
-        let (written, _) = self
-            .all_written
-            .wait_timeout_while(written, Duration::from_secs(10), |w| *w < self.first)
-            .unwrap();
+        drop(self.written.wait_until(|n| n >= self.first));
         let covered = self.first.max(ticket);
-        drop(
-            self.all_written
-                .wait_timeout_while(written, Duration::from_secs(10), |w| *w < self.total)
-                .unwrap(),
-        );
+        drop(self.written.wait_until(|n| n >= self.total));
         // A record joins the publish queue just after its write: every commit is queued
         // (none published yet) before this sync returns, or the leader might look at the
         // queue before the last one arrives and the test would depend on scheduling.
@@ -606,19 +619,13 @@ fn a_leader_syncs_and_publishes_the_group_queued_during_its_flush() {
     const FIRST: u64 = 3;
     const TOTAL: u64 = 6;
     let sink = Arc::new(TwoGroupSink {
-        written: Mutex::new(0),
-        all_written: Condvar::new(),
+        written: Written::default(),
         first: FIRST,
         total: TOTAL,
         syncs: Mutex::new(Vec::new()),
         mgr: Manager::default(),
     });
-    let mgr = Arc::new(TxnManager::new(
-        Arc::new(Graph::new()),
-        Some(Box::new(Shared(Arc::clone(&sink)))),
-        0,
-        false,
-    ));
+    let mgr = Arc::new(manager_on(&sink));
     sink.mgr.set(&mgr);
     let created = create_nodes_at_once(&mgr, TOTAL);
     assert_eq!(created.len() as u64, TOTAL);
@@ -725,12 +732,7 @@ fn acknowledged_commits_are_durable_and_ordered_when_a_sync_fails_midway() {
     let mut failed_total = 0;
     for (fail_at, seed) in [(3u64, 11u64), (9, 23), (17, 37), (40, 41)] {
         let sink = Arc::new(FlakySink::new(fail_at, seed));
-        let mgr = Arc::new(TxnManager::new(
-            Arc::new(Graph::new()),
-            Some(Box::new(Shared(Arc::clone(&sink)))),
-            0,
-            false,
-        ));
+        let mgr = Arc::new(manager_on(&sink));
         let done = AtomicBool::new(false);
         let n = per_thread();
         let outcomes: Vec<(Vec<u64>, Vec<u64>)> = std::thread::scope(|s| {
@@ -829,16 +831,15 @@ fn acknowledged_commits_are_durable_and_ordered_when_a_sync_fails_midway() {
 /// covers it, while commit 2 joins the queue only after commit 1 published (its write returns
 /// then); every later sync fails, as a log that failed may fail every call.
 struct LateQueueSink {
-    written: Mutex<u64>,
-    changed: Condvar,
+    /// Newest timestamp written.
+    written: Written,
     syncs: AtomicU64,
     mgr: Manager,
 }
 
 impl CommitSink for LateQueueSink {
     fn write(&self, ts: u64, _changes: &[Change]) -> Result<u64> {
-        *self.written.lock().unwrap() = ts;
-        self.changed.notify_all();
+        self.written.update(|n| *n = ts);
         if ts == 2 {
             self.mgr.wait_published(1);
         }
@@ -849,12 +850,7 @@ impl CommitSink for LateQueueSink {
         if self.syncs.fetch_add(1, Ordering::SeqCst) > 0 {
             return Err(FlakySink::io_error());
         }
-        let written = self.written.lock().unwrap();
-        let (w, _) = self
-            .changed
-            .wait_timeout_while(written, Duration::from_secs(10), |w| *w < 2)
-            .unwrap();
-        Ok(*w)
+        Ok(*self.written.wait_until(|n| n >= 2))
     }
 }
 
@@ -864,17 +860,11 @@ impl CommitSink for LateQueueSink {
 #[test]
 fn a_commit_an_earlier_sync_covered_succeeds_when_the_next_sync_fails() {
     let sink = Arc::new(LateQueueSink {
-        written: Mutex::new(0),
-        changed: Condvar::new(),
+        written: Written::default(),
         syncs: AtomicU64::new(0),
         mgr: Manager::default(),
     });
-    let mgr = Arc::new(TxnManager::new(
-        Arc::new(Graph::new()),
-        Some(Box::new(Shared(Arc::clone(&sink)))),
-        0,
-        false,
-    ));
+    let mgr = Arc::new(manager_on(&sink));
     sink.mgr.set(&mgr);
     let commit = |mgr: &Arc<TxnManager>| -> Result<u64> {
         let mut tx = mgr.begin(TxnKind::ReadWrite, Isolation::Snapshot);
@@ -884,10 +874,7 @@ fn a_commit_an_earlier_sync_covered_succeeds_when_the_next_sync_fails() {
     let (first, second) = std::thread::scope(|s| {
         let first = s.spawn(|| commit(&mgr));
         let second = s.spawn(|| {
-            let deadline = std::time::Instant::now() + Duration::from_secs(10);
-            while *sink.written.lock().unwrap() < 1 && std::time::Instant::now() < deadline {
-                std::thread::sleep(Duration::from_micros(100));
-            }
+            drop(sink.written.wait_until(|n| n >= 1));
             commit(&mgr)
         });
         (first.join().unwrap(), second.join().unwrap())
@@ -914,8 +901,7 @@ fn a_commit_an_earlier_sync_covered_succeeds_when_the_next_sync_fails() {
 /// until the waiting writer is done, and notes whether it was.
 struct WaiterSink {
     /// Newest timestamp written.
-    written: Mutex<u64>,
-    changed: Condvar,
+    written: Written,
     armed: AtomicBool,
     syncs: Mutex<Vec<std::thread::ThreadId>>,
     first: u64,
@@ -927,8 +913,7 @@ struct WaiterSink {
 
 impl CommitSink for WaiterSink {
     fn write(&self, ts: u64, _changes: &[Change]) -> Result<u64> {
-        *self.written.lock().unwrap() = ts;
-        self.changed.notify_all();
+        self.written.update(|n| *n = ts);
         Ok(ts)
     }
 
@@ -941,28 +926,20 @@ impl CommitSink for WaiterSink {
             syncs.push(std::thread::current().id());
             syncs.len()
         };
-        self.changed.notify_all();
-        let written = self.written.lock().unwrap();
-        // Bounded waits, so a regression fails the assertions instead of hanging.
-        let limit = Duration::from_secs(10);
+        self.written.notify();
         if n == 1 {
-            let (w, _) = self
-                .changed
-                .wait_timeout_while(written, limit, |w| *w < self.total)
-                .unwrap();
-            drop(w);
+            drop(self.written.wait_until(|n| n >= self.total));
             // Every armed commit (timestamps 2 to `total`) queued before this sync returns,
             // so the leader finds the last one when it looks for a next group.
             self.mgr.wait_queued(self.total as usize - 1);
             return Ok(self.first.max(ticket));
         }
-        let (w, _) = self
-            .changed
-            .wait_timeout_while(written, limit, |_| !self.writer_done.load(Ordering::SeqCst))
-            .unwrap();
+        let written = self
+            .written
+            .wait_until(|_| self.writer_done.load(Ordering::SeqCst));
         self.done_during_second_sync
             .store(self.writer_done.load(Ordering::SeqCst), Ordering::SeqCst);
-        Ok((*w).max(ticket))
+        Ok((*written).max(ticket))
     }
 }
 
@@ -973,8 +950,7 @@ impl CommitSink for WaiterSink {
 fn a_writer_waiting_for_a_leader_goes_on_when_the_leaders_commit_publishes() {
     use graphdb::value::Value as V;
     let sink = Arc::new(WaiterSink {
-        written: Mutex::new(0),
-        changed: Condvar::new(),
+        written: Written::default(),
         armed: AtomicBool::new(false),
         syncs: Mutex::new(Vec::new()),
         first: 3,
@@ -983,15 +959,7 @@ fn a_writer_waiting_for_a_leader_goes_on_when_the_leaders_commit_publishes() {
         done_during_second_sync: AtomicBool::new(false),
         mgr: Manager::default(),
     });
-    let mgr = Arc::new(
-        TxnManager::new(
-            Arc::new(Graph::new()),
-            Some(Box::new(Shared(Arc::clone(&sink)))),
-            0,
-            false,
-        )
-        .with_busy_timeout(Duration::from_secs(30)),
-    );
+    let mgr = Arc::new(manager_on(&sink).with_busy_timeout(Duration::from_secs(30)));
     sink.mgr.set(&mgr);
     let mut tx = mgr.begin(TxnKind::ReadWrite, Isolation::Snapshot);
     let node = tx.create_node(&[], vec![]).unwrap();
@@ -1010,13 +978,9 @@ fn a_writer_waiting_for_a_leader_goes_on_when_the_leaders_commit_publishes() {
             })
         });
         let syncing = |n: usize| {
-            let g = sink.written.lock().unwrap();
             drop(
-                sink.changed
-                    .wait_timeout_while(g, Duration::from_secs(10), |_| {
-                        sink.syncs.lock().unwrap().len() < n
-                    })
-                    .unwrap(),
+                sink.written
+                    .wait_until(|_| sink.syncs.lock().unwrap().len() >= n),
             );
         };
         syncing(1);
@@ -1033,7 +997,7 @@ fn a_writer_waiting_for_a_leader_goes_on_when_the_leaders_commit_publishes() {
             // returns, which is what is checked.
             let _ = tx.set_node_property(node, 0, V::Int(2));
             sink.writer_done.store(true, Ordering::SeqCst);
-            sink.changed.notify_all();
+            sink.written.notify();
             tx.rollback();
         });
         // Lets the waiter reach its wait before the group of ts 4 is written and the first
@@ -1106,12 +1070,7 @@ impl CommitSink for Shared<PacedSink> {
 }
 
 fn paced_manager(sink: &Arc<PacedSink>, gather: Duration) -> Arc<TxnManager> {
-    let mgr = Arc::new(TxnManager::new(
-        Arc::new(Graph::new()),
-        Some(Box::new(Shared(Arc::clone(sink)))),
-        0,
-        false,
-    ));
+    let mgr = Arc::new(manager_on(sink));
     mgr.set_gather_limit(Some(gather));
     mgr
 }
@@ -1218,15 +1177,7 @@ fn committers_wait_awake_for_a_fast_log_and_asleep_for_a_slow_one() {
 fn commit_wait_sleep_never_polls_even_for_a_fast_log() {
     // The manager alone, on a log that syncs fast (where `auto` polls: the test above).
     let fast = PacedSink::new(FAST_FLUSH);
-    let mgr = Arc::new(
-        TxnManager::new(
-            Arc::new(Graph::new()),
-            Some(Box::new(Shared(Arc::clone(&fast)))),
-            0,
-            false,
-        )
-        .with_commit_wait(CommitWait::Sleep),
-    );
+    let mgr = Arc::new(manager_on(&fast).with_commit_wait(CommitWait::Sleep));
     mgr.set_gather_limit(Some(Duration::from_millis(1)));
     commit_in_turn(&mgr, 4, 100);
     assert_eq!(mgr.last_commit_ts(), 400);
