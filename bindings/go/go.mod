@@ -1,0 +1,3 @@
+module github.com/libgraphdb/libgraphdb/bindings/go
+
+go 1.22
