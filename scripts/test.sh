@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# Every check and test suite of the project, in every language. For now: formatting, lints,
-# the release build, all Rust tests (unit, integration, the C API tests in tests/c, the header
-# check), the graphdb-import command line, the C quickstart, and the C examples built through the CMake package under CTest. Go, Java and C++ binding suites join here when they land.
+# Every check and test suite of the project, in every language: formatting, lints, the release
+# build, all Rust tests (unit, integration, the C API tests in tests/c, the header check), the
+# graphdb-import command line, the C quickstart, the C examples built through the CMake
+# package under CTest, and the C++, Go and Java bindings' suites (bindings/*/test.sh), each
+# against the release library built here.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -49,5 +51,11 @@ rm -rf build/examples
 cmake -S examples/c -B build/examples -G Ninja -Dgraphdb_DIR="$PWD/cmake" >/dev/null
 cmake --build build/examples >/dev/null
 ctest --test-dir build/examples --output-on-failure
+
+# The bindings, each built and tested by its own script against target/release.
+for lang in cpp go java; do
+    step "bindings/$lang"
+    "bindings/$lang/test.sh"
+done
 
 printf '\nall checks passed\n'
