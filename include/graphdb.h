@@ -255,9 +255,10 @@ graphdb_status graphdb_checkpoint(const graphdb_database *db);
 // the structure of every node, relationship, adjacency and label list (what opening checked
 // before base format 2; opening now checks each block when a statement first reads it, or
 // everything with the option verify_on_open = true). Reads only; readers and writers keep
-// running. Returns GRAPHDB_CORRUPT naming the file and offset on damage (also when a
-// statement already met damage), GRAPHDB_OK otherwise (also with no base image yet, or in
-// memory).
+// running. Returns GRAPHDB_CORRUPT on damage (also when a statement already met damage),
+// GRAPHDB_OK otherwise (also with no base image yet, or in memory). This function has no
+// message channel: the Cypher statement `CHECK` on a connection runs the same check and
+// leaves the message naming the file and offset on that connection.
 graphdb_status graphdb_check(const graphdb_database *db);
 
 // Closes the database handle; NULL is fine. Connections still open keep the database
