@@ -130,6 +130,33 @@ func watch(ctx context.Context, h *C.graphdb_connection) (stop func()) {
 	}
 }
 
+// enter locks c.mu for a call on c, then checks, in this order, that c is open, that pre
+// (may be nil) holds, and that ctx (may be nil) has not ended. On success it returns with
+// c.mu held, for the caller to release with unlock (typically deferred); on error, or if
+// pre panics, c.mu is already released.
+func (c *Conn) enter(ctx context.Context, pre func() error) (unlock func(), err error) {
+	c.mu.Lock()
+	held := false
+	defer func() {
+		if !held {
+			c.mu.Unlock()
+		}
+	}()
+	if c.h == nil {
+		return nil, errClosed("connection")
+	}
+	if pre != nil {
+		if err = pre(); err != nil {
+			return nil, err
+		}
+	}
+	if ctx != nil && ctx.Err() != nil {
+		return nil, ctxError(ctx)
+	}
+	held = true
+	return c.mu.Unlock, nil
+}
+
 // runResult runs one statement-producing call under c.mu with ctx watched. pre (may be
 // nil) checks the state the call needs, with c.mu held.
 func (c *Conn) runResult(ctx context.Context, params map[string]any, pre func() error,
@@ -143,19 +170,11 @@ func (c *Conn) runResult(ctx context.Context, params map[string]any, pre func() 
 	}
 	defer C.graphdb_params_free(p)
 
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.h == nil {
-		return nil, errClosed("connection")
+	unlock, err := c.enter(ctx, pre)
+	if err != nil {
+		return nil, err
 	}
-	if pre != nil {
-		if err := pre(); err != nil {
-			return nil, err
-		}
-	}
-	if ctx.Err() != nil {
-		return nil, ctxError(ctx)
-	}
+	defer unlock()
 	var r *C.graphdb_result
 	stop := watch(ctx, c.h)
 	st := Status(call(p, &r))
@@ -201,14 +220,11 @@ func (c *Conn) Prepare(ctx context.Context, cypher string) (*Stmt, error) {
 		return nil, err
 	}
 	defer freeC(cq)
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.h == nil {
-		return nil, errClosed("connection")
+	unlock, err := c.enter(ctx, nil)
+	if err != nil {
+		return nil, err
 	}
-	if ctx != nil && ctx.Err() != nil {
-		return nil, ctxError(ctx)
-	}
+	defer unlock()
 	var h *C.graphdb_statement
 	if st := Status(C.graphdb_prepare(c.h, cq, &h)); st != StatusOK {
 		return nil, c.lastError(st)

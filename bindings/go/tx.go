@@ -51,14 +51,11 @@ func (c *Conn) Begin(ctx context.Context, opts TxOptions) (*Tx, error) {
 	default:
 		return nil, newError(StatusInvalidArgument, "unknown isolation level")
 	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.h == nil {
-		return nil, errClosed("connection")
+	unlock, err := c.enter(ctx, nil)
+	if err != nil {
+		return nil, err
 	}
-	if ctx != nil && ctx.Err() != nil {
-		return nil, ctxError(ctx)
-	}
+	defer unlock()
 	var h *C.graphdb_transaction
 	if st := Status(C.graphdb_begin_with(c.h, mode, iso, &h)); st != StatusOK {
 		return nil, c.lastError(st)

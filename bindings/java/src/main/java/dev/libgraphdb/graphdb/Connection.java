@@ -190,6 +190,19 @@ public final class Connection implements AutoCloseable {
         return lock;
     }
 
+    /**
+     * Frees {@code h}, the handle of a result or statement made from this connection, under
+     * the lock, so it is never freed while another thread is inside the connection. Idempotent.
+     */
+    void closeUnderLock(NativeHandle h) {
+        lock.lock();
+        try {
+            h.close();
+        } finally {
+            lock.unlock();
+        }
+    }
+
     /** The live handle (IllegalStateException once closed). Under the lock. */
     long address() {
         return handle.get();

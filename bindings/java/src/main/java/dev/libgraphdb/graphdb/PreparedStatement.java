@@ -42,11 +42,6 @@ public final class PreparedStatement implements AutoCloseable {
     /** Idempotent. */
     @Override
     public void close() {
-        conn.lock();
-        try {
-            handle.close();
-        } finally {
-            conn.unlock();
-        }
+        conn.closeUnderLock(handle);
     }
 }

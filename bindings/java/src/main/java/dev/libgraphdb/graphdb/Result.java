@@ -268,12 +268,7 @@ public final class Result implements AutoCloseable, Iterable<Record> {
     /** Idempotent. */
     @Override
     public void close() {
-        conn.lock();
-        try {
-            handle.close();
-        } finally {
-            conn.unlock();
-        }
+        conn.closeUnderLock(handle);
     }
 
     private int indexOf(String column) {

@@ -6,32 +6,12 @@ import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.Map;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /** Each failure class arrives with its status, the library's message, and the right type. */
-class ErrorsTest {
-    @TempDir Path dir;
-    Database db;
-    Connection conn;
-
-    @BeforeEach
-    void open() {
-        db = Database.open(dir.resolve("db"), Options.builder().sync(Options.Sync.OFF).build());
-        conn = db.connect();
-    }
-
-    @AfterEach
-    void close() {
-        conn.close();
-        db.close();
-    }
-
+class ErrorsTest extends DatabaseFixture {
     private GraphDbException fails(String cypher) {
         return assertThrows(GraphDbException.class, () -> conn.query(cypher).close());
     }

@@ -6,32 +6,23 @@ import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.nio.file.Path;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /** Commit, rollback, and what another connection sees. */
-class TransactionTest {
-    @TempDir Path dir;
-    Database db;
-    Connection conn;
+class TransactionTest extends DatabaseFixture {
     Connection other;
 
     @BeforeEach
-    void open() {
-        db = Database.open(dir.resolve("db"), Options.builder().sync(Options.Sync.OFF).build());
-        conn = db.connect();
+    void openOther() { // after the fixture's database and conn
         other = db.connect();
     }
 
     @AfterEach
-    void close() {
+    void closeOther() { // before the fixture closes conn and db
         other.close();
-        conn.close();
-        db.close();
     }
 
     private long count(Connection c) {

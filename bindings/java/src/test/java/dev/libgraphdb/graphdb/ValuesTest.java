@@ -12,29 +12,10 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /** Every value type through parameters and back, read three ways (views, JSON, Record). */
-class ValuesTest {
-    @TempDir java.nio.file.Path dir;
-    Database db;
-    Connection conn;
-
-    @BeforeEach
-    void open() {
-        db = Database.open(dir.resolve("db"), Options.builder().sync(Options.Sync.OFF).build());
-        conn = db.connect();
-    }
-
-    @AfterEach
-    void close() {
-        conn.close();
-        db.close();
-    }
-
+class ValuesTest extends DatabaseFixture {
     /** RETURN $p: the value as the view reader, the JSON reader and the Record see it. */
     private Object roundTrip(Object param) {
         Map<String, Object> params = new HashMap<>();
