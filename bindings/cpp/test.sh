@@ -4,19 +4,14 @@
 # <repo>/include. Set GRAPHDB_CPP_SANITIZE=OFF to build without ASan/UBSan.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-repo="$(cd "$here/../.." && pwd)"
+# shellcheck source=../lib.sh
+source "$here/../lib.sh"
 build="$here/build"
-lib_dir="${GRAPHDB_LIB_DIR:-$repo/target/release}"
-
-if [[ ! -f "$lib_dir/libgraphdb.so" ]]; then
-    echo "libgraphdb.so not found in $lib_dir: run cargo build --release or set GRAPHDB_LIB_DIR" >&2
-    exit 1
-fi
 
 # The default location goes through the project's CMake package; anything else through
 # the GRAPHDB_LIB_DIR cache variable of CMakeLists.txt.
 lib_args=(-Dgraphdb_DIR="$repo/cmake" -DGRAPHDB_LIB_DIR=)
-if [[ "$(cd "$lib_dir" && pwd)" != "$repo/target/release" ]]; then
+if [[ "$lib_dir" != "$repo/target/release" ]]; then
     lib_args=(-DGRAPHDB_LIB_DIR="$lib_dir")
 fi
 

@@ -5,14 +5,8 @@
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-repo="$(cd "$here/../.." && pwd)"
-lib_dir="${GRAPHDB_LIB_DIR:-$repo/target/release}"
-
-if [[ ! -e "$lib_dir/libgraphdb.so" ]]; then
-    echo "test.sh: no libgraphdb.so in $lib_dir (run cargo build --release, or set GRAPHDB_LIB_DIR)" >&2
-    exit 1
-fi
-lib_dir="$(cd "$lib_dir" && pwd)"
+# shellcheck source=../lib.sh
+source "$here/../lib.sh"
 
 # Never download a toolchain or a module: the binding uses the standard library only.
 export GOTOOLCHAIN=local GOFLAGS=-mod=mod GOPROXY=off CGO_ENABLED=1

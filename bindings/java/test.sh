@@ -4,13 +4,8 @@
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-repo="$(cd "$here/../.." && pwd)"
-lib_dir="${GRAPHDB_LIB_DIR:-$repo/target/release}"
-if [[ ! -f "$lib_dir/libgraphdb.so" ]]; then
-    echo "test.sh: no libgraphdb.so in $lib_dir (build it, or set GRAPHDB_LIB_DIR)" >&2
-    exit 1
-fi
-lib_dir="$(cd "$lib_dir" && pwd)" # absolute, for the rpath
+# shellcheck source=../lib.sh
+source "$here/../lib.sh"
 
 if [[ -z "${JAVA_HOME:-}" ]]; then
     JAVA_HOME="$(dirname "$(dirname "$(readlink -f "$(command -v javac)")")")"
